@@ -1,0 +1,36 @@
+/**
+ * The seam between the sync engine and a SQLite database. Implementations: better-sqlite3 in
+ * Node (`./node`), the Tauri bridge in the desktop app. Every implementation runs the shared
+ * store suite (`test/driver-suite.ts`).
+ */
+
+/** A value SQLite can bind or return. */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+/** Statements inside one transaction. */
+export interface SqlTx {
+  /** Runs one statement; returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+  /** Runs one query; returns its rows as objects keyed by column name. */
+  all<R = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+  /** Runs a script of several statements without parameters (DDL). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * One SQLite database.
+ *
+ * Contract every implementation must keep:
+ * - `transaction(fn)` is atomic and durable: when its promise resolves, every statement `fn` ran
+ *   is committed (and survives a power cut: WAL with `synchronous=FULL`, or the journal
+ *   equivalent); when `fn` throws, none of them is, and the error is rethrown.
+ * - Transactions are serializable and do not interleave: no statement of another transaction,
+ *   from this process, runs between this transaction's first statement and its commit. Calls made
+ *   while a transaction is open wait their turn; they never fail with "database is locked".
+ * - `fn` must only use the `tx` it is given, and must not call `transaction` again (no nesting).
+ */
+export interface SqlDriver {
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /** Closes the database; later calls fail. */
+  close(): Promise<void>;
+}

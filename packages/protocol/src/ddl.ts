@@ -1,0 +1,48 @@
+import { SYNCED_FIELD, VERSION_FIELD, type FieldDecl, type TableDecl } from './tables.ts';
+
+const q = (ident: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(ident)) throw new Error(`bad identifier: ${ident}`);
+  return `"${ident}"`;
+};
+
+function sqliteType(f: FieldDecl): string {
+  return f.type === 'integer' ? 'INTEGER' : 'TEXT';
+}
+
+function pgType(f: FieldDecl): string {
+  // Timestamps stay text so they round-trip byte for byte; the server validates their format.
+  if (f.type === 'integer') return 'bigint';
+  if (f.type === 'uuid') return 'uuid';
+  return 'text';
+}
+
+/**
+ * The device's table: the declared fields plus the local `synced` flag. `version` is the last
+ * server version the device has seen, 0 until the server has acknowledged the row.
+ */
+export function sqliteTableDdl(t: TableDecl): string {
+  const cols = [`${q('id')} TEXT PRIMARY KEY`];
+  for (const [name, f] of Object.entries(t.fields)) {
+    if (name === VERSION_FIELD) cols.push(`${q(name)} INTEGER NOT NULL DEFAULT 0`);
+    else cols.push(`${q(name)} ${sqliteType(f)}${f.nullable ? '' : ' NOT NULL'}`);
+  }
+  cols.push(`${q(SYNCED_FIELD)} INTEGER NOT NULL DEFAULT 0`);
+  return `CREATE TABLE IF NOT EXISTS ${q(t.name)} (\n  ${cols.join(',\n  ')}\n)`;
+}
+
+/**
+ * The server's table: rows keyed by (owner, id), each with its position in the owner's change
+ * sequence and the HLC of every field's last write.
+ */
+export function postgresTableDdl(t: TableDecl): string[] {
+  const cols = [`user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE`, `id uuid NOT NULL`];
+  for (const [name, f] of Object.entries(t.fields)) {
+    if (name === VERSION_FIELD) cols.push(`${q(name)} bigint NOT NULL DEFAULT 1`);
+    else cols.push(`${q(name)} ${pgType(f)}${f.nullable ? '' : ' NOT NULL'}`);
+  }
+  cols.push('position bigint NOT NULL', "hlcs jsonb NOT NULL DEFAULT '{}'::jsonb", 'PRIMARY KEY (user_id, id)');
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(t.name)} (\n  ${cols.join(',\n  ')}\n)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${t.name}_user_position`)} ON ${q(t.name)} (user_id, position)`,
+  ];
+}
