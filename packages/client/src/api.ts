@@ -1,0 +1,116 @@
+/**
+ * The engine's public surface, shared by the CLI and the desktop app. The implementation lives
+ * in the other files of this package; this file only states the shapes.
+ */
+import type { SqlDriver } from './driver.ts';
+import type { TableDecl } from '@ferry/protocol';
+
+/** A note as the app sees it: the seed's columns. `version` is 0 until the server has acknowledged the row. */
+export interface Note {
+  id: string;
+  title: string;
+  content: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  version: number;
+  synced: 0 | 1;
+}
+
+/** Where the auth token lives (a 0600 file for the CLI, the OS keyring / Rust side for the desktop). */
+export interface TokenStore {
+  get(): Promise<string | null>;
+  set(token: string | null): Promise<void>;
+}
+
+/** One HTTP exchange with the server, so Node (fetch), tests (a faulty proxy) and Tauri can differ. */
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+export type HttpFn = (req: HttpRequest) => Promise<HttpResponse>;
+
+export const SyncState = {
+  idle: 'idle',
+  syncing: 'syncing',
+  offline: 'offline',
+  error: 'error',
+  signedOut: 'signed-out',
+} as const;
+export type SyncState = (typeof SyncState)[keyof typeof SyncState];
+
+/** What a UI shows in its sync indicator. */
+export interface SyncStatus {
+  state: SyncState;
+  /** Outbox entries not yet acknowledged by the server. */
+  pending: number;
+  /** ISO time of the last sync that pushed everything and pulled to the end. */
+  lastSyncAt: string | null;
+  lastError: { code: string; message: string } | null;
+  /** Server URL, or null when none is set. */
+  server: string | null;
+}
+
+/** Events for live queries and status displays. */
+export type FerryEvent =
+  | { type: 'changed'; table: string; ids: string[]; origin: 'local' | 'remote' }
+  | { type: 'status'; status: SyncStatus };
+
+export interface ListOptions {
+  /** Case-insensitive text search in the table's search fields. */
+  search?: string;
+  /** false (default): live rows only; true: live and deleted; 'only': the trash. */
+  deleted?: boolean | 'only';
+  limit?: number;
+  offset?: number;
+}
+
+export interface Conflict {
+  id: string;
+  table: string;
+  recordId: string;
+  /** The fields this device tried to write. */
+  mine: Record<string, unknown>;
+  /** The server's row when the conflict was detected. */
+  theirs: Record<string, unknown> | null;
+  detectedAt: string;
+}
+
+export interface RejectedChange {
+  id: string;
+  table: string;
+  recordId: string;
+  op: 'upsert' | 'delete';
+  fields: Record<string, unknown>;
+  code: string;
+  message: string;
+  rejectedAt: string;
+}
+
+export interface SyncOutcome {
+  pushed: number;
+  pulled: number;
+  /** True when the outbox is empty and the pull reached the end. */
+  complete: boolean;
+}
+
+export interface FerryOptions {
+  driver: SqlDriver;
+  tokenStore: TokenStore;
+  /** Transport seam; defaults to global fetch. */
+  http?: HttpFn;
+  tables?: readonly TableDecl[];
+  /** Physical clock (ms). */
+  now?: () => number;
+  random?: () => number;
+  /** Allow plain http:// to non-loopback hosts. */
+  allowInsecure?: boolean;
+}
