@@ -3,7 +3,9 @@
 # the desktop app's Rust tests and its end-to-end test in a real window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/ensure-services.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 npm run typecheck
 npm run lint
 npx vitest run

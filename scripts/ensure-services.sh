@@ -34,4 +34,3 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; 
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
 fi
 
-npm ci --no-audit --no-fund
