@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { WriteModel, diffRows } from './support/model.ts';
+import { mulberry32 } from './support/prng.ts';
+
+// The simulation is only as good as its oracle: these feed it wrong states and expect it to say so.
+const A = '0193a1c2-0000-7000-8000-000000000001';
+const B = '0193a1c2-0000-7000-8000-000000000002';
+const h = (wall: number, node = '00000000000000aa'): string => `${String(wall).padStart(15, '0')}-00000-${node}`;
+
+function model(): WriteModel {
+  const m = new WriteModel();
+  m.record({ client: 'c1', table: 'notes', id: A, hlc: h(1), fields: { title: 'one', content: 'x', deleted_at: null } });
+  m.record({ client: 'c2', table: 'notes', id: A, hlc: h(3, '00000000000000bb'), fields: { title: 'three' } });
+  // An older write arriving later must not win.
+  m.record({ client: 'c1', table: 'notes', id: A, hlc: h(2), fields: { title: 'two', content: 'y' } });
+  m.record({ client: 'c1', table: 'notes', id: B, hlc: h(5), fields: { title: 'b', content: '', deleted_at: '2026-01-01T00:00:00.000Z' } });
+  return m;
+}
+
+describe('WriteModel', () => {
+  it('accepts the per-field last-writer-wins state', () => {
+    const rows = [
+      { id: A, title: 'three', content: 'y', deleted_at: null },
+      { id: B, title: 'b', content: '', deleted_at: '2026-01-01T00:00:00.000Z' },
+    ];
+    expect(model().diff(rows)).toEqual([]);
+  });
+
+  it('reports a lost write, a stale field, a missing row and an unknown row', () => {
+    const rows = [
+      { id: A, title: 'two', content: 'x', deleted_at: null },
+      { id: '0193a1c2-0000-7000-8000-0000000000ff', title: 'ghost', content: '', deleted_at: null },
+    ];
+    const diff = model().diff(rows);
+    expect(diff).toHaveLength(4);
+    expect(diff.join('\n')).toMatch(/\.title: expected "three"/);
+    expect(diff.join('\n')).toMatch(/\.content: expected "y"/);
+    expect(diff.join('\n')).toMatch(new RegExp(`${B}: missing`));
+    expect(diff.join('\n')).toMatch(/present but never written/);
+  });
+
+  it('reports a lost restore (deleted_at must be null again)', () => {
+    const m = model();
+    m.record({ client: 'c3', table: 'notes', id: B, hlc: h(6), fields: { deleted_at: null } });
+    const rows = [
+      { id: A, title: 'three', content: 'y', deleted_at: null },
+      { id: B, title: 'b', content: '', deleted_at: '2026-01-01T00:00:00.000Z' },
+    ];
+    expect(m.diff(rows)).toEqual([expect.stringMatching(/deleted_at: expected null/)]);
+  });
+});
+
+describe('diffRows', () => {
+  it('finds every difference between two clients', () => {
+    const ref = [
+      { id: A, title: 't', version: 2, synced: 1 },
+      { id: B, title: 'u', version: 1, synced: 1 },
+    ];
+    const other = [
+      { id: A, title: 't', version: 3, synced: 0 },
+      { id: '0193a1c2-0000-7000-8000-0000000000ff', title: 'v', version: 1, synced: 1 },
+    ];
+    const diff = diffRows('server', ref, 'c1', other, ['synced']);
+    expect(diff).toHaveLength(3);
+    expect(diffRows('server', ref, 'c1', ref)).toEqual([]);
+  });
+});
+
+describe('mulberry32', () => {
+  it('replays the same stream from the same seed', () => {
+    const a = mulberry32(123);
+    const b = mulberry32(123);
+    const xs = Array.from({ length: 5 }, () => a.next());
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
+    expect(mulberry32(124).next()).not.toEqual(xs[0]);
+    expect(a.fork('x').next()).toEqual(mulberry32(123).fork('x').next());
+  });
+});
