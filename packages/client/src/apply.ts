@@ -1,0 +1,206 @@
+import { uuidv7, type MutationResult, type Row, type SyncResponse, type TableDecl } from '@ferry/protocol';
+import type { PersistentClock } from './clock.ts';
+import type { SqlTx } from './driver.ts';
+import type { OutboxEntry } from './outbox.ts';
+import { pendingFields } from './outbox.ts';
+import { q, refreshSynced, toSql, updateColumns } from './rows.ts';
+import { StateKey, setState } from './state.ts';
+
+/** What applying one response changed, for events and the sync outcome. */
+export interface ApplySummary {
+  acknowledged: number;
+  pulled: number;
+  /** Record ids whose local row changed, by table. */
+  changed: Map<string, Set<string>>;
+  conflicts: number;
+  rejected: number;
+}
+
+/** Test seam: called between the steps of an apply, so a test can throw mid-way. */
+export type ApplyProbe = (step: 'acknowledged' | 'pulled') => void;
+
+const key = (table: string, id: string): string => `${table}\u0000${id}`;
+
+/**
+ * Applies one `/v1/sync` response inside ONE local transaction `tx` (the caller's):
+ * 1. deletes exactly the sent entries the server acknowledged (`seq <= lastMutationSeq`), moving
+ *    rejected ones to `rejected_changes` and recording conflicts; entries written while the
+ *    request was in flight have higher seqs and were not sent, so they stay queued;
+ * 2. puts back the server's values (from `shadow`) of fields whose change lost and is no longer pending;
+ * 3. applies the pulled rows, except fields a queued entry still changes (those keep the local
+ *    value, the server's is kept in `shadow`, and the row stays synced = 0);
+ * 4. advances the cursor and folds the server's HLC into the clock.
+ * If anything throws, the transaction rolls back and none of it happened.
+ */
+export async function applyResponse(
+  tx: SqlTx,
+  tables: ReadonlyMap<string, TableDecl>,
+  clock: PersistentClock,
+  sent: readonly OutboxEntry[],
+  res: SyncResponse,
+  nowIso: string,
+  opts: { resync?: boolean; probe?: ApplyProbe } = {},
+): Promise<ApplySummary> {
+  const summary: ApplySummary = { acknowledged: 0, pulled: 0, changed: new Map(), conflicts: 0, rejected: 0 };
+  const mark = (table: string, id: string): void => {
+    let s = summary.changed.get(table);
+    if (!s) summary.changed.set(table, (s = new Set()));
+    s.add(id);
+  };
+  const results = new Map<number, MutationResult>(res.results.map((r) => [r.seq, r]));
+  const toRestore = new Map<string, { table: TableDecl; id: string }>();
+  const touched = new Map<string, { table: TableDecl; id: string }>();
+  const theirRows: { table: TableDecl; row: Row }[] = [];
+
+  for (const e of sent) {
+    if (e.seq > res.lastMutationSeq) continue;
+    const t = tables.get(e.table);
+    const r = results.get(e.seq) ?? { seq: e.seq, status: 'duplicate' as const };
+    await tx.run('DELETE FROM sync_queue WHERE seq = ?', [e.seq]);
+    summary.acknowledged++;
+    if (!t) continue;
+    touched.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+    switch (r.status) {
+      case 'applied':
+        await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [r.version, e.recordId, r.version]);
+        // Later entries built on the same view of the row now build on the version this one made.
+        await tx.run('UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?', [
+          r.version,
+          t.name,
+          e.recordId,
+          e.baseVersion,
+        ]);
+        await dropShadowFields(tx, t.name, e.recordId, Object.keys(e.fields));
+        break;
+      case 'conflict':
+        await tx.run('INSERT INTO conflicts (id, table_name, record_id, mine, theirs, detected_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          uuidv7(Date.parse(nowIso)),
+          t.name,
+          e.recordId,
+          JSON.stringify(e.fields),
+          r.row === null ? null : JSON.stringify(r.row),
+          nowIso,
+        ]);
+        summary.conflicts++;
+        if (r.row) theirRows.push({ table: t, row: r.row });
+        toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+        break;
+      case 'rejected':
+        await tx.run(
+          'INSERT INTO rejected_changes (id, table_name, record_id, operation, fields, hlc, code, message, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [uuidv7(Date.parse(nowIso)), t.name, e.recordId, e.op, JSON.stringify(e.fields), e.hlc, r.code, r.message, nowIso],
+        );
+        summary.rejected++;
+        toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+        break;
+      default:
+        // superseded or duplicate: the server's value stands (it arrives in a pull, or is in shadow).
+        if (r.status === 'superseded' && r.version !== undefined) {
+          await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [r.version, e.recordId, r.version]);
+        }
+        toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+    }
+  }
+  opts.probe?.('acknowledged');
+
+  for (const { table, id } of toRestore.values()) {
+    if (await restoreShadow(tx, table, id)) mark(table.name, id);
+  }
+
+  const outboxEmpty = (await tx.all('SELECT 1 FROM sync_queue LIMIT 1')).length === 0;
+  const shadowEmpty = (await tx.all('SELECT 1 FROM shadow LIMIT 1')).length === 0;
+  const pulled = new Set<string>();
+  const applyRow = async (t: TableDecl, row: Row): Promise<void> => {
+    const pending = outboxEmpty ? null : await pendingFields(tx, t.name, row.id);
+    await applyPulledRow(tx, t, row, pending, shadowEmpty);
+    if (opts.resync) await tx.run('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [t.name, row.id]);
+    pulled.add(key(t.name, row.id));
+    mark(t.name, row.id);
+  };
+  for (const { table, row } of theirRows) await applyRow(table, row);
+  for (const c of res.changes) {
+    const t = tables.get(c.table);
+    // A table this build does not know (a newer schema): skip it rather than fail the whole sync.
+    if (t) await applyRow(t, c.row);
+    summary.pulled++;
+  }
+  opts.probe?.('pulled');
+
+  for (const [k, { table, id }] of touched) {
+    if (!pulled.has(k)) await refreshSynced(tx, table, id);
+  }
+  await setState(tx, StateKey.cursor, res.cursor);
+  await clock.receive(tx, res.serverHlc);
+  return summary;
+}
+
+/**
+ * Writes one pulled row. Fields in `pending` (queued local changes) keep their local value and
+ * the server's value goes to `shadow`; with nothing pending the row is the server's and synced.
+ */
+async function applyPulledRow(tx: SqlTx, t: TableDecl, row: Row, pending: Set<string> | null, shadowEmpty: boolean): Promise<void> {
+  const names = Object.keys(t.fields).filter((f) => Object.hasOwn(row, f));
+  if (pending === null || pending.size === 0) {
+    const cols = ['id', ...names];
+    await tx.run(
+      `INSERT INTO ${q(t.name)} (${cols.map(q).join(', ')}, synced) VALUES (${cols.map(() => '?').join(', ')}, 1) ` +
+        `ON CONFLICT (id) DO UPDATE SET ${names.map((n) => `${q(n)} = excluded.${q(n)}`).join(', ')}, synced = 1`,
+      cols.map((c) => toSql(row[c])),
+    );
+    if (!shadowEmpty) await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [t.name, row.id]);
+    return;
+  }
+  const theirs: Record<string, unknown> = {};
+  const mine: Record<string, unknown> = {};
+  for (const n of names) {
+    if (pending.has(n)) theirs[n] = row[n];
+    else mine[n] = row[n];
+  }
+  const exists = await tx.all(`SELECT 1 FROM ${q(t.name)} WHERE id = ?`, [row.id]);
+  if (exists.length === 0) {
+    // Queued changes for a row that is not here cannot happen through the API; take the server's row whole.
+    const cols = ['id', ...names];
+    await tx.run(`INSERT INTO ${q(t.name)} (${cols.map(q).join(', ')}, synced) VALUES (${cols.map(() => '?').join(', ')}, 0)`, cols.map((c) => toSql(row[c])));
+  } else {
+    await updateColumns(tx, t, row.id, mine, 0);
+  }
+  await tx.run(
+    'INSERT INTO shadow (table_name, record_id, fields) VALUES (?, ?, ?) ON CONFLICT (table_name, record_id) DO UPDATE SET fields = excluded.fields',
+    [t.name, row.id, JSON.stringify(theirs)],
+  );
+}
+
+async function readShadow(tx: SqlTx, table: string, id: string): Promise<Record<string, unknown> | null> {
+  const [r] = await tx.all<{ fields: string }>('SELECT fields FROM shadow WHERE table_name = ? AND record_id = ?', [table, id]);
+  return r ? (JSON.parse(r.fields) as Record<string, unknown>) : null;
+}
+
+async function writeShadow(tx: SqlTx, table: string, id: string, fields: Record<string, unknown>): Promise<void> {
+  if (Object.keys(fields).length === 0) await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [table, id]);
+  else await tx.run('UPDATE shadow SET fields = ? WHERE table_name = ? AND record_id = ?', [JSON.stringify(fields), table, id]);
+}
+
+/** Forgets the shadow of fields whose local change won: the pull brings their new server value. */
+async function dropShadowFields(tx: SqlTx, table: string, id: string, fields: string[]): Promise<void> {
+  const s = await readShadow(tx, table, id);
+  if (!s) return;
+  for (const f of fields) delete s[f];
+  await writeShadow(tx, table, id, s);
+}
+
+/** Puts back the server's value of every shadowed field no queued entry changes any more. */
+async function restoreShadow(tx: SqlTx, t: TableDecl, id: string): Promise<boolean> {
+  const s = await readShadow(tx, t.name, id);
+  if (!s) return false;
+  const pending = await pendingFields(tx, t.name, id);
+  const back: Record<string, unknown> = {};
+  for (const f of Object.keys(s)) {
+    if (!pending.has(f)) {
+      back[f] = s[f];
+      delete s[f];
+    }
+  }
+  await updateColumns(tx, t, id, back, null);
+  await writeShadow(tx, t.name, id, s);
+  return Object.keys(back).length > 0;
+}

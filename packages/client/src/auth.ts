@@ -1,0 +1,105 @@
+import { AuthResponse, MeResponse } from '@ferry/protocol';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { TokenStore } from './api.ts';
+import type { SqlDriver } from './driver.ts';
+import { ErrorKind, FerryError } from './errors.ts';
+import { checkServerUrl, type Transport } from './http.ts';
+import { StateKey, allState, setState } from './state.ts';
+
+const authCheck = TypeCompiler.Compile(AuthResponse);
+const meCheck = TypeCompiler.Compile(MeResponse);
+
+/** Who this database is signed in as. */
+export interface Identity {
+  userId: string | null;
+  email: string | null;
+  server: string | null;
+  /** A token is stored. */
+  signedIn: boolean;
+}
+
+/** What the auth calls need. */
+export interface AuthDeps {
+  driver: SqlDriver;
+  transport: Transport;
+  tokenStore: TokenStore;
+  allowInsecure: boolean;
+}
+
+/**
+ * Signup and login bind a local database to one account on one server: its outbox holds that
+ * account's changes and its clientId belongs to that user, so another account is refused
+ * (use another database file) rather than mixing notes between accounts.
+ */
+export async function authenticate(
+  deps: AuthDeps,
+  kind: 'signup' | 'login',
+  serverUrl: string,
+  email: string,
+  password: string,
+  deviceName?: string,
+): Promise<Identity> {
+  const server = checkServerUrl(serverUrl, deps.allowInsecure);
+  const before = await deps.driver.transaction((tx) => allState(tx));
+  const boundServer = before[StateKey.serverUrl];
+  if (before[StateKey.userId] && boundServer && boundServer !== server) {
+    throw new FerryError(ErrorKind.wrongAccount, `this local database belongs to an account on ${boundServer}; use another database for ${server}`);
+  }
+  const body = kind === 'signup' ? { email, password } : { email, password, ...(deviceName === undefined ? {} : { deviceName }) };
+  const res = await deps.transport.call<unknown>(server, 'POST', `/v1/auth/${kind}`, { body });
+  if (!authCheck.Check(res)) throw new FerryError(ErrorKind.protocol, `malformed ${kind} response`);
+  const boundUser = before[StateKey.userId];
+  if (boundUser && boundUser !== res.userId) {
+    // Do not leave a live token behind for an account we refuse to use.
+    await deps.transport.call(server, 'POST', '/v1/auth/logout', { token: res.token }).catch(() => undefined);
+    throw new FerryError(ErrorKind.wrongAccount, `this local database belongs to another account (${before[StateKey.userEmail] ?? boundUser}); use another database`);
+  }
+  await deps.driver.transaction(async (tx) => {
+    await setState(tx, StateKey.serverUrl, server);
+    await setState(tx, StateKey.userId, res.userId);
+    await setState(tx, StateKey.userEmail, email.toLowerCase());
+  });
+  await deps.tokenStore.set(res.token);
+  return { userId: res.userId, email: email.toLowerCase(), server, signedIn: true };
+}
+
+/** Revokes the token on the server when reachable, then forgets it; local notes and the outbox stay. */
+export async function logout(deps: AuthDeps): Promise<{ revoked: boolean }> {
+  const token = await deps.tokenStore.get();
+  const state = await deps.driver.transaction((tx) => allState(tx));
+  let revoked = false;
+  const server = state[StateKey.serverUrl];
+  if (token && server) {
+    try {
+      await deps.transport.call(server, 'POST', '/v1/auth/logout', { token });
+      revoked = true;
+    } catch {
+      // Offline or already revoked: forgetting the token locally is what the user asked for.
+    }
+  }
+  await deps.tokenStore.set(null);
+  return { revoked };
+}
+
+/** The stored identity; with `remote`, asks the server (`GET /v1/me`) and fails when the token is refused. */
+export async function whoami(deps: AuthDeps, remote = false): Promise<Identity> {
+  const state = await deps.driver.transaction((tx) => allState(tx));
+  const token = await deps.tokenStore.get();
+  const local: Identity = {
+    userId: state[StateKey.userId] ?? null,
+    email: state[StateKey.userEmail] ?? null,
+    server: state[StateKey.serverUrl] ?? null,
+    signedIn: token !== null,
+  };
+  if (!remote || !token || !local.server) return local;
+  const me = await deps.transport.call<unknown>(local.server, 'GET', '/v1/me', { token });
+  if (!meCheck.Check(me)) throw new FerryError(ErrorKind.protocol, 'malformed /v1/me response');
+  return { ...local, userId: me.userId, email: me.email };
+}
+
+/** Sets the server URL without signing in (e.g. a token handed over by the host). */
+export async function setServer(deps: AuthDeps, serverUrl: string): Promise<string> {
+  const server = checkServerUrl(serverUrl, deps.allowInsecure);
+  await deps.driver.transaction((tx) => setState(tx, StateKey.serverUrl, server));
+  return server;
+}

@@ -1,0 +1,276 @@
+import { defaultTables, tableMap, uuidv7, type TableDecl } from '@ferry/protocol';
+import type { Conflict, FerryEvent, FerryOptions, ListOptions, Note, RejectedChange, SyncOutcome, SyncStatus } from './api.ts';
+import type { ApplyProbe } from './apply.ts';
+import { authenticate, logout, setServer, whoami, type AuthDeps, type Identity } from './auth.ts';
+import { PersistentClock } from './clock.ts';
+import { dismissRejected, listConflicts, listRejected, resolveConflict } from './conflicts.ts';
+import type { SqlDriver } from './driver.ts';
+import { ErrorKind, FerryError, toFerryError } from './errors.ts';
+import { Emitter, type FerryListener } from './events.ts';
+import { Transport, fetchHttp } from './http.ts';
+import { allEntries, outboxCount, type OutboxEntry } from './outbox.ts';
+import type { LocalRow } from './rows.ts';
+import { migrate } from './schema.ts';
+import { StateKey, allState, getState, setState } from './state.ts';
+import { TableStore } from './store.ts';
+import { runSync } from './sync.ts';
+
+/** The notes API: write-local-first, each call one local transaction. */
+export interface NotesApi {
+  create(input: { title: string; content?: string }): Promise<Note>;
+  update(id: string, patch: { title?: string; content?: string }): Promise<Note>;
+  /** Soft delete. */
+  remove(id: string): Promise<Note>;
+  restore(id: string): Promise<Note>;
+  get(id: string): Promise<Note | null>;
+  list(opts?: ListOptions): Promise<Note[]>;
+}
+
+/** Hooks for tests only. */
+export interface FerryTestHooks {
+  applyProbe?: ApplyProbe;
+}
+
+/** Opens the engine on a database: migrates it, makes the clientId once, loads the clock. */
+export async function openFerry(opts: FerryOptions, hooks: FerryTestHooks = {}): Promise<Ferry> {
+  const tables = opts.tables ?? defaultTables;
+  const now = opts.now ?? Date.now;
+  const state = await opts.driver.transaction(async (tx) => {
+    await migrate(tx, tables);
+    if ((await getState(tx, StateKey.clientId)) === null) await setState(tx, StateKey.clientId, uuidv7(now()));
+    return { state: await allState(tx), pending: await outboxCount(tx) };
+  });
+  const token = await opts.tokenStore.get();
+  return new Ferry(opts, tables, state.state, state.pending, token !== null, hooks);
+}
+
+/** The engine: local tables, the outbox, sync, status and events. Make one with `openFerry`. */
+export class Ferry {
+  /** This database's client id (made once, never changes). */
+  readonly clientId: string;
+  readonly notes: NotesApi;
+  private readonly tables: ReadonlyMap<string, TableDecl>;
+  private readonly stores = new Map<string, TableStore>();
+  private readonly clock: PersistentClock;
+  private readonly transport: Transport;
+  private readonly emitter = new Emitter();
+  private readonly driver: SqlDriver;
+  private readonly now: () => number;
+  private current: SyncStatus;
+  private running: Promise<SyncOutcome> | null = null;
+  private followUp: Promise<SyncOutcome> | null = null;
+  private offline = false;
+
+  /** @internal use openFerry */
+  constructor(
+    private readonly opts: FerryOptions,
+    tableList: readonly TableDecl[],
+    state: Partial<Record<StateKey, string>>,
+    pending: number,
+    hasToken: boolean,
+    private readonly hooks: FerryTestHooks,
+  ) {
+    this.driver = opts.driver;
+    this.now = opts.now ?? Date.now;
+    this.tables = tableMap(tableList);
+    this.clientId = state[StateKey.clientId] ?? '';
+    this.clock = new PersistentClock(this.clientId, this.now, state[StateKey.hlc] ?? null);
+    this.transport = new Transport(opts.http ?? fetchHttp, this.now);
+    this.current = {
+      state: hasToken ? 'idle' : 'signed-out',
+      pending,
+      lastSyncAt: state[StateKey.lastSyncAt] ?? null,
+      lastError: null,
+      server: state[StateKey.serverUrl] ?? null,
+    };
+    for (const t of tableList) {
+      this.stores.set(
+        t.name,
+        new TableStore(t, {
+          driver: this.driver,
+          clock: this.clock,
+          now: this.now,
+          onWrite: (table, ids) => this.afterLocalWrite(table, ids),
+        }),
+      );
+    }
+    const notes = this.table<Note & LocalRow>('notes');
+    this.notes = {
+      create: (input) => notes.create({ title: input.title, content: input.content ?? '' }),
+      update: (id, patch) => notes.update(id, { title: patch.title, content: patch.content }),
+      remove: (id) => notes.remove(id),
+      restore: (id) => notes.restore(id),
+      get: (id) => notes.get(id),
+      list: (o) => notes.list(o),
+    };
+  }
+
+  /** The generic API of any declared table. */
+  table<R extends LocalRow = LocalRow>(name: string): TableStore<R> {
+    const s = this.stores.get(name);
+    if (!s) throw new FerryError(ErrorKind.notFound, `no declared table "${name}"`);
+    return s as unknown as TableStore<R>;
+  }
+
+  /** The current sync status (no I/O). */
+  status(): SyncStatus {
+    return { ...this.current };
+  }
+
+  /** Listens to 'changed' and 'status' events; returns the unsubscribe function. */
+  subscribe(listener: FerryListener): () => void {
+    return this.emitter.subscribe(listener);
+  }
+
+  /** Creates an account and signs this database in to it. */
+  async signup(serverUrl: string, email: string, password: string): Promise<Identity> {
+    return this.signedIn(await authenticate(this.authDeps(), 'signup', serverUrl, email, password));
+  }
+
+  /** Signs this database in (one token per device). */
+  async login(serverUrl: string, email: string, password: string, deviceName?: string): Promise<Identity> {
+    return this.signedIn(await authenticate(this.authDeps(), 'login', serverUrl, email, password, deviceName));
+  }
+
+  /** Revokes the token when the server is reachable and forgets it; local notes and queued changes stay. */
+  async logout(): Promise<{ revoked: boolean }> {
+    const r = await logout(this.authDeps());
+    this.setStatus({ state: 'signed-out', lastError: null });
+    return r;
+  }
+
+  /** Who this database is signed in as; `remote` checks with the server. */
+  async whoami(opts: { remote?: boolean } = {}): Promise<Identity> {
+    return whoami(this.authDeps(), opts.remote ?? false);
+  }
+
+  /** Points the database at a server without signing in (for a host that stores the token itself). */
+  async setServer(serverUrl: string): Promise<string> {
+    const s = await setServer(this.authDeps(), serverUrl);
+    this.setStatus({ server: s });
+    return s;
+  }
+
+  /**
+   * Pushes the outbox and pulls to the end. Single-flight: a call while a sync runs waits for it
+   * and then runs exactly one more (shared by every caller that arrived meanwhile), so a write
+   * made during a sync is always pushed by the sync its caller awaits.
+   */
+  sync(): Promise<SyncOutcome> {
+    if (!this.running) {
+      this.running = this.runOnce().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.followUp ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.followUp = null;
+        return this.sync();
+      });
+    return this.followUp;
+  }
+
+  /** True while a sync request is under way. */
+  isSyncing(): boolean {
+    return this.running !== null;
+  }
+
+  /** The host says the network is gone (or back); shown in the status. */
+  setOffline(offline: boolean): void {
+    this.offline = offline;
+    if (this.running) return;
+    if (offline && this.current.state !== 'signed-out') this.setStatus({ state: 'offline' });
+    else if (!offline && this.current.state === 'offline') this.setStatus({ state: 'idle' });
+  }
+
+  /** Unresolved conflicts (tables under the version policy). */
+  conflicts(): Promise<Conflict[]> {
+    return listConflicts(this.driver);
+  }
+
+  /** Keeps my change (re-queued on top of the server's version) or takes the server's row. */
+  async resolveConflict(id: string, choice: 'mine' | 'theirs'): Promise<void> {
+    const { table, recordId } = await resolveConflict(this.driver, this.tables, this.clock, () => new Date(this.now()).toISOString(), id, choice);
+    if (choice === 'mine') this.afterLocalWrite(table, [recordId]);
+    else this.emitter.emit({ type: 'changed', table, ids: [recordId], origin: 'local' });
+  }
+
+  /** Changes the server refused, kept for the user to see. */
+  rejected(): Promise<RejectedChange[]> {
+    return listRejected(this.driver);
+  }
+
+  /** Forgets one rejected change. */
+  dismissRejected(id: string): Promise<void> {
+    return dismissRejected(this.driver, id);
+  }
+
+  /** The queued outbox entries, oldest first (for inspection). */
+  outbox(): Promise<OutboxEntry[]> {
+    return this.driver.transaction((tx) => allEntries(tx));
+  }
+
+  /** Waits for a running sync, then closes the database. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.running, this.followUp]);
+    await this.driver.close();
+  }
+
+  private authDeps(): AuthDeps {
+    return { driver: this.driver, transport: this.transport, tokenStore: this.opts.tokenStore, allowInsecure: this.opts.allowInsecure ?? false };
+  }
+
+  private signedIn(id: Identity): Identity {
+    this.setStatus({ state: this.offline ? 'offline' : 'idle', server: id.server, lastError: null });
+    return id;
+  }
+
+  private afterLocalWrite(table: string, ids: string[]): void {
+    this.emitter.emit({ type: 'changed', table, ids, origin: 'local' });
+    this.setStatus({ pending: this.current.pending + 1 });
+  }
+
+  private async runOnce(): Promise<SyncOutcome> {
+    this.setStatus({ state: 'syncing' });
+    try {
+      const outcome = await runSync({
+        driver: this.driver,
+        tables: this.tables,
+        clock: this.clock,
+        transport: this.transport,
+        tokenStore: this.opts.tokenStore,
+        now: this.now,
+        ...(this.hooks.applyProbe ? { probe: this.hooks.applyProbe } : {}),
+        onApplied: (s) => {
+          for (const [table, ids] of s.changed) {
+            if (ids.size > 0) this.emitter.emit({ type: 'changed', table, ids: [...ids], origin: 'remote' });
+          }
+        },
+      });
+      this.offline = false;
+      const after = await this.refreshFromDb();
+      this.setStatus({ state: 'idle', lastError: null, ...after });
+      return outcome;
+    } catch (e) {
+      const err = toFerryError(e);
+      const after = await this.refreshFromDb().catch(() => ({}));
+      const state = err.signsOut ? 'signed-out' : err.offline ? 'offline' : 'error';
+      this.setStatus({ state, lastError: { code: err.code, message: err.message }, ...after });
+      throw err;
+    }
+  }
+
+  private async refreshFromDb(): Promise<Pick<SyncStatus, 'pending' | 'lastSyncAt'>> {
+    return this.driver.transaction(async (tx) => ({ pending: await outboxCount(tx), lastSyncAt: await getState(tx, StateKey.lastSyncAt) }));
+  }
+
+  private setStatus(patch: Partial<SyncStatus>): void {
+    const next = { ...this.current, ...patch };
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+    this.current = next;
+    const ev: FerryEvent = { type: 'status', status: this.status() };
+    this.emitter.emit(ev);
+  }
+}

@@ -1,0 +1,77 @@
+import type { HttpFn, HttpRequest, HttpResponse } from './api.ts';
+import { ErrorKind, FerryError, errorFromResponse } from './errors.ts';
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/**
+ * Checks and normalizes a server URL: https anywhere; plain http only to loopback unless
+ * `allowInsecure` (PROTOCOL.md, Transport). Returns the URL without a trailing slash.
+ */
+export function checkServerUrl(raw: string, allowInsecure = false): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new FerryError(ErrorKind.insecureUrl, `not a URL: ${raw}`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new FerryError(ErrorKind.insecureUrl, `unsupported scheme ${u.protocol} in ${raw}`);
+  if (u.protocol === 'http:' && !LOOPBACK.test(u.hostname) && !allowInsecure) {
+    throw new FerryError(ErrorKind.insecureUrl, `refusing plain http:// to ${u.hostname}: use https://, or allow insecure connections explicitly`);
+  }
+  return u.toString().replace(/\/+$/, '');
+}
+
+/** The default HttpFn: the platform's fetch (Node 20, browsers). */
+export const fetchHttp: HttpFn = async (req: HttpRequest): Promise<HttpResponse> => {
+  const init: RequestInit = { method: req.method, headers: req.headers };
+  if (req.body !== undefined) init.body = req.body;
+  if (req.signal) init.signal = req.signal;
+  const res = await fetch(req.url, init);
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    headers[k.toLowerCase()] = v;
+  });
+  return { status: res.status, headers, body: await res.text() };
+};
+
+/** JSON calls to the Ferry API over an HttpFn, with every failure turned into a FerryError. */
+export class Transport {
+  constructor(
+    private readonly http: HttpFn,
+    private readonly now: () => number,
+  ) {}
+
+  /** Calls `method path` on `base`; returns the parsed JSON body (null for 204). */
+  async call<T>(base: string, method: 'GET' | 'POST', path: string, opts: { body?: unknown; token?: string | null; signal?: AbortSignal } = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const req: HttpRequest = { method, url: `${base}${path}`, headers };
+    if (opts.body !== undefined) req.body = JSON.stringify(opts.body);
+    if (opts.signal) req.signal = opts.signal;
+    let res: HttpResponse;
+    try {
+      res = await this.http(req);
+    } catch (e) {
+      throw new FerryError(ErrorKind.network, `cannot reach ${base}: ${e instanceof Error ? (causeMessage(e) ?? e.message) : String(e)}`, { cause: e });
+    }
+    if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, res.body, lower(res.headers), this.now());
+    if (res.status === 204 || res.body === '') return null as T;
+    try {
+      return JSON.parse(res.body) as T;
+    } catch (e) {
+      throw new FerryError(ErrorKind.protocol, `the server at ${base} answered with something that is not JSON`, { status: res.status, cause: e });
+    }
+  }
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function causeMessage(e: Error): string | undefined {
+  const c = (e as { cause?: unknown }).cause;
+  return c instanceof Error ? `${e.message} (${c.message})` : undefined;
+}

@@ -1,0 +1,16 @@
+/**
+ * @ferry/client — the sync engine. Open it with `openFerry({ driver, tokenStore })`, write with
+ * `ferry.notes.*`, sync with `ferry.sync()` or a scheduler from `createScheduler`.
+ */
+export * from './api.ts';
+export type { SqlDriver, SqlTx, SqlValue } from './driver.ts';
+export { openFerry, Ferry, type NotesApi, type FerryTestHooks } from './ferry.ts';
+export type { Identity } from './auth.ts';
+export { TableStore } from './store.ts';
+export type { LocalRow } from './rows.ts';
+export type { OutboxEntry } from './outbox.ts';
+export { FerryError, ErrorKind, parseRetryAfter } from './errors.ts';
+export { checkServerUrl, fetchHttp } from './http.ts';
+export { memoryTokenStore } from './token-store.ts';
+export { Mutex } from './mutex.ts';
+export { LOCAL_SCHEMA_VERSION } from './schema.ts';

@@ -1,0 +1,78 @@
+import { sqliteTableDdl, type TableDecl } from '@ferry/protocol';
+import type { SqlTx } from './driver.ts';
+
+/** Local schema version, stored in `PRAGMA user_version`. Bump with a new step in `steps`. */
+export const LOCAL_SCHEMA_VERSION = 1;
+
+/**
+ * The engine's own tables. `sync_queue` is the outbox: one row per local mutation, in `seq`
+ * order; `seq` is AUTOINCREMENT so a cleared seq is never handed out again (the server skips
+ * seqs it has seen). `shadow` keeps the server's values of fields a pending local change
+ * overrides, so they can be put back if that change loses (superseded or rejected).
+ */
+const engineDdl = `
+CREATE TABLE IF NOT EXISTS sync_queue (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  operation TEXT NOT NULL CHECK (operation IN ('upsert', 'delete')),
+  fields TEXT NOT NULL,
+  hlc TEXT NOT NULL,
+  base_version INTEGER,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sync_queue_record ON sync_queue (table_name, record_id);
+CREATE TABLE IF NOT EXISTS app_state (
+  key TEXT PRIMARY KEY,
+  value TEXT
+);
+CREATE TABLE IF NOT EXISTS conflicts (
+  id TEXT PRIMARY KEY,
+  table_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  mine TEXT NOT NULL,
+  theirs TEXT,
+  detected_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflicts_record ON conflicts (table_name, record_id);
+CREATE TABLE IF NOT EXISTS rejected_changes (
+  id TEXT PRIMARY KEY,
+  table_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  hlc TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  rejected_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resync_seen (
+  table_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  PRIMARY KEY (table_name, record_id)
+);
+CREATE TABLE IF NOT EXISTS shadow (
+  table_name TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  PRIMARY KEY (table_name, record_id)
+);
+`;
+
+/** Creates or upgrades the local schema inside `tx`; safe to run on every open. */
+export async function migrate(tx: SqlTx, tables: readonly TableDecl[]): Promise<void> {
+  const [row] = await tx.all<{ user_version: number }>('PRAGMA user_version');
+  const current = row?.user_version ?? 0;
+  if (current > LOCAL_SCHEMA_VERSION) {
+    throw new Error(`local database schema ${current} is newer than this Ferry (${LOCAL_SCHEMA_VERSION})`);
+  }
+  await tx.exec(engineDdl);
+  for (const t of tables) {
+    await tx.exec(sqliteTableDdl(t));
+    // Lists sort by updated_at; pulls and the synced flag look rows up by id (the primary key).
+    if ('updated_at' in t.fields) {
+      await tx.exec(`CREATE INDEX IF NOT EXISTS "${t.name}_updated_at" ON "${t.name}" (updated_at)`);
+    }
+  }
+  if (current < LOCAL_SCHEMA_VERSION) await tx.exec(`PRAGMA user_version = ${LOCAL_SCHEMA_VERSION}`);
+}

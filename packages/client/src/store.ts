@@ -1,0 +1,157 @@
+import { checkFields, clientFields, missingOnCreate, uuidv7, type TableDecl } from '@ferry/protocol';
+import type { ListOptions } from './api.ts';
+import type { PersistentClock } from './clock.ts';
+import type { SqlDriver, SqlTx, SqlValue } from './driver.ts';
+import { ErrorKind, FerryError } from './errors.ts';
+import { enqueue } from './outbox.ts';
+import { getRow, q, toSql, updateColumns, type LocalRow } from './rows.ts';
+
+/** What a TableStore needs from the engine. */
+export interface StoreDeps {
+  driver: SqlDriver;
+  clock: PersistentClock;
+  now: () => number;
+  /** Called after a local write committed. */
+  onWrite: (table: string, ids: string[]) => void;
+}
+
+const CREATED = 'created_at';
+const UPDATED = 'updated_at';
+
+/**
+ * Write-local-first access to one declared table. Every write is ONE local transaction that
+ * changes the row (synced = 0) and appends its outbox entry; none touches the network.
+ */
+export class TableStore<R extends LocalRow = LocalRow> {
+  private readonly writable: ReadonlySet<string>;
+
+  constructor(
+    readonly table: TableDecl,
+    private readonly deps: StoreDeps,
+  ) {
+    this.writable = new Set(clientFields(table));
+  }
+
+  private iso(): string {
+    return new Date(this.deps.now()).toISOString();
+  }
+
+  private check(fields: Record<string, unknown>): void {
+    for (const k of Object.keys(fields)) {
+      if (k === this.table.deletedField) throw new FerryError(ErrorKind.invalidInput, `use remove/restore to change "${k}"`);
+    }
+    const problem = checkFields(this.table, fields);
+    if (problem) throw new FerryError(ErrorKind.invalidInput, problem.message, { code: problem.code });
+  }
+
+  private has(field: string): boolean {
+    return this.writable.has(field);
+  }
+
+  private async write<T>(fn: (tx: SqlTx) => Promise<{ result: T; id: string }>): Promise<T> {
+    const { result, id } = await this.deps.driver.transaction(fn);
+    this.deps.onWrite(this.table.name, [id]);
+    return result;
+  }
+
+  /** Creates a row with a new UUIDv7 id; `created_at`/`updated_at` are filled in when the table has them. */
+  async create(input: Record<string, unknown>): Promise<R> {
+    const fields: Record<string, unknown> = { ...input };
+    this.check(fields);
+    return this.write(async (tx) => {
+      const nowIso = this.iso();
+      if (this.has(CREATED) && fields[CREATED] === undefined) fields[CREATED] = nowIso;
+      if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
+      const missing = missingOnCreate(this.table, fields);
+      if (missing) throw new FerryError(ErrorKind.invalidInput, `"${missing}" is required`);
+      const id = uuidv7(this.deps.now());
+      const hlc = await this.deps.clock.stamp(tx);
+      const names = Object.keys(fields);
+      await tx.run(
+        `INSERT INTO ${q(this.table.name)} (id, ${names.map(q).join(', ')}, synced) VALUES (?, ${names.map(() => '?').join(', ')}, 0)`,
+        [id, ...names.map((n) => toSql(fields[n]))],
+      );
+      await enqueue(tx, { table: this.table.name, recordId: id, op: 'upsert', fields, hlc, baseVersion: null, createdAt: nowIso });
+      return { result: (await getRow(tx, this.table, id)) as R, id };
+    });
+  }
+
+  /** Changes some fields of a row (live or deleted); bumps `updated_at`. */
+  async update(id: string, patch: Record<string, unknown>): Promise<R> {
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(patch)) if (v !== undefined) fields[k] = v;
+    this.check(fields);
+    return this.write(async (tx) => {
+      const row = await this.mustGet(tx, id);
+      if (Object.keys(fields).length === 0) return { result: row, id };
+      const nowIso = this.iso();
+      if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
+      await this.change(tx, row, 'upsert', fields, nowIso);
+      return { result: (await getRow(tx, this.table, id)) as R, id };
+    });
+  }
+
+  /** Soft-deletes a row (sets the deleted field); a no-op on a deleted row. */
+  async remove(id: string): Promise<R> {
+    return this.write(async (tx) => {
+      const row = await this.mustGet(tx, id);
+      if (row[this.table.deletedField] !== null) return { result: row, id };
+      const nowIso = this.iso();
+      await this.change(tx, row, 'delete', { [this.table.deletedField]: nowIso }, nowIso);
+      return { result: (await getRow(tx, this.table, id)) as R, id };
+    });
+  }
+
+  /** Undoes a soft delete (writes null to the deleted field); a no-op on a live row. */
+  async restore(id: string): Promise<R> {
+    return this.write(async (tx) => {
+      const row = await this.mustGet(tx, id);
+      if (row[this.table.deletedField] === null) return { result: row, id };
+      await this.change(tx, row, 'upsert', { [this.table.deletedField]: null }, this.iso());
+      return { result: (await getRow(tx, this.table, id)) as R, id };
+    });
+  }
+
+  /** One row by id, deleted or not; null when there is none. */
+  async get(id: string): Promise<R | null> {
+    return this.deps.driver.transaction(async (tx) => (await getRow(tx, this.table, id)) as R | null);
+  }
+
+  /** Rows, newest `updated_at` first, optionally filtered by a case-insensitive text search. */
+  async list(opts: ListOptions = {}): Promise<R[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const del = q(this.table.deletedField);
+    if (opts.deleted === 'only') where.push(`${del} IS NOT NULL`);
+    else if (opts.deleted !== true) where.push(`${del} IS NULL`);
+    if (opts.search !== undefined && opts.search !== '' && this.table.searchFields.length > 0) {
+      const pattern = `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(${this.table.searchFields.map((f) => `${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      for (const _ of this.table.searchFields) params.push(pattern);
+    }
+    const order = this.has(UPDATED) ? `${q(UPDATED)} DESC, id DESC` : 'id DESC';
+    const sql = `SELECT * FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    params.push(opts.limit ?? -1, opts.offset ?? 0);
+    return this.deps.driver.transaction((tx) => tx.all<R>(sql, params));
+  }
+
+  private async mustGet(tx: SqlTx, id: string): Promise<R> {
+    const row = await getRow(tx, this.table, id);
+    if (!row) throw new FerryError(ErrorKind.notFound, `no ${this.table.name} row with id ${id}`);
+    return row as R;
+  }
+
+  private async change(tx: SqlTx, row: R, op: 'upsert' | 'delete', fields: Record<string, unknown>, nowIso: string): Promise<void> {
+    const hlc = await this.deps.clock.stamp(tx);
+    await updateColumns(tx, this.table, row.id, fields, 0);
+    await enqueue(tx, {
+      table: this.table.name,
+      recordId: row.id,
+      op,
+      fields,
+      hlc,
+      baseVersion: row.version > 0 ? row.version : null,
+      createdAt: nowIso,
+    });
+  }
+}

@@ -1,0 +1,124 @@
+import { Limits, PROTOCOL_VERSION, SCHEMA_VERSION, SyncResponse, type SyncRequest, type TableDecl } from '@ferry/protocol';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { SyncOutcome, TokenStore } from './api.ts';
+import { applyResponse, type ApplyProbe, type ApplySummary } from './apply.ts';
+import type { PersistentClock } from './clock.ts';
+import type { SqlDriver } from './driver.ts';
+import { ErrorKind, FerryError } from './errors.ts';
+import type { Transport } from './http.ts';
+import { maxSeq, nextBatch, toMutation, type OutboxEntry } from './outbox.ts';
+import { q } from './rows.ts';
+import { StateKey, allState, setState } from './state.ts';
+
+const responseCheck = TypeCompiler.Compile(SyncResponse);
+
+/** What one sync run needs. */
+export interface SyncContext {
+  driver: SqlDriver;
+  tables: ReadonlyMap<string, TableDecl>;
+  clock: PersistentClock;
+  transport: Transport;
+  tokenStore: TokenStore;
+  now: () => number;
+  pullLimit?: number;
+  /** Called after each response is applied (and committed). */
+  onApplied?: (summary: ApplySummary) => void;
+  /** Test seam, see ApplyProbe. */
+  probe?: ApplyProbe;
+}
+
+/**
+ * One sync: push the outbox in batches and pull until the end, one `POST /v1/sync` per round,
+ * each response applied in one local transaction. Stops when the pull is complete and every
+ * entry that was queued when it started has been acknowledged; entries written meanwhile go on
+ * the next round only if one is needed anyway (so a busy writer cannot keep it running forever).
+ */
+export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
+  const token = await ctx.tokenStore.get();
+  if (!token) throw new FerryError(ErrorKind.unauthorized, 'not signed in');
+  const start = await ctx.driver.transaction(async (tx) => ({ state: await allState(tx), maxSeq: await maxSeq(tx) }));
+  const server = start.state[StateKey.serverUrl];
+  const clientId = start.state[StateKey.clientId];
+  if (!server) throw new FerryError(ErrorKind.noServer, 'no server configured: sign in first');
+  if (!clientId) throw new Error('local database has no client id');
+
+  const outcome: SyncOutcome = { pushed: 0, pulled: 0, complete: false };
+  for (let round = 0; ; round++) {
+    const { batch, cursor, resync } = await ctx.driver.transaction(async (tx) => {
+      const s = await allState(tx);
+      return { batch: await nextBatch(tx, ctx.tables), cursor: s[StateKey.cursor] ?? '0', resync: s[StateKey.resync] === '1' };
+    });
+    const req: SyncRequest = {
+      protocol: PROTOCOL_VERSION,
+      clientId,
+      schemaVersion: SCHEMA_VERSION,
+      cursor,
+      mutations: batch.map(toMutation),
+      pullLimit: ctx.pullLimit ?? Limits.maxPullLimit,
+    };
+    let res: SyncResponse;
+    try {
+      res = await ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', { body: req, token });
+    } catch (e) {
+      if (e instanceof FerryError && e.kind === ErrorKind.resyncRequired && round < 50) {
+        await startResync(ctx.driver);
+        continue;
+      }
+      throw e;
+    }
+    if (!responseCheck.Check(res)) {
+      const first = responseCheck.Errors(res).First();
+      throw new FerryError(ErrorKind.protocol, `malformed sync response${first ? ` at ${first.path}: ${first.message}` : ''}`);
+    }
+    const acked = checkAcknowledgement(batch, res);
+    const nowIso = new Date(ctx.now()).toISOString();
+    const summary = await ctx.driver.transaction(async (tx) => {
+      const applied = await applyResponse(tx, ctx.tables, ctx.clock, batch, res, nowIso, { resync, ...(ctx.probe ? { probe: ctx.probe } : {}) });
+      if (resync && !res.hasMore) await finishResync(tx, ctx.tables);
+      return applied;
+    });
+    outcome.pushed += acked;
+    outcome.pulled += summary.pulled;
+    ctx.onApplied?.(summary);
+
+    const rest = await ctx.driver.transaction(async (tx) => ({ oldest: (await nextBatch(tx, ctx.tables, 1))[0], maxSeq: await maxSeq(tx) }));
+    const startedWork = rest.oldest !== undefined && rest.oldest.seq <= start.maxSeq;
+    if (res.hasMore || startedWork) continue;
+    outcome.complete = !res.hasMore && rest.oldest === undefined;
+    if (outcome.complete) {
+      await ctx.driver.transaction((tx) => setState(tx, StateKey.lastSyncAt, nowIso));
+    }
+    return outcome;
+  }
+}
+
+/** Number of sent entries the response acknowledges; refuses a response that acknowledges nothing of a non-empty batch. */
+function checkAcknowledgement(batch: readonly OutboxEntry[], res: SyncResponse): number {
+  const acked = batch.filter((e) => e.seq <= res.lastMutationSeq).length;
+  if (batch.length > 0 && acked === 0) {
+    // Otherwise the same batch would be sent forever.
+    throw new FerryError(ErrorKind.protocol, `the server acknowledged none of seqs ${batch[0]?.seq}..${batch.at(-1)?.seq} (lastMutationSeq ${res.lastMutationSeq})`);
+  }
+  return acked;
+}
+
+/** 410: pull everything again from "0", remembering which rows the server still has. */
+async function startResync(driver: SqlDriver): Promise<void> {
+  await driver.transaction(async (tx) => {
+    await tx.run('DELETE FROM resync_seen');
+    await setState(tx, StateKey.cursor, '0');
+    await setState(tx, StateKey.resync, '1');
+  });
+}
+
+/** The full pull reached the end: drop synced rows the server no longer has; pending rows stay. */
+async function finishResync(tx: Parameters<Parameters<SqlDriver['transaction']>[0]>[0], tables: ReadonlyMap<string, TableDecl>): Promise<void> {
+  for (const t of tables.values()) {
+    await tx.run(
+      `DELETE FROM ${q(t.name)} WHERE synced = 1 AND NOT EXISTS (SELECT 1 FROM resync_seen s WHERE s.table_name = ? AND s.record_id = ${q(t.name)}.id)`,
+      [t.name],
+    );
+  }
+  await tx.run('DELETE FROM resync_seen');
+  await setState(tx, StateKey.resync, null);
+}
