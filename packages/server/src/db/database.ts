@@ -1,0 +1,77 @@
+import pg from 'pg';
+
+/**
+ * The one store interface the server uses. Both backends (a PostgreSQL server named by
+ * `DATABASE_URL`, or the embedded PostgreSQL) speak the same SQL through `pg`.
+ *
+ * Contract: `transaction` runs `fn` on one connection inside BEGIN/COMMIT at READ COMMITTED; if
+ * `fn` throws, everything it wrote is rolled back and the error is rethrown. Nothing is ever
+ * partially committed.
+ */
+export interface Database {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** A dedicated connection for LISTEN; `release` closes it. */
+  listen(channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Something that runs SQL: the pool or one transaction. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/** Opens a pool on `url`. */
+export function openDatabase(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its server emits here; without a listener the process would crash.
+  pool.on('error', () => undefined);
+  return {
+    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+      const r = await pool.query<R>(sql, params as unknown[]);
+      return r.rows;
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+            const r = await client.query<R>(sql, params as unknown[]);
+            return r.rows;
+          },
+        };
+        const out = await fn(tx);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async listen(channel, onMessage, onError) {
+      const client = new pg.Client({ connectionString: url });
+      client.on('notification', (n) => {
+        if (n.channel === channel && n.payload !== undefined) onMessage(n.payload);
+      });
+      client.on('error', onError);
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+      return async () => {
+        client.removeAllListeners('error');
+        client.on('error', () => undefined);
+        await client.end();
+      };
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { FastifyRequest } from 'fastify';
+import type { Queryable } from '../db/database.ts';
+import { userForToken } from '../auth/tokens.ts';
+import { fail } from './errors.ts';
+
+/** The caller, from `Authorization: Bearer <token>`. */
+export interface Caller {
+  readonly userId: string;
+  readonly token: string;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/i;
+
+/** Resolves the bearer token to its user, or throws 401. */
+export async function authenticate(db: Queryable, req: FastifyRequest): Promise<Caller> {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
+  if (!m) fail('unauthorized', 'missing or malformed Authorization: Bearer token');
+  const token = m[1]!;
+  const userId = await userForToken(db, token);
+  if (userId === null) fail('unauthorized', 'unknown or revoked token');
+  return { userId, token };
+}

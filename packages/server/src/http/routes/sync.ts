@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  ErrorEnvelope,
+  Limits,
+  MIN_PROTOCOL_VERSION,
+  MIN_SCHEMA_VERSION,
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  SyncRequest,
+  SyncResponse,
+  type MutationResult,
+} from '@ferry/protocol';
+import { claimClient, push, type PushContext } from '../../sync/push.ts';
+import { pull } from '../../sync/pull.ts';
+import { authenticate } from '../authenticate.ts';
+import type { AppDeps } from '../deps.ts';
+import { fail } from '../errors.ts';
+
+const errors = Object.fromEntries([400, 401, 403, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]));
+
+/** Checks what the schema cannot: versions, the configured batch size, `seq` order. */
+function checkRequest(body: SyncRequest, maxMutations: number): void {
+  if (body.protocol < MIN_PROTOCOL_VERSION || body.protocol > PROTOCOL_VERSION) {
+    fail('upgrade_required', `protocol ${body.protocol} is not served; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`);
+  }
+  if (body.schemaVersion < MIN_SCHEMA_VERSION || body.schemaVersion > SCHEMA_VERSION) {
+    fail('upgrade_required', `schemaVersion ${body.schemaVersion} is not served; this server has ${MIN_SCHEMA_VERSION}..${SCHEMA_VERSION}`);
+  }
+  if (body.mutations.length > maxMutations) {
+    fail('invalid_request', `body/mutations has ${body.mutations.length} items; at most ${maxMutations} per request`);
+  }
+  for (let i = 1; i < body.mutations.length; i++) {
+    if (body.mutations[i]!.seq <= body.mutations[i - 1]!.seq) {
+      fail('invalid_request', `body/mutations/${i}/seq must be greater than the previous mutation's seq`);
+    }
+  }
+}
+
+/** `POST /v1/sync`: push, then pull, in one round trip. */
+export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db, config, metrics } = deps;
+  const ctx: PushContext = { tables: deps.tables, clock: deps.clock, maxClockDriftMs: config.maxClockDriftMs, now: deps.now };
+
+  app.post('/v1/sync', {
+    schema: { tags: ['sync'], security: [{ bearer: [] }], body: SyncRequest, response: { 200: SyncResponse, ...errors } },
+  }, async (req) => {
+    const started = performance.now();
+    const caller = await authenticate(db, req);
+    const body = req.body as SyncRequest;
+    checkRequest(body, config.maxMutationsPerRequest);
+
+    let results: MutationResult[] = [];
+    let lastMutationSeq: number;
+    if (body.mutations.length > 0) {
+      const out = await db.transaction((tx) => push(tx, ctx, caller.userId, body));
+      metrics.mutationResults(out.counts);
+      results = out.results;
+      lastMutationSeq = out.lastMutationSeq;
+    } else {
+      lastMutationSeq = (await claimClient(db, caller.userId, body.clientId)).lastSeq;
+    }
+
+    const limit = Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit);
+    const page = await pull(db, deps.pullSql, caller.userId, body.cursor, limit);
+    // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
+    // seen here, and one that committed after it could not have hidden anything from it.
+    if (body.cursor !== '0' && BigInt(body.cursor) < page.purged) {
+      fail('resync_required', `cursor ${body.cursor} is older than the tombstone retention; pull again from "0"`);
+    }
+    metrics.syncDuration((performance.now() - started) / 1000);
+    return {
+      protocol: PROTOCOL_VERSION,
+      results,
+      lastMutationSeq,
+      changes: page.changes,
+      cursor: page.cursor,
+      hasMore: page.hasMore,
+      serverHlc: deps.clock.now(),
+    };
+  });
+}

@@ -1,0 +1,6 @@
+export { loadConfig, defaultConfig, defaultDataDir, usage, ConfigError, SETTINGS, LogLevel, type ServerConfig } from './config.ts';
+export { startServer, type StartOptions, type RunningServer } from './server.ts';
+export { purgeTombstones } from './purge.ts';
+export { mergeMutation, type StoredRow, type MergeInput, type MergeOutcome } from './sync/merge.ts';
+export { openDatabase, type Database, type Queryable } from './db/database.ts';
+export { migrate, MIGRATIONS } from './db/migrations.ts';

@@ -1,0 +1,56 @@
+/**
+ * `npm start`: parse the configuration once, start the server, and shut down in order on
+ * SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the database, stop the
+ * embedded PostgreSQL).
+ */
+import { ConfigError, loadConfig } from './config.ts';
+import { startServer } from './server.ts';
+
+function log(level: string, msg: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  log('info', config.databaseUrl === undefined ? `starting embedded PostgreSQL in ${config.dataDir}` : 'connecting to PostgreSQL');
+  const server = await startServer(config);
+  log('info', `ferry server listening on ${server.url}`, { url: server.url });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `${signal}: shutting down`);
+    const force = setTimeout(() => {
+      log('error', 'shutdown took too long; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    server.close().then(
+      () => {
+        log('info', 'stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log('error', 'shutdown failed', { err: String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ferry server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

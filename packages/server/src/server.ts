@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net';
+import { HlcClock, defaultTables, hlcNode, type TableDecl } from '@ferry/protocol';
+import { defaultConfig, type ServerConfig } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.ts';
+import { migrate, serverId } from './db/migrations.ts';
+import { LoginThrottle } from './auth/throttle.ts';
+import { PokeHub } from './events/poke-hub.ts';
+import { buildApp } from './http/app.ts';
+import { Metrics } from './http/metrics.ts';
+import { pullQuery } from './sync/pull.ts';
+import { tableSql } from './sync/rows.ts';
+import { purgeTombstones } from './purge.ts';
+
+/** What `startServer` accepts: any part of the configuration, and the tables to serve. */
+export type StartOptions = Partial<ServerConfig> & { readonly tables?: readonly TableDecl[] };
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://127.0.0.1:PORT` (https when TLS is configured). */
+  readonly url: string;
+  /** The PostgreSQL URL in use (the embedded one when no databaseUrl was given). */
+  readonly databaseUrl: string;
+  /** Stops accepting, lets in-flight requests finish, closes the database (and the embedded PostgreSQL). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server: the database (embedded PostgreSQL when no `databaseUrl`), migrations, the
+ * poke listener, the HTTP API. Unset options take their defaults, except `logLevel`, which is
+ * `warn` here so tests stay quiet (`main.ts` passes the parsed configuration, default `info`).
+ */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const { tables: tableList = defaultTables, ...rest } = options;
+  const config: ServerConfig = { ...defaultConfig(), logLevel: 'warn', ...stripUndefined(rest) };
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    let embedded: EmbeddedPostgresHandle | undefined;
+    if (databaseUrl === undefined) {
+      embedded = await startEmbeddedPostgres(config.dataDir, () => undefined);
+      cleanups.push(() => embedded!.stop());
+      databaseUrl = embedded.url;
+    }
+    const db: Database = openDatabase(databaseUrl, config.poolSize);
+    cleanups.push(() => db.close());
+    await migrate(db, tableList);
+    const clock = new HlcClock(hlcNode(await serverId(db)));
+    let warn: (msg: string, err?: unknown) => void = () => undefined;
+    const hub = new PokeHub(db, (msg, err) => warn(msg, err));
+    await hub.start();
+    cleanups.push(() => hub.close());
+    const sqls = tableList.map(tableSql);
+    const metrics = new Metrics(() => ({ ferry_sse_streams: hub.size() }));
+    const app = await buildApp({
+      config,
+      db,
+      tables: new Map(sqls.map((s) => [s.table.name, s])),
+      pullSql: pullQuery(sqls),
+      clock,
+      hub,
+      metrics,
+      throttle: new LoginThrottle(config.loginFailuresPerMinute),
+      now: Date.now,
+    });
+    warn = (msg, err) => app.log.warn({ err }, msg);
+    cleanups.push(() => app.close());
+
+    let purgeTimer: NodeJS.Timeout | undefined;
+    if (config.tombstoneRetentionMs > 0 && config.purgeIntervalMs > 0) {
+      purgeTimer = setInterval(() => {
+        purgeTombstones(db, tableList, config.tombstoneRetentionMs).then(
+          (n) => n > 0 && app.log.info({ purged: n }, 'purged tombstones'),
+          (err: unknown) => app.log.warn({ err }, 'tombstone purge failed'),
+        );
+      }, config.purgeIntervalMs);
+      purgeTimer.unref();
+      cleanups.push(async () => clearInterval(purgeTimer));
+    }
+
+    await app.listen({ host: config.host, port: config.port });
+    const addr = app.server.address() as AddressInfo;
+    const scheme = config.tlsCertPath !== undefined ? 'https' : 'http';
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      databaseUrl,
+      close() {
+        closing ??= cleanup();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,90 @@
+import { HLC_ZERO, VERSION_FIELD, checkFields, missingOnCreate, type MutationOp, type TableDecl } from '@ferry/protocol';
+
+/** A row as the server holds it: declared fields, per-field HLCs of their last writes, version. */
+export interface StoredRow {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly hlcs: Readonly<Record<string, string>>;
+  readonly version: number;
+}
+
+/** What one mutation asks, after the server fixed its stamp. */
+export interface MergeInput {
+  readonly op: MutationOp;
+  readonly id: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** The effective HLC (the client's, or the server's when the client's was too far ahead). */
+  readonly hlc: string;
+  readonly baseVersion: number | null;
+}
+
+/** How a mutation ended. `applied` carries the row's next state. */
+export type MergeOutcome =
+  | { readonly kind: 'applied'; readonly row: StoredRow }
+  | { readonly kind: 'superseded' }
+  | { readonly kind: 'conflict' }
+  | { readonly kind: 'rejected'; readonly code: string; readonly message: string };
+
+/**
+ * Applies one mutation to a row's current state (`null`: the user has no such row). Pure: the
+ * same inputs give the same outcome on every server, which is what makes arrival order not matter
+ * under the lww policy (each field keeps the write with the greatest HLC).
+ *
+ * - Fields are checked against the declaration first (unknown, server-owned, invalid → rejected).
+ * - `delete` writes the deleted field, with `nowIso` when the client sent no value.
+ * - lww: a field is written only when `hlc` is greater than the stamp of its last write. An edit
+ *   that does not name the deleted field leaves it alone, so an edit never undeletes.
+ * - version: a `baseVersion` other than the row's version is a conflict; otherwise every field is
+ *   written.
+ */
+export function mergeMutation(table: TableDecl, current: StoredRow | null, m: MergeInput, nowIso: string): MergeOutcome {
+  const problem = checkFields(table, m.fields);
+  if (problem) return { kind: 'rejected', code: problem.code, message: problem.message };
+  const fields: Record<string, unknown> = { ...m.fields };
+  if (m.op === 'delete' && !Object.hasOwn(fields, table.deletedField)) fields[table.deletedField] = nowIso;
+
+  if (current === null) {
+    if (table.policy === 'version' && m.baseVersion !== null) return { kind: 'conflict' };
+    if (m.op === 'delete') return { kind: 'rejected', code: 'not_found', message: `no ${table.name} row ${m.id} to delete` };
+    const missing = missingOnCreate(table, fields);
+    if (missing !== null) {
+      return { kind: 'rejected', code: 'missing_field', message: `a new ${table.name} row needs "${missing}"` };
+    }
+    const row: Record<string, unknown> = {};
+    const hlcs: Record<string, string> = {};
+    for (const [name, decl] of Object.entries(table.fields)) {
+      if (decl.writtenBy !== 'client') continue;
+      if (Object.hasOwn(fields, name)) {
+        row[name] = fields[name];
+        hlcs[name] = m.hlc;
+      } else {
+        row[name] = null;
+      }
+    }
+    return { kind: 'applied', row: { id: m.id, fields: row, hlcs, version: 1 } };
+  }
+
+  if (table.policy === 'version' && m.baseVersion !== current.version) return { kind: 'conflict' };
+  const nextFields: Record<string, unknown> = { ...current.fields };
+  const nextHlcs: Record<string, string> = { ...current.hlcs };
+  let wrote = false;
+  for (const [name, value] of Object.entries(fields)) {
+    if (name === VERSION_FIELD) continue;
+    const stored = current.hlcs[name] ?? HLC_ZERO;
+    const newer = m.hlc > stored;
+    // Under the version policy the version check already ordered the writes; HLCs are kept as
+    // the greatest seen so a later switch to lww stays consistent.
+    if (newer || table.policy === 'version') {
+      nextFields[name] = value;
+      if (newer) nextHlcs[name] = m.hlc;
+      wrote = true;
+    }
+  }
+  if (!wrote) return { kind: 'superseded' };
+  return { kind: 'applied', row: { id: current.id, fields: nextFields, hlcs: nextHlcs, version: current.version + 1 } };
+}
+
+/** A row as it travels in `changes` and in `conflict` results. */
+export function wireRow(r: StoredRow): Record<string, unknown> & { id: string; version: number } {
+  return { id: r.id, ...r.fields, version: r.version };
+}

@@ -1,0 +1,167 @@
+import { parseHlc, type Hlc, type HlcClock, type MutationResult, type SyncRequest } from '@ferry/protocol';
+import type { Queryable } from '../db/database.ts';
+import { fail } from '../http/errors.ts';
+import { mergeMutation, wireRow, type StoredRow } from './merge.ts';
+import { loadRows, upsertRows, type TableSql } from './rows.ts';
+
+/** What the push path needs from the server. */
+export interface PushContext {
+  readonly tables: ReadonlyMap<string, TableSql>;
+  readonly clock: HlcClock;
+  readonly maxClockDriftMs: number;
+  readonly now: () => number;
+}
+
+/** The outcome of one push transaction. */
+export interface PushOutcome {
+  readonly results: MutationResult[];
+  readonly lastMutationSeq: number;
+  /** The user's position after the push, when it moved. */
+  readonly newPosition: bigint | null;
+  readonly counts: Readonly<Record<MutationResult['status'], number>>;
+}
+
+interface ClientRow {
+  user_id: string;
+  last_mutation_seq: string;
+}
+
+/**
+ * Binds `clientId` to the user on first use and returns its state. A `clientId` that belongs to
+ * another user is 403. One statement, so a pull-only request stays cheap.
+ */
+export async function claimClient(db: Queryable, userId: string, clientId: string): Promise<{ lastSeq: number }> {
+  const sql = `WITH ins AS (
+      INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING
+      RETURNING user_id, last_mutation_seq)
+    SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq
+    FROM (SELECT user_id, last_mutation_seq FROM ins
+          UNION ALL SELECT user_id, last_mutation_seq FROM clients WHERE client_id = $1) c`;
+  let rows = await db.query<ClientRow>(sql, [clientId, userId]);
+  // A concurrent first use committed after this statement's snapshot: read it again.
+  if (rows.length === 0) rows = await db.query<ClientRow>(sql, [clientId, userId]);
+  const r = rows[0];
+  if (r === undefined) fail('unavailable', 'client registration raced; retry', 1);
+  if (r.user_id !== userId) fail('forbidden', 'this clientId belongs to another user');
+  return { lastSeq: Number(r.last_mutation_seq) };
+}
+
+/** 410 when the cursor predates purged tombstones: the client may have missed a deletion. */
+export function checkCursor(cursor: string, purged: bigint): void {
+  if (cursor !== '0' && BigInt(cursor) < purged) {
+    fail('resync_required', `cursor ${cursor} is older than the tombstone retention; pull again from "0"`);
+  }
+}
+
+/**
+ * Applies a request's mutations in one transaction (the caller's `tx`). The user's row is locked
+ * first, so this user's pushes run one at a time and the positions they hand out commit in order;
+ * that is what makes "seen n ⇒ seen everything ≤ n" true for pulls.
+ */
+export async function push(tx: Queryable, ctx: PushContext, userId: string, req: SyncRequest): Promise<PushOutcome> {
+  const locked = await tx.query<{ position: string; purged_position: string }>(
+    'SELECT position::text AS position, purged_position::text AS purged_position FROM users WHERE id = $1 FOR UPDATE',
+    [userId],
+  );
+  const user = locked[0];
+  if (user === undefined) fail('unauthorized', 'the user no longer exists');
+  checkCursor(req.cursor, BigInt(user.purged_position));
+  const client = await claimClient(tx, userId, req.clientId);
+
+  const counts = { applied: 0, superseded: 0, duplicate: 0, conflict: 0, rejected: 0 };
+  const results: MutationResult[] = [];
+  const fresh = req.mutations.filter((m) => m.seq > client.lastSeq);
+
+  // Load every touched row, one query per table.
+  const current = new Map<string, Map<string, StoredRow | null>>();
+  const ids = new Map<string, Set<string>>();
+  for (const m of fresh) {
+    if (!ctx.tables.has(m.table)) continue;
+    let s = ids.get(m.table);
+    if (!s) ids.set(m.table, (s = new Set()));
+    s.add(m.id);
+  }
+  for (const [table, set] of ids) {
+    const loaded = await loadRows(tx, ctx.tables.get(table)!, userId, [...set]);
+    const state = new Map<string, StoredRow | null>();
+    for (const id of set) state.set(id, loaded.get(id) ?? null);
+    current.set(table, state);
+  }
+
+  // Merge in seq order, in memory. `touched` keeps each changed row once, in last-change order,
+  // so a row changed several times gets one position: the latest.
+  const touched = new Map<string, { table: string; row: StoredRow }>();
+  const nowMs = ctx.now();
+  const nowIso = new Date(nowMs).toISOString();
+  for (const m of req.mutations) {
+    if (m.seq <= client.lastSeq) {
+      results.push({ seq: m.seq, status: 'duplicate' });
+      counts.duplicate++;
+      continue;
+    }
+    const sql = ctx.tables.get(m.table);
+    if (!sql) {
+      results.push({ seq: m.seq, status: 'rejected', code: 'unknown_table', message: `no synced table "${m.table}"` });
+      counts.rejected++;
+      continue;
+    }
+    let hlc: string = m.hlc;
+    let clockAdjusted = false;
+    if (parseHlc(m.hlc).wall > nowMs + ctx.maxClockDriftMs) {
+      // A stamp from the future would win every later conflict: use the server's own instead.
+      hlc = ctx.clock.now();
+      clockAdjusted = true;
+    } else {
+      ctx.clock.receive(m.hlc as Hlc);
+    }
+    const state = current.get(m.table)!;
+    const row = state.get(m.id) ?? null;
+    const out = mergeMutation(sql.table, row, { op: m.op, id: m.id, fields: m.fields, hlc, baseVersion: m.baseVersion }, nowIso);
+    const adj = clockAdjusted ? { clockAdjusted: true } : {};
+    switch (out.kind) {
+      case 'applied': {
+        state.set(m.id, out.row);
+        const key = `${m.table}\u0000${m.id}`;
+        touched.delete(key);
+        touched.set(key, { table: m.table, row: out.row });
+        results.push({ seq: m.seq, status: 'applied', version: out.row.version, ...adj });
+        break;
+      }
+      case 'superseded':
+        results.push(row ? { seq: m.seq, status: 'superseded', version: row.version, ...adj } : { seq: m.seq, status: 'superseded', ...adj });
+        break;
+      case 'conflict':
+        results.push({ seq: m.seq, status: 'conflict', row: row ? wireRow(row) : null });
+        break;
+      case 'rejected':
+        results.push({ seq: m.seq, status: 'rejected', code: out.code, message: out.message });
+        break;
+    }
+    counts[out.kind]++;
+  }
+
+  // Hand out positions in last-change order and write each table's rows in one statement.
+  let position = BigInt(user.position);
+  const perTable = new Map<string, { row: StoredRow; position: bigint }[]>();
+  for (const { table, row } of touched.values()) {
+    position += 1n;
+    let list = perTable.get(table);
+    if (!list) perTable.set(table, (list = []));
+    list.push({ row, position });
+  }
+  for (const [table, list] of perTable) await upsertRows(tx, ctx.tables.get(table)!, userId, list);
+
+  const maxSeq = req.mutations.reduce((a, m) => Math.max(a, m.seq), 0);
+  const lastMutationSeq = Math.max(client.lastSeq, maxSeq);
+  if (lastMutationSeq > client.lastSeq) {
+    await tx.query('UPDATE clients SET last_mutation_seq = $2 WHERE client_id = $1', [req.clientId, lastMutationSeq]);
+  }
+  let newPosition: bigint | null = null;
+  if (touched.size > 0) {
+    newPosition = position;
+    await tx.query('UPDATE users SET position = $2 WHERE id = $1', [userId, position.toString()]);
+    // Delivered on commit only, so a listener never pokes for a change it cannot yet pull.
+    await tx.query("SELECT pg_notify('ferry_poke', $1)", [`${userId}:${position}`]);
+  }
+  return { results, lastMutationSeq, newPosition, counts };
+}

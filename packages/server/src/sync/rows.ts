@@ -1,0 +1,87 @@
+import { VERSION_FIELD, clientFields, type FieldDecl, type TableDecl } from '@ferry/protocol';
+import type { Queryable } from '../db/database.ts';
+import type { StoredRow } from './merge.ts';
+
+const q = (ident: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(ident)) throw new Error(`bad identifier: ${ident}`);
+  return `"${ident}"`;
+};
+
+function pgType(f: FieldDecl): string {
+  if (f.type === 'integer') return 'bigint';
+  if (f.type === 'uuid') return 'uuid';
+  return 'text';
+}
+
+/** Prepared SQL for one declared table. */
+export interface TableSql {
+  readonly table: TableDecl;
+  readonly select: string;
+  readonly upsert: string;
+  readonly pull: string;
+  readonly columns: readonly string[];
+}
+
+/** Builds the SQL the sync path runs against one table. */
+export function tableSql(t: TableDecl): TableSql {
+  const cols = clientFields(t);
+  const name = q(t.name);
+  const select = `SELECT id::text AS id, ${cols.map(q).join(', ')}, version::text AS version, hlcs
+    FROM ${name} WHERE user_id = $1 AND id = ANY($2::uuid[])`;
+  // One statement writes every changed row: a query per row could not reach the ingest target.
+  const arrays = ['$2::uuid[]', ...cols.map((c, i) => `$${i + 3}::${pgType(t.fields[c]!)}[]`)];
+  const n = cols.length + 3;
+  arrays.push(`$${n}::bigint[]`, `$${n + 1}::bigint[]`, `$${n + 2}::text[]`);
+  const alias = ['id', ...cols.map(q), 'version', 'position', 'hlcs'];
+  const upsert = `INSERT INTO ${name} (user_id, id, ${cols.map(q).join(', ')}, ${q(VERSION_FIELD)}, position, hlcs)
+    SELECT $1, u.id, ${cols.map((c) => `u.${q(c)}`).join(', ')}, u.version, u.position, u.hlcs::jsonb
+    FROM unnest(${arrays.join(', ')}) AS u(${alias.join(', ')})
+    ON CONFLICT (user_id, id) DO UPDATE SET
+      ${[...cols.map(q), q(VERSION_FIELD), 'position', 'hlcs'].map((c) => `${c} = EXCLUDED.${c}`).join(',\n      ')}`;
+  // Owner, position and HLCs never travel: the row is the declared fields, id and version.
+  const pull = `SELECT '${t.name}' AS t, position, to_jsonb(x) - 'user_id' - 'position' - 'hlcs' AS row
+    FROM ${name} x WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3`;
+  return { table: t, select, upsert, pull, columns: cols };
+}
+
+interface DbRow {
+  id: string;
+  version: string;
+  hlcs: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/** Loads the user's rows among `ids` in one query. */
+export async function loadRows(db: Queryable, sql: TableSql, userId: string, ids: readonly string[]): Promise<Map<string, StoredRow>> {
+  const rows = await db.query<DbRow>(sql.select, [userId, ids]);
+  const out = new Map<string, StoredRow>();
+  for (const r of rows) {
+    const fields: Record<string, unknown> = {};
+    for (const c of sql.columns) fields[c] = integerField(sql.table, c, r[c]);
+    out.set(r.id, { id: r.id, fields, hlcs: r.hlcs, version: Number(r.version) });
+  }
+  return out;
+}
+
+// pg returns bigint as a string; declared integer fields travel as JSON numbers.
+function integerField(t: TableDecl, name: string, v: unknown): unknown {
+  return t.fields[name]?.type === 'integer' && typeof v === 'string' ? Number(v) : v;
+}
+
+/** Writes rows with their new positions in one statement. */
+export async function upsertRows(
+  db: Queryable,
+  sql: TableSql,
+  userId: string,
+  rows: readonly { row: StoredRow; position: bigint }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const params: unknown[] = [userId, rows.map((r) => r.row.id)];
+  for (const c of sql.columns) params.push(rows.map((r) => r.row.fields[c] ?? null));
+  params.push(
+    rows.map((r) => r.row.version),
+    rows.map((r) => r.position.toString()),
+    rows.map((r) => JSON.stringify(r.row.hlcs)),
+  );
+  await db.query(sql.upsert, params);
+}
