@@ -66,6 +66,26 @@ const NETWORK_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
+/** The engine's error kinds (FerryError.kind), as CLI error kinds. */
+const ENGINE_KINDS: Readonly<Record<string, ErrorKind>> = {
+  network: 'unreachable',
+  server: 'unreachable',
+  rate_limited: 'unreachable',
+  unauthorized: 'auth',
+  invalid_credentials: 'auth',
+  forbidden: 'auth',
+  no_server: 'auth',
+  email_taken: 'refused',
+  resync_required: 'incomplete',
+  bad_request: 'refused',
+  upgrade_required: 'refused',
+  protocol: 'failure',
+  not_found: 'notFound',
+  invalid_input: 'usage',
+  insecure_url: 'usage',
+  wrong_account: 'refused',
+};
+
 /** Walks `err.cause` looking for a property; engines and fetch nest the interesting part. */
 function findInChain(err: unknown, pick: (e: Record<string, unknown>) => unknown): unknown {
   let e: unknown = err;
@@ -97,15 +117,16 @@ export function toCliError(err: unknown): CliError {
   const code = str(findInChain(err, (e) => str(e.code)));
   const kind = str(findInChain(err, (e) => str(e.kind)));
 
-  if (code === 'unauthorized' || code === 'invalid_credentials' || status === 401 || kind === 'auth' || kind === 'unauthorized') {
-    return new CliError('auth', withHint(message, 'sign in again with `ferry login`'));
+  const byKind = kind === undefined ? undefined : ENGINE_KINDS[kind];
+  if (byKind === 'auth' && (kind === 'unauthorized' || kind === 'no_server')) {
+    return new CliError('auth', withHint(message, kind === 'no_server' ? 'run `ferry login --server URL --email E` first' : 'sign in with `ferry login --server URL --email E`'));
   }
-  if (code === 'forbidden' || status === 403) return new CliError('auth', message);
+  if (byKind === 'unreachable') return new CliError('unreachable', `cannot reach the server: ${message}`);
+  if (byKind !== undefined) return new CliError(byKind, message);
+  if (code === 'unauthorized' || status === 401 || code === 'forbidden' || status === 403) return new CliError('auth', message);
   if (code === 'not_found') return new CliError('notFound', message);
   if (
     (code !== undefined && NETWORK_CODES.has(code)) ||
-    kind === 'network' ||
-    kind === 'offline' ||
     (status !== undefined && (status >= 500 || status === 429)) ||
     (err instanceof TypeError && message === 'fetch failed')
   ) {

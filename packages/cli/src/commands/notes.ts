@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { notFound, usage } from '../errors.ts';
+import { resolveNoteId, withSession, type DbOptions } from '../context.ts';
+import { formatNote, formatNoteLine, noteJson, printJson } from '../output.ts';
+import { dbCommand } from '../options.ts';
+
+interface ListOpts extends DbOptions {
+  deleted?: boolean;
+  trash?: boolean;
+  json?: boolean;
+  search?: string;
+  limit?: string;
+}
+
+/** add, edit, rm, restore, ls, show: local writes and reads, never the network. */
+export function registerNoteCommands(program: Command): void {
+  dbCommand(program, 'add')
+    .description('create a note locally; prints its id')
+    .argument('<title>', 'the title')
+    .option('--content <text>', 'the body', '')
+    .action(async (title: string, opts: DbOptions & { content: string }) => {
+      await withSession(opts, async ({ ferry }) => {
+        const note = await ferry.notes.create({ title, content: opts.content });
+        process.stdout.write(`${note.id}\n`);
+      });
+    });
+
+  dbCommand(program, 'edit')
+    .description('change the title and/or content of a note (also of a deleted one)')
+    .argument('<id>', 'note id (or a unique prefix)')
+    .option('--title <title>', 'new title')
+    .option('--content <text>', 'new body')
+    .action(async (typed: string, opts: DbOptions & { title?: string; content?: string }) => {
+      if (opts.title === undefined && opts.content === undefined) throw usage('nothing to change: give --title and/or --content');
+      await withSession(opts, async ({ ferry }) => {
+        const id = await resolveNoteId(ferry, typed);
+        await ferry.notes.update(id, {
+          ...(opts.title === undefined ? {} : { title: opts.title }),
+          ...(opts.content === undefined ? {} : { content: opts.content }),
+        });
+      });
+    });
+
+  dbCommand(program, 'rm')
+    .description('delete a note (soft delete: `ferry restore` brings it back)')
+    .argument('<id>', 'note id (or a unique prefix)')
+    .action(async (typed: string, opts: DbOptions) => {
+      await withSession(opts, async ({ ferry }) => {
+        await ferry.notes.remove(await resolveNoteId(ferry, typed));
+      });
+    });
+
+  dbCommand(program, 'restore')
+    .description('bring back a deleted note')
+    .argument('<id>', 'note id (or a unique prefix)')
+    .action(async (typed: string, opts: DbOptions) => {
+      await withSession(opts, async ({ ferry }) => {
+        await ferry.notes.restore(await resolveNoteId(ferry, typed));
+      });
+    });
+
+  dbCommand(program, 'ls')
+    .description('list notes, most recently updated first (* = not yet synced, D = deleted)')
+    .option('--deleted', 'include deleted notes')
+    .option('--trash', 'only deleted notes')
+    .option('--search <text>', 'only notes whose title or content contains the text (case-insensitive)')
+    .option('--limit <n>', 'at most n notes')
+    .option('--json', 'print a JSON array of rows with the fields id, title, content, created_at, updated_at, deleted_at, version, synced')
+    .action(async (opts: ListOpts) => {
+      const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw usage(`--limit must be a whole number, not ${opts.limit}`);
+      await withSession(opts, async ({ ferry }) => {
+        const rows = await ferry.notes.list({
+          deleted: opts.trash ? 'only' : opts.deleted === true,
+          ...(opts.search === undefined ? {} : { search: opts.search }),
+          ...(limit === undefined ? {} : { limit }),
+        });
+        const notes = rows.map(noteJson);
+        if (opts.json) printJson(notes);
+        else for (const n of notes) process.stdout.write(`${formatNoteLine(n)}\n`);
+      });
+    });
+
+  dbCommand(program, 'show')
+    .description('print one note')
+    .argument('<id>', 'note id (or a unique prefix)')
+    .option('--json', 'print the row as JSON')
+    .action(async (typed: string, opts: DbOptions & { json?: boolean }) => {
+      await withSession(opts, async ({ ferry }) => {
+        const id = await resolveNoteId(ferry, typed);
+        const row = await ferry.notes.get(id);
+        if (!row) throw notFound(`no note with id ${typed}`);
+        const note = noteJson(row);
+        if (opts.json) printJson(note);
+        else process.stdout.write(`${formatNote(note)}\n`);
+      });
+    });
+}
