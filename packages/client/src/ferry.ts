@@ -185,6 +185,13 @@ export class Ferry {
     else if (!offline && this.current.state === 'offline') this.setStatus({ state: 'idle' });
   }
 
+  /** Server URL and token for a side channel such as the poke stream; null when signed out. */
+  async connection(): Promise<{ server: string; token: string } | null> {
+    const token = await this.opts.tokenStore.get();
+    const server = this.current.server;
+    return token && server ? { server, token } : null;
+  }
+
   /** Unresolved conflicts (tables under the version policy). */
   conflicts(): Promise<Conflict[]> {
     return listConflicts(this.driver);

@@ -14,3 +14,6 @@ export { checkServerUrl, fetchHttp } from './http.ts';
 export { memoryTokenStore } from './token-store.ts';
 export { Mutex } from './mutex.ts';
 export { LOCAL_SCHEMA_VERSION } from './schema.ts';
+export { Scheduler, createScheduler, type SchedulerOptions, type Syncable, type Trigger } from './scheduler.ts';
+export { PokeListener, SseParser, fetchEventSource, type EventSourceFn, type EventSourceRequest, type EventSourceResponse, type SseEvent } from './poke.ts';
+export { backoffDelay, systemClock, systemTimers, type BackoffOptions, type Clock, type Timers } from './timers.ts';

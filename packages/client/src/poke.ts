@@ -1,0 +1,166 @@
+import { PokeEvent } from '@ferry/protocol';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { backoffDelay, type BackoffOptions, type Timers } from './timers.ts';
+
+const pokeCheck = TypeCompiler.Compile(PokeEvent);
+
+/** A streaming GET for Server-Sent Events. */
+export interface EventSourceRequest {
+  url: string;
+  headers: Record<string, string>;
+  signal: AbortSignal;
+}
+export interface EventSourceResponse {
+  status: number;
+  /** The body as text chunks, as they arrive. */
+  body: AsyncIterable<string>;
+}
+/** The streaming seam: fetch with a readable body in Node and browsers; the desktop may supply its own. */
+export type EventSourceFn = (req: EventSourceRequest) => Promise<EventSourceResponse>;
+
+/** The default EventSourceFn: the platform's fetch, reading the body as it streams. */
+export const fetchEventSource: EventSourceFn = async (req) => {
+  const res = await fetch(req.url, { headers: req.headers, signal: req.signal });
+  const stream = res.body;
+  async function* chunks(): AsyncIterable<string> {
+    if (!stream) return;
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        yield decoder.decode(value, { stream: true });
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  return { status: res.status, body: chunks() };
+};
+
+/** One parsed SSE event. */
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/** Incremental SSE parser: feed it chunks, get complete events (comments are dropped). */
+export class SseParser {
+  private buffer = '';
+
+  /** Adds a chunk; returns the events it completed. */
+  push(chunk: string): SseEvent[] {
+    this.buffer += chunk.replace(/\r\n?/g, '\n');
+    const out: SseEvent[] = [];
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line === '' || line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+      if (data.length > 0 || event !== 'message') out.push({ event, data: data.join('\n') });
+    }
+    return out;
+  }
+}
+
+/** What the poke listener needs. */
+export interface PokeListenerOptions {
+  eventSource: EventSourceFn;
+  /** The server and token to use now, or null when signed out. */
+  connection: () => Promise<{ server: string; token: string } | null>;
+  onPoke: (cursor: string) => void;
+  /** The server refused the token (401). */
+  onUnauthorized: () => void;
+  timers: Timers;
+  random: () => number;
+  backoff?: BackoffOptions;
+}
+
+/**
+ * Listens to `GET /v1/events` and calls `onPoke` for each `poke`. Reconnects with backoff when
+ * the stream ends or fails; stops on 401.
+ */
+export class PokeListener {
+  private abort: AbortController | null = null;
+  private timer: unknown = null;
+  private attempt = 0;
+  private running = false;
+
+  constructor(private readonly opts: PokeListenerOptions) {}
+
+  /** Starts listening (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.attempt = 0;
+    void this.connect();
+  }
+
+  /** Stops listening and cancels a pending reconnect. */
+  stop(): void {
+    this.running = false;
+    this.abort?.abort();
+    this.abort = null;
+    if (this.timer !== null) this.opts.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async connect(): Promise<void> {
+    this.timer = null;
+    if (!this.running) return;
+    const conn = await this.opts.connection().catch(() => null);
+    if (!conn) {
+      this.stop();
+      return;
+    }
+    const abort = new AbortController();
+    this.abort = abort;
+    try {
+      const res = await this.opts.eventSource({
+        url: `${conn.server}/v1/events`,
+        headers: { authorization: `Bearer ${conn.token}`, accept: 'text/event-stream' },
+        signal: abort.signal,
+      });
+      if (res.status === 401) {
+        this.stop();
+        this.opts.onUnauthorized();
+        return;
+      }
+      if (res.status === 200) {
+        const parser = new SseParser();
+        for await (const chunk of res.body) {
+          // A stream that delivers data is healthy: the next failure starts the backoff afresh.
+          this.attempt = 0;
+          for (const ev of parser.push(chunk)) {
+            if (ev.event !== 'poke') continue;
+            let cursor = '';
+            try {
+              const data: unknown = JSON.parse(ev.data);
+              if (pokeCheck.Check(data)) cursor = data.cursor;
+            } catch {
+              // A malformed poke is still a hint that something changed.
+            }
+            this.opts.onPoke(cursor);
+          }
+        }
+      }
+    } catch {
+      // Network failure or abort: reconnect below (unless stopped).
+    }
+    if (this.abort === abort) this.abort = null;
+    if (!this.running) return;
+    this.attempt++;
+    const delay = backoffDelay(this.attempt, this.opts.backoff ?? { baseMs: 1000, maxMs: 60_000 }, this.opts.random);
+    this.timer = this.opts.timers.setTimeout(() => void this.connect(), delay);
+  }
+}

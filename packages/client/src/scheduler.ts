@@ -1,0 +1,214 @@
+import type { FerryEvent, SyncOutcome } from './api.ts';
+import { toFerryError, type FerryError } from './errors.ts';
+import { PokeListener, fetchEventSource, type EventSourceFn } from './poke.ts';
+import { backoffDelay, systemClock, systemTimers, type BackoffOptions, type Clock, type Timers } from './timers.ts';
+
+/** The part of the engine the scheduler drives. `Ferry` has this shape. */
+export interface Syncable {
+  sync(): Promise<SyncOutcome>;
+  subscribe(listener: (e: FerryEvent) => void): () => void;
+  setOffline(offline: boolean): void;
+  /** Server and token for the poke stream, or null when signed out. */
+  connection(): Promise<{ server: string; token: string } | null>;
+}
+
+export interface SchedulerOptions {
+  /** Periodic sync, default 30 s. */
+  intervalMs?: number;
+  /** Delay after a local write, default 1 s (later writes do not push it back). */
+  debounceMs?: number;
+  /** Failure backoff, default 1 s doubling to 5 min, full jitter. */
+  backoff?: BackoffOptions;
+  clock?: Clock;
+  timers?: Timers;
+  random?: () => number;
+  /** Poke stream; default the platform's fetch; null disables it. */
+  eventSource?: EventSourceFn | null;
+  /** Called with every failed sync (the status has it too). */
+  onError?: (e: FerryError) => void;
+}
+
+/** Why a sync was asked for. */
+export type Trigger = 'start' | 'interval' | 'write' | 'online' | 'focus' | 'poke' | 'retry' | 'follow-up';
+
+/**
+ * Decides when to sync: on start, every `intervalMs`, shortly after local writes, when the host
+ * reports the network back or a window focus, and on a server poke. At most one sync runs; a
+ * trigger during a sync causes exactly one follow-up. A retryable failure backs off (exponential,
+ * full jitter, capped, at least `Retry-After`) and only `online` cuts the wait short; a 401 or a
+ * request the server will never accept stops the scheduler until `start()` is called again.
+ */
+export class Scheduler {
+  private readonly intervalMs: number;
+  private readonly debounceMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly poke: PokeListener | null;
+  private timer: { handle: unknown; due: number } | null = null;
+  private running = false;
+  private inFlight = false;
+  private followUp = false;
+  private offline = false;
+  private attempt = 0;
+  private backoffUntil = 0;
+  private unsubscribe: (() => void) | null = null;
+  /** Every sync the scheduler started, with its trigger (for tests and diagnostics). */
+  readonly history: { trigger: Trigger; at: number; ok?: boolean }[] = [];
+
+  constructor(
+    private readonly target: Syncable,
+    private readonly opts: SchedulerOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 30_000;
+    this.debounceMs = opts.debounceMs ?? 1000;
+    this.backoff = opts.backoff ?? { baseMs: 1000, maxMs: 5 * 60_000 };
+    this.clock = opts.clock ?? systemClock;
+    this.timers = opts.timers ?? systemTimers;
+    this.random = opts.random ?? Math.random;
+    const es = opts.eventSource === undefined ? fetchEventSource : opts.eventSource;
+    this.poke =
+      es === null
+        ? null
+        : new PokeListener({
+            eventSource: es,
+            connection: () => target.connection(),
+            onPoke: () => this.notifyPoke(),
+            onUnauthorized: () => this.stop(),
+            timers: this.timers,
+            random: this.random,
+          });
+  }
+
+  /** True between start() and stop() (or a 401). */
+  get active(): boolean {
+    return this.running;
+  }
+
+  /** Starts: syncs now, then on every trigger; listens for pokes. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.attempt = 0;
+    this.backoffUntil = 0;
+    this.unsubscribe = this.target.subscribe((e) => {
+      if (e.type === 'changed' && e.origin === 'local') this.request('write');
+    });
+    if (!this.offline) this.poke?.start();
+    this.request('start');
+  }
+
+  /** Stops every timer and the poke stream; a sync under way finishes. */
+  stop(): void {
+    this.running = false;
+    this.clearTimer();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.poke?.stop();
+  }
+
+  /** The host saw the network come back: sync now, even during a backoff. */
+  notifyOnline(): void {
+    this.offline = false;
+    this.target.setOffline(false);
+    this.attempt = 0;
+    this.backoffUntil = 0;
+    if (this.running) this.poke?.start();
+    this.request('online');
+  }
+
+  /** The host saw the network go: no syncs until it comes back. */
+  notifyOffline(): void {
+    this.offline = true;
+    this.target.setOffline(true);
+    this.clearTimer();
+    this.poke?.stop();
+  }
+
+  /** A window gained focus. */
+  notifyFocus(): void {
+    this.request('focus');
+  }
+
+  /** The server said something changed. */
+  notifyPoke(): void {
+    this.request('poke');
+  }
+
+  private request(trigger: Trigger): void {
+    if (!this.running || this.offline) return;
+    if (this.inFlight) {
+      this.followUp = true;
+      return;
+    }
+    const now = this.clock.now();
+    if (trigger !== 'online' && trigger !== 'retry' && now < this.backoffUntil) return; // the backoff timer will sync
+    if (trigger === 'write') this.schedule(this.debounceMs, 'write');
+    else this.run(trigger);
+  }
+
+  /** Arms the one timer for `delayMs` from now, unless it is already due sooner. */
+  private schedule(delayMs: number, trigger: Trigger): void {
+    const due = this.clock.now() + delayMs;
+    if (this.timer && this.timer.due <= due) return;
+    this.clearTimer();
+    const handle = this.timers.setTimeout(() => {
+      this.timer = null;
+      if (trigger === 'retry') this.run('retry');
+      else this.request(trigger);
+    }, delayMs);
+    this.timer = { handle, due };
+  }
+
+  private clearTimer(): void {
+    if (this.timer) this.timers.clearTimeout(this.timer.handle);
+    this.timer = null;
+  }
+
+  private run(trigger: Trigger): void {
+    if (!this.running || this.offline) return;
+    this.clearTimer();
+    this.inFlight = true;
+    this.followUp = false;
+    const entry: (typeof this.history)[number] = { trigger, at: this.clock.now() };
+    this.history.push(entry);
+    this.target.sync().then(
+      () => {
+        entry.ok = true;
+        this.inFlight = false;
+        this.attempt = 0;
+        this.backoffUntil = 0;
+        if (!this.running || this.offline) return;
+        if (this.followUp) {
+          this.followUp = false;
+          this.run('follow-up');
+          return;
+        }
+        this.schedule(this.intervalMs, 'interval');
+      },
+      (e: unknown) => {
+        entry.ok = false;
+        this.inFlight = false;
+        this.followUp = false;
+        const err = toFerryError(e);
+        this.opts.onError?.(err);
+        if (!this.running) return;
+        if (!err.retryable) {
+          // 401 (signed out) or a request the server will never accept: retrying unchanged cannot help.
+          this.stop();
+          return;
+        }
+        this.attempt++;
+        const delay = backoffDelay(this.attempt, this.backoff, this.random, err.retryAfterMs);
+        this.backoffUntil = this.clock.now() + delay;
+        if (!this.offline) this.schedule(delay, 'retry');
+      },
+    );
+  }
+}
+
+/** A scheduler for an engine; call `start()` once signed in. */
+export function createScheduler(target: Syncable, opts: SchedulerOptions = {}): Scheduler {
+  return new Scheduler(target, opts);
+}
