@@ -78,7 +78,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         );
       }, config.purgeIntervalMs);
       purgeTimer.unref();
-      cleanups.push(async () => clearInterval(purgeTimer));
+      cleanups.push(() => {
+        clearInterval(purgeTimer);
+        return Promise.resolve();
+      });
     }
 
     await app.listen({ host: config.host, port: config.port });

@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:server`: push ingest (mutations/s, batches of 500 upserts of ~1 KB notes from
+ * several clients) and idle `/v1/sync` (requests/s with nothing to push or pull).
+ *
+ * The server runs as its own process (`src/main.ts`, as `npm start` runs it) on a fresh database
+ * of the PostgreSQL at DATABASE_URL (default 127.0.0.1:5432); this process only generates load.
+ * Environment: BENCH_USERS (4), BENCH_BATCHES (per user, 50), BENCH_IDLE_CONNECTIONS (32),
+ * BENCH_IDLE_SECONDS (5).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
+import { createTestDatabase } from '../src/testing/index.ts';
+import { LoadClient } from './http-load.ts';
+
+const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
+const USERS = env('BENCH_USERS', 4);
+const BATCHES = env('BENCH_BATCHES', 50);
+const BATCH = 500;
+const IDLE_CONNECTIONS = env('BENCH_IDLE_CONNECTIONS', 32);
+const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 5);
+const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function startServerProcess(databaseUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serverDir,
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', FERRY_POOL_SIZE: '16' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function signup(url: string): Promise<string> {
+  const r = await fetch(`${url}/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `bench-${randomUUID()}@example.com`, password: 'bench password' }),
+  });
+  const body = (await r.json()) as { token: string };
+  return body.token;
+}
+
+function syncBody(clientId: string, cursor: string, mutations: unknown[]): string {
+  return JSON.stringify({ protocol: PROTOCOL_VERSION, clientId, schemaVersion: SCHEMA_VERSION, cursor, mutations });
+}
+
+/** Prepared batches for one client: 500 new ~1 KB notes each. */
+function batches(clientId: string): unknown[][] {
+  const clock = new HlcClock(hlcNode(clientId));
+  const filler = 'lorem ipsum dolor sit amet '.repeat(40).slice(0, 1000);
+  const out: unknown[][] = [];
+  let seq = 0;
+  for (let b = 0; b < BATCHES; b++) {
+    const muts: unknown[] = [];
+    for (let i = 0; i < BATCH; i++) {
+      const now = new Date().toISOString();
+      muts.push({
+        seq: ++seq,
+        table: 'notes',
+        id: uuidv7(),
+        op: 'upsert',
+        fields: { title: `note ${seq}`, content: filler, created_at: now, updated_at: now },
+        hlc: clock.now(),
+        baseVersion: null,
+      });
+    }
+    out.push(muts);
+  }
+  return out;
+}
+
+async function ingest(url: string, tokens: string[]): Promise<number> {
+  const http = new LoadClient(url, tokens.length);
+  const clients = tokens.map((token) => ({ token, clientId: randomUUID(), cursor: '0' }));
+  const prepared = clients.map((c) => batches(c.clientId));
+  const start = performance.now();
+  await Promise.all(
+    clients.map(async (c, ci) => {
+      for (const muts of prepared[ci]!) {
+        const r = await http.post('/v1/sync', syncBody(c.clientId, c.cursor, muts), c.token);
+        if (r.status !== 200) throw new Error(`push failed: ${r.status} ${r.body.slice(0, 200)}`);
+        const body = JSON.parse(r.body) as SyncResponse;
+        if (body.results.some((x) => x.status !== 'applied')) throw new Error('a mutation was not applied');
+        c.cursor = body.cursor;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  http.close();
+  return (clients.length * BATCHES * BATCH) / seconds;
+}
+
+async function idle(url: string, tokens: string[]): Promise<{ rps: number; p50: number; p99: number }> {
+  const http = new LoadClient(url, IDLE_CONNECTIONS);
+  // Each connection is a device that is up to date: it sends its cursor, nothing changed since.
+  const devices = await Promise.all(
+    Array.from({ length: IDLE_CONNECTIONS }, async (_, i) => {
+      const token = tokens[i % tokens.length]!;
+      const clientId = randomUUID();
+      let cursor = '0';
+      for (;;) {
+        const r = JSON.parse((await http.post('/v1/sync', syncBody(clientId, cursor, []), token)).body) as SyncResponse;
+        cursor = r.cursor;
+        if (!r.hasMore) break;
+      }
+      return { token, body: syncBody(clientId, cursor, []) };
+    }),
+  );
+  const latencies: number[] = [];
+  let count = 0;
+  const end = performance.now() + IDLE_SECONDS * 1000;
+  const start = performance.now();
+  await Promise.all(
+    devices.map(async (d) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        const r = await http.post('/v1/sync', d.body, d.token);
+        if (r.status !== 200) throw new Error(`idle sync failed: ${r.status}`);
+        latencies.push(performance.now() - t);
+        count++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  http.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
+  return { rps: count / seconds, p50: pct(0.5), p99: pct(0.99) };
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase();
+  const server = await startServerProcess(db.url);
+  try {
+    const tokens = await Promise.all(Array.from({ length: USERS }, () => signup(server.url)));
+    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
+    console.log(`ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`);
+    const rate = await ingest(server.url, tokens);
+    console.log(`  push ingest: ${Math.round(rate).toLocaleString('en-US')} mutations/s`);
+    console.log(`idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`);
+    const r = await idle(server.url, tokens);
+    console.log(`  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`);
+  } finally {
+    await server.stop();
+    await db.drop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
