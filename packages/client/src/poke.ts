@@ -25,12 +25,13 @@ export const fetchEventSource: EventSourceFn = async (req) => {
   async function* chunks(): AsyncIterable<string> {
     if (!stream) return;
     const decoder = new TextDecoder();
-    const reader = stream.getReader();
+    // The DOM stream types are not in this package's lib; declare the two methods used.
+    const reader = stream.getReader() as unknown as { read(): Promise<{ done: boolean; value?: Uint8Array }>; releaseLock(): void };
     try {
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        yield decoder.decode(value, { stream: true });
+        const r = await reader.read();
+        if (r.done || !r.value) break;
+        yield decoder.decode(r.value, { stream: true });
       }
     } finally {
       reader.releaseLock();

@@ -34,3 +34,38 @@ export function scriptedHttp(handler: (path: string, body: unknown) => HttpRespo
   fn.calls = calls;
   return fn;
 }
+
+/**
+ * Wraps an HttpFn so `during` runs while a `/v1/sync` request is in flight: after the server has
+ * answered, before the engine sees the answer (the widest window for a lost edit).
+ */
+export function slowHttp(inner: HttpFn, during: () => Promise<void>, times = 1): HttpFn {
+  let left = times;
+  return async (req) => {
+    const res = await inner(req);
+    if (left > 0 && req.url.endsWith('/v1/sync')) {
+      left--;
+      await during();
+    }
+    return res;
+  };
+}
+
+/** An HttpFn over `inner` whose next `/v1/sync` runs a hook set with `once` while in flight. */
+export function hookedHttp(inner: HttpFn): { http: HttpFn; once(fn: () => Promise<void>): void } {
+  let hook: (() => Promise<void>) | null = null;
+  return {
+    http: async (req) => {
+      const res = await inner(req);
+      if (hook && req.url.endsWith('/v1/sync')) {
+        const h = hook;
+        hook = null;
+        await h();
+      }
+      return res;
+    },
+    once(fn) {
+      hook = fn;
+    },
+  };
+}
