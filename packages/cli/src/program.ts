@@ -1,13 +1,18 @@
-import { Command } from 'commander';
+import { Command, type OutputConfiguration } from 'commander';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerConflictCommands } from './commands/conflicts.ts';
 import { registerNoteCommands } from './commands/notes.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
 
-/** The `ferry` command tree. Each command group lives in its own file under commands/. */
-export function buildProgram(): Command {
-  const program = new Command('ferry')
+/**
+ * The `ferry` command tree. Each command group lives in its own file under commands/. `output`
+ * redirects commander's own messages (help, usage errors), e.g. to capture them in a test.
+ */
+export function buildProgram(output?: OutputConfiguration): Command {
+  const program = new Command('ferry');
+  if (output) program.configureOutput(output);
+  program
     .description('Offline-first notes: write locally first, sync later.\nEvery command works on one local database (--db); writes never wait for the network.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
