@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type Mutation, type SyncResponse, type TableDecl } from '@ferry/protocol';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
@@ -111,3 +112,6 @@ export function newNote(title = 'title', content = 'content'): Record<string, un
 export const newId = (): string => uuidv7();
 
 export type { TableDecl };
+
+/** `expect.any(String)`, typed so it can sit inside an expected object. */
+export const anyString = expect.any(String) as unknown as string;

@@ -3,8 +3,9 @@ import pg from 'pg';
 import { PROTOCOL_VERSION, SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
 import type { Backend } from '../backends.ts';
 import { Device, call, newId, newNote, signup, startTestServer, type TestServer, type TestUser } from '../helpers.ts';
+import { anyString } from '../helpers.ts';
 
-const UNAUTHORIZED = { error: { code: 'unauthorized', message: expect.any(String) } };
+const UNAUTHORIZED = { error: { code: 'unauthorized', message: anyString } };
 
 /** Every authenticated endpoint × {owner, another user, no token, revoked token, garbage token}. */
 export function authzSuite(backend: Backend): void {
@@ -74,7 +75,7 @@ export function authzSuite(backend: Backend): void {
         body: { ...syncBody(ownerDevice.clientId), mutations: [{ seq: 99, table: 'notes', id: newId(), op: 'upsert', fields: newNote(), hlc: ownerDevice.clock.now(), baseVersion: null }] },
       });
       expect(r.status).toBe(403);
-      expect(r.body).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
+      expect(r.body).toEqual({ error: { code: 'forbidden', message: anyString } });
       expect((await new Device(s.url, other.token).sync()).body.changes).toEqual([]);
     });
 

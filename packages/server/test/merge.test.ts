@@ -1,0 +1,4 @@
+import { realPostgres } from './backends.ts';
+import { mergeSuite } from './suites/merge.suite.ts';
+
+mergeSuite(realPostgres);
