@@ -140,17 +140,17 @@ describe('ferry CLI end to end', () => {
       ferry(['sync', '--db', db('never-signed-in')]),
     ]);
     const [editMissing, rmMissing, editNothing, badFlag, noTitle, badId, bothMissing, signedOut] = results;
-    expect([editMissing!.code, rmMissing!.code]).toEqual([5, 5]);
-    expect(editMissing!.stderr).toMatch(/^ferry: no notes? .*01937000-0000-7000-8000-000000000000/m);
-    expect(editNothing!.code).toBe(2);
-    expect(editNothing!.stderr).toMatch(/--title and\/or --content/);
-    expect(badFlag!.code).toBe(2);
-    expect(badFlag!.stderr).toMatch(/unknown option '--bogus'/);
-    expect(noTitle!.code).toBe(2);
-    expect(badId!.code).toBe(2);
-    expect(bothMissing!.code).toBe(2);
-    expect(signedOut!.code).toBe(4);
-    expect(signedOut!.stderr).toMatch(/not signed in/);
+    expect([editMissing.code, rmMissing.code]).toEqual([5, 5]);
+    expect(editMissing.stderr).toMatch(/^ferry: no notes? .*01937000-0000-7000-8000-000000000000/m);
+    expect(editNothing.code).toBe(2);
+    expect(editNothing.stderr).toMatch(/--title and\/or --content/);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/unknown option '--bogus'/);
+    expect(noTitle.code).toBe(2);
+    expect(badId.code).toBe(2);
+    expect(bothMissing.code).toBe(2);
+    expect(signedOut.code).toBe(4);
+    expect(signedOut.stderr).toMatch(/not signed in/);
     for (const r of results) expect(r.stdout).toBe('');
   });
 
