@@ -136,7 +136,7 @@ export class Scheduler {
     this.request('poke');
   }
 
-  private request(trigger: Trigger): void {
+  private request(trigger: Trigger, timerFired = false): void {
     if (!this.running || this.offline) return;
     if (this.inFlight) {
       this.followUp = true;
@@ -144,7 +144,7 @@ export class Scheduler {
     }
     const now = this.clock.now();
     if (trigger !== 'online' && trigger !== 'retry' && now < this.backoffUntil) return; // the backoff timer will sync
-    if (trigger === 'write') this.schedule(this.debounceMs, 'write');
+    if (trigger === 'write' && !timerFired) this.schedule(this.debounceMs, 'write');
     else this.run(trigger);
   }
 
@@ -156,7 +156,7 @@ export class Scheduler {
     const handle = this.timers.setTimeout(() => {
       this.timer = null;
       if (trigger === 'retry') this.run('retry');
-      else this.request(trigger);
+      else this.request(trigger, true);
     }, delayMs);
     this.timer = { handle, due };
   }

@@ -1,0 +1,276 @@
+import { describe, expect, it } from 'vitest';
+import { FerryError, Scheduler, SseParser, backoffDelay, type EventSourceFn, type FerryEvent, type SchedulerOptions, type SyncOutcome, type Syncable } from '../src/index.ts';
+import { FakeTime, flush } from './fake-time.ts';
+
+const ok: SyncOutcome = { pushed: 0, pulled: 0, complete: true };
+
+/** A Syncable whose syncs the test completes or fails by hand, recording when each started. */
+class FakeEngine implements Syncable {
+  readonly starts: number[] = [];
+  offline: boolean[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  private listeners = new Set<(e: FerryEvent) => void>();
+  private waiting: { resolve: (o: SyncOutcome) => void; reject: (e: unknown) => void }[] = [];
+  /** When set, each sync settles at once with this. */
+  auto: (() => SyncOutcome | FerryError) | null = () => ok;
+
+  constructor(private readonly time: FakeTime) {}
+
+  sync(): Promise<SyncOutcome> {
+    this.starts.push(this.time.now());
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const p = new Promise<SyncOutcome>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    const done = p.finally(() => {
+      this.inFlight--;
+    });
+    if (this.auto) this.settle(this.auto());
+    return done;
+  }
+
+  settle(r: SyncOutcome | FerryError): void {
+    const w = this.waiting.shift();
+    if (!w) throw new Error('no sync in flight');
+    if (r instanceof FerryError) w.reject(r);
+    else w.resolve(r);
+  }
+
+  subscribe(l: (e: FerryEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  write(): void {
+    for (const l of this.listeners) l({ type: 'changed', table: 'notes', ids: ['x'], origin: 'local' });
+  }
+
+  setOffline(o: boolean): void {
+    this.offline.push(o);
+  }
+
+  connection(): Promise<{ server: string; token: string } | null> {
+    return Promise.resolve({ server: 'http://127.0.0.1:1', token: 't' });
+  }
+}
+
+function setup(opts: SchedulerOptions = {}): { time: FakeTime; engine: FakeEngine; s: Scheduler; t0: number } {
+  const time = new FakeTime();
+  const engine = new FakeEngine(time);
+  const s = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: null, ...opts });
+  return { time, engine, s, t0: time.now() };
+}
+
+const rel = (starts: number[], t0: number): number[] => starts.map((x) => x - t0);
+
+describe('scheduler triggers', () => {
+  it('syncs on start, then every interval', async () => {
+    const { time, engine, s, t0 } = setup({ intervalMs: 30_000 });
+    s.start();
+    await flush();
+    await time.advance(95_000);
+    expect(rel(engine.starts, t0)).toEqual([0, 30_000, 60_000, 90_000]);
+    s.stop();
+    await time.advance(100_000);
+    expect(engine.starts.length).toBe(4);
+  });
+
+  it('syncs shortly after a local write; more writes do not postpone it', async () => {
+    const { time, engine, s, t0 } = setup({ intervalMs: 30_000, debounceMs: 1000 });
+    s.start();
+    await flush();
+    await time.advance(5000);
+    engine.write();
+    await time.advance(500);
+    engine.write();
+    await time.advance(400);
+    engine.write();
+    await time.advance(2000);
+    expect(rel(engine.starts, t0)).toEqual([0, 6000]);
+    // The interval restarts after that sync.
+    await time.advance(30_000);
+    expect(rel(engine.starts, t0)).toEqual([0, 6000, 36_000]);
+    s.stop();
+  });
+
+  it('syncs on focus, on a poke and when the network comes back; nothing while offline', async () => {
+    const { time, engine, s, t0 } = setup({ intervalMs: 30_000 });
+    s.start();
+    await flush();
+    await time.advance(1000);
+    s.notifyFocus();
+    await flush();
+    await time.advance(1000);
+    s.notifyPoke();
+    await flush();
+    s.notifyOffline();
+    await time.advance(120_000);
+    engine.write();
+    s.notifyFocus();
+    await time.advance(5000);
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 2000]);
+    s.notifyOnline();
+    await flush();
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 2000, 127_000]);
+    expect(engine.offline).toEqual([true, false]);
+    s.stop();
+  });
+
+  it('listens to server pokes over the EventSourceFn seam', async () => {
+    const time = new FakeTime();
+    const engine = new FakeEngine(time);
+    let push: ((chunk: string) => void) | null = null;
+    const es: EventSourceFn = (req) => {
+      expect(req.url).toBe('http://127.0.0.1:1/v1/events');
+      expect(req.headers.authorization).toBe('Bearer t');
+      const queue: string[] = [];
+      let wake: (() => void) | null = null;
+      push = (c) => {
+        queue.push(c);
+        wake?.();
+      };
+      async function* body(): AsyncIterable<string> {
+        for (;;) {
+          while (queue.length) yield queue.shift()!;
+          await new Promise<void>((r) => (wake = r));
+          if (req.signal.aborted) return;
+        }
+      }
+      return Promise.resolve({ status: 200, body: body() });
+    };
+    const s = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: es });
+    s.start();
+    await flush();
+    expect(engine.starts.length).toBe(1);
+    push!(': heartbeat\n\n');
+    await flush();
+    expect(engine.starts.length).toBe(1);
+    push!('event: poke\r\ndata: {"cursor"');
+    push!(':"41"}\r\n\r\n');
+    await flush();
+    expect(engine.starts.length).toBe(2);
+    s.stop();
+  });
+});
+
+describe('scheduler single-flight', () => {
+  it('never runs two syncs at once; triggers during a sync cause exactly one follow-up', async () => {
+    const { time, engine, s } = setup();
+    engine.auto = null;
+    s.start();
+    await flush();
+    expect(engine.starts.length).toBe(1);
+    s.notifyFocus();
+    s.notifyPoke();
+    engine.write();
+    s.notifyFocus();
+    await time.advance(5000);
+    expect(engine.starts.length).toBe(1);
+    engine.settle(ok);
+    await flush();
+    expect(engine.starts.length).toBe(2);
+    engine.settle(ok);
+    await flush();
+    await time.advance(1000);
+    expect(engine.starts.length).toBe(2);
+    expect(engine.maxInFlight).toBe(1);
+    s.stop();
+  });
+});
+
+describe('scheduler backoff', () => {
+  it('backs off exponentially up to the cap after retryable failures, then resets on success', async () => {
+    const { time, engine, s, t0 } = setup({ backoff: { baseMs: 1000, maxMs: 16_000 }, intervalMs: 1_000_000 });
+    let fails = 7;
+    engine.auto = () => (fails-- > 0 ? new FerryError('server', 'boom', { status: 500 }) : ok);
+    s.start();
+    await flush();
+    await time.advance(200_000);
+    // random() = 1: the top of each jitter range: 1, 2, 4, 8, 16, 16, 16 s.
+    const gaps = engine.starts.slice(1).map((x, i) => x - engine.starts[i]!);
+    expect(gaps).toEqual([1000, 2000, 4000, 8000, 16_000, 16_000, 16_000]);
+    expect(rel(engine.starts, t0).length).toBe(8);
+    s.stop();
+  });
+
+  it('uses full jitter: a delay anywhere from 0 to the ceiling', () => {
+    for (let attempt = 1; attempt < 12; attempt++) {
+      const ceiling = Math.min(300_000, 1000 * 2 ** (attempt - 1));
+      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0)).toBe(0);
+      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0.5)).toBe(Math.floor(ceiling / 2));
+      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0.999999)).toBeLessThan(ceiling);
+    }
+  });
+
+  it('honours Retry-After, and ignores write/focus/poke/interval triggers while backing off', async () => {
+    const { time, engine, s, t0 } = setup({ random: () => 0, intervalMs: 5000 });
+    let first = true;
+    engine.auto = () => {
+      if (!first) return ok;
+      first = false;
+      return new FerryError('rate_limited', 'slow down', { status: 429, retryAfterMs: 20_000 });
+    };
+    s.start();
+    await flush();
+    await time.advance(1000);
+    engine.write();
+    s.notifyFocus();
+    s.notifyPoke();
+    await time.advance(18_000);
+    expect(rel(engine.starts, t0)).toEqual([0]);
+    await time.advance(1000);
+    expect(rel(engine.starts, t0)).toEqual([0, 20_000]);
+    s.stop();
+  });
+
+  it('online cuts a backoff short', async () => {
+    const { time, engine, s, t0 } = setup({ random: () => 1 });
+    let n = 0;
+    engine.auto = () => (n++ < 3 ? new FerryError('network', 'down') : ok);
+    s.start();
+    await flush();
+    await time.advance(3500); // failures at 0, 1000, 3000
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 3000]);
+    s.notifyOnline();
+    await flush();
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 3000, 3500]);
+    s.stop();
+  });
+
+  it('a 401 stops syncing (signed out) until started again', async () => {
+    const { time, engine, s, t0 } = setup();
+    let n = 0;
+    engine.auto = () => (n++ === 1 ? new FerryError('unauthorized', 'token revoked', { status: 401 }) : ok);
+    const errors: string[] = [];
+    const s2 = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: null, onError: (e) => errors.push(e.kind) });
+    void s;
+    s2.start();
+    await flush();
+    await time.advance(30_000);
+    expect(rel(engine.starts, t0)).toEqual([0, 30_000]);
+    expect(s2.active).toBe(false);
+    engine.write();
+    s2.notifyFocus();
+    s2.notifyOnline();
+    await time.advance(600_000);
+    expect(engine.starts.length).toBe(2);
+    expect(time.pending).toBe(0);
+    expect(errors).toEqual(['unauthorized']);
+    s2.start();
+    await flush();
+    expect(engine.starts.length).toBe(3);
+    s2.stop();
+  });
+});
+
+describe('SSE parsing', () => {
+  it('handles split chunks, CRLF, comments and multi-line data', () => {
+    const p = new SseParser();
+    expect(p.push(': hello\n\nevent: po')).toEqual([]);
+    expect(p.push('ke\ndata: {"cursor":"1"}\n\ndata: a\ndata: b\n\n')).toEqual([
+      { event: 'poke', data: '{"cursor":"1"}' },
+      { event: 'message', data: 'a\nb' },
+    ]);
+    expect(p.push('event: poke\r\ndata: x\r\n\r\n')).toEqual([{ event: 'poke', data: 'x' }]);
+  });
+});
