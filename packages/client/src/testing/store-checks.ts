@@ -1,0 +1,129 @@
+import type { SqlDriver } from '../driver.ts';
+import { openFerry, type Ferry } from '../ferry.ts';
+import { memoryTokenStore } from '../token-store.ts';
+import { equal, rejects, type Check } from './assert.ts';
+import { FakeRemote } from './fake-remote.ts';
+
+/** Makes a new, empty database. */
+export type MakeStoreDriver = () => Promise<SqlDriver>;
+
+async function withEngine(make: MakeStoreDriver, fn: (f: Ferry, remote: FakeRemote, d: SqlDriver) => Promise<void>, failAt?: 'acknowledged' | 'pulled'): Promise<void> {
+  const d = await make();
+  const remote = new FakeRemote();
+  const f = await openFerry(
+    { driver: d, tokenStore: memoryTokenStore(), http: remote.http },
+    failAt
+      ? {
+          applyProbe: (step) => {
+            if (step === failAt) throw new Error('simulated crash');
+          },
+        }
+      : {},
+  );
+  await f.login('http://127.0.0.1:9', 'me@example.com', 'password1');
+  try {
+    await fn(f, remote, d);
+  } finally {
+    await f.close();
+  }
+}
+
+/**
+ * The engine's storage behaviour on any SqlDriver: migrations, write + outbox atomicity, applying
+ * a sync response, rollback of a half-applied response, the in-flight edit. Runs without a
+ * server (against FakeRemote) and without a test framework, so the desktop app can run it in its
+ * webview on the Tauri driver.
+ */
+export const storeChecks: Check<MakeStoreDriver>[] = [
+  {
+    name: 'opening twice migrates once and keeps the client id',
+    run: async (make) => {
+      const d = await make();
+      const a = await openFerry({ driver: d, tokenStore: memoryTokenStore() });
+      const b = await openFerry({ driver: d, tokenStore: memoryTokenStore() });
+      equal(b.clientId, a.clientId, 'same client id');
+      await d.close();
+    },
+  },
+  {
+    name: 'a write commits the row and its outbox entry together',
+    run: (make) =>
+      withEngine(make, async (f) => {
+        const n = await f.notes.create({ title: 'hello', content: 'world' });
+        equal([n.title, n.content, n.synced, n.version, n.deleted_at], ['hello', 'world', 0, 0, null], 'row as written');
+        await f.notes.update(n.id, { title: 'hello again' });
+        await f.notes.remove(n.id);
+        const q = await f.outbox();
+        equal(q.map((e) => e.op), ['upsert', 'upsert', 'delete'], 'three outbox entries in order');
+        equal(q.map((e) => e.recordId), [n.id, n.id, n.id], 'all for the note');
+        await rejects(f.notes.create({ title: 'x'.repeat(2000) }), 'invalid input is refused');
+        equal((await f.outbox()).length, 3, 'a refused write queues nothing');
+      }),
+  },
+  {
+    name: 'sync clears acknowledged entries, applies pulled rows and marks synced',
+    run: (make) =>
+      withEngine(make, async (f, remote) => {
+        const n = await f.notes.create({ title: 'mine' });
+        const t = new Date().toISOString();
+        remote.put('notes', { id: '0193a1c3-0000-7000-8000-0000000000aa', title: 'theirs', content: '', created_at: t, updated_at: t, deleted_at: null });
+        const out = await f.sync();
+        equal([out.pushed, out.complete], [1, true], 'one pushed, complete');
+        equal(await f.outbox(), [], 'outbox empty');
+        const mine = await f.notes.get(n.id);
+        equal([mine?.synced, mine?.version], [1, 1], 'my row is synced at version 1');
+        const theirs = await f.notes.get('0193a1c3-0000-7000-8000-0000000000aa');
+        equal(theirs?.title, 'theirs', 'the pulled row is here');
+        equal(f.status().pending, 0, 'status shows nothing pending');
+      }),
+  },
+  {
+    name: 'an edit made while a sync is in flight stays queued and is pushed next time',
+    run: (make) =>
+      withEngine(make, async (f, remote) => {
+        const n = await f.notes.create({ title: 'before' });
+        remote.during = async () => {
+          await f.notes.update(n.id, { title: 'during' });
+        };
+        await f.sync();
+        const row = await f.notes.get(n.id);
+        equal([row?.title, row?.synced], ['during', 0], 'the in-flight edit is kept and not marked synced');
+        equal((await f.outbox()).length, 1, 'it is still queued');
+        await f.sync();
+        equal(remote.get(n.id)?.title, 'during', 'the server got it');
+        equal((await f.notes.get(n.id))?.synced, 1, 'now synced');
+      }),
+  },
+  {
+    name: 'a crash in the middle of applying a response leaves nothing half-applied',
+    run: async (make) => {
+      for (const step of ['acknowledged', 'pulled'] as const) {
+        await withEngine(
+          make,
+          async (f, remote) => {
+            const n = await f.notes.create({ title: 'x' });
+            const t = new Date().toISOString();
+            remote.put('notes', { id: '0193a1c3-0000-7000-8000-0000000000bb', title: 'r', content: '', created_at: t, updated_at: t, deleted_at: null });
+            await rejects(f.sync(), 'the sync fails');
+            equal((await f.outbox()).map((e) => e.recordId), [n.id], `after a crash at ${step}, the entry is still queued`);
+            equal(await f.notes.get('0193a1c3-0000-7000-8000-0000000000bb'), null, 'the pulled row is not there');
+            equal((await f.notes.get(n.id))?.synced, 0, 'not marked synced');
+          },
+          step,
+        );
+      }
+    },
+  },
+];
+
+/** Runs every store check; throws on the first failure. */
+export async function runStoreChecks(make: MakeStoreDriver): Promise<void> {
+  for (const c of storeChecks) {
+    try {
+      await c.run(make);
+    } catch (e) {
+      throw new Error(`${c.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+}
+

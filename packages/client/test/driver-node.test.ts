@@ -1,0 +1,40 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { SqlDriver, SqlTx, SqlValue } from '../src/index.ts';
+import { openNodeDriver } from '../src/node/index.ts';
+import { driverChecks, storeChecks } from '../src/testing/index.ts';
+import { tempDbPath } from './helpers.ts';
+
+const make = (): ReturnType<typeof openNodeDriver> => openNodeDriver(tempDbPath());
+
+describe('node driver: the shared SqlDriver checks', () => {
+  for (const c of driverChecks) it(c.name, () => c.run(make));
+});
+
+describe('node driver: the shared engine store checks', () => {
+  for (const c of storeChecks) it(c.name, () => c.run(make));
+});
+
+describe('node driver: in-memory databases pass too', () => {
+  for (const c of driverChecks) it(c.name, () => c.run(() => openNodeDriver(':memory:')));
+});
+
+describe('the shared checks can fail', () => {
+  /** A broken driver: every statement autocommits, nothing is serialized. */
+  const broken = async (): Promise<SqlDriver> => {
+    const db = new Database(':memory:');
+    const tx: SqlTx = {
+      run: (sql, params = []) => Promise.resolve({ changes: db.prepare(sql).run(...params).changes }),
+      all: <R,>(sql: string, params: readonly SqlValue[] = []) => Promise.resolve(db.prepare(sql).all(...params) as R[]),
+      exec: (sql) => Promise.resolve(void db.exec(sql)),
+    };
+    return Promise.resolve({ transaction: (fn) => fn(tx), close: () => Promise.resolve(void db.close()) });
+  };
+  const expected = ['a throwing transaction rolls back whole and rethrows the same error', 'concurrent transactions do not interleave and none fails with "database is locked"'];
+  for (const name of expected) {
+    it(`"${name}" fails on a driver without transactions`, async () => {
+      const c = driverChecks.find((x) => x.name === name)!;
+      await expect(c.run(broken)).rejects.toThrow(/check failed/);
+    });
+  }
+});
