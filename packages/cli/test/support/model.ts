@@ -15,7 +15,9 @@ export interface RecordedWrite {
 }
 
 /** A row as a client (or the server, via a fresh client) holds it. */
-export type RowLike = { readonly id: string } & Readonly<Record<string, unknown>>;
+export type RowLike = { readonly id: string };
+
+const field = (row: RowLike, name: string): unknown => (row as unknown as Record<string, unknown>)[name];
 
 interface FieldWinner {
   hlc: string;
@@ -66,9 +68,9 @@ export class WriteModel {
         continue;
       }
       for (const [name, want] of fields) {
-        if (!sameValue(row[name], want.value)) {
+        if (!sameValue(field(row, name), want.value)) {
           out.push(
-            `${table} ${id}.${name}: expected ${show(want.value)} (hlc ${want.hlc} by ${want.client}), found ${show(row[name])}`,
+            `${table} ${id}.${name}: expected ${show(want.value)} (hlc ${want.hlc} by ${want.client}), found ${show(field(row, name))}`,
           );
         }
       }
@@ -100,7 +102,7 @@ export function diffRows(
     }
     for (const k of Object.keys(r)) {
       if (ignore.includes(k)) continue;
-      if (!sameValue(r[k], o[k])) out.push(`${otherName} ${r.id}.${k} = ${show(o[k])}, ${referenceName} has ${show(r[k])}`);
+      if (!sameValue(field(r, k), field(o, k))) out.push(`${otherName} ${r.id}.${k} = ${show(field(o, k))}, ${referenceName} has ${show(field(r, k))}`);
     }
     theirs.delete(r.id);
   }

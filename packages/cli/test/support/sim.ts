@@ -81,7 +81,7 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
     const driver = recordingDriver(await openNodeDriver(':memory:'), (entries) => {
       for (const e of entries) model.record({ client: name, table: e.table, id: e.recordId, hlc: e.hlc, fields: e.fields });
     });
-    const ferry = await openFerry({ driver, tokenStore: memoryTokenStore(token), now: () => Date.now() + offset, random: engineRng.next });
+    const ferry = await openFerry({ driver, tokenStore: memoryTokenStore(token), now: () => Date.now() + offset, random: () => engineRng.next() });
     const proxy = lane.proxies[i]!;
     await ferry.setServer(proxy.url);
     const plan = faultPlan(rng.fork(`proxy-${i}`), faultRate, cfg.broken);
