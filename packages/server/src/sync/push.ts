@@ -59,14 +59,24 @@ export function checkCursor(cursor: string, purged: bigint): void {
  * that is what makes "seen n ⇒ seen everything ≤ n" true for pulls.
  */
 export async function push(tx: Queryable, ctx: PushContext, userId: string, req: SyncRequest): Promise<PushOutcome> {
-  const locked = await tx.query<{ position: string; purged_position: string }>(
-    'SELECT position::text AS position, purged_position::text AS purged_position FROM users WHERE id = $1 FOR UPDATE',
-    [userId],
+  // One round trip: lock the user's row, and bind the clientId to the user on first use.
+  const head = await tx.query<{ position: string; purged_position: string; owner: string | null; last_mutation_seq: string | null }>(
+    `WITH u AS (SELECT position, purged_position FROM users WHERE id = $1 FOR UPDATE),
+          ins AS (INSERT INTO clients (client_id, user_id) SELECT $2, $1 FROM u
+                  ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq),
+          c AS (SELECT user_id, last_mutation_seq FROM ins
+                UNION ALL SELECT user_id, last_mutation_seq FROM clients WHERE client_id = $2)
+     SELECT u.position::text AS position, u.purged_position::text AS purged_position,
+            (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq
+     FROM u`,
+    [userId, req.clientId],
   );
-  const user = locked[0];
+  const user = head[0];
   if (user === undefined) fail('unauthorized', 'the user no longer exists');
   checkCursor(req.cursor, BigInt(user.purged_position));
-  const client = await claimClient(tx, userId, req.clientId);
+  // A concurrent first use of this clientId committed after our snapshot: read it again.
+  const client = user.owner === null ? await claimClient(tx, userId, req.clientId) : { lastSeq: Number(user.last_mutation_seq) };
+  if (user.owner !== null && user.owner !== userId) fail('forbidden', 'this clientId belongs to another user');
 
   const counts = { applied: 0, superseded: 0, duplicate: 0, conflict: 0, rejected: 0 };
   const results: MutationResult[] = [];
@@ -153,15 +163,14 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
 
   const maxSeq = req.mutations.reduce((a, m) => Math.max(a, m.seq), 0);
   const lastMutationSeq = Math.max(client.lastSeq, maxSeq);
-  if (lastMutationSeq > client.lastSeq) {
-    await tx.query('UPDATE clients SET last_mutation_seq = $2 WHERE client_id = $1', [req.clientId, lastMutationSeq]);
-  }
-  let newPosition: bigint | null = null;
-  if (touched.size > 0) {
-    newPosition = position;
-    await tx.query('UPDATE users SET position = $2 WHERE id = $1', [userId, position.toString()]);
-    // Delivered on commit only, so a listener never pokes for a change it cannot yet pull.
-    await tx.query("SELECT pg_notify('ferry_poke', $1)", [`${userId}:${position}`]);
-  }
+  const newPosition = touched.size > 0 ? position : null;
+  // One round trip for the bookkeeping: the client's seq, the user's position, and the poke
+  // (NOTIFY is delivered on commit only, so no listener is poked for a change it cannot pull).
+  await tx.query(
+    `WITH c AS (UPDATE clients SET last_mutation_seq = $3 WHERE client_id = $2 AND last_mutation_seq < $3),
+          u AS (UPDATE users SET position = $4 WHERE id = $1 AND $5::boolean)
+     SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
+    [userId, req.clientId, lastMutationSeq, position.toString(), newPosition !== null, `${userId}:${position}`],
+  );
   return { results, lastMutationSeq, newPosition, counts };
 }

@@ -94,7 +94,7 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
       const devices = [0, 1, 2, 3].map(() => new Device(s.url, u.token));
       const base = Date.now() - 10_000;
       const op = fc.record({
-        kind: fc.constantFrom('title', 'content', 'delete', 'restore') as fc.Arbitrary<Op['kind']>,
+        kind: fc.constantFrom<Op['kind']>('title', 'content', 'delete', 'restore'),
         value: fc.integer({ min: 0, max: 59 }).map(String),
         wall: fc.integer({ min: 1, max: 3 }),
         counter: fc.integer({ min: 0, max: 2 }),
