@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError, type ServerErrorCode } from './errors.ts';
 
 /** PostgreSQL conditions after which the same request may succeed later. */
-const TRANSIENT_PG = /^(08|53|57P0[1-3]|40001|40P01)/;
+const TRANSIENT_PG = /^(08|53|57P0[1-3]|40001|40P01|3D000)/;
 const TRANSIENT_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 function send(reply: FastifyReply, status: number, code: ServerErrorCode, message: string, retryAfter?: number): void {

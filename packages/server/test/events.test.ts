@@ -1,0 +1,4 @@
+import { realPostgres } from './backends.ts';
+import { sseSuite } from './suites/sse.suite.ts';
+
+sseSuite(realPostgres);
