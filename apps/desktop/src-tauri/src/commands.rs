@@ -1,0 +1,150 @@
+//! The IPC surface the webview calls. Each command is a thin adapter over `db`, `http` and
+//! `token`; SQLite calls run on the blocking pool so the async runtime never stalls on disk.
+
+use crate::db::{Db, Rows};
+use crate::http::{self, HttpRequest, HttpResponse, Vault, PLACEHOLDER};
+use crate::token::Credential;
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tauri::State;
+
+/// Everything the commands share, managed by Tauri.
+pub struct AppState {
+    pub db: Db,
+    /// Throwaway databases for the in-app driver self-test (`FERRY_DESKTOP_SELF_TEST=1` only).
+    pub scratch: Mutex<HashMap<u64, Db>>,
+    pub vault: Arc<Vault>,
+    pub client: reqwest::Client,
+    pub config: AppConfig,
+}
+
+/// Settings fixed at start-up that the page needs to know.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppConfig {
+    /// Preset server URL (`FERRY_SERVER_URL`), used when the database has none yet.
+    pub server_url: Option<String>,
+    pub data_dir: String,
+    pub db_path: String,
+    pub token_store: String,
+    /// Set by `FERRY_DESKTOP_SELF_TEST=1`: the page exposes its driver self-test.
+    pub self_test: bool,
+}
+
+impl AppState {
+    /// The app's database, or a self-test scratch database when `db` names one.
+    fn pick(&self, db: Option<u64>) -> Result<Db, String> {
+        match db {
+            None | Some(0) => Ok(self.db.clone()),
+            Some(id) => self.scratch.lock().map_err(|e| e.to_string())?.get(&id).cloned().ok_or_else(|| format!("no database {id}")),
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| e.to_string())?
+}
+
+/// Starts a transaction once the connection is free; returns its id.
+#[tauri::command]
+pub async fn db_begin(state: State<'_, AppState>, db: Option<u64>) -> Result<u64, String> {
+    let db = state.pick(db)?;
+    // BEGIN touches the disk too, but waiting for the turn must stay async.
+    db.begin().await
+}
+
+/// Runs one statement in transaction `tx`.
+#[tauri::command]
+pub async fn db_run(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> Result<usize, String> {
+    let db = state.pick(db)?;
+    blocking(move || db.run(tx, &sql, &params)).await
+}
+
+/// Runs one query in transaction `tx`.
+#[tauri::command]
+pub async fn db_all(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> Result<Rows, String> {
+    let db = state.pick(db)?;
+    blocking(move || db.all(tx, &sql, &params)).await
+}
+
+/// Runs a parameterless script in transaction `tx`.
+#[tauri::command]
+pub async fn db_exec(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String) -> Result<(), String> {
+    let db = state.pick(db)?;
+    blocking(move || db.exec(tx, &sql)).await
+}
+
+/// Commits transaction `tx`.
+#[tauri::command]
+pub async fn db_commit(state: State<'_, AppState>, db: Option<u64>, tx: u64) -> Result<(), String> {
+    let db = state.pick(db)?;
+    blocking(move || db.commit(tx)).await
+}
+
+/// Rolls back transaction `tx`.
+#[tauri::command]
+pub async fn db_rollback(state: State<'_, AppState>, db: Option<u64>, tx: u64) -> Result<(), String> {
+    let db = state.pick(db)?;
+    blocking(move || db.rollback(tx)).await
+}
+
+/// Called once by a freshly loaded page: rolls back what a previous page left open.
+#[tauri::command]
+pub async fn db_reset(state: State<'_, AppState>, db: Option<u64>) -> Result<bool, String> {
+    let db = state.pick(db)?;
+    blocking(move || db.reset()).await
+}
+
+/// Opens a fresh scratch database for the driver self-test; returns its id.
+#[tauri::command]
+pub async fn db_open_scratch(state: State<'_, AppState>) -> Result<u64, String> {
+    if !state.config.self_test {
+        return Err("scratch databases exist only in self-test mode".into());
+    }
+    let mut scratch = state.scratch.lock().map_err(|e| e.to_string())?;
+    let id = scratch.len() as u64 + 1;
+    let path = std::path::Path::new(&state.config.data_dir).join("self-test").join(format!("scratch-{id}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    scratch.insert(id, Db::open(&path, Duration::from_secs(30))?);
+    Ok(id)
+}
+
+/// The placeholder when a session is stored, else null. The real token never leaves Rust.
+#[tauri::command]
+pub fn token_get(state: State<'_, AppState>) -> Option<String> {
+    state.vault.get().map(|_| PLACEHOLDER.to_string())
+}
+
+/// Stores a token for `origin`. The placeholder itself (the engine echoing what login gave
+/// it) is a no-op: the real token was already captured from the login response.
+#[tauri::command]
+pub fn token_set(state: State<'_, AppState>, token: String, origin: Option<String>) -> Result<(), String> {
+    if token == PLACEHOLDER {
+        return Ok(());
+    }
+    let origin = origin.ok_or("token_set needs the server origin")?;
+    state.vault.set(Some(Credential { origin: http::origin_of(&origin)?, token }))
+}
+
+/// Forgets the session (sign out). Local notes stay.
+#[tauri::command]
+pub fn token_clear(state: State<'_, AppState>) -> Result<(), String> {
+    state.vault.set(None)
+}
+
+/// One HTTP exchange for the engine, token added on the way out and captured on the way in.
+#[tauri::command]
+pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> Result<HttpResponse, String> {
+    http::send(&state.client, &state.vault, request).await
+}
+
+/// Start-up settings for the page.
+#[tauri::command]
+pub fn app_config(state: State<'_, AppState>) -> AppConfig {
+    state.config.clone()
+}

@@ -1,0 +1,162 @@
+//! The engine's HTTP transport, performed by the Rust side so page scripts never see the token.
+//!
+//! The engine in the webview believes it holds a token: it is handed [`PLACEHOLDER`]. Login and
+//! signup responses pass through here; the real token is taken out of the body, kept in the
+//! [`Vault`], and replaced by the placeholder. Outgoing requests carrying
+//! `Authorization: Bearer <PLACEHOLDER>` get the real token, but only when they go to the origin
+//! that issued it; to any other origin the header is dropped.
+
+use crate::token::{Credential, TokenStore};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What the webview sees instead of the token.
+pub const PLACEHOLDER: &str = "ferry-desktop-held-token";
+
+/// One HTTP exchange as the engine's `HttpFn` describes it.
+#[derive(Debug, Deserialize)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+}
+
+/// The response handed back to the engine.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+/// The credential in memory, backed by the token store; watchers learn when it changes.
+pub struct Vault {
+    store: TokenStore,
+    current: Mutex<Option<Credential>>,
+    changed: watch::Sender<u64>,
+}
+
+impl Vault {
+    /// Loads the stored credential (a read failure counts as signed out).
+    pub fn new(store: TokenStore) -> Vault {
+        let current = store.load().unwrap_or(None);
+        Vault { store, current: Mutex::new(current), changed: watch::channel(0).0 }
+    }
+
+    /// The stored credential, if any.
+    pub fn get(&self) -> Option<Credential> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Stores a credential (or forgets it with `None`) and tells watchers.
+    pub fn set(&self, credential: Option<Credential>) -> Result<(), String> {
+        match &credential {
+            Some(c) => self.store.save(c)?,
+            None => self.store.clear()?,
+        }
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = credential;
+        self.changed.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    /// A receiver that wakes whenever the credential changes.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Where the credential lives, for display.
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+}
+
+/// `scheme://host[:port]` of a URL, or an error for anything that is not http(s).
+pub fn origin_of(url: &str) -> Result<String, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL {url}: {e}"))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(parsed.origin().ascii_serialization()),
+        other => Err(format!("unsupported URL scheme {other}")),
+    }
+}
+
+/// Replaces the placeholder bearer with the real token for its own origin; drops it elsewhere.
+pub fn authorize(headers: &mut BTreeMap<String, String>, url: &str, credential: Option<&Credential>) -> Result<(), String> {
+    let key = headers.keys().find(|k| k.eq_ignore_ascii_case("authorization")).cloned();
+    let Some(key) = key else { return Ok(()) };
+    if headers.get(&key).map(String::as_str) != Some(&format!("Bearer {PLACEHOLDER}")) {
+        return Ok(());
+    }
+    let origin = origin_of(url)?;
+    match credential {
+        Some(c) if c.origin == origin => {
+            headers.insert(key, format!("Bearer {}", c.token));
+        }
+        _ => {
+            headers.remove(&key);
+        }
+    }
+    Ok(())
+}
+
+/// For a successful signup or login response, takes the token out of the body: returns the
+/// credential to store and the body to hand to the page.
+pub fn capture_token(url: &str, status: u16, body: &str) -> Option<(Credential, String)> {
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    let path = reqwest::Url::parse(url).ok()?.path().trim_end_matches('/').to_string();
+    if !(path.ends_with("/v1/auth/login") || path.ends_with("/v1/auth/signup")) {
+        return None;
+    }
+    let mut json: Json = serde_json::from_str(body).ok()?;
+    let token = json.get("token")?.as_str()?.to_string();
+    json["token"] = Json::String(PLACEHOLDER.into());
+    Some((Credential { origin: origin_of(url).ok()?, token }, json.to_string()))
+}
+
+/// Builds the shared client. No total timeout: the events stream stays open for hours.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("ferry-desktop/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client builds with static settings")
+}
+
+/// Performs one exchange for the engine, with the token added and captured as described above.
+pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest) -> Result<HttpResponse, String> {
+    authorize(&mut req.headers, &req.url, vault.get().as_ref())?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut builder = client.request(method, &req.url).timeout(Duration::from_secs(120));
+    for (k, v) in &req.headers {
+        builder = builder.header(k, v);
+    }
+    if let Some(body) = req.body {
+        builder = builder.body(body);
+    }
+    // A transport failure is an Err, which the page's fetch-like wrapper turns into a TypeError
+    // the engine treats as "offline".
+    let res = builder.send().await.map_err(|e| format!("network: {e}"))?;
+    let status = res.status().as_u16();
+    let headers = res
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let mut body = res.text().await.map_err(|e| format!("network: {e}"))?;
+    if let Some((credential, redacted)) = capture_token(&req.url, status, &body) {
+        vault.set(Some(credential))?;
+        body = redacted;
+    }
+    Ok(HttpResponse { status, headers, body })
+}
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;

@@ -1,0 +1,134 @@
+use super::*;
+use crate::token::Preference;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+fn cred(origin: &str) -> Credential {
+    Credential { origin: origin.into(), token: "real-secret".into() }
+}
+
+fn placeholder_headers() -> BTreeMap<String, String> {
+    BTreeMap::from([("authorization".to_string(), format!("Bearer {PLACEHOLDER}"))])
+}
+
+#[test]
+fn the_placeholder_becomes_the_token_only_for_its_origin() {
+    let c = cred("http://127.0.0.1:8787");
+    let mut h = placeholder_headers();
+    authorize(&mut h, "http://127.0.0.1:8787/v1/sync", Some(&c)).unwrap();
+    assert_eq!(h["authorization"], "Bearer real-secret");
+
+    let mut h = placeholder_headers();
+    authorize(&mut h, "http://evil.example:8787/v1/sync", Some(&c)).unwrap();
+    assert!(h.get("authorization").is_none(), "the token must not travel to another origin");
+
+    let mut h = placeholder_headers();
+    authorize(&mut h, "http://127.0.0.1:8787/v1/sync", None).unwrap();
+    assert!(h.get("authorization").is_none());
+}
+
+#[test]
+fn other_authorization_headers_pass_through() {
+    let mut h = BTreeMap::from([("Authorization".to_string(), "Bearer something-else".to_string())]);
+    authorize(&mut h, "http://127.0.0.1:1/x", Some(&cred("http://127.0.0.1:1"))).unwrap();
+    assert_eq!(h["Authorization"], "Bearer something-else");
+}
+
+#[test]
+fn login_and_signup_tokens_are_captured_and_redacted() {
+    let body = r#"{"userId":"u1","token":"tok"}"#;
+    for path in ["/v1/auth/login", "/v1/auth/signup"] {
+        let url = format!("http://127.0.0.1:9/{}", path.trim_start_matches('/'));
+        let (c, redacted) = capture_token(&url, 200, body).unwrap();
+        assert_eq!(c, Credential { origin: "http://127.0.0.1:9".into(), token: "tok".into() });
+        let json: Json = serde_json::from_str(&redacted).unwrap();
+        assert_eq!(json["token"], PLACEHOLDER);
+        assert_eq!(json["userId"], "u1");
+    }
+    assert!(capture_token("http://127.0.0.1:9/v1/auth/login", 401, body).is_none());
+    assert!(capture_token("http://127.0.0.1:9/v1/sync", 200, body).is_none());
+}
+
+/// A one-shot HTTP server on loopback that records the request head and answers `response`.
+fn serve_once(response: &'static str) -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}", response.len(), response).unwrap();
+        tx.send(head).unwrap();
+    });
+    (origin, rx)
+}
+
+#[tokio::test]
+async fn a_login_over_loopback_stores_the_token_and_later_requests_carry_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::new(TokenStore::choose(dir.path(), Preference::File));
+    let client = client();
+
+    let (origin, _) = serve_once(r#"{"userId":"u1","token":"the-real-token"}"#);
+    let res = send(&client, &vault, HttpRequest {
+        method: "POST".into(),
+        url: format!("{origin}/v1/auth/login"),
+        headers: BTreeMap::from([("content-type".into(), "application/json".into())]),
+        body: Some(r#"{"email":"a@b.c","password":"password1"}"#.into()),
+    })
+    .await
+    .unwrap();
+    assert_eq!(res.status, 200);
+    assert!(!res.body.contains("the-real-token"), "the page must not see the token: {}", res.body);
+    assert_eq!(vault.get().unwrap().token, "the-real-token");
+    // It reached the file store too, so a restart stays signed in.
+    assert_eq!(Vault::new(TokenStore::choose(dir.path(), Preference::File)).get().unwrap().token, "the-real-token");
+
+    // The vault keeps the login origin, but this second server listens on another port: so
+    // point the credential at it to check the header rewrite end to end.
+    let (origin2, heads) = serve_once(r#"{"ok":true}"#);
+    vault.set(Some(Credential { origin: origin2.clone(), token: "the-real-token".into() })).unwrap();
+    send(&client, &vault, HttpRequest {
+        method: "GET".into(),
+        url: format!("{origin2}/v1/me"),
+        headers: placeholder_headers(),
+        body: None,
+    })
+    .await
+    .unwrap();
+    let head = heads.recv().unwrap().to_ascii_lowercase();
+    assert!(head.contains("authorization: bearer the-real-token"), "{head}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_network_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::new(TokenStore::choose(dir.path(), Preference::File));
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = send(&client(), &vault, HttpRequest {
+        method: "GET".into(),
+        url: format!("http://127.0.0.1:{port}/healthz"),
+        headers: BTreeMap::new(),
+        body: None,
+    })
+    .await
+    .unwrap_err();
+    assert!(err.starts_with("network:"), "{err}");
+}

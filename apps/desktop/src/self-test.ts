@@ -1,0 +1,107 @@
+/**
+ * The driver self-test, run inside the real app (webview → IPC → Rust → SQLite) by the
+ * end-to-end test through WebDriver. Installed only when the shell runs with
+ * `FERRY_DESKTOP_SELF_TEST=1`; every check uses its own scratch database, never the user's.
+ */
+import type { SqlDriver } from '@ferry/client';
+import { openScratchDriver } from './tauri-driver.ts';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface SelfTestReport {
+  ok: boolean;
+  results: CheckResult[];
+}
+
+type Check = (open: () => Promise<SqlDriver>) => Promise<void>;
+
+function assert(cond: boolean, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+/** Checks of the IPC bridge itself, beyond the engine's shared suite. */
+const bridgeChecks: Record<string, Check> = {
+  async 'a transaction commits whole or not at all'(open) {
+    const d = await open();
+    await d.transaction((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
+    await d
+      .transaction(async (tx) => {
+        await tx.run('INSERT INTO t (v) VALUES (?)', ['a']);
+        await tx.run('INSERT INTO t (v) VALUES (?)', [null]);
+      })
+      .then(
+        () => assert(false, 'the NOT NULL insert should have failed'),
+        () => undefined,
+      );
+    const rows = await d.transaction((tx) => tx.all<{ n: number }>('SELECT count(*) AS n FROM t'));
+    assert(rows[0]?.n === 0, `rolled-back rows are visible: ${JSON.stringify(rows)}`);
+  },
+  async 'concurrent transactions from the page never interleave'(open) {
+    const d = await open();
+    await d.transaction((tx) => tx.exec('CREATE TABLE c (n INTEGER NOT NULL)'));
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        d.transaction(async (tx) => {
+          const [row] = await tx.all<{ n: number }>('SELECT count(*) AS n FROM c');
+          await new Promise((r) => setTimeout(r, 1));
+          await tx.run('INSERT INTO c (n) VALUES (?)', [row?.n ?? -1]);
+        }),
+      ),
+    );
+    const rows = await d.transaction((tx) => tx.all<{ n: number }>('SELECT n FROM c ORDER BY n'));
+    assert(rows.map((r) => r.n).join() === Array.from({ length: 12 }, (_, i) => i).join(), `interleaved: ${JSON.stringify(rows)}`);
+  },
+  async 'values survive the trip through IPC'(open) {
+    const d = await open();
+    const big = 2n ** 60n + 1n;
+    const back = await d.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE v (a, b, c, d, e)');
+      await tx.run('INSERT INTO v VALUES (?, ?, ?, ?, ?)', ['ünïcode ✓', 1.25, null, big, new Uint8Array([0, 7, 255])]);
+      return tx.all<Record<string, unknown>>('SELECT * FROM v');
+    });
+    const r = back[0] ?? {};
+    assert(r.a === 'ünïcode ✓' && r.b === 1.25 && r.c === null && r.d === big, `values changed: ${String(r.a)} ${String(r.b)} ${String(r.d)}`);
+    assert(r.e instanceof Uint8Array && r.e.join() === '0,7,255', 'blob changed');
+  },
+};
+
+/** Runs the engine's shared driver checks (when that module exists) and the bridge checks. */
+export async function runSelfTest(): Promise<SelfTestReport> {
+  const open = () => openScratchDriver();
+  const results: CheckResult[] = [];
+  const run = async (name: string, check: () => Promise<void>): Promise<void> => {
+    try {
+      await check();
+      results.push({ name, ok: true });
+    } catch (e) {
+      results.push({ name, ok: false, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
+    }
+  };
+  for (const [name, check] of Object.entries(bridgeChecks)) await run(`bridge: ${name}`, () => check(open));
+  for (const c of await sharedChecks()) await run(`shared: ${c.name}`, () => c.run(open));
+  return { ok: results.length > 0 && results.every((r) => r.ok), results };
+}
+
+interface SharedCheck {
+  name: string;
+  run(open: () => Promise<SqlDriver>): Promise<void>;
+}
+
+function sharedChecks(): Promise<SharedCheck[]> {
+  return Promise.resolve([]);
+}
+
+declare global {
+  interface Window {
+    __ferrySelfTest?: () => Promise<SelfTestReport>;
+  }
+}
+
+/** Exposes `window.__ferrySelfTest` for the end-to-end test. */
+export function installSelfTest(w: Window): void {
+  w.__ferrySelfTest = runSelfTest;
+}

@@ -1,0 +1,19 @@
+/**
+ * The engine's HttpFn over the Rust shell's `http_request`: the request leaves from Rust, which
+ * adds the token; the webview itself has no network access (see the CSP in tauri.conf.json).
+ */
+import type { HttpFn, HttpResponse } from '@ferry/client';
+import { invoke as tauriInvoke, type Invoke } from './invoke.ts';
+
+/** An HttpFn that performs requests in the Rust shell. A transport failure rejects, like fetch. */
+export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
+  return async (req) => {
+    req.signal?.throwIfAborted();
+    const request = { method: req.method, url: req.url, headers: req.headers, body: req.body ?? null };
+    try {
+      return await invoke<HttpResponse>('http_request', { request });
+    } catch (e) {
+      throw new TypeError(typeof e === 'string' ? e : e instanceof Error ? e.message : 'network error');
+    }
+  };
+}

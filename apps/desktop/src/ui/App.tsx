@@ -1,0 +1,159 @@
+import { Show, createSignal, onCleanup, type JSX } from 'solid-js';
+import type { Booted } from '../boot.ts';
+import { createEditor } from '../state/editor.ts';
+import { createNotesList, View } from '../state/notes.ts';
+import { Trigger } from '../state/scheduler.ts';
+import { createTauriDriver } from '../tauri-driver.ts';
+import { createSession } from '../state/session.ts';
+import { AccountPanel, type AccountActions } from './AccountPanel.tsx';
+import { EditorPane } from './EditorPane.tsx';
+import { NoteList } from './NoteList.tsx';
+import { Problems } from './Problems.tsx';
+import { installShortcuts } from './shortcuts.ts';
+import { SyncIndicator } from './SyncIndicator.tsx';
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The notes app once the engine is open. */
+export function App(props: { booted: Booted }): JSX.Element {
+  const { ferry, config, scheduler } = props.booted;
+  const [toast, setToast] = createSignal<string | null>(null);
+  const report = (e: unknown): void => {
+    setToast(message(e));
+  };
+  const list = createNotesList(ferry, report);
+  const editor = createEditor(ferry, report);
+  const session = createSession(ferry, report);
+  const [selected, setSelected] = createSignal<string | null>(null);
+  const [accountOpen, setAccountOpen] = createSignal(false);
+  let searchEl: HTMLInputElement | undefined;
+  let titleEl: HTMLInputElement | undefined;
+
+  const select = async (id: string | null): Promise<void> => {
+    setSelected(id);
+    await editor.open(id);
+  };
+  const newNote = async (): Promise<void> => {
+    if (list.view() !== View.notes) list.setView(View.notes);
+    const n = await ferry.notes.create({ title: '', content: '' });
+    await select(n.id);
+    titleEl?.focus();
+  };
+  const syncNow = (): void => scheduler.request(Trigger.manual);
+  const remove = async (id: string): Promise<void> => {
+    await editor.flush();
+    await ferry.notes.remove(id);
+    await select(null);
+  };
+  const restore = async (id: string): Promise<void> => {
+    await ferry.notes.restore(id);
+    list.setView(View.notes);
+    await select(id);
+  };
+  const actions: AccountActions = {
+    async signUp(server, email, password) {
+      await ferry.signup(server, email, password);
+      scheduler.request(Trigger.manual);
+    },
+    async signIn(server, email, password) {
+      await ferry.login(server, email, password, 'Ferry desktop');
+      scheduler.request(Trigger.manual);
+    },
+    async signOut() {
+      await editor.flush();
+      await ferry.logout();
+    },
+    async eraseLocal() {
+      await editor.flush();
+      await ferry.close();
+      await eraseDatabase();
+      window.location.reload();
+    },
+  };
+
+  const removeShortcuts = installShortcuts(window, {
+    newNote: () => void newNote().catch(report),
+    search: () => searchEl?.focus(),
+    syncNow,
+  });
+  const flushOnHide = (): void => void editor.flush();
+  window.addEventListener('beforeunload', flushOnHide);
+  document.addEventListener('visibilitychange', flushOnHide);
+  onCleanup(() => {
+    removeShortcuts();
+    window.removeEventListener('beforeunload', flushOnHide);
+    document.removeEventListener('visibilitychange', flushOnHide);
+    list.dispose();
+    editor.dispose();
+    session.dispose();
+    scheduler.stop();
+  });
+
+  return (
+    <div class={`app${selected() ? ' has-selection' : ''}`} data-testid="app">
+      <header class="top">
+        <h1 class="brand">Ferry</h1>
+        <SyncIndicator status={session.status()} onSyncNow={syncNow} />
+        <span class="spacer" />
+        <button class="ghost" data-testid="account-open" onClick={() => setAccountOpen(!accountOpen())}>
+          {session.identity()?.email && session.status().state !== 'signed-out' ? session.identity()?.email : 'Sign in'}
+        </button>
+      </header>
+      <Problems
+        conflicts={session.conflicts()}
+        rejected={session.rejected()}
+        onResolve={(id, choice) => void ferry.resolveConflict(id, choice).then(() => session.refreshProblems()).catch(report)}
+        onDismiss={(id) => void ferry.dismissRejected(id).then(() => session.refreshProblems()).catch(report)}
+        onOpen={(id) => void select(id).catch(report)}
+      />
+      <div class="body">
+        <nav class="sidebar">
+          <div class="tools">
+            <input
+              ref={(el) => (searchEl = el)}
+              type="search"
+              data-testid="search"
+              placeholder="Search (Ctrl+K)"
+              value={list.search()}
+              onInput={(e) => list.setSearch(e.currentTarget.value)}
+            />
+            <button data-testid="new-note" onClick={() => void newNote().catch(report)} title="New note (Ctrl+N)">
+              New
+            </button>
+          </div>
+          <div class="tabs" role="tablist">
+            <button role="tab" data-testid="view-notes" aria-selected={list.view() === View.notes} onClick={() => list.setView(View.notes)}>
+              Notes
+            </button>
+            <button role="tab" data-testid="view-trash" aria-selected={list.view() === View.trash} onClick={() => list.setView(View.trash)}>
+              Trash
+            </button>
+          </div>
+          <NoteList list={list} selected={selected()} onSelect={(id) => void select(id).catch(report)} />
+        </nav>
+        <main class="main">
+          <EditorPane editor={editor} titleRef={(el) => (titleEl = el)} onDelete={(id) => void remove(id).catch(report)} onRestore={(id) => void restore(id).catch(report)} onBack={() => void select(null).catch(report)} />
+        </main>
+        <Show when={accountOpen()}>
+          <AccountPanel status={session.status()} identity={session.identity()} tokenStore={config.tokenStore} defaultServer={config.serverUrl} actions={actions} onClose={() => setAccountOpen(false)} />
+        </Show>
+      </div>
+      <Show when={toast()}>
+        <div class="toast" data-testid="toast" role="alert" onClick={() => setToast(null)}>
+          {toast()}
+        </div>
+      </Show>
+    </div>
+  );
+}
+
+/** Drops every table of the local database; the engine recreates them on the next start. */
+async function eraseDatabase(): Promise<void> {
+  const driver = createTauriDriver();
+  await driver.transaction(async (tx) => {
+    const tables = await tx.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    for (const t of tables) await tx.exec(`DROP TABLE IF EXISTS "${t.name.replace(/"/g, '""')}"`);
+  });
+}

@@ -1,0 +1,57 @@
+import { Show } from 'solid-js';
+import type { Editor } from '../state/editor.ts';
+
+const saveText = { saved: 'Saved on this device', pending: 'Editing…', saving: 'Saving…', error: 'Not saved!' } as const;
+
+/** Title and content of the open note; typing saves locally (debounced). */
+export function EditorPane(props: { editor: Editor; onDelete: (id: string) => void; onRestore: (id: string) => void; onBack: () => void; titleRef: (el: HTMLInputElement) => void }) {
+  const note = () => props.editor.note();
+  const deleted = () => note()?.deleted_at != null;
+  return (
+    <Show when={note()} fallback={<div class="empty muted" data-testid="editor-empty">Select a note, or press Ctrl+N for a new one.</div>}>
+      {(n) => (
+        <section class="editor" data-testid="editor" data-id={n().id}>
+          <div class="editor-bar">
+            <button class="ghost back" onClick={() => props.onBack()} aria-label="Back to the list">
+              ←
+            </button>
+            <span class="muted small" data-testid="save-state" data-state={props.editor.saveState()}>
+              {deleted() ? 'In the trash' : saveText[props.editor.saveState()]}
+            </span>
+            <span class="spacer" />
+            <Show
+              when={deleted()}
+              fallback={
+                <button class="ghost danger" data-testid="delete-note" onClick={() => props.onDelete(n().id)}>
+                  Move to trash
+                </button>
+              }
+            >
+              <button data-testid="restore-note" onClick={() => props.onRestore(n().id)}>
+                Restore
+              </button>
+            </Show>
+          </div>
+          <input
+            ref={props.titleRef}
+            class="title"
+            data-testid="editor-title"
+            placeholder="Title"
+            maxLength={1000}
+            readOnly={deleted()}
+            value={props.editor.draft().title}
+            onInput={(e) => props.editor.edit({ title: e.currentTarget.value })}
+          />
+          <textarea
+            class="content"
+            data-testid="editor-content"
+            placeholder="Write something…"
+            readOnly={deleted()}
+            value={props.editor.draft().content}
+            onInput={(e) => props.editor.edit({ content: e.currentTarget.value })}
+          />
+        </section>
+      )}
+    </Show>
+  );
+}

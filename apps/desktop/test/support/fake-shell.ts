@@ -1,0 +1,109 @@
+/**
+ * A stand-in for the Rust shell's commands, for `mockIPC`: the db_* commands over a real
+ * better-sqlite3 database with the same one-transaction-at-a-time turn as `db.rs`, and every
+ * argument and result passed through JSON as IPC does (so a bigint that is not encoded fails).
+ */
+import Database from 'better-sqlite3';
+import { mockIPC } from '@tauri-apps/api/mocks';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Wire = null | number | string | { $int: string } | { $blob: number[] };
+
+export interface FakeShell {
+  calls: { cmd: string; args: Record<string, unknown> }[];
+  /** Extra command handlers (token_*, http_request, …). */
+  handlers: Record<string, (args: Record<string, unknown>) => unknown>;
+  db: InstanceType<typeof Database>;
+}
+
+function fromWire(v: Wire): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if ('$int' in v) return BigInt(v.$int);
+  return Buffer.from(v.$blob);
+}
+
+function toWire(v: unknown): Wire {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : { $int: v.toString() };
+  if (Buffer.isBuffer(v)) return { $blob: [...v] };
+  return v as Wire;
+}
+
+/** Installs the fake shell as the IPC handler. */
+export function installFakeShell(): FakeShell {
+  const db = new Database(':memory:');
+  db.defaultSafeIntegers(true);
+  let nextTx = 1;
+  let open: number | null = null;
+  const waiting: (() => void)[] = [];
+  const shell: FakeShell = { calls: [], handlers: {}, db };
+
+  const check = (tx: unknown): void => {
+    if (tx !== open) throw `transaction ${String(tx)} is not open`;
+  };
+  const release = (): void => {
+    open = null;
+    waiting.shift()?.();
+  };
+  const commands: Record<string, (a: Record<string, unknown>) => unknown> = {
+    async db_begin() {
+      while (open !== null) await new Promise<void>((r) => waiting.push(r));
+      open = nextTx++;
+      db.exec('BEGIN IMMEDIATE');
+      return open;
+    },
+    db_run(a) {
+      check(a.tx);
+      const r = db.prepare(a.sql as string).run(...(a.params as Wire[]).map(fromWire));
+      return r.changes;
+    },
+    db_all(a) {
+      check(a.tx);
+      const stmt = db.prepare(a.sql as string);
+      const params = (a.params as Wire[]).map(fromWire);
+      if (!stmt.reader) {
+        stmt.run(...params);
+        return { columns: [], rows: [] };
+      }
+      const rows = stmt.raw(true).all(...params) as unknown[][];
+      return { columns: stmt.columns().map((c) => c.name), rows: rows.map((r) => r.map(toWire)) };
+    },
+    db_exec(a) {
+      check(a.tx);
+      db.exec(a.sql as string);
+      return null;
+    },
+    db_commit(a) {
+      check(a.tx);
+      db.exec('COMMIT');
+      release();
+      return null;
+    },
+    db_rollback(a) {
+      check(a.tx);
+      db.exec('ROLLBACK');
+      release();
+      return null;
+    },
+    db_reset() {
+      if (open === null) return false;
+      db.exec('ROLLBACK');
+      release();
+      return true;
+    },
+  };
+
+  mockIPC(async (cmd, payload) => {
+    const args = JSON.parse(JSON.stringify(payload ?? {})) as Record<string, unknown>;
+    shell.calls.push({ cmd, args });
+    const handler = shell.handlers[cmd] ?? commands[cmd];
+    if (!handler) throw `unknown command ${cmd}`;
+    try {
+      const result = await handler(args);
+      return JSON.parse(JSON.stringify(result ?? null)) as Json;
+    } catch (e) {
+      // Rust commands reject with a string.
+      throw e instanceof Error ? e.message : e;
+    }
+  });
+  return shell;
+}

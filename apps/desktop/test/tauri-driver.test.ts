@@ -1,0 +1,99 @@
+// @vitest-environment jsdom
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTauriDriver, fromWire, toWire } from '../src/tauri-driver.ts';
+import { installFakeShell } from './support/fake-shell.ts';
+
+afterEach(() => clearMocks());
+
+describe('the Tauri SQLite driver', () => {
+  it('maps a transaction to begin, statements with its id, and commit', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    const rows = await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)');
+      const r = await tx.run('INSERT INTO t VALUES (?, ?)', ['a', 1]);
+      expect(r).toEqual({ changes: 1 });
+      return tx.all('SELECT * FROM t');
+    });
+    expect(rows).toEqual([{ id: 'a', n: 1 }]);
+    expect(shell.calls.map((c) => c.cmd)).toEqual(['db_begin', 'db_exec', 'db_run', 'db_all', 'db_commit']);
+    const ids = new Set(shell.calls.slice(1).map((c) => c.args.tx));
+    expect(ids).toEqual(new Set([1]));
+    expect(shell.calls[2]?.args).toEqual({ tx: 1, sql: 'INSERT INTO t VALUES (?, ?)', params: ['a', 1] });
+  });
+
+  it('rolls back and rethrows when the function throws', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    await expect(
+      driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (?)', ['kept?']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(shell.calls.at(-1)?.cmd).toBe('db_rollback');
+    expect(await driver.transaction((tx) => tx.all('SELECT * FROM t'))).toEqual([]);
+  });
+
+  it('surfaces a failing statement as a rejection and rolls back', async () => {
+    installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    await expect(driver.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [null]))).rejects.toMatch(/NOT NULL/);
+    await expect(driver.transaction((tx) => tx.all('SELECT count(*) AS n FROM t'))).resolves.toEqual([{ n: 0 }]);
+  });
+
+  it('encodes bigints and blobs for IPC and decodes them back', async () => {
+    installFakeShell();
+    const driver = createTauriDriver();
+    const big = 2n ** 62n;
+    const rows = await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE v (a, b, c, d)');
+      await tx.run('INSERT INTO v VALUES (?, ?, ?, ?)', [big, new Uint8Array([1, 2, 255]), 2.5, null]);
+      return tx.all<Record<string, unknown>>('SELECT * FROM v');
+    });
+    expect(rows[0]).toEqual({ a: big, b: new Uint8Array([1, 2, 255]), c: 2.5, d: null });
+    expect(toWire(5n)).toEqual({ $int: '5' });
+    expect(fromWire({ $blob: [9] })).toEqual(new Uint8Array([9]));
+    expect(() => toWire(Number.NaN)).toThrow(/cannot bind/);
+  });
+
+  it('lets concurrent transactions wait their turn instead of interleaving', async () => {
+    installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction((tx) => tx.exec('CREATE TABLE c (n INTEGER)'));
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        driver.transaction(async (tx) => {
+          const [row] = await tx.all<{ n: number }>('SELECT count(*) AS n FROM c');
+          await new Promise((r) => setTimeout(r, 1));
+          await tx.run('INSERT INTO c VALUES (?)', [row!.n]);
+        }),
+      ),
+    );
+    const rows = await driver.transaction((tx) => tx.all<{ n: number }>('SELECT n FROM c ORDER BY n'));
+    expect(rows.map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('refuses statements after its transaction ended and calls after close', async () => {
+    installFakeShell();
+    const driver = createTauriDriver();
+    let leaked: Parameters<Parameters<typeof driver.transaction>[0]>[0] | null = null;
+    await driver.transaction((tx) => {
+      leaked = tx;
+      return Promise.resolve();
+    });
+    await expect(leaked!.all('SELECT 1')).rejects.toThrow(/already finished/);
+    await driver.close();
+    await expect(driver.transaction((tx) => tx.all('SELECT 1'))).rejects.toThrow(/closed/);
+  });
+
+  it('names the scratch database on every call when given one', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver(undefined, 3);
+    await driver.transaction((tx) => tx.all('SELECT 1 AS one'));
+    expect(shell.calls.every((c) => c.args.db === 3)).toBe(true);
+  });
+});
