@@ -1,0 +1,229 @@
+/**
+ * `npm run bench`: the client engine against the real server on real PostgreSQL over loopback.
+ * The server runs in a child process (so client and server each get a core); PostgreSQL from
+ * DATABASE_URL (default local). Prints a Markdown section for docs/benchmarks.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type Mutation } from '@ferry/protocol';
+import { createTestDatabase } from '@ferry/server/testing';
+import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '../src/index.ts';
+import { openNodeDriver } from '../src/node/index.ts';
+import pg from 'pg';
+import { countingProxy } from './wire.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'ferry-client-bench-'));
+let dbCounter = 0;
+const dbPath = (): string => join(work, `c${++dbCounter}.db`);
+const PASSWORD = 'correct horse battery';
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const ms = (x: number): string => `${x.toFixed(2)} ms`;
+
+async function startChildServer(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
+  const child = spawn(tsx, [join(here, 'server-child.ts'), dbUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const rl = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    rl.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
+    child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
+  });
+  return { url, child };
+}
+
+async function engine(server: string, user: string, signup = false, sync: 'FULL' | 'NORMAL' = 'FULL'): Promise<Ferry> {
+  const f = await openFerry({ driver: await openNodeDriver(dbPath(), { synchronous: sync }), tokenStore: memoryTokenStore(), http: fetchHttp });
+  if (signup) await f.signup(server, user, PASSWORD);
+  else await f.login(server, user, PASSWORD);
+  return f;
+}
+
+/** Local write latency: create and update, each one transaction with its outbox entry. */
+async function writeLatency(sync: 'FULL' | 'NORMAL', n: number): Promise<{ create: number[]; update: number[] }> {
+  const f = await openFerry({ driver: await openNodeDriver(dbPath(), { synchronous: sync }), tokenStore: memoryTokenStore() });
+  const create: number[] = [];
+  const update: number[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    ids.push((await f.notes.create({ title: `note ${i}`, content: 'some content of a typical note '.repeat(8) })).id);
+    create.push(performance.now() - t);
+  }
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await f.notes.update(ids[i]!, { content: `edited ${i}` });
+    update.push(performance.now() - t);
+  }
+  await f.close();
+  return { create, update };
+}
+
+/** Pushes notes straight over HTTP (a device without a local database), to seed big accounts fast. */
+async function seedOverHttp(server: string, token: string, count: number): Promise<string[]> {
+  const clientId = uuidv7();
+  const clock = new HlcClock(hlcNode(clientId));
+  let seq = 0;
+  const ids: string[] = [];
+  for (let done = 0; done < count; ) {
+    const batch: Mutation[] = [];
+    for (; batch.length < 500 && done < count; done++) {
+      const id = uuidv7();
+      ids.push(id);
+      const now = new Date().toISOString();
+      batch.push({ seq: ++seq, table: 'notes', id, op: 'upsert', fields: { title: `seed ${done}`, content: `content of seeded note ${done}`, created_at: now, updated_at: now }, hlc: clock.now(), baseVersion: null });
+    }
+    const res = await fetchHttp({
+      method: 'POST',
+      url: `${server}/v1/sync`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ protocol: PROTOCOL_VERSION, clientId, schemaVersion: SCHEMA_VERSION, cursor: '999999999999', mutations: batch, pullLimit: 1 }),
+    });
+    if (res.status !== 200) throw new Error(`seed failed: ${res.status} ${res.body.slice(0, 200)}`);
+  }
+  return ids;
+}
+
+async function analyze(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('ANALYZE');
+  } finally {
+    await c.end();
+  }
+}
+
+async function count(f: Ferry): Promise<number> {
+  return (await f.notes.list({ deleted: true })).length;
+}
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const out = (s: string): void => {
+    lines.push(s);
+    console.log(s);
+  };
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  out('## Client');
+  out('');
+  out(`Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; PostgreSQL on loopback; the server in a child process; SQLite via better-sqlite3 (WAL). Run: \`npm run bench\`.`);
+  out('');
+
+  // 1. Local write latency.
+  const full = await writeLatency('FULL', 1000);
+  const normal = await writeLatency('NORMAL', 1000);
+  out('### Local write latency (one transaction: row + outbox entry + HLC)');
+  out('');
+  out('| durability | create p50 | create p99 | update p50 | update p99 |');
+  out('|---|---|---|---|---|');
+  out(`| synchronous=FULL (default: survives a power cut) | ${ms(pct(full.create, 50))} | ${ms(pct(full.create, 99))} | ${ms(pct(full.update, 50))} | ${ms(pct(full.update, 99))} |`);
+  out(`| synchronous=NORMAL (reference: engine cost without the fsync) | ${ms(pct(normal.create, 50))} | ${ms(pct(normal.create, 99))} | ${ms(pct(normal.update, 50))} | ${ms(pct(normal.update, 99))} |`);
+  out('');
+
+  const db = await createTestDatabase();
+  const { url: serverUrl, child } = await startChildServer(db.url);
+  const proxy = await countingProxy(serverUrl);
+  try {
+    // 2. 10 clients x 1000 notes offline, then all sync.
+    const user = `bench-${Date.now()}@example.com`;
+    const clients: Ferry[] = [await engine(proxy.url, user, true)];
+    for (let i = 1; i < 10; i++) clients.push(await engine(proxy.url, user));
+    for (const [i, c] of clients.entries()) {
+      for (let k = 0; k < 1000; k++) await c.notes.create({ title: `client ${i} note ${k}`, content: `written offline by client ${i}` });
+    }
+    proxy.reset();
+    const t0 = performance.now();
+    let rounds = 0;
+    for (;;) {
+      rounds++;
+      await Promise.all(clients.map((c) => c.sync()));
+      const counts = await Promise.all(clients.map(count));
+      if (counts.every((n) => n === 10_000)) break;
+      if (rounds > 20) throw new Error(`not converged: ${counts.join(',')}`);
+    }
+    const converge = (performance.now() - t0) / 1000;
+    const wire = proxy.bytes();
+    out('### 10 clients × 1 000 notes written offline, then all sync');
+    out('');
+    out(`- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds`);
+    out(`- bytes on the wire (HTTP, both directions, all clients): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**`);
+    out('');
+    for (const c of clients) await c.close();
+
+    // 3. First sync of a 100 000-note account into an empty client.
+    const big = `big-${Date.now()}@example.com`;
+    const seeder = await engine(serverUrl, big, true, 'NORMAL');
+    const token = (await seeder.connection())!.token;
+    const seedStart = performance.now();
+    const seeded = await seedOverHttp(serverUrl, token, 100_000);
+    const seedSecs = (performance.now() - seedStart) / 1000;
+    // Fresh statistics, as autovacuum would have them within a minute on a live server: with the
+    // statistics of an empty table, the server's pull query reads every row above the cursor.
+    await analyze(db.url);
+    const fresh = await engine(proxy.url, big);
+    proxy.reset();
+    const t1 = performance.now();
+    const first = await fresh.sync();
+    const firstSecs = (performance.now() - t1) / 1000;
+    const firstWire = proxy.bytes();
+    if (first.pulled !== 100_000 || (await count(fresh)) !== 100_000) throw new Error(`first sync pulled ${first.pulled}`);
+    out('### First sync of a 100 000-note account into an empty client');
+    out('');
+    out(`- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire; seeding the account took ${seedSecs.toFixed(1)} s)`);
+    out('');
+
+    // 4. One change synced into a client that holds 100 000 notes (and, for comparison, 1 000).
+    const small = `small-${Date.now()}@example.com`;
+    const smallSeeder = await engine(serverUrl, small, true, 'NORMAL');
+    const smallIds = await seedOverHttp(serverUrl, (await smallSeeder.connection())!.token, 1000);
+    const smallClient = await engine(serverUrl, small);
+    await smallClient.sync();
+    const oneChange = async (client: Ferry, other: Ferry, ids: string[]): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        await other.notes.update(ids[(i * 7919) % ids.length]!, { content: `changed ${i}` });
+        await other.sync();
+        const t = performance.now();
+        const r = await client.sync();
+        times.push(performance.now() - t);
+        if (r.pulled !== 1) throw new Error(`expected 1 pulled row, got ${r.pulled}`);
+      }
+      return times;
+    };
+    // The seeders must hold the rows to edit them: give each a full copy first.
+    await seeder.sync();
+    await smallSeeder.sync();
+    await fresh.sync();
+    const bigTimes = await oneChange(fresh, seeder, seeded);
+    const smallTimes = await oneChange(smallClient, smallSeeder, smallIds);
+    out('### One change synced into a client that already holds many notes');
+    out('');
+    out('| notes held | sync() p50 | sync() p90 |');
+    out('|---|---|---|');
+    out(`| 100 000 | ${ms(pct(bigTimes, 50))} | ${ms(pct(bigTimes, 90))} |`);
+    out(`| 1 000 | ${ms(pct(smallTimes, 50))} | ${ms(pct(smallTimes, 90))} |`);
+    out('');
+    out('(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)');
+    for (const f of [seeder, fresh, smallSeeder, smallClient]) await f.close();
+  } finally {
+    await proxy.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await db.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (process.env.BENCH_OUT) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(process.env.BENCH_OUT, `${lines.join('\n')}\n`);
+  }
+}
+
+await main();
