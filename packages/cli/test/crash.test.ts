@@ -96,7 +96,7 @@ describe('SIGKILL during sync', () => {
 
     let ferry = await openRecorded(dbPath, model);
     await ferry.signup(server.url, `crash-${Date.now()}@example.com`, 'crash test password');
-    await randomWrites(ferry, rng, 1500, ids, 'w0');
+    await randomWrites(ferry, rng, 1000, ids, 'w0');
     await ferry.close();
 
     const outcomes = { killedWithProgress: 0, killedBlind: 0, finishedFirst: 0, killedAfterPartialProgress: 0 };
@@ -133,7 +133,7 @@ describe('SIGKILL during sync', () => {
 
       // More local writes between crashes, so there is always something queued.
       ferry = await openRecorded(dbPath, model);
-      await randomWrites(ferry, rng, 80 + rng.int(120), ids, `w${kill}`);
+      await randomWrites(ferry, rng, 60 + rng.int(100), ids, `w${kill}`);
       await ferry.close();
     }
 
