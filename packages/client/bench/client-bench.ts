@@ -31,7 +31,7 @@ const ms = (x: number): string => `${x.toFixed(2)} ms`;
 async function startChildServer(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
   const child = spawn(tsx, [join(here, 'server-child.ts'), dbUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const rl = createInterface({ input: child.stdout! });
+  const rl = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     rl.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
     child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));

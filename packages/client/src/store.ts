@@ -48,9 +48,9 @@ export class TableStore<R extends LocalRow = LocalRow> {
     return this.writable.has(field);
   }
 
-  private async write<T>(fn: (tx: SqlTx) => Promise<{ result: T; id: string }>): Promise<T> {
-    const { result, id } = await this.deps.driver.transaction(fn);
-    this.deps.onWrite(this.table.name, [id]);
+  private async write<T>(fn: (tx: SqlTx) => Promise<{ result: T; id: string; queued?: false }>): Promise<T> {
+    const { result, id, queued } = await this.deps.driver.transaction(fn);
+    if (queued !== false) this.deps.onWrite(this.table.name, [id]);
     return result;
   }
 
@@ -83,7 +83,7 @@ export class TableStore<R extends LocalRow = LocalRow> {
     this.check(fields);
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (Object.keys(fields).length === 0) return { result: row, id };
+      if (Object.keys(fields).length === 0) return { result: row, id, queued: false };
       const nowIso = this.iso();
       if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
       await this.change(tx, row, 'upsert', fields, nowIso);
@@ -95,7 +95,7 @@ export class TableStore<R extends LocalRow = LocalRow> {
   async remove(id: string): Promise<R> {
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (row[this.table.deletedField] !== null) return { result: row, id };
+      if (row[this.table.deletedField] !== null) return { result: row, id, queued: false };
       const nowIso = this.iso();
       await this.change(tx, row, 'delete', { [this.table.deletedField]: nowIso }, nowIso);
       return { result: (await getRow(tx, this.table, id)) as R, id };
@@ -106,7 +106,7 @@ export class TableStore<R extends LocalRow = LocalRow> {
   async restore(id: string): Promise<R> {
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (row[this.table.deletedField] === null) return { result: row, id };
+      if (row[this.table.deletedField] === null) return { result: row, id, queued: false };
       await this.change(tx, row, 'upsert', { [this.table.deletedField]: null }, this.iso());
       return { result: (await getRow(tx, this.table, id)) as R, id };
     });
