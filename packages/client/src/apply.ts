@@ -50,6 +50,8 @@ export async function applyResponse(
   const results = new Map<number, MutationResult>(res.results.map((r) => [r.seq, r]));
   const toRestore = new Map<string, { table: TableDecl; id: string }>();
   const touched = new Map<string, { table: TableDecl; id: string }>();
+  // A record whose change the server refused stays unsynced: the server never had that value.
+  const refused = new Set<string>();
   const theirRows: { table: TableDecl; row: Row }[] = [];
 
   for (const e of sent) {
@@ -91,6 +93,7 @@ export async function applyResponse(
           [uuidv7(Date.parse(nowIso)), t.name, e.recordId, e.op, JSON.stringify(e.fields), e.hlc, r.code, r.message, nowIso],
         );
         summary.rejected++;
+        refused.add(key(t.name, e.recordId));
         toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
         break;
       default:
@@ -127,7 +130,7 @@ export async function applyResponse(
   opts.probe?.('pulled');
 
   for (const [k, { table, id }] of touched) {
-    if (!pulled.has(k)) await refreshSynced(tx, table, id);
+    if (!pulled.has(k) && !refused.has(k)) await refreshSynced(tx, table, id);
   }
   await setState(tx, StateKey.cursor, res.cursor);
   await clock.receive(tx, res.serverHlc);

@@ -184,6 +184,8 @@ describe('rejected changes', () => {
     expect(more).toEqual([]);
     expect(r).toMatchObject({ table: 'tasks', recordId: task.id, op: 'upsert', code: 'unknown_table', fields: { title: 'a task' } });
     expect(await a.notes.get(note.id)).toMatchObject({ synced: 1, version: 1 });
+    // The server never took the task: it stays unsynced locally.
+    expect(await a.table('tasks').get(task.id)).toMatchObject({ synced: 0, version: 0 });
     await a.dismissRejected(r!.id);
     expect(await a.rejected()).toEqual([]);
     await expect(a.dismissRejected(r!.id)).rejects.toMatchObject({ kind: 'not_found' });
