@@ -30,7 +30,7 @@ describe('scheduler with the real engine, server and SSE pokes', () => {
     const sb = createScheduler(b, { intervalMs: 600_000, debounceMs: 50 });
     sa.start();
     sb.start();
-    await until(async () => sa.history.length >= 1 && sb.history.length >= 1 && !a.isSyncing() && !b.isSyncing());
+    await until(() => Promise.resolve(sa.history.length >= 1 && sb.history.length >= 1 && !a.isSyncing() && !b.isSyncing()));
     await new Promise((r) => setTimeout(r, 300)); // let the poke streams connect
     const n = await a.notes.create({ title: 'from a' });
     await until(async () => (await a.notes.get(n.id))?.synced === 1);
