@@ -30,8 +30,8 @@ interface Proc {
 function startProcess(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Proc> {
   const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   // 'close' waits for every holder of the output pipes: with npm in between, the server itself.
   const exited = new Promise<number | null>((res) => child.once('close', (code) => res(code)));
   return new Promise((resolve, reject) => {
@@ -55,7 +55,7 @@ function startProcess(cmd: string, args: string[], cwd: string, env: NodeJS.Proc
         });
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before listening:\n${out}`));
