@@ -1,6 +1,6 @@
 import { uuidv7, type MutationResult, type Row, type SyncResponse, type TableDecl } from '@ferry/protocol';
 import type { PersistentClock } from './clock.ts';
-import type { SqlTx } from './driver.ts';
+import type { SqlTx, SqlValue } from './driver.ts';
 import type { OutboxEntry } from './outbox.ts';
 import { pendingFields } from './outbox.ts';
 import { q, refreshSynced, toSql, updateColumns } from './rows.ts';
@@ -141,15 +141,30 @@ export async function applyResponse(
  * Writes one pulled row. Fields in `pending` (queued local changes) keep their local value and
  * the server's value goes to `shadow`; with nothing pending the row is the server's and synced.
  */
+const upsertSql = new WeakMap<TableDecl, Map<string, string>>();
+
+/** The whole-row upsert for a set of columns, built once per table and column set. */
+function upsertFor(t: TableDecl, names: readonly string[]): string {
+  let m = upsertSql.get(t);
+  if (!m) upsertSql.set(t, (m = new Map()));
+  const k = names.join(',');
+  let sql = m.get(k);
+  if (sql === undefined) {
+    const cols = ['id', ...names];
+    sql =
+      `INSERT INTO ${q(t.name)} (${cols.map(q).join(', ')}, synced) VALUES (${cols.map(() => '?').join(', ')}, 1) ` +
+      `ON CONFLICT (id) DO UPDATE SET ${names.map((n) => `${q(n)} = excluded.${q(n)}`).join(', ')}, synced = 1`;
+    m.set(k, sql);
+  }
+  return sql;
+}
+
 async function applyPulledRow(tx: SqlTx, t: TableDecl, row: Row, pending: Set<string> | null, shadowEmpty: boolean): Promise<void> {
   const names = Object.keys(t.fields).filter((f) => Object.hasOwn(row, f));
   if (pending === null || pending.size === 0) {
-    const cols = ['id', ...names];
-    await tx.run(
-      `INSERT INTO ${q(t.name)} (${cols.map(q).join(', ')}, synced) VALUES (${cols.map(() => '?').join(', ')}, 1) ` +
-        `ON CONFLICT (id) DO UPDATE SET ${names.map((n) => `${q(n)} = excluded.${q(n)}`).join(', ')}, synced = 1`,
-      cols.map((c) => toSql(row[c])),
-    );
+    const params: SqlValue[] = [row.id];
+    for (const n of names) params.push(toSql(row[n]));
+    await tx.run(upsertFor(t, names), params);
     if (!shadowEmpty) await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [t.name, row.id]);
     return;
   }

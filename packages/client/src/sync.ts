@@ -43,11 +43,7 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   if (!clientId) throw new Error('local database has no client id');
 
   const outcome: SyncOutcome = { pushed: 0, pulled: 0, complete: false };
-  for (let round = 0; ; round++) {
-    const { batch, cursor, resync } = await ctx.driver.transaction(async (tx) => {
-      const s = await allState(tx);
-      return { batch: await nextBatch(tx, ctx.tables), cursor: s[StateKey.cursor] ?? '0', resync: s[StateKey.resync] === '1' };
-    });
+  const request = (cursor: string, batch: readonly OutboxEntry[]): Promise<SyncResponse> => {
     const req: SyncRequest = {
       protocol: PROTOCOL_VERSION,
       clientId,
@@ -56,19 +52,40 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       mutations: batch.map(toMutation),
       pullLimit: ctx.pullLimit ?? Limits.maxPullLimit,
     };
+    return ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', { body: req, token });
+  };
+  // A pull-only page asked for while the previous one is being applied (see below).
+  let prefetched: Promise<SyncResponse> | null = null;
+  for (let round = 0; ; round++) {
+    const local = await ctx.driver.transaction(async (tx) => {
+      const s = await allState(tx);
+      return { batch: await nextBatch(tx, ctx.tables), cursor: s[StateKey.cursor] ?? '0', resync: s[StateKey.resync] === '1' };
+    });
+    const { cursor, resync } = local;
+    // A prefetched page was requested without mutations: this round pushes nothing.
+    const batch = prefetched ? [] : local.batch;
     let res: SyncResponse;
     try {
-      res = await ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', { body: req, token });
+      res = await (prefetched ?? request(cursor, batch));
     } catch (e) {
+      prefetched = null;
       if (e instanceof FerryError && e.kind === ErrorKind.resyncRequired && round < 50) {
         await startResync(ctx.driver);
         continue;
       }
       throw e;
     }
+    prefetched = null;
     if (!responseCheck.Check(res)) {
       const first = responseCheck.Errors(res).First();
       throw new FerryError(ErrorKind.protocol, `malformed sync response${first ? ` at ${first.path}: ${first.message}` : ''}`);
+    }
+    if (res.hasMore && batch.length === 0) {
+      // Pure pull with more to come: ask for the next page now, so the server works on it while
+      // this one is applied. Its cursor is the one this apply is about to store; if the apply
+      // fails, the page is dropped unread and the next sync asks again from the stored cursor.
+      prefetched = request(res.cursor, []);
+      prefetched.catch(() => undefined);
     }
     const acked = checkAcknowledgement(batch, res);
     const nowIso = new Date(ctx.now()).toISOString();
