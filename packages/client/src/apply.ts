@@ -146,7 +146,7 @@ const upsertSql = new WeakMap<TableDecl, Map<string, string>>();
 /** The whole-row upsert for a set of columns, built once per table and column set. */
 function upsertFor(t: TableDecl, names: readonly string[]): string {
   let m = upsertSql.get(t);
-  if (!m) upsertSql.set(t, (m = new Map()));
+  if (!m) upsertSql.set(t, (m = new Map<string, string>()));
   const k = names.join(',');
   let sql = m.get(k);
   if (sql === undefined) {
