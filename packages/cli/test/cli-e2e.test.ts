@@ -127,7 +127,7 @@ describe('ferry CLI end to end', () => {
     for (const out of [sync.stdout, sync.stderr]) expect(out).not.toContain(tokenA);
   });
 
-  it('fails with distinct exit codes and clear messages', async () => {
+  it('fails with distinct exit codes and clear messages; conflicts and rejected list nothing', async () => {
     const missing = '01937000-0000-7000-8000-000000000000';
     const results = await Promise.all([
       ferry(['edit', missing, '--title', 'x', '--db', db('a')]),
@@ -138,8 +138,9 @@ describe('ferry CLI end to end', () => {
       ferry(['show', 'not-an-id!', '--db', db('a')]),
       ferry(['conflicts', 'resolve', 'nope', '--db', db('a')]),
       ferry(['sync', '--db', db('never-signed-in')]),
+      ferry(['rejected', 'dismiss', 'nope', '--db', db('a')]),
     ]);
-    const [editMissing, rmMissing, editNothing, badFlag, noTitle, badId, bothMissing, signedOut] = results;
+    const [editMissing, rmMissing, editNothing, badFlag, noTitle, badId, bothMissing, signedOut, dismissMissing] = results;
     expect([editMissing.code, rmMissing.code]).toEqual([5, 5]);
     expect(editMissing.stderr).toMatch(/^ferry: no notes? .*01937000-0000-7000-8000-000000000000/m);
     expect(editNothing.code).toBe(2);
@@ -151,7 +152,11 @@ describe('ferry CLI end to end', () => {
     expect(bothMissing.code).toBe(2);
     expect(signedOut.code).toBe(4);
     expect(signedOut.stderr).toMatch(/not signed in/);
+    expect(dismissMissing.code).toBe(5);
     for (const r of results) expect(r.stdout).toBe('');
+    // Nothing was rejected and notes (per-field LWW) never conflict: both lists are empty.
+    const [conflicts, rejected] = await Promise.all([ok(['conflicts', '--json', '--db', db('a')]), ok(['rejected', '--json', '--db', db('a')])]);
+    expect([JSON.parse(conflicts), JSON.parse(rejected)]).toEqual([[], []]);
   });
 
   it('refuses plain http to a non-loopback host unless --insecure', async () => {

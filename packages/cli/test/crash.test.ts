@@ -24,7 +24,7 @@ let server: TestServer;
 let dir: { path: string; remove(): Promise<void> };
 beforeAll(async () => {
   // Small pulls make one sync many request/commit rounds, so kills land between and inside them.
-  server = await startTestServer({ FERRY_MAX_PULL_LIMIT: '50' });
+  server = await startTestServer({ FERRY_MAX_PULL_LIMIT: '10' });
   dir = await tempDir('ferry-crash-');
 });
 afterAll(async () => {
@@ -107,7 +107,7 @@ describe('SIGKILL during sync', () => {
       const done = collect(child);
       const started = Date.now();
       const afterProgress = rng.chance(0.5);
-      const delay = afterProgress ? rng.int(300) : rng.int(Math.max(200, 2 * timeToProgress));
+      const delay = afterProgress ? rng.int(150) : rng.int(Math.max(200, 2 * timeToProgress));
       const fire = (): void => {
         child.kill('SIGKILL');
       };

@@ -13,9 +13,11 @@ import { recordingDriver } from './recording-driver.ts';
  * until quiet, and the run is checked: every client equals the server (read by a fresh client),
  * and the server equals the per-field LWW model of every write ever made.
  *
- * Replay: every random choice (operations, timing pauses, faults, clock offsets) comes from the
- * seed. What the seed cannot pin is the operating system's scheduling of concurrent requests, so
- * a replay takes the same decisions but may interleave in-flight requests differently.
+ * Replay: every random choice (operations, pauses, per-request faults, clock offsets) comes from
+ * the seed. What the seed cannot pin is how the operating system schedules requests in flight: a
+ * replay makes the same sequence of choices, but when a sync finishes relative to the next
+ * operation can differ, and with it which rows a later edit picks or which request meets which
+ * fault. In practice a failing seed fails again on replay; run it a few times if it does not.
  */
 
 export interface SimConfig {
