@@ -6,19 +6,24 @@ import { startTestServer, type TestServer } from './support/server.ts';
 //   FERRY_SIM_SEEDS=5000   how many seeds (default 200)
 //   FERRY_SIM_SEED=123     replay one seed
 //   FERRY_SIM_FIRST=1      the first seed of the range
+//   FERRY_SIM_CLIENTS=3, FERRY_SIM_STEPS=40, FERRY_SIM_FAULT_RATE=0.3   the size of each run
 const single = process.env.FERRY_SIM_SEED;
 const count = Number(process.env.FERRY_SIM_SEEDS ?? 200);
 const first = Number(process.env.FERRY_SIM_FIRST ?? 1);
 const seeds = single !== undefined ? [Number(single)] : Array.from({ length: count }, (_, i) => first + i);
 const LANES = 3;
-const replay = (seed: number): string => `FERRY_SIM_SEED=${seed} npx vitest run packages/cli/test/simulation.test.ts`;
+const CLIENTS = Number(process.env.FERRY_SIM_CLIENTS ?? 3);
+const STEPS = Number(process.env.FERRY_SIM_STEPS ?? 40);
+const FAULT_RATE = Number(process.env.FERRY_SIM_FAULT_RATE ?? 0.3);
+const knobs = ['FERRY_SIM_CLIENTS', 'FERRY_SIM_STEPS', 'FERRY_SIM_FAULT_RATE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `).join('');
+const replay = (seed: number): string => `${knobs}FERRY_SIM_SEED=${seed} npx vitest run packages/cli/test/simulation.test.ts`;
 
 let server: TestServer;
 let lanes: SimLane[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
-  lanes = await Promise.all(Array.from({ length: LANES }, () => createLane(server.url)));
+  lanes = await Promise.all(Array.from({ length: LANES }, () => createLane(server.url, CLIENTS)));
 });
 afterAll(async () => {
   await Promise.all(lanes.map((l) => l.close()));
@@ -33,7 +38,7 @@ async function runAll(list: readonly number[], opts: { broken?: 'ack-without-app
   await Promise.all(
     lanes.map(async (lane) => {
       for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-        const r = await runSeed(server.url, lane, { seed, ...opts });
+        const r = await runSeed(server.url, lane, { seed, clients: CLIENTS, steps: STEPS, faultRate: FAULT_RATE, ...opts });
         results.push(r);
         if (r.diffs.length > 0 && ++failures >= 3 && !opts.broken) queue.length = 0;
       }
