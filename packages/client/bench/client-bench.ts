@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   out('## Client');
   out('');
-  out(`Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; PostgreSQL on loopback; the server in a child process; SQLite via better-sqlite3 (WAL). Run: \`npm run bench\`.`);
+  out(`Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; PostgreSQL on loopback; the server in a child process; SQLite via better-sqlite3 (WAL). Load average when it started: ${loadavg()[0]!.toFixed(1)} (other work shares these cores). Run: \`npm run bench\`.`);
   out('');
 
   // 1. Local write latency.
