@@ -8,7 +8,10 @@ import './styles.css';
 
 function Root() {
   const [booted] = createResource(async () => {
-    const b = await boot();
+    const b = await boot().catch((e: unknown) => {
+      window.__ferryBootStage = `failed at ${window.__ferryBootStage ?? '?'}: ${e instanceof Error ? e.message : String(e)}`;
+      throw e;
+    });
     if (b.config.selfTest) installSelfTest(window);
     return b;
   });

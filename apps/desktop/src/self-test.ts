@@ -4,6 +4,7 @@
  * `FERRY_DESKTOP_SELF_TEST=1`; every check uses its own scratch database, never the user's.
  */
 import type { SqlDriver } from '@ferry/client';
+import { driverChecks, storeChecks } from '@ferry/client/testing';
 import { openScratchDriver } from './tauri-driver.ts';
 
 export interface CheckResult {
@@ -69,7 +70,7 @@ const bridgeChecks: Record<string, Check> = {
   },
 };
 
-/** Runs the engine's shared driver checks (when that module exists) and the bridge checks. */
+/** Runs the engine's shared driver and store suites, then the bridge's own checks. */
 export async function runSelfTest(): Promise<SelfTestReport> {
   const open = () => openScratchDriver();
   const results: CheckResult[] = [];
@@ -82,17 +83,9 @@ export async function runSelfTest(): Promise<SelfTestReport> {
     }
   };
   for (const [name, check] of Object.entries(bridgeChecks)) await run(`bridge: ${name}`, () => check(open));
-  for (const c of await sharedChecks()) await run(`shared: ${c.name}`, () => c.run(open));
+  for (const c of driverChecks) await run(`driver: ${c.name}`, () => c.run(open));
+  for (const c of storeChecks) await run(`store: ${c.name}`, () => c.run(open));
   return { ok: results.length > 0 && results.every((r) => r.ok), results };
-}
-
-interface SharedCheck {
-  name: string;
-  run(open: () => Promise<SqlDriver>): Promise<void>;
-}
-
-function sharedChecks(): Promise<SharedCheck[]> {
-  return Promise.resolve([]);
 }
 
 declare global {

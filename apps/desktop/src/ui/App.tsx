@@ -2,7 +2,6 @@ import { Show, createSignal, onCleanup, type JSX } from 'solid-js';
 import type { Booted } from '../boot.ts';
 import { createEditor } from '../state/editor.ts';
 import { createNotesList, View } from '../state/notes.ts';
-import { Trigger } from '../state/scheduler.ts';
 import { createTauriDriver } from '../tauri-driver.ts';
 import { createSession } from '../state/session.ts';
 import { AccountPanel, type AccountActions } from './AccountPanel.tsx';
@@ -18,7 +17,7 @@ function message(e: unknown): string {
 
 /** The notes app once the engine is open. */
 export function App(props: { booted: Booted }): JSX.Element {
-  const { ferry, config, scheduler } = props.booted;
+  const { ferry, config, sync } = props.booted;
   const [toast, setToast] = createSignal<string | null>(null);
   const report = (e: unknown): void => {
     setToast(message(e));
@@ -41,7 +40,7 @@ export function App(props: { booted: Booted }): JSX.Element {
     await select(n.id);
     titleEl?.focus();
   };
-  const syncNow = (): void => scheduler.request(Trigger.manual);
+  const syncNow = (): void => sync.restart();
   const remove = async (id: string): Promise<void> => {
     await editor.flush();
     await ferry.notes.remove(id);
@@ -55,15 +54,16 @@ export function App(props: { booted: Booted }): JSX.Element {
   const actions: AccountActions = {
     async signUp(server, email, password) {
       await ferry.signup(server, email, password);
-      scheduler.request(Trigger.manual);
+      sync.restart();
     },
     async signIn(server, email, password) {
       await ferry.login(server, email, password, 'Ferry desktop');
-      scheduler.request(Trigger.manual);
+      sync.restart();
     },
     async signOut() {
       await editor.flush();
       await ferry.logout();
+      sync.scheduler.stop();
     },
     async eraseLocal() {
       await editor.flush();
@@ -88,7 +88,7 @@ export function App(props: { booted: Booted }): JSX.Element {
     list.dispose();
     editor.dispose();
     session.dispose();
-    scheduler.stop();
+    sync.scheduler.stop();
   });
 
   return (

@@ -38,6 +38,7 @@ export function installFakeShell(): FakeShell {
   const shell: FakeShell = { calls: [], handlers: {}, db };
 
   const check = (tx: unknown): void => {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- Rust commands reject with a plain string
     if (tx !== open) throw `transaction ${String(tx)} is not open`;
   };
   const release = (): void => {
@@ -96,6 +97,7 @@ export function installFakeShell(): FakeShell {
     const args = JSON.parse(JSON.stringify(payload ?? {})) as Record<string, unknown>;
     shell.calls.push({ cmd, args });
     const handler = shell.handlers[cmd] ?? commands[cmd];
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- as Tauri does for an unknown command
     if (!handler) throw `unknown command ${cmd}`;
     try {
       const result = await handler(args);

@@ -1,0 +1,131 @@
+/**
+ * A small W3C WebDriver client over fetch, enough to drive the app through WebKitWebDriver:
+ * sessions, elements, typing, scripts and screenshots. No extra npm dependency.
+ */
+import { writeFile } from 'node:fs/promises';
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+
+interface WdError {
+  error: string;
+  message: string;
+}
+
+/** One WebDriver session against a running driver at `base`. */
+export class WebDriverSession {
+  private constructor(
+    private readonly base: string,
+    readonly id: string,
+  ) {}
+
+  /** Starts the app `binary` under the driver and returns its session. */
+  static async start(base: string, binary: string, args: string[] = []): Promise<WebDriverSession> {
+    const res = await call(base, 'POST', '/session', {
+      capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary, args } } },
+    });
+    const id = (res as { sessionId: string }).sessionId;
+    return new WebDriverSession(base, id);
+  }
+
+  private cmd(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    return call(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  /** Runs a synchronous script in the page; returns its result. */
+  execute<T>(script: string, ...args: unknown[]): Promise<T> {
+    return this.cmd('POST', '/execute/sync', { script, args }) as Promise<T>;
+  }
+
+  /** Runs a script whose last argument is a callback; returns what it is called with. */
+  executeAsync<T>(script: string, ...args: unknown[]): Promise<T> {
+    return this.cmd('POST', '/execute/async', { script, args }) as Promise<T>;
+  }
+
+  /** The first element matching a CSS selector, or null. */
+  async find(css: string): Promise<string | null> {
+    const found = (await this.cmd('POST', '/elements', { using: 'css selector', value: css })) as Record<string, string>[];
+    return found[0]?.[ELEMENT] ?? null;
+  }
+
+  /** Waits for a CSS selector to match. */
+  async waitFor(css: string, timeoutMs = 15_000): Promise<string> {
+    let el: string | null = null;
+    await waitUntil(`element ${css}`, async () => (el = await this.find(css)) !== null, timeoutMs);
+    return el!;
+  }
+
+  /** Clicks the element matching `css`. */
+  async click(css: string): Promise<void> {
+    await this.cmd('POST', `/element/${await this.waitFor(css)}/click`, {});
+  }
+
+  /** Types `text` into the element matching `css` (after clearing it when asked). */
+  async type(css: string, text: string, opts: { clear?: boolean } = {}): Promise<void> {
+    const el = await this.waitFor(css);
+    if (opts.clear) await this.cmd('POST', `/element/${el}/clear`, {});
+    await this.cmd('POST', `/element/${el}/value`, { text });
+  }
+
+  /** Sends key strokes to the focused element (e.g. "\uE009n" for Ctrl+N). */
+  async keys(value: string): Promise<void> {
+    const actions = [...value].flatMap((k) => [{ type: 'keyDown', value: k }]).concat([...value].reverse().map((k) => ({ type: 'keyUp', value: k })));
+    await this.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+    await this.cmd('DELETE', '/actions').catch(() => undefined);
+  }
+
+  /** The visible text of the element matching `css`. */
+  async text(css: string): Promise<string> {
+    return (await this.cmd('GET', `/element/${await this.waitFor(css)}/text`)) as string;
+  }
+
+  /** An attribute of the element matching `css`. */
+  async attribute(css: string, name: string): Promise<string | null> {
+    return (await this.cmd('GET', `/element/${await this.waitFor(css)}/attribute/${name}`)) as string | null;
+  }
+
+  /** Resizes the window. */
+  async resize(width: number, height: number): Promise<void> {
+    await this.cmd('POST', '/window/rect', { width, height });
+  }
+
+  /** Saves a PNG of the window. */
+  async screenshot(path: string): Promise<void> {
+    const b64 = (await this.cmd('GET', '/screenshot')) as string;
+    await writeFile(path, Buffer.from(b64, 'base64'));
+  }
+
+  /** Ends the session (closes the app). */
+  async quit(): Promise<void> {
+    await this.cmd('DELETE', '').catch(() => undefined);
+  }
+}
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(`${base}${path}`, init);
+  const json = (await res.json()) as { value: unknown };
+  if (!res.ok) {
+    const e = json.value as WdError;
+    throw new Error(`WebDriver ${method} ${path}: ${e.error}: ${e.message}`);
+  }
+  return json.value;
+}
+
+/** Polls `cond` until it is true; fails with `what` after `timeoutMs`. */
+export async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Ctrl, as a WebDriver key code. */
+export const CTRL = '\uE009';
