@@ -37,6 +37,8 @@ export const ErrorKind = {
   noServer: 'no_server',
   /** Local: this database already belongs to another account or server. */
   wrongAccount: 'wrong_account',
+  /** Local: the engine was closed. */
+  closed: 'closed',
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 
@@ -67,6 +69,7 @@ const policies: Readonly<Record<ErrorKind, KindPolicy>> = {
   insecure_url: { retryable: false, signsOut: false, offline: false },
   no_server: { retryable: false, signsOut: true, offline: false },
   wrong_account: { retryable: false, signsOut: false, offline: false },
+  closed: { retryable: false, signsOut: false, offline: false },
 };
 
 /** An engine failure with its kind, the server's code (when there is one) and retry hints. */

@@ -60,6 +60,7 @@ export class Ferry {
   private running: Promise<SyncOutcome> | null = null;
   private followUp: Promise<SyncOutcome> | null = null;
   private offline = false;
+  private closed = false;
 
   /** @internal use openFerry */
   constructor(
@@ -157,6 +158,7 @@ export class Ferry {
    * made during a sync is always pushed by the sync its caller awaits.
    */
   sync(): Promise<SyncOutcome> {
+    if (this.closed) return Promise.reject(new FerryError(ErrorKind.closed, 'the engine is closed'));
     if (!this.running) {
       this.running = this.runOnce().finally(() => {
         this.running = null;
@@ -187,6 +189,7 @@ export class Ferry {
 
   /** Server URL and token for a side channel such as the poke stream; null when signed out. */
   async connection(): Promise<{ server: string; token: string } | null> {
+    if (this.closed) return null;
     const token = await this.opts.tokenStore.get();
     const server = this.current.server;
     return token && server ? { server, token } : null;
@@ -221,6 +224,7 @@ export class Ferry {
 
   /** Waits for a running sync, then closes the database. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.allSettled([this.running, this.followUp]);
     await this.driver.close();
   }
@@ -251,6 +255,7 @@ export class Ferry {
         now: this.now,
         ...(this.hooks.applyProbe ? { probe: this.hooks.applyProbe } : {}),
         onApplied: (s) => {
+          if (s.acknowledged > 0) this.setStatus({ pending: Math.max(0, this.current.pending - s.acknowledged) });
           for (const [table, ids] of s.changed) {
             if (ids.size > 0) this.emitter.emit({ type: 'changed', table, ids: [...ids], origin: 'remote' });
           }

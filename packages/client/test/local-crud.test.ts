@@ -81,4 +81,11 @@ describe('local writes', () => {
     expect(g.status().pending).toBe(1);
     await g.close();
   });
+
+  it('after close, sync refuses (not retryable) and there is no connection for the poke stream', async () => {
+    const f = await openTestFerry();
+    await f.close();
+    await expect(f.sync()).rejects.toMatchObject({ kind: 'closed', retryable: false });
+    expect(await f.connection()).toBeNull();
+  });
 });
