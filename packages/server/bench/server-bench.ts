@@ -25,7 +25,8 @@ const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 5);
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function startServerProcess(databaseUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', FERRY_POOL_SIZE: '16' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -154,8 +155,9 @@ async function main(): Promise<void> {
     const tokens = await Promise.all(Array.from({ length: USERS }, () => signup(server.url)));
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
     console.log(`ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`);
-    const rate = await ingest(server.url, tokens);
+    const rate = BATCHES > 0 ? await ingest(server.url, tokens) : 0;
     console.log(`  push ingest: ${Math.round(rate).toLocaleString('en-US')} mutations/s`);
+    if (IDLE_SECONDS <= 0) return;
     console.log(`idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`);
     const r = await idle(server.url, tokens);
     console.log(`  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`);

@@ -11,12 +11,17 @@ export interface Caller {
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/i;
 
-/** Resolves the bearer token to its user, or throws 401. */
-export async function authenticate(db: Queryable, req: FastifyRequest): Promise<Caller> {
+/** The bearer token of a request, or 401 when there is none. */
+export function bearerToken(req: FastifyRequest): string {
   const header = req.headers.authorization;
   const m = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
   if (!m) fail('unauthorized', 'missing or malformed Authorization: Bearer token');
-  const token = m[1]!;
+  return m[1]!;
+}
+
+/** Resolves the bearer token to its user, or throws 401. */
+export async function authenticate(db: Queryable, req: FastifyRequest): Promise<Caller> {
+  const token = bearerToken(req);
   const userId = await userForToken(db, token);
   if (userId === null) fail('unauthorized', 'unknown or revoked token');
   return { userId, token };

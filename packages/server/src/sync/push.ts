@@ -1,4 +1,4 @@
-import { parseHlc, type Hlc, type HlcClock, type MutationResult, type SyncRequest } from '@ferry/protocol';
+import { parseHlc, type Change, type Hlc, type HlcClock, type MutationResult, type SyncRequest } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { fail } from '../http/errors.ts';
 import { mergeMutation, wireRow, type StoredRow } from './merge.ts';
@@ -18,23 +18,30 @@ export interface PushOutcome {
   readonly lastMutationSeq: number;
   /** The user's position after the push, when it moved. */
   readonly newPosition: bigint | null;
+  /**
+   * When the request's cursor was the user's position before the push, the changes after it are
+   * exactly the rows this push wrote, in position order: the pull needs no query.
+   */
+  readonly changesIfCurrent: Change[] | null;
   readonly counts: Readonly<Record<MutationResult['status'], number>>;
 }
 
 interface ClientRow {
   user_id: string;
   last_mutation_seq: string;
+  position: string;
 }
 
 /**
  * Binds `clientId` to the user on first use and returns its state. A `clientId` that belongs to
  * another user is 403. One statement, so a pull-only request stays cheap.
  */
-export async function claimClient(db: Queryable, userId: string, clientId: string): Promise<{ lastSeq: number }> {
+export async function claimClient(db: Queryable, userId: string, clientId: string): Promise<{ lastSeq: number; position: string }> {
   const sql = `WITH ins AS (
       INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING
       RETURNING user_id, last_mutation_seq)
-    SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq
+    SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq,
+           (SELECT position::text FROM users WHERE id = $2) AS position
     FROM (SELECT user_id, last_mutation_seq FROM ins
           UNION ALL SELECT user_id, last_mutation_seq FROM clients WHERE client_id = $1) c`;
   let rows = await db.query<ClientRow>(sql, [clientId, userId]);
@@ -43,7 +50,7 @@ export async function claimClient(db: Queryable, userId: string, clientId: strin
   const r = rows[0];
   if (r === undefined) fail('unavailable', 'client registration raced; retry', 1);
   if (r.user_id !== userId) fail('forbidden', 'this clientId belongs to another user');
-  return { lastSeq: Number(r.last_mutation_seq) };
+  return { lastSeq: Number(r.last_mutation_seq), position: r.position };
 }
 
 /** 410 when the cursor predates purged tombstones: the client may have missed a deletion. */
@@ -172,5 +179,13 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
      SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
     [userId, req.clientId, lastMutationSeq, position.toString(), newPosition !== null, `${userId}:${position}`],
   );
-  return { results, lastMutationSeq, newPosition, counts };
+  let changesIfCurrent: Change[] | null = null;
+  if (req.cursor === user.position) {
+    changesIfCurrent = [];
+    for (const [table, list] of perTable) {
+      for (const r of list) changesIfCurrent.push({ table, seq: r.position.toString(), row: wireRow(r.row) });
+    }
+    changesIfCurrent.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
+  }
+  return { results, lastMutationSeq, newPosition, counts, changesIfCurrent };
 }

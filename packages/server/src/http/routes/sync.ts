@@ -10,9 +10,10 @@ import {
   SyncResponse,
   type MutationResult,
 } from '@ferry/protocol';
-import { claimClient, push, type PushContext } from '../../sync/push.ts';
-import { pull } from '../../sync/pull.ts';
-import { authenticate } from '../authenticate.ts';
+import { push, type PushContext } from '../../sync/push.ts';
+import { authenticatePull } from '../../sync/idle.ts';
+import { pull, type PullPage } from '../../sync/pull.ts';
+import { authenticate, bearerToken } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 
@@ -45,25 +46,39 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     schema: { tags: ['sync'], security: [{ bearer: [] }], body: SyncRequest, response: { 200: SyncResponse, ...errors } },
   }, async (req) => {
     const started = performance.now();
-    const caller = await authenticate(db, req);
+    const token = bearerToken(req);
     const body = req.body as SyncRequest;
     checkRequest(body, config.maxMutationsPerRequest);
 
+    const limit = Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit);
     let results: MutationResult[] = [];
     let lastMutationSeq: number;
+    // Set when the changes after the cursor are known without a query (see PushOutcome).
+    let known: PullPage | null = null;
+    let userId: string;
     if (body.mutations.length > 0) {
-      const out = await db.transaction((tx) => push(tx, ctx, caller.userId, body));
+      const caller = await authenticate(db, req);
+      userId = caller.userId;
+      const out = await db.transaction((tx) => push(tx, ctx, userId, body));
       metrics.mutationResults(out.counts);
       results = out.results;
       lastMutationSeq = out.lastMutationSeq;
+      if (out.changesIfCurrent !== null && out.changesIfCurrent.length <= limit) {
+        const last = out.changesIfCurrent.at(-1);
+        known = { changes: out.changesIfCurrent, cursor: last ? last.seq : body.cursor, hasMore: false, purged: 0n };
+      }
     } else {
-      lastMutationSeq = (await claimClient(db, caller.userId, body.clientId)).lastSeq;
+      const client = await authenticatePull(db, token, body.clientId);
+      userId = client.userId;
+      lastMutationSeq = client.lastSeq;
+      // Up to date (the common idle poll): nothing to read.
+      if (body.cursor === client.position) known = { changes: [], cursor: body.cursor, hasMore: false, purged: 0n };
     }
 
-    const limit = Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit);
-    const page = await pull(db, deps.pullSql, caller.userId, body.cursor, limit);
+    const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, limit));
     // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
-    // seen here, and one that committed after it could not have hidden anything from it.
+    // seen here, and one that committed after it could not have hidden anything from it. (A
+    // cursor equal to the user's position is never below the purged position.)
     if (body.cursor !== '0' && BigInt(body.cursor) < page.purged) {
       fail('resync_required', `cursor ${body.cursor} is older than the tombstone retention; pull again from "0"`);
     }
