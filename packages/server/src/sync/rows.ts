@@ -38,9 +38,11 @@ export function tableSql(t: TableDecl): TableSql {
     FROM unnest(${arrays.join(', ')}) AS u(${alias.join(', ')})
     ON CONFLICT (user_id, id) DO UPDATE SET
       ${[...cols.map(q), q(VERSION_FIELD), 'position', 'hlcs'].map((c) => `${c} = EXCLUDED.${c}`).join(',\n      ')}`;
-  // Owner, position and HLCs never travel: the row is the declared fields, id and version.
-  const pull = `SELECT '${t.name}' AS t, position, to_jsonb(x) - 'user_id' - 'position' - 'hlcs' AS row
-    FROM ${name} x WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3`;
+  // Owner, position and HLCs never travel: the row is the declared fields, id and version. The
+  // LIMIT sits in an inner query so `to_jsonb` runs on at most `limit` rows even when the planner
+  // picks a bitmap scan and a sort (it does on a freshly filled table, before ANALYZE).
+  const pull = `SELECT '${t.name}' AS t, x.position, to_jsonb(x) - 'user_id' - 'position' - 'hlcs' AS row
+    FROM (SELECT * FROM ${name} WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3) x`;
   return { table: t, select, upsert, pull, columns: cols };
 }
 
