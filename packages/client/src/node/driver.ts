@@ -15,7 +15,16 @@ export interface NodeDriverOptions {
    * databases only.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * WAL checkpoints run when the database has been idle this long (default 250 ms) instead of
+   * inside whichever write happens to cross SQLite's threshold, so a keystroke's save does not pay
+   * for copying the WAL back. 0 keeps SQLite's automatic checkpoints.
+   */
+  idleCheckpointMs?: number;
 }
+
+/** Commits after which a checkpoint runs inline even without an idle moment, bounding the WAL. */
+const MAX_COMMITS_BETWEEN_CHECKPOINTS = 2000;
 
 /**
  * A SqlDriver over better-sqlite3: WAL, synchronous=FULL (a committed outbox entry survives a
@@ -28,15 +37,53 @@ export async function openNodeDriver(path: string, opts: NodeDriverOptions = {})
   if (path !== ':memory:' && path !== '') db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
-  return Promise.resolve(new NodeDriver(db));
+  const wal = path !== ':memory:' && path !== '';
+  const idleMs = wal ? (opts.idleCheckpointMs ?? 250) : 0;
+  if (idleMs > 0) db.pragma('wal_autocheckpoint = 0');
+  return Promise.resolve(new NodeDriver(db, idleMs));
 }
 
 class NodeDriver implements SqlDriver {
   private readonly mutex = new Mutex();
   private readonly cache = new Map<string, Stmt>();
   private closed = false;
+  private commits = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly idleCheckpointMs: number,
+  ) {}
+
+  /** After a commit: checkpoint now if the WAL has grown long, else once the database is idle. */
+  private afterCommit(): void {
+    if (this.idleCheckpointMs <= 0) return;
+    this.commits++;
+    if (this.commits >= MAX_COMMITS_BETWEEN_CHECKPOINTS) {
+      this.checkpoint();
+      return;
+    }
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      // Through the mutex, so it never lands inside a transaction.
+      void this.mutex.run(() => {
+        if (!this.closed) this.checkpoint();
+        return Promise.resolve();
+      });
+    }, this.idleCheckpointMs);
+    // An idle checkpoint is housekeeping: it must not keep a CLI process alive.
+    this.idleTimer.unref();
+  }
+
+  private checkpoint(): void {
+    this.commits = 0;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Another process holds the database busy: the next idle moment tries again.
+    }
+  }
 
   private stmt(sql: string): Stmt {
     let s = this.cache.get(sql);
@@ -82,6 +129,7 @@ class NodeDriver implements SqlDriver {
         const result = await fn(tx);
         open = false;
         this.db.exec('COMMIT');
+        this.afterCommit();
         return result;
       } catch (e) {
         open = false;
@@ -95,6 +143,7 @@ class NodeDriver implements SqlDriver {
     await this.mutex.run(() => {
       if (!this.closed) {
         this.closed = true;
+        if (this.idleTimer) clearTimeout(this.idleTimer);
         this.cache.clear();
         this.db.close();
       }
