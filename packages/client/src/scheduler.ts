@@ -54,7 +54,7 @@ export class Scheduler {
   private attempt = 0;
   private backoffUntil = 0;
   private unsubscribe: (() => void) | null = null;
-  /** Every sync the scheduler started, with its trigger (for tests and diagnostics). */
+  /** The last 100 syncs the scheduler started, with their triggers (for tests and diagnostics). */
   readonly history: { trigger: Trigger; at: number; ok?: boolean }[] = [];
 
   constructor(
@@ -173,6 +173,7 @@ export class Scheduler {
     this.followUp = false;
     const entry: (typeof this.history)[number] = { trigger, at: this.clock.now() };
     this.history.push(entry);
+    if (this.history.length > 100) this.history.splice(0, this.history.length - 100);
     this.target.sync().then(
       () => {
         entry.ok = true;
