@@ -89,22 +89,21 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     }
     const acked = checkAcknowledgement(batch, res);
     const nowIso = new Date(ctx.now()).toISOString();
-    const summary = await ctx.driver.transaction(async (tx) => {
+    const { summary, oldestSeq } = await ctx.driver.transaction(async (tx) => {
       const applied = await applyResponse(tx, ctx.tables, ctx.clock, batch, res, nowIso, { resync, ...(ctx.probe ? { probe: ctx.probe } : {}) });
       if (resync && !res.hasMore) await finishResync(tx, ctx.tables);
-      return applied;
+      const oldest = (await nextBatch(tx, ctx.tables, 1))[0]?.seq ?? null;
+      // Complete (nothing queued, pull at its end): recorded in the same commit, one fsync fewer.
+      if (!res.hasMore && oldest === null) await setState(tx, StateKey.lastSyncAt, nowIso);
+      return { summary: applied, oldestSeq: oldest };
     });
     outcome.pushed += acked;
     outcome.pulled += summary.pulled;
     ctx.onApplied?.(summary);
 
-    const rest = await ctx.driver.transaction(async (tx) => ({ oldest: (await nextBatch(tx, ctx.tables, 1))[0], maxSeq: await maxSeq(tx) }));
-    const startedWork = rest.oldest !== undefined && rest.oldest.seq <= start.maxSeq;
+    const startedWork = oldestSeq !== null && oldestSeq <= start.maxSeq;
     if (res.hasMore || startedWork) continue;
-    outcome.complete = !res.hasMore && rest.oldest === undefined;
-    if (outcome.complete) {
-      await ctx.driver.transaction((tx) => setState(tx, StateKey.lastSyncAt, nowIso));
-    }
+    outcome.complete = oldestSeq === null;
     return outcome;
   }
 }
