@@ -4,12 +4,13 @@
  *
  * The server runs as its own process (`src/main.ts`, as `npm start` runs it) on a fresh database
  * of the PostgreSQL at DATABASE_URL (default 127.0.0.1:5432); this process only generates load.
- * Environment: BENCH_USERS (4), BENCH_BATCHES (per user, 50), BENCH_IDLE_CONNECTIONS (32),
+ * Environment: BENCH_USERS (8), BENCH_BATCHES (per user, 25), BENCH_IDLE_CONNECTIONS (32),
  * BENCH_IDLE_SECONDS (5).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
@@ -17,14 +18,38 @@ import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
-const USERS = env('BENCH_USERS', 4);
-const BATCHES = env('BENCH_BATCHES', 50);
+const USERS = env('BENCH_USERS', 8);
+const BATCHES = env('BENCH_BATCHES', 25);
 const BATCH = 500;
 const IDLE_CONNECTIONS = env('BENCH_IDLE_CONNECTIONS', 32);
 const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 5);
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-async function startServerProcess(databaseUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of every PostgreSQL process on the machine (the server's backends among them). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+async function startServerProcess(databaseUrl: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
@@ -42,6 +67,7 @@ async function startServerProcess(databaseUrl: string): Promise<{ url: string; s
   });
   return {
     url,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -110,7 +136,11 @@ async function ingest(url: string, tokens: string[]): Promise<number> {
   return (clients.length * BATCHES * BATCH) / seconds;
 }
 
-async function idle(url: string, tokens: string[]): Promise<{ rps: number; p50: number; p99: number }> {
+async function idle(
+  url: string,
+  tokens: string[],
+  around: (run: () => Promise<void>) => Promise<void>,
+): Promise<{ rps: number; p50: number; p99: number; seconds: number }> {
   const http = new LoadClient(url, IDLE_CONNECTIONS);
   // Each connection is a device that is up to date: it sends its cursor, nothing changed since.
   const devices = await Promise.all(
@@ -128,24 +158,27 @@ async function idle(url: string, tokens: string[]): Promise<{ rps: number; p50: 
   );
   const latencies: number[] = [];
   let count = 0;
-  const end = performance.now() + IDLE_SECONDS * 1000;
-  const start = performance.now();
-  await Promise.all(
-    devices.map(async (d) => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        const r = await http.post('/v1/sync', d.body, d.token);
-        if (r.status !== 200) throw new Error(`idle sync failed: ${r.status}`);
-        latencies.push(performance.now() - t);
-        count++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
+  let seconds = 0;
+  await around(async () => {
+    const end = performance.now() + IDLE_SECONDS * 1000;
+    const start = performance.now();
+    await Promise.all(
+      devices.map(async (d) => {
+        while (performance.now() < end) {
+          const t = performance.now();
+          const r = await http.post('/v1/sync', d.body, d.token);
+          if (r.status !== 200) throw new Error(`idle sync failed: ${r.status}`);
+          latencies.push(performance.now() - t);
+          count++;
+        }
+      }),
+    );
+    seconds = (performance.now() - start) / 1000;
+  });
   http.close();
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
-  return { rps: count / seconds, p50: pct(0.5), p99: pct(0.99) };
+  return { rps: count / seconds, p50: pct(0.5), p99: pct(0.99), seconds };
 }
 
 async function main(): Promise<void> {
@@ -155,12 +188,27 @@ async function main(): Promise<void> {
     const tokens = await Promise.all(Array.from({ length: USERS }, () => signup(server.url)));
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
     console.log(`ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`);
-    const rate = BATCHES > 0 ? await ingest(server.url, tokens) : 0;
-    console.log(`  push ingest: ${Math.round(rate).toLocaleString('en-US')} mutations/s`);
+    const measure = async <T>(fn: () => Promise<T>): Promise<{ value: T; node: number; pg: number }> => {
+      const n0 = cpuSeconds(server.pid);
+      const p0 = postgresCpuSeconds();
+      const value = await fn();
+      return { value, node: cpuSeconds(server.pid) - n0, pg: postgresCpuSeconds() - p0 };
+    };
+    console.log(`load average before: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    const ing = await measure(() => (BATCHES > 0 ? ingest(server.url, tokens) : Promise.resolve(0)));
+    const total = USERS * BATCHES * BATCH;
+    console.log(`  push ingest: ${Math.round(ing.value).toLocaleString('en-US')} mutations/s`);
+    console.log(`    CPU per 1 000 mutations: server ${((ing.node / total) * 1e6).toFixed(1)} ms, PostgreSQL ${((ing.pg / total) * 1e6).toFixed(1)} ms`);
     if (IDLE_SECONDS <= 0) return;
     console.log(`idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`);
-    const r = await idle(server.url, tokens);
+    let m = { value: undefined as unknown, node: 0, pg: 0 };
+    const r = await idle(server.url, tokens, async (run) => {
+      m = await measure(run);
+    });
+    const n = r.rps * r.seconds;
     console.log(`  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`);
+    console.log(`    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`);
+    console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     await server.stop();
     await db.drop();

@@ -29,6 +29,7 @@ export async function userForToken(db: Queryable, token: string): Promise<string
                     WHERE hash = $1 AND revoked_at IS NULL AND last_used_at < now() - interval '1 minute')
      SELECT user_id FROM t`,
     [tokenHash(token)],
+    true,
   );
   return rows[0]?.user_id ?? null;
 }

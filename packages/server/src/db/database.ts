@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 /**
@@ -9,7 +10,8 @@ import pg from 'pg';
  * partially committed.
  */
 export interface Database {
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs one statement. Hot statements pass `prepare`: parsed (and planned) once per connection. */
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** A dedicated connection for LISTEN; `release` closes it. */
   listen(channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
@@ -18,7 +20,20 @@ export interface Database {
 
 /** Something that runs SQL: the pool or one transaction. */
 export interface Queryable {
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]>;
+}
+
+const names = new Map<string, string>();
+// A prepared statement's name must stand for one text on a connection: name it by its hash.
+function statement(text: string, params: readonly unknown[] | undefined, prepare: boolean | undefined): pg.QueryConfig {
+  const values = (params ?? []) as unknown[];
+  if (prepare !== true) return { text, values };
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `ferry_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
 }
 
 /** Opens a pool on `url`. */
@@ -27,8 +42,8 @@ export function openDatabase(url: string, poolSize: number): Database {
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
   return {
-    async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-      const r = await pool.query<R>(sql, params as unknown[]);
+    async query<R extends object>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]> {
+      const r = await pool.query<R>(statement(sql, params, prepare));
       return r.rows;
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -37,8 +52,8 @@ export function openDatabase(url: string, poolSize: number): Database {
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-            const r = await client.query<R>(sql, params as unknown[]);
+          async query<R extends object>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]> {
+            const r = await client.query<R>(statement(sql, params, prepare));
             return r.rows;
           },
         };

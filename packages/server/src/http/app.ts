@@ -24,7 +24,9 @@ function fastifyOptions(deps: AppDeps): FastifyServerOptions & { https?: { cert:
     },
     bodyLimit: config.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
-    return503OnClosing: true,
+    // Requests that still arrive while draining are served (with Connection: close) rather than
+    // answered with Fastify's own 503 body, which is not the protocol's envelope.
+    return503OnClosing: false,
   };
   if (config.tlsCertPath !== undefined && config.tlsKeyPath !== undefined) {
     opts.https = { cert: readFileSync(config.tlsCertPath), key: readFileSync(config.tlsKeyPath) };

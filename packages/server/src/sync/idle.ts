@@ -28,7 +28,7 @@ export async function authenticatePull(db: Queryable, token: string, clientId: s
      SELECT t.user_id::text AS user_id, (SELECT user_id::text FROM c LIMIT 1) AS owner,
             (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_seq, u.position::text AS position
      FROM t JOIN users u ON u.id = t.user_id`,
-    [tokenHash(token), clientId],
+    [tokenHash(token), clientId], true,
   );
   const r = rows[0];
   if (r === undefined) fail('unauthorized', 'unknown or revoked token');

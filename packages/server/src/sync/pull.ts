@@ -31,7 +31,7 @@ export function pullQuery(tables: readonly TableSql[]): string {
 export async function pull(db: Queryable, query: string, userId: string, cursor: string, limit: number): Promise<PullPage> {
   const rows = await db.query<{ purged: string; t: string | null; position: string | null; row: Change['row'] | null }>(
     query,
-    [userId, cursor, limit + 1],
+    [userId, cursor, limit + 1], true,
   );
   const purged = BigInt(rows[0]?.purged ?? '0');
   const found = rows.filter((r) => r.t !== null);

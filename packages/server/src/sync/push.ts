@@ -76,7 +76,7 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
      SELECT u.position::text AS position, u.purged_position::text AS purged_position,
             (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq
      FROM u`,
-    [userId, req.clientId],
+    [userId, req.clientId], true,
   );
   const user = head[0];
   if (user === undefined) fail('unauthorized', 'the user no longer exists');
@@ -177,7 +177,7 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
     `WITH c AS (UPDATE clients SET last_mutation_seq = $3 WHERE client_id = $2 AND last_mutation_seq < $3),
           u AS (UPDATE users SET position = $4 WHERE id = $1 AND $5::boolean)
      SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
-    [userId, req.clientId, lastMutationSeq, position.toString(), newPosition !== null, `${userId}:${position}`],
+    [userId, req.clientId, lastMutationSeq, position.toString(), newPosition !== null, `${userId}:${position}`], true,
   );
   let changesIfCurrent: Change[] | null = null;
   if (req.cursor === user.position) {

@@ -55,7 +55,7 @@ interface DbRow {
 
 /** Loads the user's rows among `ids` in one query. */
 export async function loadRows(db: Queryable, sql: TableSql, userId: string, ids: readonly string[]): Promise<Map<string, StoredRow>> {
-  const rows = await db.query<DbRow>(sql.select, [userId, ids]);
+  const rows = await db.query<DbRow>(sql.select, [userId, ids], true);
   const out = new Map<string, StoredRow>();
   for (const r of rows) {
     const fields: Record<string, unknown> = {};
@@ -85,5 +85,5 @@ export async function upsertRows(
     rows.map((r) => r.position.toString()),
     rows.map((r) => JSON.stringify(r.row.hlcs)),
   );
-  await db.query(sql.upsert, params);
+  await db.query(sql.upsert, params, true);
 }
