@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/program.ts';
@@ -46,5 +48,12 @@ describe('--help', () => {
     expect(serve.code).toBe(0);
     expect(serve.stdout).toMatch(/Usage: ferry serve/);
     expect(serve.stdout).toMatch(/--database-url/);
+  });
+
+  it('is linked as node_modules/.bin/ferry at the repository root (what `npx ferry` runs)', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const r = spawnSync(`${root}node_modules/.bin/ferry`, ['--version'], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('0.1.0');
   });
 });
