@@ -44,7 +44,7 @@ describe('ferry watch', () => {
     let stderr = '';
     watch.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await waitFor(() => Promise.resolve(/idle · 0 pending/.test(stderr)), 'the first sync');
+      await waitFor(() => Promise.resolve(/idle · 0 pending · last sync \d\d:/.test(stderr)), 'the first sync');
       // A write from another process on the same database is pushed by the watcher.
       const add = await runFerry(['add', 'written while watching', '--db', a]);
       expect(add.code, add.stderr).toBe(0);
