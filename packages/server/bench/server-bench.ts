@@ -13,7 +13,14 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
+import {
+  HlcClock,
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  hlcNode,
+  uuidv7,
+  type SyncResponse,
+} from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
 
@@ -41,7 +48,8 @@ function postgresCpuSeconds(): number {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(d));
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres')
+        total += cpuSeconds(Number(d));
     } catch {
       // gone
     }
@@ -49,11 +57,19 @@ function postgresCpuSeconds(): number {
   return total;
 }
 
-async function startServerProcess(databaseUrl: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+async function startServerProcess(
+  databaseUrl: string,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', FERRY_POOL_SIZE: '16' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      FERRY_POOL_SIZE: '16',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -80,14 +96,23 @@ async function signup(url: string): Promise<string> {
   const r = await fetch(`${url}/v1/auth/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `bench-${randomUUID()}@example.com`, password: 'bench password' }),
+    body: JSON.stringify({
+      email: `bench-${randomUUID()}@example.com`,
+      password: 'bench password',
+    }),
   });
   const body = (await r.json()) as { token: string };
   return body.token;
 }
 
 function syncBody(clientId: string, cursor: string, mutations: unknown[]): string {
-  return JSON.stringify({ protocol: PROTOCOL_VERSION, clientId, schemaVersion: SCHEMA_VERSION, cursor, mutations });
+  return JSON.stringify({
+    protocol: PROTOCOL_VERSION,
+    clientId,
+    schemaVersion: SCHEMA_VERSION,
+    cursor,
+    mutations,
+  });
 }
 
 /** Prepared batches for one client: 500 new ~1 KB notes each. */
@@ -126,7 +151,8 @@ async function ingest(url: string, tokens: string[]): Promise<number> {
         const r = await http.post('/v1/sync', syncBody(c.clientId, c.cursor, muts), c.token);
         if (r.status !== 200) throw new Error(`push failed: ${r.status} ${r.body.slice(0, 200)}`);
         const body = JSON.parse(r.body) as SyncResponse;
-        if (body.results.some((x) => x.status !== 'applied')) throw new Error('a mutation was not applied');
+        if (body.results.some((x) => x.status !== 'applied'))
+          throw new Error('a mutation was not applied');
         c.cursor = body.cursor;
       }
     }),
@@ -149,7 +175,9 @@ async function idle(
       const clientId = randomUUID();
       let cursor = '0';
       for (;;) {
-        const r = JSON.parse((await http.post('/v1/sync', syncBody(clientId, cursor, []), token)).body) as SyncResponse;
+        const r = JSON.parse(
+          (await http.post('/v1/sync', syncBody(clientId, cursor, []), token)).body,
+        ) as SyncResponse;
         cursor = r.cursor;
         if (!r.hasMore) break;
       }
@@ -177,7 +205,8 @@ async function idle(
   });
   http.close();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
+  const pct = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
   return { rps: count / seconds, p50: pct(0.5), p99: pct(0.99), seconds };
 }
 
@@ -186,29 +215,53 @@ async function main(): Promise<void> {
   const server = await startServerProcess(db.url);
   try {
     const tokens = await Promise.all(Array.from({ length: USERS }, () => signup(server.url)));
-    console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
-    console.log(`ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`);
-    const measure = async <T>(fn: () => Promise<T>): Promise<{ value: T; node: number; pg: number }> => {
+    console.log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    );
+    console.log(
+      `ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`,
+    );
+    const measure = async <T>(
+      fn: () => Promise<T>,
+    ): Promise<{ value: T; node: number; pg: number }> => {
       const n0 = cpuSeconds(server.pid);
       const p0 = postgresCpuSeconds();
       const value = await fn();
       return { value, node: cpuSeconds(server.pid) - n0, pg: postgresCpuSeconds() - p0 };
     };
-    console.log(`load average before: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-    const ing = await measure(() => (BATCHES > 0 ? ingest(server.url, tokens) : Promise.resolve(0)));
+    console.log(
+      `load average before: ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
+    const ing = await measure(() =>
+      BATCHES > 0 ? ingest(server.url, tokens) : Promise.resolve(0),
+    );
     const total = USERS * BATCHES * BATCH;
     console.log(`  push ingest: ${Math.round(ing.value).toLocaleString('en-US')} mutations/s`);
-    console.log(`    CPU per 1 000 mutations: server ${((ing.node / total) * 1e6).toFixed(1)} ms, PostgreSQL ${((ing.pg / total) * 1e6).toFixed(1)} ms`);
+    console.log(
+      `    CPU per 1 000 mutations: server ${((ing.node / total) * 1e6).toFixed(1)} ms, PostgreSQL ${((ing.pg / total) * 1e6).toFixed(1)} ms`,
+    );
     if (IDLE_SECONDS <= 0) return;
-    console.log(`idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`);
+    console.log(
+      `idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`,
+    );
     let m = { value: undefined as unknown, node: 0, pg: 0 };
     const r = await idle(server.url, tokens, async (run) => {
       m = await measure(run);
     });
     const n = r.rps * r.seconds;
-    console.log(`  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`);
-    console.log(`    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`);
-    console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`,
+    );
+    console.log(
+      `    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`,
+    );
+    console.log(
+      `load average after: ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
     await server.stop();
     await db.drop();

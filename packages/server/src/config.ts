@@ -46,7 +46,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The default data directory: `$XDG_DATA_HOME/ferry/server`, else `~/.local/share/ferry/server`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  const base =
+    env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== ''
+      ? env.XDG_DATA_HOME
+      : join(homedir(), '.local', 'share');
   return join(base, 'ferry', 'server');
 }
 
@@ -83,37 +86,130 @@ interface Setting {
 
 function int(min: number, max: number) {
   return (raw: string, name: string): number => {
-    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+    if (!/^-?\d+$/.test(raw.trim()))
+      throw new ConfigError(`${name} must be an integer, got "${raw}"`);
     const n = Number(raw);
-    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+    if (n < min || n > max)
+      throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
     return n;
   };
 }
 const str = (raw: string): string => raw;
 const optStr = (raw: string): string | undefined => (raw === '' ? undefined : raw);
 const level = (raw: string, name: string): LogLevel => {
-  if (!Object.hasOwn(LogLevel, raw)) throw new ConfigError(`${name} must be one of ${Object.keys(LogLevel).join(', ')}`);
+  if (!Object.hasOwn(LogLevel, raw))
+    throw new ConfigError(`${name} must be one of ${Object.keys(LogLevel).join(', ')}`);
   return raw as LogLevel;
 };
 
 /** Every setting, in the order the docs list them. */
 export const SETTINGS: readonly Setting[] = [
-  { key: 'port', env: 'PORT', flag: '--port', parse: int(0, 65535), help: 'TCP port (0 = any free port)' },
+  {
+    key: 'port',
+    env: 'PORT',
+    flag: '--port',
+    parse: int(0, 65535),
+    help: 'TCP port (0 = any free port)',
+  },
   { key: 'host', env: 'HOST', flag: '--host', parse: str, help: 'address to listen on' },
-  { key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', parse: optStr, help: 'PostgreSQL URL; unset = embedded PostgreSQL' },
-  { key: 'dataDir', env: 'FERRY_DATA_DIR', flag: '--data-dir', parse: str, help: 'data directory of the embedded PostgreSQL' },
-  { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', parse: level, help: 'fatal|error|warn|info|debug|trace|silent' },
-  { key: 'bodyLimitBytes', env: 'FERRY_BODY_LIMIT_BYTES', flag: '--body-limit-bytes', parse: int(1024, 64 * 1024 * 1024), help: 'largest request body (413 above)' },
-  { key: 'maxMutationsPerRequest', env: 'FERRY_MAX_MUTATIONS', flag: '--max-mutations', parse: int(1, Limits.maxMutationsPerRequest), help: 'mutations per /v1/sync request (400 above)' },
-  { key: 'maxPullLimit', env: 'FERRY_MAX_PULL_LIMIT', flag: '--max-pull-limit', parse: int(1, Limits.maxPullLimit), help: 'most changes returned per /v1/sync' },
-  { key: 'maxClockDriftMs', env: 'FERRY_MAX_CLOCK_DRIFT_MS', flag: '--max-clock-drift-ms', parse: int(0, DAY_MS), help: 'how far ahead a client HLC may be before the server re-stamps it' },
-  { key: 'tlsCertPath', env: 'FERRY_TLS_CERT', flag: '--tls-cert', parse: optStr, help: 'PEM certificate (with --tls-key: serve HTTPS)' },
-  { key: 'tlsKeyPath', env: 'FERRY_TLS_KEY', flag: '--tls-key', parse: optStr, help: 'PEM private key' },
-  { key: 'tombstoneRetentionMs', env: 'FERRY_TOMBSTONE_RETENTION_MS', flag: '--tombstone-retention-ms', parse: int(0, Number.MAX_SAFE_INTEGER), help: 'purge soft-deleted rows older than this (0 = never)' },
-  { key: 'purgeIntervalMs', env: 'FERRY_PURGE_INTERVAL_MS', flag: '--purge-interval-ms', parse: int(0, Number.MAX_SAFE_INTEGER), help: 'how often the purge runs (0 = never)' },
-  { key: 'loginFailuresPerMinute', env: 'FERRY_LOGIN_FAILURES_PER_MINUTE', flag: '--login-failures-per-minute', parse: int(1, 1_000_000), help: 'failed logins per minute per (email, address) before 429' },
-  { key: 'heartbeatMs', env: 'FERRY_HEARTBEAT_MS', flag: '--heartbeat-ms', parse: int(10, 25_000), help: 'SSE heartbeat interval' },
-  { key: 'poolSize', env: 'FERRY_POOL_SIZE', flag: '--pool-size', parse: int(1, 1000), help: 'PostgreSQL connections per process' },
+  {
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    flag: '--database-url',
+    parse: optStr,
+    help: 'PostgreSQL URL; unset = embedded PostgreSQL',
+  },
+  {
+    key: 'dataDir',
+    env: 'FERRY_DATA_DIR',
+    flag: '--data-dir',
+    parse: str,
+    help: 'data directory of the embedded PostgreSQL',
+  },
+  {
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    flag: '--log-level',
+    parse: level,
+    help: 'fatal|error|warn|info|debug|trace|silent',
+  },
+  {
+    key: 'bodyLimitBytes',
+    env: 'FERRY_BODY_LIMIT_BYTES',
+    flag: '--body-limit-bytes',
+    parse: int(1024, 64 * 1024 * 1024),
+    help: 'largest request body (413 above)',
+  },
+  {
+    key: 'maxMutationsPerRequest',
+    env: 'FERRY_MAX_MUTATIONS',
+    flag: '--max-mutations',
+    parse: int(1, Limits.maxMutationsPerRequest),
+    help: 'mutations per /v1/sync request (400 above)',
+  },
+  {
+    key: 'maxPullLimit',
+    env: 'FERRY_MAX_PULL_LIMIT',
+    flag: '--max-pull-limit',
+    parse: int(1, Limits.maxPullLimit),
+    help: 'most changes returned per /v1/sync',
+  },
+  {
+    key: 'maxClockDriftMs',
+    env: 'FERRY_MAX_CLOCK_DRIFT_MS',
+    flag: '--max-clock-drift-ms',
+    parse: int(0, DAY_MS),
+    help: 'how far ahead a client HLC may be before the server re-stamps it',
+  },
+  {
+    key: 'tlsCertPath',
+    env: 'FERRY_TLS_CERT',
+    flag: '--tls-cert',
+    parse: optStr,
+    help: 'PEM certificate (with --tls-key: serve HTTPS)',
+  },
+  {
+    key: 'tlsKeyPath',
+    env: 'FERRY_TLS_KEY',
+    flag: '--tls-key',
+    parse: optStr,
+    help: 'PEM private key',
+  },
+  {
+    key: 'tombstoneRetentionMs',
+    env: 'FERRY_TOMBSTONE_RETENTION_MS',
+    flag: '--tombstone-retention-ms',
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+    help: 'purge soft-deleted rows older than this (0 = never)',
+  },
+  {
+    key: 'purgeIntervalMs',
+    env: 'FERRY_PURGE_INTERVAL_MS',
+    flag: '--purge-interval-ms',
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+    help: 'how often the purge runs (0 = never)',
+  },
+  {
+    key: 'loginFailuresPerMinute',
+    env: 'FERRY_LOGIN_FAILURES_PER_MINUTE',
+    flag: '--login-failures-per-minute',
+    parse: int(1, 1_000_000),
+    help: 'failed logins per minute per (email, address) before 429',
+  },
+  {
+    key: 'heartbeatMs',
+    env: 'FERRY_HEARTBEAT_MS',
+    flag: '--heartbeat-ms',
+    parse: int(10, 25_000),
+    help: 'SSE heartbeat interval',
+  },
+  {
+    key: 'poolSize',
+    env: 'FERRY_POOL_SIZE',
+    flag: '--pool-size',
+    parse: int(1, 1000),
+    help: 'PostgreSQL connections per process',
+  },
 ];
 
 /** A bad setting; `main` prints it and exits 2. */
@@ -153,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Ser
 
 /** The flags and variables, for `--help`. */
 export function usage(): string {
-  const lines = SETTINGS.map((s) => `  ${`${s.flag} <v>`.padEnd(32)} ${s.env.padEnd(32)} ${s.help}`);
+  const lines = SETTINGS.map(
+    (s) => `  ${`${s.flag} <v>`.padEnd(32)} ${s.env.padEnd(32)} ${s.help}`,
+  );
   return `usage: ferry-server [flags]\n${lines.join('\n')}`;
 }

@@ -1,4 +1,13 @@
-export { loadConfig, defaultConfig, defaultDataDir, usage, ConfigError, SETTINGS, LogLevel, type ServerConfig } from './config.ts';
+export {
+  loadConfig,
+  defaultConfig,
+  defaultDataDir,
+  usage,
+  ConfigError,
+  SETTINGS,
+  LogLevel,
+  type ServerConfig,
+} from './config.ts';
 export { startServer, type StartOptions, type RunningServer } from './server.ts';
 export { purgeTombstones } from './purge.ts';
 export { mergeMutation, type StoredRow, type MergeInput, type MergeOutcome } from './sync/merge.ts';

@@ -21,7 +21,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  log('info', config.databaseUrl === undefined ? `starting embedded PostgreSQL in ${config.dataDir}` : 'connecting to PostgreSQL');
+  log(
+    'info',
+    config.databaseUrl === undefined
+      ? `starting embedded PostgreSQL in ${config.dataDir}`
+      : 'connecting to PostgreSQL',
+  );
   const server = await startServer(config);
   log('info', `ferry server listening on ${server.url}`, { url: server.url });
 
@@ -51,6 +56,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`ferry server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `ferry server failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

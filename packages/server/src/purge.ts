@@ -7,7 +7,12 @@ import type { Database } from './db/database.ts';
  * the highest purged position: a client whose cursor is below it may have missed a deletion and
  * gets `410 resync_required`. Returns how many rows went.
  */
-export async function purgeTombstones(db: Database, tables: readonly TableDecl[], retentionMs: number, nowMs: number = Date.now()): Promise<number> {
+export async function purgeTombstones(
+  db: Database,
+  tables: readonly TableDecl[],
+  retentionMs: number,
+  nowMs: number = Date.now(),
+): Promise<number> {
   const cutoff = new Date(nowMs - retentionMs).toISOString();
   const candidates = new Set<string>();
   for (const t of tables) {
@@ -34,7 +39,10 @@ export async function purgeTombstones(db: Database, tables: readonly TableDecl[]
         for (const g of gone) if (BigInt(g.position) > maxPos) maxPos = BigInt(g.position);
       }
       if (n > 0) {
-        await tx.query('UPDATE users SET purged_position = GREATEST(purged_position, $2::bigint) WHERE id = $1', [userId, maxPos.toString()]);
+        await tx.query(
+          'UPDATE users SET purged_position = GREATEST(purged_position, $2::bigint) WHERE id = $1',
+          [userId, maxPos.toString()],
+        );
       }
       return n;
     });

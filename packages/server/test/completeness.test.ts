@@ -6,13 +6,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { realPostgres } from './backends.ts';
-import { Device, newId, signup, startTestServer, type TestServer, type TestUser } from './helpers.ts';
+import {
+  Device,
+  newId,
+  signup,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './helpers.ts';
 
 const COMMITS = Number(process.env.FERRY_COMPLETENESS_COMMITS ?? 5000);
 const PUSHERS = 8;
 
 /** The rows a puller ended with that differ from the server's: missing, or at an older version. */
-function checkComplete(local: ReadonlyMap<string, number>, truth: ReadonlyMap<string, number>): string[] {
+function checkComplete(
+  local: ReadonlyMap<string, number>,
+  truth: ReadonlyMap<string, number>,
+): string[] {
   const bad: string[] = [];
   for (const [id, version] of truth) if (local.get(id) !== version) bad.push(id);
   return bad;
@@ -75,7 +85,9 @@ describe('cursor completeness', () => {
       const tdb = await realPostgres.makeDb();
       const c = new pg.Client({ connectionString: tdb.url });
       await c.connect();
-      await c.query(`ALTER DATABASE "${new URL(tdb.url).pathname.slice(1)}" SET synchronous_commit = off`);
+      await c.query(
+        `ALTER DATABASE "${new URL(tdb.url).pathname.slice(1)}" SET synchronous_commit = off`,
+      );
       await c.end();
       return tdb;
     });
@@ -101,7 +113,9 @@ describe('cursor completeness', () => {
         const now = new Date().toISOString();
         const edit = mine.length > 0 && i % 5 === 4;
         const id = edit ? mine[(i * 7) % mine.length]! : newId();
-        const fields = edit ? { content: `edit ${p}/${i}`, updated_at: now } : { title: `p${p} n${i}`, content: '', created_at: now, updated_at: now };
+        const fields = edit
+          ? { content: `edit ${p}/${i}`, updated_at: now }
+          : { title: `p${p} n${i}`, content: '', created_at: now, updated_at: now };
         const r = await d.sync([d.mutation('notes', id, 'upsert', fields)], { pullLimit: 1 });
         expect(r.status).toBe(200);
         expect(r.body.results[0]!.status).toBe('applied');
@@ -124,9 +138,21 @@ describe('cursor completeness', () => {
     const online = new Device(s.url, u.token);
     const lateId = newId();
     const early = new Date(Date.now() - 1000).toISOString();
-    const delayed = offline.mutation('notes', lateId, 'upsert', { title: 'written offline', content: '', created_at: early, updated_at: early });
+    const delayed = offline.mutation('notes', lateId, 'upsert', {
+      title: 'written offline',
+      content: '',
+      created_at: early,
+      updated_at: early,
+    });
     const now = new Date().toISOString();
-    await online.sync([online.mutation('notes', newId(), 'upsert', { title: 'online', content: '', created_at: now, updated_at: now })]);
+    await online.sync([
+      online.mutation('notes', newId(), 'upsert', {
+        title: 'online',
+        content: '',
+        created_at: now,
+        updated_at: now,
+      }),
+    ]);
     await naive.drain();
     await cursor.drain();
     await offline.sync([delayed]);
@@ -136,13 +162,18 @@ describe('cursor completeness', () => {
     await cursor.drain();
     await naive.drain();
 
-    const truthRows = await db.query<{ id: string; version: string }>('SELECT id::text, version FROM notes WHERE user_id = $1', [u.userId]);
+    const truthRows = await db.query<{ id: string; version: string }>(
+      'SELECT id::text, version FROM notes WHERE user_id = $1',
+      [u.userId],
+    );
     const truth = new Map(truthRows.rows.map((r) => [r.id, Number(r.version)]));
     expect(truth.size).toBeGreaterThan(COMMITS * 0.75);
 
     expect(checkComplete(cursor.rows, truth)).toEqual([]);
     const skipped = checkComplete(naive.rows, truth);
-    console.log(`naive updated_at puller: ${skipped.length} of ${truth.size} rows skipped or stale`);
+    console.log(
+      `naive updated_at puller: ${skipped.length} of ${truth.size} rows skipped or stale`,
+    );
     expect(skipped).toContain(lateId);
   }, 300_000);
 });

@@ -13,9 +13,22 @@ describe('loadConfig', () => {
   });
 
   it('reads the environment, and flags win over it', () => {
-    const env = { PORT: '9000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://a@b/c', FERRY_DATA_DIR: '/d', LOG_LEVEL: 'debug' };
+    const env = {
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://a@b/c',
+      FERRY_DATA_DIR: '/d',
+      LOG_LEVEL: 'debug',
+    };
     const c = loadConfig(env, ['--port', '9001', '--data-dir=/e', '--max-mutations', '100']);
-    expect(c).toMatchObject({ port: 9001, host: '0.0.0.0', databaseUrl: 'postgres://a@b/c', dataDir: '/e', logLevel: 'debug', maxMutationsPerRequest: 100 });
+    expect(c).toMatchObject({
+      port: 9001,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://a@b/c',
+      dataDir: '/e',
+      logLevel: 'debug',
+      maxMutationsPerRequest: 100,
+    });
   });
 
   it('refuses bad values, unknown flags and half a TLS pair', () => {

@@ -1,6 +1,15 @@
 import { expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type Mutation, type SyncResponse, type TableDecl } from '@ferry/protocol';
+import {
+  HlcClock,
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  hlcNode,
+  uuidv7,
+  type Mutation,
+  type SyncResponse,
+  type TableDecl,
+} from '@ferry/protocol';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
 
@@ -16,7 +25,10 @@ export interface TestServer {
 export type DatabaseFactory = () => Promise<TestDatabase>;
 
 /** Starts a server on a throwaway database (real PostgreSQL from DATABASE_URL by default). */
-export async function startTestServer(opts: StartOptions = {}, makeDb: DatabaseFactory = () => createTestDatabase()): Promise<TestServer> {
+export async function startTestServer(
+  opts: StartOptions = {},
+  makeDb: DatabaseFactory = () => createTestDatabase(),
+): Promise<TestServer> {
   const db = await makeDb();
   const server = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url, ...opts });
   return {
@@ -38,13 +50,19 @@ export interface Res<T = unknown> {
 }
 
 /** Sends a JSON request and parses the reply. */
-export async function call<T = unknown>(url: string, method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Res<T>> {
+export async function call<T = unknown>(
+  url: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Res<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined && headers['content-type'] === undefined)
+    headers['content-type'] = 'application/json';
   const r = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await r.text();
   let parsed: unknown = text;
@@ -65,8 +83,14 @@ export interface TestUser {
 
 let userCounter = 0;
 /** Signs up a new user. */
-export async function signup(url: string, email = `u${++userCounter}-${randomUUID().slice(0, 8)}@example.com`, password = 'correct horse battery'): Promise<TestUser> {
-  const r = await call<{ userId: string; token: string }>(url, 'POST', '/v1/auth/signup', { body: { email, password } });
+export async function signup(
+  url: string,
+  email = `u${++userCounter}-${randomUUID().slice(0, 8)}@example.com`,
+  password = 'correct horse battery',
+): Promise<TestUser> {
+  const r = await call<{ userId: string; token: string }>(url, 'POST', '/v1/auth/signup', {
+    body: { email, password },
+  });
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
   return { userId: r.body.userId, email, token: r.body.token };
 }
@@ -87,15 +111,32 @@ export class Device {
   }
 
   /** A mutation with the next seq and a fresh stamp. */
-  mutation(table: string, id: string, op: 'upsert' | 'delete', fields: Record<string, unknown>, baseVersion: number | null = null, hlc?: string): Mutation {
+  mutation(
+    table: string,
+    id: string,
+    op: 'upsert' | 'delete',
+    fields: Record<string, unknown>,
+    baseVersion: number | null = null,
+    hlc?: string,
+  ): Mutation {
     return { seq: ++this.seq, table, id, op, fields, hlc: hlc ?? this.clock.now(), baseVersion };
   }
 
   /** One `/v1/sync` round trip; advances the cursor on success. */
-  async sync(mutations: Mutation[] = [], extra: Record<string, unknown> = {}): Promise<Res<SyncResponse>> {
+  async sync(
+    mutations: Mutation[] = [],
+    extra: Record<string, unknown> = {},
+  ): Promise<Res<SyncResponse>> {
     const r = await call<SyncResponse>(this.url, 'POST', '/v1/sync', {
       token: this.token,
-      body: { protocol: PROTOCOL_VERSION, clientId: this.clientId, schemaVersion: SCHEMA_VERSION, cursor: this.cursor, mutations, ...extra },
+      body: {
+        protocol: PROTOCOL_VERSION,
+        clientId: this.clientId,
+        schemaVersion: SCHEMA_VERSION,
+        cursor: this.cursor,
+        mutations,
+        ...extra,
+      },
     });
     if (r.status === 200) this.cursor = r.body.cursor;
     return r;

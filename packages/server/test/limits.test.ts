@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, SCHEMA_VERSION } from '@ferry/protocol';
-import { Device, anyString, call, newId, newNote, signup, startTestServer, type TestServer, type TestUser } from './helpers.ts';
+import {
+  Device,
+  anyString,
+  call,
+  newId,
+  newNote,
+  signup,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './helpers.ts';
 
 type Envelope = { error: { code: string; message: string } };
 
@@ -34,14 +44,19 @@ describe('limits', () => {
 
   it('answers a body over 8 MiB with 413 and the envelope', async () => {
     const big = 'x'.repeat(9 * 1024 * 1024);
-    const r = await call<Envelope>(s.url, 'POST', '/v1/sync', { token: u.token, raw: JSON.stringify(body([], { pad: big })) });
+    const r = await call<Envelope>(s.url, 'POST', '/v1/sync', {
+      token: u.token,
+      raw: JSON.stringify(body([], { pad: big })),
+    });
     expect(r.status).toBe(413);
     expect(r.body).toEqual({ error: { code: 'payload_too_large', message: anyString } });
     await stillServing();
   });
 
   it('answers more than 500 mutations with 400 naming the field', async () => {
-    const muts = Array.from({ length: 501 }, () => d.mutation('notes', newId(), 'upsert', newNote()));
+    const muts = Array.from({ length: 501 }, () =>
+      d.mutation('notes', newId(), 'upsert', newNote()),
+    );
     const r = await call<Envelope>(s.url, 'POST', '/v1/sync', { token: u.token, body: body(muts) });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('invalid_request');
@@ -54,7 +69,7 @@ describe('limits', () => {
       { raw: '{"protocol": 1,' },
       { raw: '[1,2', headers: { 'content-type': 'application/json; charset=utf-8' } },
       { raw: 'protocol=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-      { raw: '' , headers: { 'content-type': 'application/json' } },
+      { raw: '', headers: { 'content-type': 'application/json' } },
       { raw: 'null' },
       { raw: '"text"' },
     ]) {
@@ -86,8 +101,13 @@ describe('limits', () => {
   });
 
   it('rate-limits failed logins with 429 + Retry-After and keeps serving', async () => {
-    for (let i = 0; i < 10; i++) await call(s.url, 'POST', '/v1/auth/login', { body: { email: u.email, password: 'nope nope' } });
-    const r = await call<Envelope>(s.url, 'POST', '/v1/auth/login', { body: { email: u.email, password: 'nope nope' } });
+    for (let i = 0; i < 10; i++)
+      await call(s.url, 'POST', '/v1/auth/login', {
+        body: { email: u.email, password: 'nope nope' },
+      });
+    const r = await call<Envelope>(s.url, 'POST', '/v1/auth/login', {
+      body: { email: u.email, password: 'nope nope' },
+    });
     expect(r.status).toBe(429);
     expect(r.body.error.code).toBe('rate_limited');
     expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -113,9 +133,13 @@ describe('limits (configured lower)', () => {
   it('applies the configured mutation count and body size', async () => {
     const u = await signup(s.url);
     const d = new Device(s.url, u.token);
-    const four = await d.sync([1, 2, 3, 4].map(() => d.mutation('notes', newId(), 'upsert', newNote())));
+    const four = await d.sync(
+      [1, 2, 3, 4].map(() => d.mutation('notes', newId(), 'upsert', newNote())),
+    );
     expect(four.status).toBe(400);
-    const big = await d.sync([d.mutation('notes', newId(), 'upsert', newNote('t', 'y'.repeat(5000)))]);
+    const big = await d.sync([
+      d.mutation('notes', newId(), 'upsert', newNote('t', 'y'.repeat(5000))),
+    ]);
     expect(big.status).toBe(413);
     const ok = await d.sync([1, 2, 3].map(() => d.mutation('notes', newId(), 'upsert', newNote())));
     expect(ok.status).toBe(200);

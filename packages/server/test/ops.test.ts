@@ -1,15 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
-import { Device, call, newId, newNote, signup, startTestServer, type TestServer } from './helpers.ts';
+import {
+  Device,
+  call,
+  newId,
+  newNote,
+  signup,
+  startTestServer,
+  type TestServer,
+} from './helpers.ts';
 
 /** GET with accept-encoding: gzip, returning the raw bytes (fetch would decompress them). */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -35,21 +48,40 @@ describe('ops endpoints', () => {
   it('counts requests and mutations in /metrics', async () => {
     const u = await signup(s.url);
     const d = new Device(s.url, u.token);
-    await d.sync([d.mutation('notes', newId(), 'upsert', newNote()), d.mutation('notes', newId(), 'upsert', { bogus: 1 })]);
+    await d.sync([
+      d.mutation('notes', newId(), 'upsert', newNote()),
+      d.mutation('notes', newId(), 'upsert', { bogus: 1 }),
+    ]);
     const r = await call<string>(s.url, 'GET', '/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
-    expect(r.body).toMatch(/ferry_http_requests_total\{route="\/v1\/sync",method="POST",status="200"\} \d+/);
+    expect(r.body).toMatch(
+      /ferry_http_requests_total\{route="\/v1\/sync",method="POST",status="200"\} \d+/,
+    );
     expect(r.body).toMatch(/ferry_mutations_total\{status="applied"\} \d+/);
     expect(r.body).toMatch(/ferry_mutations_total\{status="rejected"\} \d+/);
     expect(r.body).toMatch(/ferry_sync_duration_seconds_count \d+/);
   });
 
   it('documents every endpoint in /openapi.json', async () => {
-    const r = await call<{ openapi: string; paths: Record<string, unknown> }>(s.url, 'GET', '/openapi.json');
+    const r = await call<{ openapi: string; paths: Record<string, unknown> }>(
+      s.url,
+      'GET',
+      '/openapi.json',
+    );
     expect(r.status).toBe(200);
     expect(r.body.openapi).toMatch(/^3\./);
-    for (const p of ['/v1/auth/signup', '/v1/auth/login', '/v1/auth/logout', '/v1/me', '/v1/sync', '/v1/events', '/healthz', '/readyz', '/metrics']) {
+    for (const p of [
+      '/v1/auth/signup',
+      '/v1/auth/login',
+      '/v1/auth/logout',
+      '/v1/me',
+      '/v1/sync',
+      '/v1/events',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ]) {
       expect(Object.keys(r.body.paths)).toContain(p);
     }
   });
@@ -57,7 +89,11 @@ describe('ops endpoints', () => {
   it('answers CORS preflights without credentials', async () => {
     const r = await fetch(`${s.url}/v1/sync`, {
       method: 'OPTIONS',
-      headers: { origin: 'tauri://localhost', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'tauri://localhost',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(r.status).toBe(204);
     expect(r.headers.get('access-control-allow-origin')).toBe('*');

@@ -27,7 +27,12 @@ interface Proc {
 }
 
 /** Starts a command in its own process group (signals go to the group, as a terminal's Ctrl-C does). */
-function startProcess(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Proc> {
+function startProcess(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Proc> {
   const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -79,7 +84,11 @@ describe('fresh machine', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-fresh-'));
     dirs.push(dir);
     const dataDir = join(dir, 'data');
-    const p = await startProcess('npm', ['start', '--silent'], repoRoot, { ...envWithout('DATABASE_URL'), FERRY_DATA_DIR: dataDir, PORT: '0' });
+    const p = await startProcess('npm', ['start', '--silent'], repoRoot, {
+      ...envWithout('DATABASE_URL'),
+      FERRY_DATA_DIR: dataDir,
+      PORT: '0',
+    });
     try {
       expect(p.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const ready = await call<{ status: string }>(p.url, 'GET', '/readyz');
@@ -91,11 +100,27 @@ describe('fresh machine', () => {
       expect(r.status).toBe(200);
 
       // An in-flight request: headers and half the body sent, then SIGTERM, then the rest.
-      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, clientId: d.clientId, schemaVersion: SCHEMA_VERSION, cursor: '0', mutations: [] });
+      const body = JSON.stringify({
+        protocol: PROTOCOL_VERSION,
+        clientId: d.clientId,
+        schemaVersion: SCHEMA_VERSION,
+        cursor: '0',
+        mutations: [],
+      });
       const url = new URL(`${p.url}/v1/sync`);
       const inFlight = new Promise<number>((resolve, reject) => {
         const req = request(
-          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${u.token}` } },
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              authorization: `Bearer ${u.token}`,
+            },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
@@ -122,14 +147,27 @@ describe('fresh machine', () => {
 describe('two server processes on one database', () => {
   it('a push through one process pokes a stream held by the other', async () => {
     const s = await startTestServer();
-    const other = await startProcess(process.execPath, ['--import', 'tsx', 'src/main.ts'], serverDir, {
-      ...process.env,
-      DATABASE_URL: s.dbUrl,
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-    });
+    const other = await startProcess(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts'],
+      serverDir,
+      {
+        ...process.env,
+        DATABASE_URL: s.dbUrl,
+        PORT: '0',
+        LOG_LEVEL: 'trace',
+      },
+    );
     try {
-      const u = await signup(s.url);
+      const password = 'a very secret passphrase';
+      const u = await signup(s.url, undefined, password);
+      const login = await call<{ token: string }>(other.url, 'POST', '/v1/auth/login', {
+        body: { email: u.email, password },
+      });
+      expect(login.status).toBe(200);
+      await call(other.url, 'POST', '/v1/auth/login', {
+        body: { email: u.email, password: `${password} but wrong` },
+      });
       const stream = await new SseReader().open(other.url, u.token);
       await stream.waitFor((r) => r.pokes().length === 1);
       const d = new Device(s.url, u.token);
@@ -143,8 +181,15 @@ describe('two server processes on one database', () => {
       await back.waitFor((x) => x.pokes().includes(r2.body.cursor));
       await stream.close();
       await back.close();
+      await new Device(other.url, login.body.token).sync();
       other.kill('SIGTERM');
       expect(await other.exited).toBe(0);
+      // Even at trace level the logs carry no password and no token.
+      const logs = other.output();
+      expect(logs).toContain('/v1/auth/login');
+      expect(logs).not.toContain(password);
+      expect(logs).not.toContain(login.body.token);
+      expect(logs).not.toContain(u.token);
     } finally {
       other.kill('SIGKILL');
       await s.close();

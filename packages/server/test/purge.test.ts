@@ -25,7 +25,9 @@ describe('tombstone purge', () => {
     await stale.sync();
     expect(stale.cursor).toBe('1');
     await d.sync([d.mutation('notes', gone, 'upsert', newNote('gone', 'x'))]);
-    await d.sync([d.mutation('notes', gone, 'delete', { deleted_at: '2020-01-01T00:00:00.000Z' }, 1)]);
+    await d.sync([
+      d.mutation('notes', gone, 'delete', { deleted_at: '2020-01-01T00:00:00.000Z' }, 1),
+    ]);
     // A recent deletion is kept.
     const recent = newId();
     await d.sync([d.mutation('notes', recent, 'upsert', newNote('recent', 'x'))]);
@@ -35,7 +37,9 @@ describe('tombstone purge', () => {
 
     const r = await stale.sync();
     expect(r.status).toBe(410);
-    expect(r.body).toEqual({ error: { code: 'resync_required', message: expect.any(String) as unknown } });
+    expect(r.body).toEqual({
+      error: { code: 'resync_required', message: expect.any(String) as unknown },
+    });
     const fresh = new Device(s.url, u.token);
     const all = await fresh.sync();
     expect(all.status).toBe(200);

@@ -9,7 +9,10 @@ export class SseReader {
 
   /** Opens the stream; resolves once the response headers are in. */
   async open(url: string, token: string): Promise<this> {
-    const r = await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: this.ctl.signal });
+    const r = await fetch(`${url}/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: this.ctl.signal,
+    });
     this.status = r.status;
     if (!r.body) return this;
     const reader = r.body.getReader();
@@ -18,7 +21,10 @@ export class SseReader {
     this.done = (async () => {
       try {
         for (;;) {
-          const { value, done } = (await reader.read()) as { value: Uint8Array | undefined; done: boolean };
+          const { value, done } = (await reader.read()) as {
+            value: Uint8Array | undefined;
+            done: boolean;
+          };
           if (done) break;
           buf += decoder.decode(value, { stream: true });
           let i: number;
@@ -39,7 +45,10 @@ export class SseReader {
   async waitFor(pred: (r: this) => boolean, ms = 5000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!pred(this)) {
-      if (Date.now() > deadline) throw new Error(`SSE condition not met in ${ms} ms; events: ${JSON.stringify(this.events)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `SSE condition not met in ${ms} ms; events: ${JSON.stringify(this.events)}`,
+        );
       await new Promise<void>((res) => {
         this.waiters.push(res);
         setTimeout(res, 50);
@@ -49,7 +58,9 @@ export class SseReader {
 
   /** The cursors of the poke events so far. */
   pokes(): string[] {
-    return this.events.filter((e) => e.event === 'poke').map((e) => (JSON.parse(e.data) as { cursor: string }).cursor);
+    return this.events
+      .filter((e) => e.event === 'poke')
+      .map((e) => (JSON.parse(e.data) as { cursor: string }).cursor);
   }
 
   /** Closes the stream. */

@@ -1,7 +1,12 @@
 import { hash, verify } from '@node-rs/argon2';
 
 /** Argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1). */
-const PARAMS = { algorithm: 2 /* Algorithm.Argon2id (a const enum, not importable here) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const PARAMS = {
+  algorithm: 2 /* Algorithm.Argon2id (a const enum, not importable here) */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 /** Hashes a password (Argon2id, random salt, PHC string). */
 export async function hashPassword(password: string): Promise<string> {

@@ -12,9 +12,17 @@ export function tokenHash(token: string): Buffer {
 }
 
 /** Stores a token for a login (one per device) and returns it. */
-export async function issueToken(db: Queryable, userId: string, deviceName: string | null): Promise<string> {
+export async function issueToken(
+  db: Queryable,
+  userId: string,
+  deviceName: string | null,
+): Promise<string> {
   const token = newToken();
-  await db.query('INSERT INTO tokens (hash, user_id, device_name) VALUES ($1, $2, $3)', [tokenHash(token), userId, deviceName]);
+  await db.query('INSERT INTO tokens (hash, user_id, device_name) VALUES ($1, $2, $3)', [
+    tokenHash(token),
+    userId,
+    deviceName,
+  ]);
   return token;
 }
 
@@ -36,5 +44,7 @@ export async function userForToken(db: Queryable, token: string): Promise<string
 
 /** Revokes one token. */
 export async function revokeToken(db: Queryable, token: string): Promise<void> {
-  await db.query('UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL', [tokenHash(token)]);
+  await db.query('UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL', [
+    tokenHash(token),
+  ]);
 }

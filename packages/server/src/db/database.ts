@@ -11,21 +11,37 @@ import pg from 'pg';
  */
 export interface Database {
   /** Runs one statement. Hot statements pass `prepare`: parsed (and planned) once per connection. */
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    prepare?: boolean,
+  ): Promise<R[]>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** A dedicated connection for LISTEN; `release` closes it. */
-  listen(channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onError: (err: Error) => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 /** Something that runs SQL: the pool or one transaction. */
 export interface Queryable {
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    prepare?: boolean,
+  ): Promise<R[]>;
 }
 
 const names = new Map<string, string>();
 // A prepared statement's name must stand for one text on a connection: name it by its hash.
-function statement(text: string, params: readonly unknown[] | undefined, prepare: boolean | undefined): pg.QueryConfig {
+function statement(
+  text: string,
+  params: readonly unknown[] | undefined,
+  prepare: boolean | undefined,
+): pg.QueryConfig {
   const values = (params ?? []) as unknown[];
   if (prepare !== true) return { text, values };
   let name = names.get(text);
@@ -38,11 +54,19 @@ function statement(text: string, params: readonly unknown[] | undefined, prepare
 
 /** Opens a pool on `url`. */
 export function openDatabase(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 10_000,
+  });
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
   return {
-    async query<R extends object>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]> {
+    async query<R extends object>(
+      sql: string,
+      params?: readonly unknown[],
+      prepare?: boolean,
+    ): Promise<R[]> {
       const r = await pool.query<R>(statement(sql, params, prepare));
       return r.rows;
     },
@@ -52,7 +76,11 @@ export function openDatabase(url: string, poolSize: number): Database {
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          async query<R extends object>(sql: string, params?: readonly unknown[], prepare?: boolean): Promise<R[]> {
+          async query<R extends object>(
+            sql: string,
+            params?: readonly unknown[],
+            prepare?: boolean,
+          ): Promise<R[]> {
             const r = await client.query<R>(statement(sql, params, prepare));
             return r.rows;
           },

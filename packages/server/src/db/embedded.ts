@@ -63,7 +63,10 @@ async function passwordFor(dataDir: string): Promise<string> {
  * Starts (initialising on first use) a PostgreSQL cluster kept in `<dataDir>/pg`, on a free
  * loopback port, and returns a URL for its `ferry` database.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) => void): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: (msg: string) => void,
+): Promise<EmbeddedPostgresHandle> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pgDir = join(dataDir, 'pg');
   const isRoot = userInfo().uid === 0;
@@ -101,7 +104,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: (msg: string) 
   try {
     await pg.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start (is another server using ${pgDir}?)`, { cause: err });
+    throw new Error(`embedded PostgreSQL did not start (is another server using ${pgDir}?)`, {
+      cause: err,
+    });
   }
   const admin = pg.getPgClient('postgres', '127.0.0.1');
   await admin.connect();

@@ -5,7 +5,11 @@ import type { Database } from './database.ts';
  * The schema's history. Append only: a released migration is never edited. Each runs once, in
  * its own transaction, recorded in `schema_migrations`.
  */
-export const MIGRATIONS: readonly { readonly version: number; readonly name: string; readonly sql: readonly string[] }[] = [
+export const MIGRATIONS: readonly {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: readonly string[];
+}[] = [
   {
     version: 1,
     name: 'users, tokens, clients, server_meta',
@@ -55,11 +59,18 @@ export async function migrate(db: Database, tables: readonly TableDecl[]): Promi
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const done = new Set(
+      (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map(
+        (r) => r.version,
+      ),
+    );
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       for (const stmt of m.sql) await tx.query(stmt);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        m.version,
+        m.name,
+      ]);
     }
     for (const t of tables) for (const stmt of postgresTableDdl(t)) await tx.query(stmt);
   });
@@ -67,7 +78,9 @@ export async function migrate(db: Database, tables: readonly TableDecl[]): Promi
 
 /** The id of this database's server, made by the first migration. */
 export async function serverId(db: Database): Promise<string> {
-  const rows = await db.query<{ value: string }>("SELECT value FROM server_meta WHERE key = 'server_id'");
+  const rows = await db.query<{ value: string }>(
+    "SELECT value FROM server_meta WHERE key = 'server_id'",
+  );
   const id = rows[0]?.value;
   if (id === undefined) throw new Error('server_meta has no server_id');
   return id;

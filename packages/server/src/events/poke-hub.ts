@@ -23,7 +23,11 @@ export class PokeHub {
 
   /** Opens the LISTEN connection. */
   async start(): Promise<void> {
-    this.release = await this.db.listen(POKE_CHANNEL, (p) => this.dispatch(p), (err) => this.reconnect(err));
+    this.release = await this.db.listen(
+      POKE_CHANNEL,
+      (p) => this.dispatch(p),
+      (err) => this.reconnect(err),
+    );
   }
 
   /** Calls `fn` with the user's new position whenever it moves; returns the unsubscribe. */

@@ -14,16 +14,28 @@ import { syncRoutes } from './routes/sync.ts';
 const gzipAsync = promisify(gzip);
 
 /** Fastify's options: logging with secrets redacted, strict validation, TLS when configured. */
-function fastifyOptions(deps: AppDeps): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+function fastifyOptions(
+  deps: AppDeps,
+): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
   const { config } = deps;
   const opts: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     logger: {
       level: config.logLevel,
       // Request bodies are never logged; headers are, minus the secrets.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'],
+        censor: '[redacted]',
+      },
     },
     bodyLimit: config.bodyLimitBytes,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
     // Requests that still arrive while draining are served (with Connection: close) rather than
     // answered with Fastify's own 503 body, which is not the protocol's envelope.
     return503OnClosing: false,
@@ -59,7 +71,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   app.addContentTypeParser('*', (_req, _payload, done) => {
-    done(Object.assign(new Error('content-type must be application/json'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }), undefined);
+    done(
+      Object.assign(new Error('content-type must be application/json'), {
+        code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+        statusCode: 415,
+      }),
+      undefined,
+    );
   });
 
   // CORS: the desktop webview calls the API from its own origin. Bearer tokens, never cookies,
@@ -80,7 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply, payload) => {
     const accepts = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     if (!accepts || reply.getHeader('content-encoding') !== undefined) return payload;
-    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0;
+    const size =
+      typeof payload === 'string'
+        ? Buffer.byteLength(payload)
+        : Buffer.isBuffer(payload)
+          ? payload.length
+          : 0;
     if (size < 1024) return payload;
     void reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding');
     reply.removeHeader('content-length');
@@ -94,7 +117,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Ferry sync API', version: String(PROTOCOL_VERSION), description: 'Offline-first notes: push, pull, auth.' },
+      info: {
+        title: 'Ferry sync API',
+        version: String(PROTOCOL_VERSION),
+        description: 'Offline-first notes: push, pull, auth.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });

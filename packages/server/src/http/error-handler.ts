@@ -5,7 +5,13 @@ import { HttpError, type ServerErrorCode } from './errors.ts';
 const TRANSIENT_PG = /^(08|53|57P0[1-3]|40001|40P01|3D000)/;
 const TRANSIENT_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
-function send(reply: FastifyReply, status: number, code: ServerErrorCode, message: string, retryAfter?: number): void {
+function send(
+  reply: FastifyReply,
+  status: number,
+  code: ServerErrorCode,
+  message: string,
+  retryAfter?: number,
+): void {
   if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
   void reply.code(status).type('application/json').send({ error: { code, message } });
 }
@@ -15,7 +21,12 @@ function isTransientDbError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   const message = (err as { message?: unknown }).message;
   if (typeof code === 'string' && (TRANSIENT_PG.test(code) || TRANSIENT_NET.has(code))) return true;
-  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated|connection error|Client has encountered a connection error/i.test(message);
+  return (
+    typeof message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated|connection error|Client has encountered a connection error/i.test(
+      message,
+    )
+  );
 }
 
 /**

@@ -33,11 +33,20 @@ export class Metrics {
   /** The Prometheus text exposition. */
   render(): string {
     const out: string[] = [];
-    out.push('# HELP ferry_http_requests_total HTTP requests by route, method and status.', '# TYPE ferry_http_requests_total counter');
+    out.push(
+      '# HELP ferry_http_requests_total HTTP requests by route, method and status.',
+      '# TYPE ferry_http_requests_total counter',
+    );
     for (const [k, v] of this.requests) out.push(`ferry_http_requests_total{${k}} ${v}`);
-    out.push('# HELP ferry_mutations_total Pushed mutations by result status.', '# TYPE ferry_mutations_total counter');
+    out.push(
+      '# HELP ferry_mutations_total Pushed mutations by result status.',
+      '# TYPE ferry_mutations_total counter',
+    );
     for (const [k, v] of this.mutations) out.push(`ferry_mutations_total{status="${k}"} ${v}`);
-    out.push('# HELP ferry_sync_duration_seconds Duration of POST /v1/sync.', '# TYPE ferry_sync_duration_seconds histogram');
+    out.push(
+      '# HELP ferry_sync_duration_seconds Duration of POST /v1/sync.',
+      '# TYPE ferry_sync_duration_seconds histogram',
+    );
     let cum = 0;
     this.buckets.forEach((b, i) => {
       cum += this.syncCounts[i]!;
@@ -45,8 +54,12 @@ export class Metrics {
     });
     cum += this.syncCounts[this.buckets.length]!;
     out.push(`ferry_sync_duration_seconds_bucket{le="+Inf"} ${cum}`);
-    out.push(`ferry_sync_duration_seconds_sum ${this.syncSum}`, `ferry_sync_duration_seconds_count ${this.syncCount}`);
-    for (const [name, v] of Object.entries(this.gauges())) out.push(`# TYPE ${name} gauge`, `${name} ${v}`);
+    out.push(
+      `ferry_sync_duration_seconds_sum ${this.syncSum}`,
+      `ferry_sync_duration_seconds_count ${this.syncCount}`,
+    );
+    for (const [name, v] of Object.entries(this.gauges()))
+      out.push(`# TYPE ${name} gauge`, `${name} ${v}`);
     return `${out.join('\n')}\n`;
   }
 }

@@ -16,8 +16,17 @@ export interface PullCaller {
  * bind the clientId to its user on first use, read the client's seq and the user's position.
  * Same rules as `authenticate` + `claimClient`, one statement instead of two.
  */
-export async function authenticatePull(db: Queryable, token: string, clientId: string): Promise<PullCaller> {
-  const rows = await db.query<{ user_id: string; owner: string | null; last_seq: string | null; position: string }>(
+export async function authenticatePull(
+  db: Queryable,
+  token: string,
+  clientId: string,
+): Promise<PullCaller> {
+  const rows = await db.query<{
+    user_id: string;
+    owner: string | null;
+    last_seq: string | null;
+    position: string;
+  }>(
     `WITH t AS (SELECT user_id FROM tokens WHERE hash = $1 AND revoked_at IS NULL),
           touch AS (UPDATE tokens SET last_used_at = now()
                     WHERE hash = $1 AND revoked_at IS NULL AND last_used_at < now() - interval '1 minute'),
@@ -28,7 +37,8 @@ export async function authenticatePull(db: Queryable, token: string, clientId: s
      SELECT t.user_id::text AS user_id, (SELECT user_id::text FROM c LIMIT 1) AS owner,
             (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_seq, u.position::text AS position
      FROM t JOIN users u ON u.id = t.user_id`,
-    [tokenHash(token), clientId], true,
+    [tokenHash(token), clientId],
+    true,
   );
   const r = rows[0];
   if (r === undefined) fail('unauthorized', 'unknown or revoked token');

@@ -1,4 +1,11 @@
-import { HLC_ZERO, VERSION_FIELD, checkFields, missingOnCreate, type MutationOp, type TableDecl } from '@ferry/protocol';
+import {
+  HLC_ZERO,
+  VERSION_FIELD,
+  checkFields,
+  missingOnCreate,
+  type MutationOp,
+  type TableDecl,
+} from '@ferry/protocol';
 
 /** A row as the server holds it: declared fields, per-field HLCs of their last writes, version. */
 export interface StoredRow {
@@ -37,18 +44,33 @@ export type MergeOutcome =
  * - version: a `baseVersion` other than the row's version is a conflict; otherwise every field is
  *   written.
  */
-export function mergeMutation(table: TableDecl, current: StoredRow | null, m: MergeInput, nowIso: string): MergeOutcome {
+export function mergeMutation(
+  table: TableDecl,
+  current: StoredRow | null,
+  m: MergeInput,
+  nowIso: string,
+): MergeOutcome {
   const problem = checkFields(table, m.fields);
   if (problem) return { kind: 'rejected', code: problem.code, message: problem.message };
   const fields: Record<string, unknown> = { ...m.fields };
-  if (m.op === 'delete' && !Object.hasOwn(fields, table.deletedField)) fields[table.deletedField] = nowIso;
+  if (m.op === 'delete' && !Object.hasOwn(fields, table.deletedField))
+    fields[table.deletedField] = nowIso;
 
   if (current === null) {
     if (table.policy === 'version' && m.baseVersion !== null) return { kind: 'conflict' };
-    if (m.op === 'delete') return { kind: 'rejected', code: 'not_found', message: `no ${table.name} row ${m.id} to delete` };
+    if (m.op === 'delete')
+      return {
+        kind: 'rejected',
+        code: 'not_found',
+        message: `no ${table.name} row ${m.id} to delete`,
+      };
     const missing = missingOnCreate(table, fields);
     if (missing !== null) {
-      return { kind: 'rejected', code: 'missing_field', message: `a new ${table.name} row needs "${missing}"` };
+      return {
+        kind: 'rejected',
+        code: 'missing_field',
+        message: `a new ${table.name} row needs "${missing}"`,
+      };
     }
     const row: Record<string, unknown> = {};
     const hlcs: Record<string, string> = {};
@@ -81,7 +103,10 @@ export function mergeMutation(table: TableDecl, current: StoredRow | null, m: Me
     }
   }
   if (!wrote) return { kind: 'superseded' };
-  return { kind: 'applied', row: { id: current.id, fields: nextFields, hlcs: nextHlcs, version: current.version + 1 } };
+  return {
+    kind: 'applied',
+    row: { id: current.id, fields: nextFields, hlcs: nextHlcs, version: current.version + 1 },
+  };
 }
 
 /** A row as it travels in `changes` and in `conflict` results. */

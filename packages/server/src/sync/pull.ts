@@ -28,15 +28,28 @@ export function pullQuery(tables: readonly TableSql[]): string {
  * The user's rows whose position is above `cursor`, at most `limit`, each in its latest state.
  * One extra row is read to tell whether there is more.
  */
-export async function pull(db: Queryable, query: string, userId: string, cursor: string, limit: number): Promise<PullPage> {
-  const rows = await db.query<{ purged: string; t: string | null; position: string | null; row: Change['row'] | null }>(
-    query,
-    [userId, cursor, limit + 1], true,
-  );
+export async function pull(
+  db: Queryable,
+  query: string,
+  userId: string,
+  cursor: string,
+  limit: number,
+): Promise<PullPage> {
+  const rows = await db.query<{
+    purged: string;
+    t: string | null;
+    position: string | null;
+    row: Change['row'] | null;
+  }>(query, [userId, cursor, limit + 1], true);
   const purged = BigInt(rows[0]?.purged ?? '0');
   const found = rows.filter((r) => r.t !== null);
   const hasMore = found.length > limit;
   const page = hasMore ? found.slice(0, limit) : found;
   const changes: Change[] = page.map((r) => ({ table: r.t!, seq: r.position!, row: r.row! }));
-  return { changes, cursor: page.length > 0 ? page[page.length - 1]!.position! : cursor, hasMore, purged };
+  return {
+    changes,
+    cursor: page.length > 0 ? page[page.length - 1]!.position! : cursor,
+    hasMore,
+    purged,
+  };
 }

@@ -1,4 +1,11 @@
-import { parseHlc, type Change, type Hlc, type HlcClock, type MutationResult, type SyncRequest } from '@ferry/protocol';
+import {
+  parseHlc,
+  type Change,
+  type Hlc,
+  type HlcClock,
+  type MutationResult,
+  type SyncRequest,
+} from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { fail } from '../http/errors.ts';
 import { mergeMutation, wireRow, type StoredRow } from './merge.ts';
@@ -36,7 +43,11 @@ interface ClientRow {
  * Binds `clientId` to the user on first use and returns its state. A `clientId` that belongs to
  * another user is 403. One statement, so a pull-only request stays cheap.
  */
-export async function claimClient(db: Queryable, userId: string, clientId: string): Promise<{ lastSeq: number; position: string }> {
+export async function claimClient(
+  db: Queryable,
+  userId: string,
+  clientId: string,
+): Promise<{ lastSeq: number; position: string }> {
   const sql = `WITH ins AS (
       INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING
       RETURNING user_id, last_mutation_seq)
@@ -56,7 +67,10 @@ export async function claimClient(db: Queryable, userId: string, clientId: strin
 /** 410 when the cursor predates purged tombstones: the client may have missed a deletion. */
 export function checkCursor(cursor: string, purged: bigint): void {
   if (cursor !== '0' && BigInt(cursor) < purged) {
-    fail('resync_required', `cursor ${cursor} is older than the tombstone retention; pull again from "0"`);
+    fail(
+      'resync_required',
+      `cursor ${cursor} is older than the tombstone retention; pull again from "0"`,
+    );
   }
 }
 
@@ -65,9 +79,19 @@ export function checkCursor(cursor: string, purged: bigint): void {
  * first, so this user's pushes run one at a time and the positions they hand out commit in order;
  * that is what makes "seen n ⇒ seen everything ≤ n" true for pulls.
  */
-export async function push(tx: Queryable, ctx: PushContext, userId: string, req: SyncRequest): Promise<PushOutcome> {
+export async function push(
+  tx: Queryable,
+  ctx: PushContext,
+  userId: string,
+  req: SyncRequest,
+): Promise<PushOutcome> {
   // One round trip: lock the user's row, and bind the clientId to the user on first use.
-  const head = await tx.query<{ position: string; purged_position: string; owner: string | null; last_mutation_seq: string | null }>(
+  const head = await tx.query<{
+    position: string;
+    purged_position: string;
+    owner: string | null;
+    last_mutation_seq: string | null;
+  }>(
     `WITH u AS (SELECT position, purged_position FROM users WHERE id = $1 FOR UPDATE),
           ins AS (INSERT INTO clients (client_id, user_id) SELECT $2, $1 FROM u
                   ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq),
@@ -76,14 +100,19 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
      SELECT u.position::text AS position, u.purged_position::text AS purged_position,
             (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq
      FROM u`,
-    [userId, req.clientId], true,
+    [userId, req.clientId],
+    true,
   );
   const user = head[0];
   if (user === undefined) fail('unauthorized', 'the user no longer exists');
   checkCursor(req.cursor, BigInt(user.purged_position));
   // A concurrent first use of this clientId committed after our snapshot: read it again.
-  const client = user.owner === null ? await claimClient(tx, userId, req.clientId) : { lastSeq: Number(user.last_mutation_seq) };
-  if (user.owner !== null && user.owner !== userId) fail('forbidden', 'this clientId belongs to another user');
+  const client =
+    user.owner === null
+      ? await claimClient(tx, userId, req.clientId)
+      : { lastSeq: Number(user.last_mutation_seq) };
+  if (user.owner !== null && user.owner !== userId)
+    fail('forbidden', 'this clientId belongs to another user');
 
   const counts = { applied: 0, superseded: 0, duplicate: 0, conflict: 0, rejected: 0 };
   const results: MutationResult[] = [];
@@ -118,7 +147,12 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
     }
     const sql = ctx.tables.get(m.table);
     if (!sql) {
-      results.push({ seq: m.seq, status: 'rejected', code: 'unknown_table', message: `no synced table "${m.table}"` });
+      results.push({
+        seq: m.seq,
+        status: 'rejected',
+        code: 'unknown_table',
+        message: `no synced table "${m.table}"`,
+      });
       counts.rejected++;
       continue;
     }
@@ -133,7 +167,12 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
     }
     const state = current.get(m.table)!;
     const row = state.get(m.id) ?? null;
-    const out = mergeMutation(sql.table, row, { op: m.op, id: m.id, fields: m.fields, hlc, baseVersion: m.baseVersion }, nowIso);
+    const out = mergeMutation(
+      sql.table,
+      row,
+      { op: m.op, id: m.id, fields: m.fields, hlc, baseVersion: m.baseVersion },
+      nowIso,
+    );
     const adj = clockAdjusted ? { clockAdjusted: true } : {};
     switch (out.kind) {
       case 'applied': {
@@ -145,7 +184,11 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
         break;
       }
       case 'superseded':
-        results.push(row ? { seq: m.seq, status: 'superseded', version: row.version, ...adj } : { seq: m.seq, status: 'superseded', ...adj });
+        results.push(
+          row
+            ? { seq: m.seq, status: 'superseded', version: row.version, ...adj }
+            : { seq: m.seq, status: 'superseded', ...adj },
+        );
         break;
       case 'conflict':
         results.push({ seq: m.seq, status: 'conflict', row: row ? wireRow(row) : null });
@@ -177,13 +220,22 @@ export async function push(tx: Queryable, ctx: PushContext, userId: string, req:
     `WITH c AS (UPDATE clients SET last_mutation_seq = $3 WHERE client_id = $2 AND last_mutation_seq < $3),
           u AS (UPDATE users SET position = $4 WHERE id = $1 AND $5::boolean)
      SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
-    [userId, req.clientId, lastMutationSeq, position.toString(), newPosition !== null, `${userId}:${position}`], true,
+    [
+      userId,
+      req.clientId,
+      lastMutationSeq,
+      position.toString(),
+      newPosition !== null,
+      `${userId}:${position}`,
+    ],
+    true,
   );
   let changesIfCurrent: Change[] | null = null;
   if (req.cursor === user.position) {
     changesIfCurrent = [];
     for (const [table, list] of perTable) {
-      for (const r of list) changesIfCurrent.push({ table, seq: r.position.toString(), row: wireRow(r.row) });
+      for (const r of list)
+        changesIfCurrent.push({ table, seq: r.position.toString(), row: wireRow(r.row) });
     }
     changesIfCurrent.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
   }

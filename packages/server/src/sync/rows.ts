@@ -54,7 +54,12 @@ interface DbRow {
 }
 
 /** Loads the user's rows among `ids` in one query. */
-export async function loadRows(db: Queryable, sql: TableSql, userId: string, ids: readonly string[]): Promise<Map<string, StoredRow>> {
+export async function loadRows(
+  db: Queryable,
+  sql: TableSql,
+  userId: string,
+  ids: readonly string[],
+): Promise<Map<string, StoredRow>> {
   const rows = await db.query<DbRow>(sql.select, [userId, ids], true);
   const out = new Map<string, StoredRow>();
   for (const r of rows) {

@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PROTOCOL_VERSION, SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
 import type { Backend } from '../backends.ts';
-import { Device, call, newId, newNote, signup, startTestServer, type TestServer, type TestUser } from '../helpers.ts';
+import {
+  Device,
+  call,
+  newId,
+  newNote,
+  signup,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../helpers.ts';
 import { anyString } from '../helpers.ts';
 
 const UNAUTHORIZED = { error: { code: 'unauthorized', message: anyString } };
@@ -20,11 +29,15 @@ export function authzSuite(backend: Backend): void {
       s = await startTestServer({}, backend.makeDb);
       owner = await signup(s.url);
       other = await signup(s.url);
-      const second = await call<{ token: string }>(s.url, 'POST', '/v1/auth/login', { body: { email: owner.email, password: 'correct horse battery' } });
+      const second = await call<{ token: string }>(s.url, 'POST', '/v1/auth/login', {
+        body: { email: owner.email, password: 'correct horse battery' },
+      });
       revoked = second.body.token;
       expect((await call(s.url, 'POST', '/v1/auth/logout', { token: revoked })).status).toBe(204);
       ownerDevice = new Device(s.url, owner.token);
-      const r = await ownerDevice.sync([ownerDevice.mutation('notes', rowId, 'upsert', newNote('owner secret', 'owner content'))]);
+      const r = await ownerDevice.sync([
+        ownerDevice.mutation('notes', rowId, 'upsert', newNote('owner secret', 'owner content')),
+      ]);
       expect(r.body.results[0]!.status).toBe('applied');
     });
     afterAll(async () => {
@@ -35,10 +48,19 @@ export function authzSuite(backend: Backend): void {
       ['no token', () => ({})],
       ['revoked token', () => ({ authorization: `Bearer ${revoked}` })],
       ['garbage token', () => ({ authorization: 'Bearer not-a-real-token' })],
-      ['well-formed unknown token', () => ({ authorization: `Bearer ${Buffer.alloc(32, 7).toString('base64url')}` })],
+      [
+        'well-formed unknown token',
+        () => ({ authorization: `Bearer ${Buffer.alloc(32, 7).toString('base64url')}` }),
+      ],
       ['wrong scheme', () => ({ authorization: `Basic ${owner.token}` })],
     ];
-    const syncBody = (clientId: string) => ({ protocol: PROTOCOL_VERSION, clientId, schemaVersion: SCHEMA_VERSION, cursor: '0', mutations: [] });
+    const syncBody = (clientId: string) => ({
+      protocol: PROTOCOL_VERSION,
+      clientId,
+      schemaVersion: SCHEMA_VERSION,
+      cursor: '0',
+      mutations: [],
+    });
     const endpoints: [string, string, (() => unknown) | undefined][] = [
       ['GET', '/v1/me', undefined],
       ['POST', '/v1/sync', () => syncBody(ownerDevice.clientId)],
@@ -48,7 +70,10 @@ export function authzSuite(backend: Backend): void {
     for (const [method, path, body] of endpoints) {
       for (const [who, headers] of bad) {
         it(`${method} ${path} with ${who} → 401`, async () => {
-          const r = await call(s.url, method, path, { headers: headers(), ...(body ? { body: body() } : {}) });
+          const r = await call(s.url, method, path, {
+            headers: headers(),
+            ...(body ? { body: body() } : {}),
+          });
           expect(r.status).toBe(401);
           expect(r.body).toEqual(UNAUTHORIZED);
         });
@@ -56,8 +81,14 @@ export function authzSuite(backend: Backend): void {
     }
 
     it('GET /v1/me: each user sees only themself', async () => {
-      expect((await call(s.url, 'GET', '/v1/me', { token: owner.token })).body).toEqual({ userId: owner.userId, email: owner.email });
-      expect((await call(s.url, 'GET', '/v1/me', { token: other.token })).body).toEqual({ userId: other.userId, email: other.email });
+      expect((await call(s.url, 'GET', '/v1/me', { token: owner.token })).body).toEqual({
+        userId: owner.userId,
+        email: owner.email,
+      });
+      expect((await call(s.url, 'GET', '/v1/me', { token: other.token })).body).toEqual({
+        userId: other.userId,
+        email: other.email,
+      });
     });
 
     it("POST /v1/sync: another user's pull never contains the owner's rows", async () => {
@@ -72,7 +103,20 @@ export function authzSuite(backend: Backend): void {
     it("POST /v1/sync: another user's request with the owner's clientId → 403, nothing written", async () => {
       const r = await call(s.url, 'POST', '/v1/sync', {
         token: other.token,
-        body: { ...syncBody(ownerDevice.clientId), mutations: [{ seq: 99, table: 'notes', id: newId(), op: 'upsert', fields: newNote(), hlc: ownerDevice.clock.now(), baseVersion: null }] },
+        body: {
+          ...syncBody(ownerDevice.clientId),
+          mutations: [
+            {
+              seq: 99,
+              table: 'notes',
+              id: newId(),
+              op: 'upsert',
+              fields: newNote(),
+              hlc: ownerDevice.clock.now(),
+              baseVersion: null,
+            },
+          ],
+        },
       });
       expect(r.status).toBe(403);
       expect(r.body).toEqual({ error: { code: 'forbidden', message: anyString } });
@@ -93,11 +137,20 @@ export function authzSuite(backend: Backend): void {
 
       const ownerView = await new Device(s.url, owner.token).sync();
       expect(ownerView.body.changes).toHaveLength(1);
-      expect(ownerView.body.changes[0]!.row).toMatchObject({ id: rowId, title: 'owner secret', content: 'owner content', version: 1, deleted_at: null });
+      expect(ownerView.body.changes[0]!.row).toMatchObject({
+        id: rowId,
+        title: 'owner secret',
+        content: 'owner content',
+        version: 1,
+        deleted_at: null,
+      });
       const client = new pg.Client({ connectionString: s.dbUrl });
       await client.connect();
       try {
-        const rows = await client.query<{ user_id: string; title: string }>('SELECT user_id::text, title FROM notes WHERE id = $1 ORDER BY title', [rowId]);
+        const rows = await client.query<{ user_id: string; title: string }>(
+          'SELECT user_id::text, title FROM notes WHERE id = $1 ORDER BY title',
+          [rowId],
+        );
         expect(rows.rows).toEqual([
           { user_id: other.userId, title: 'hijacked' },
           { user_id: owner.userId, title: 'owner secret' },
@@ -109,17 +162,29 @@ export function authzSuite(backend: Backend): void {
 
     it('GET /v1/events: owner gets a stream', async () => {
       const ctl = new AbortController();
-      const r = await fetch(`${s.url}/v1/events`, { headers: { authorization: `Bearer ${owner.token}` }, signal: ctl.signal });
+      const r = await fetch(`${s.url}/v1/events`, {
+        headers: { authorization: `Bearer ${owner.token}` },
+        signal: ctl.signal,
+      });
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toContain('text/event-stream');
       ctl.abort();
     });
 
     it('POST /v1/auth/logout: revokes only the token used', async () => {
-      const t = await call<{ token: string }>(s.url, 'POST', '/v1/auth/login', { body: { email: owner.email, password: 'correct horse battery' } });
-      expect((await call(s.url, 'POST', '/v1/auth/logout', { token: t.body.token })).status).toBe(204);
-      expect((await call(s.url, 'POST', '/v1/auth/logout', { token: t.body.token })).status).toBe(401);
-      const r = await call<SyncResponse>(s.url, 'POST', '/v1/sync', { token: t.body.token, body: syncBody(ownerDevice.clientId) });
+      const t = await call<{ token: string }>(s.url, 'POST', '/v1/auth/login', {
+        body: { email: owner.email, password: 'correct horse battery' },
+      });
+      expect((await call(s.url, 'POST', '/v1/auth/logout', { token: t.body.token })).status).toBe(
+        204,
+      );
+      expect((await call(s.url, 'POST', '/v1/auth/logout', { token: t.body.token })).status).toBe(
+        401,
+      );
+      const r = await call<SyncResponse>(s.url, 'POST', '/v1/sync', {
+        token: t.body.token,
+        body: syncBody(ownerDevice.clientId),
+      });
       expect(r.status).toBe(401);
       expect((await call(s.url, 'GET', '/v1/me', { token: owner.token })).status).toBe(200);
     });

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatHlc, hlcNode, notes, withPolicy, type Mutation } from '@ferry/protocol';
 import type { Backend } from '../backends.ts';
-import { Device, newId, newNote, signup, startTestServer, type TestServer, type TestUser } from '../helpers.ts';
+import {
+  Device,
+  newId,
+  newNote,
+  signup,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../helpers.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -15,12 +23,20 @@ interface Op {
   readonly device: number;
 }
 
-const fieldOf = (op: Op): string => (op.kind === 'title' ? 'title' : op.kind === 'content' ? 'content' : 'deleted_at');
-const valueOf = (op: Op): unknown => (op.kind === 'restore' ? null : op.kind === 'delete' ? `2026-01-01T00:00:${op.value.padStart(2, '0').slice(0, 2)}.000Z` : op.value);
+const fieldOf = (op: Op): string =>
+  op.kind === 'title' ? 'title' : op.kind === 'content' ? 'content' : 'deleted_at';
+const valueOf = (op: Op): unknown =>
+  op.kind === 'restore'
+    ? null
+    : op.kind === 'delete'
+      ? `2026-01-01T00:00:${op.value.padStart(2, '0').slice(0, 2)}.000Z`
+      : op.value;
 
 function permutations<T>(xs: readonly T[]): T[][] {
   if (xs.length <= 1) return [[...xs]];
-  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+  return xs.flatMap((x, i) =>
+    permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]),
+  );
 }
 
 /** Per-field merge, the version policy, soft delete and the future-clock clamp. */
@@ -48,7 +64,12 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
       expect(ra.body.results[0]!.status).toBe('applied');
       expect(rb.body.results[0]!.status).toBe('applied');
       const final = await new Device(s.url, u.token).sync();
-      expect(final.body.changes[0]!.row).toMatchObject({ id, title: 'title from a', content: 'content from b', version: 3 });
+      expect(final.body.changes[0]!.row).toMatchObject({
+        id,
+        title: 'title from a',
+        content: 'content from b',
+        version: 3,
+      });
     });
 
     it('gives a superseded result when newer writes hold every field', async () => {
@@ -64,10 +85,19 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
       const future = new Device(s.url, u.token, () => Date.now() + DAY);
       const present = new Device(s.url, u.token);
       const id = newId();
-      const r = await future.sync([future.mutation('notes', id, 'upsert', newNote('from the future', 'x'))]);
-      expect(r.body.results[0]).toEqual({ seq: 1, status: 'applied', version: 1, clockAdjusted: true });
+      const r = await future.sync([
+        future.mutation('notes', id, 'upsert', newNote('from the future', 'x')),
+      ]);
+      expect(r.body.results[0]).toEqual({
+        seq: 1,
+        status: 'applied',
+        version: 1,
+        clockAdjusted: true,
+      });
       await present.sync();
-      const edit = await present.sync([present.mutation('notes', id, 'upsert', { title: 'from now' }, 1)]);
+      const edit = await present.sync([
+        present.mutation('notes', id, 'upsert', { title: 'from now' }, 1),
+      ]);
       expect(edit.body.results[0]).toMatchObject({ status: 'applied', version: 2 });
       expect(edit.body.changes.at(-1)!.row).toMatchObject({ id, title: 'from now' });
       // Its next write is clamped again and wins only because it really is later.
@@ -82,14 +112,25 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
       expect(del.body.results[0]).toMatchObject({ status: 'applied', version: 2 });
       const deletedAt = del.body.changes.at(-1)!.row.deleted_at;
       expect(typeof deletedAt).toBe('string');
-      const edit = await a.sync([a.mutation('notes', id, 'upsert', { title: 'edited while deleted' }, 2)]);
-      expect(edit.body.changes.at(-1)!.row).toMatchObject({ title: 'edited while deleted', deleted_at: deletedAt });
+      const edit = await a.sync([
+        a.mutation('notes', id, 'upsert', { title: 'edited while deleted' }, 2),
+      ]);
+      expect(edit.body.changes.at(-1)!.row).toMatchObject({
+        title: 'edited while deleted',
+        deleted_at: deletedAt,
+      });
       const restore = await a.sync([a.mutation('notes', id, 'upsert', { deleted_at: null }, 3)]);
-      expect(restore.body.changes.at(-1)!.row).toMatchObject({ title: 'edited while deleted', deleted_at: null, version: 4 });
+      expect(restore.body.changes.at(-1)!.row).toMatchObject({
+        title: 'edited while deleted',
+        deleted_at: null,
+        version: 4,
+      });
     });
 
     it('converges on every arrival order of concurrent edits, deletes and restores (property)', async () => {
-      const seed = process.env.FERRY_SEED ? Number(process.env.FERRY_SEED) : Math.floor(Math.random() * 2 ** 31);
+      const seed = process.env.FERRY_SEED
+        ? Number(process.env.FERRY_SEED)
+        : Math.floor(Math.random() * 2 ** 31);
       console.log(`merge permutation property: FERRY_SEED=${seed}`);
       const devices = [0, 1, 2, 3].map(() => new Device(s.url, u.token));
       const base = Date.now() - 10_000;
@@ -100,25 +141,46 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
         counter: fc.integer({ min: 0, max: 2 }),
         device: fc.integer({ min: 0, max: 3 }),
       });
-      const ops = fc.uniqueArray(op, { minLength: 2, maxLength: 4, selector: (o) => `${o.wall}/${o.counter}/${o.device}` });
+      const ops = fc.uniqueArray(op, {
+        minLength: 2,
+        maxLength: 4,
+        selector: (o) => `${o.wall}/${o.counter}/${o.device}`,
+      });
       await fc.assert(
         fc.asyncProperty(ops, async (list) => {
           const creator = devices[0]!;
           const perms = permutations(list.map((_, i) => i));
           const ids = perms.map(() => newId());
           const created = formatHlc({ wall: base, counter: 0, node: hlcNode(creator.clientId) });
-          await creator.sync(ids.map((id) => creator.mutation('notes', id, 'upsert', newNote('t0', 'c0'), null, created)));
+          await creator.sync(
+            ids.map((id) =>
+              creator.mutation('notes', id, 'upsert', newNote('t0', 'c0'), null, created),
+            ),
+          );
           // Step k: every op that arrives k-th somewhere is sent by its own device, for those rows.
           for (let k = 0; k < list.length; k++) {
             for (let j = 0; j < list.length; j++) {
               const o = list[j]!;
               const dev = devices[o.device]!;
-              const hlc = formatHlc({ wall: base + o.wall, counter: o.counter, node: hlcNode(dev.clientId) });
+              const hlc = formatHlc({
+                wall: base + o.wall,
+                counter: o.counter,
+                node: hlcNode(dev.clientId),
+              });
               const muts: Mutation[] = [];
               perms.forEach((p, r) => {
                 if (p[k] !== j) return;
                 const fields = { [fieldOf(o)]: valueOf(o) };
-                muts.push(dev.mutation('notes', ids[r]!, o.kind === 'delete' ? 'delete' : 'upsert', fields, null, hlc));
+                muts.push(
+                  dev.mutation(
+                    'notes',
+                    ids[r]!,
+                    o.kind === 'delete' ? 'delete' : 'upsert',
+                    fields,
+                    null,
+                    hlc,
+                  ),
+                );
               });
               if (muts.length > 0) {
                 const res = await dev.sync(muts);
@@ -127,10 +189,18 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
             }
           }
           // The model: per field, the write with the greatest HLC.
-          const expected: Record<string, unknown> = { title: 't0', content: 'c0', deleted_at: null };
+          const expected: Record<string, unknown> = {
+            title: 't0',
+            content: 'c0',
+            deleted_at: null,
+          };
           const best: Record<string, string> = {};
           for (const o of list) {
-            const hlc = formatHlc({ wall: base + o.wall, counter: o.counter, node: hlcNode(devices[o.device]!.clientId) });
+            const hlc = formatHlc({
+              wall: base + o.wall,
+              counter: o.counter,
+              node: hlcNode(devices[o.device]!.clientId),
+            });
             const f = fieldOf(o);
             if (best[f] === undefined || hlc > best[f]) {
               best[f] = hlc;
@@ -146,7 +216,9 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
           }
           for (const id of ids) {
             const row = rows.get(id)!;
-            expect({ title: row.title, content: row.content, deleted_at: row.deleted_at }).toEqual(expected);
+            expect({ title: row.title, content: row.content, deleted_at: row.deleted_at }).toEqual(
+              expected,
+            );
           }
         }),
         { seed, numRuns: opts.runs ?? 12 },
@@ -177,7 +249,15 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
       expect(rb.body.results[0]).toEqual({
         seq: 1,
         status: 'conflict',
-        row: { id, title: 'a wins', content: 'c', created_at: expect.any(String) as unknown, updated_at: expect.any(String) as unknown, deleted_at: null, version: 2 },
+        row: {
+          id,
+          title: 'a wins',
+          content: 'c',
+          created_at: expect.any(String) as unknown,
+          updated_at: expect.any(String) as unknown,
+          deleted_at: null,
+          version: 2,
+        },
       });
       expect(rb.body.lastMutationSeq).toBe(1);
       // With the current version it applies.

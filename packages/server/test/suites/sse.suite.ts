@@ -12,7 +12,12 @@ export function sseSuite(backend: Backend): void {
     beforeAll(async () => {
       s = await startTestServer({ heartbeatMs: 100 }, backend.makeDb);
       // Another server process on the same database (its own LISTEN connection and clock).
-      second = await startServer({ port: 0, logLevel: 'silent', databaseUrl: s.dbUrl, heartbeatMs: 100 });
+      second = await startServer({
+        port: 0,
+        logLevel: 'silent',
+        databaseUrl: s.dbUrl,
+        heartbeatMs: 100,
+      });
     });
     afterAll(async () => {
       await second.close();

@@ -17,22 +17,36 @@ import { authenticate, bearerToken } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 
-const errors = Object.fromEntries([400, 401, 403, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]));
+const errors = Object.fromEntries(
+  [400, 401, 403, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
+);
 
 /** Checks what the schema cannot: versions, the configured batch size, `seq` order. */
 function checkRequest(body: SyncRequest, maxMutations: number): void {
   if (body.protocol < MIN_PROTOCOL_VERSION || body.protocol > PROTOCOL_VERSION) {
-    fail('upgrade_required', `protocol ${body.protocol} is not served; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`);
+    fail(
+      'upgrade_required',
+      `protocol ${body.protocol} is not served; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`,
+    );
   }
   if (body.schemaVersion < MIN_SCHEMA_VERSION || body.schemaVersion > SCHEMA_VERSION) {
-    fail('upgrade_required', `schemaVersion ${body.schemaVersion} is not served; this server has ${MIN_SCHEMA_VERSION}..${SCHEMA_VERSION}`);
+    fail(
+      'upgrade_required',
+      `schemaVersion ${body.schemaVersion} is not served; this server has ${MIN_SCHEMA_VERSION}..${SCHEMA_VERSION}`,
+    );
   }
   if (body.mutations.length > maxMutations) {
-    fail('invalid_request', `body/mutations has ${body.mutations.length} items; at most ${maxMutations} per request`);
+    fail(
+      'invalid_request',
+      `body/mutations has ${body.mutations.length} items; at most ${maxMutations} per request`,
+    );
   }
   for (let i = 1; i < body.mutations.length; i++) {
     if (body.mutations[i]!.seq <= body.mutations[i - 1]!.seq) {
-      fail('invalid_request', `body/mutations/${i}/seq must be greater than the previous mutation's seq`);
+      fail(
+        'invalid_request',
+        `body/mutations/${i}/seq must be greater than the previous mutation's seq`,
+      );
     }
   }
 }
@@ -40,57 +54,80 @@ function checkRequest(body: SyncRequest, maxMutations: number): void {
 /** `POST /v1/sync`: push, then pull, in one round trip. */
 export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db, config, metrics } = deps;
-  const ctx: PushContext = { tables: deps.tables, clock: deps.clock, maxClockDriftMs: config.maxClockDriftMs, now: deps.now };
+  const ctx: PushContext = {
+    tables: deps.tables,
+    clock: deps.clock,
+    maxClockDriftMs: config.maxClockDriftMs,
+    now: deps.now,
+  };
 
-  app.post('/v1/sync', {
-    schema: { tags: ['sync'], security: [{ bearer: [] }], body: SyncRequest, response: { 200: SyncResponse, ...errors } },
-  }, async (req) => {
-    const started = performance.now();
-    const token = bearerToken(req);
-    const body = req.body as SyncRequest;
-    checkRequest(body, config.maxMutationsPerRequest);
+  app.post(
+    '/v1/sync',
+    {
+      schema: {
+        tags: ['sync'],
+        security: [{ bearer: [] }],
+        body: SyncRequest,
+        response: { 200: SyncResponse, ...errors },
+      },
+    },
+    async (req) => {
+      const started = performance.now();
+      const token = bearerToken(req);
+      const body = req.body as SyncRequest;
+      checkRequest(body, config.maxMutationsPerRequest);
 
-    const limit = Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit);
-    let results: MutationResult[] = [];
-    let lastMutationSeq: number;
-    // Set when the changes after the cursor are known without a query (see PushOutcome).
-    let known: PullPage | null = null;
-    let userId: string;
-    if (body.mutations.length > 0) {
-      const caller = await authenticate(db, req);
-      userId = caller.userId;
-      const out = await db.transaction((tx) => push(tx, ctx, userId, body));
-      metrics.mutationResults(out.counts);
-      results = out.results;
-      lastMutationSeq = out.lastMutationSeq;
-      if (out.changesIfCurrent !== null && out.changesIfCurrent.length <= limit) {
-        const last = out.changesIfCurrent.at(-1);
-        known = { changes: out.changesIfCurrent, cursor: last ? last.seq : body.cursor, hasMore: false, purged: 0n };
+      const limit = Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit);
+      let results: MutationResult[] = [];
+      let lastMutationSeq: number;
+      // Set when the changes after the cursor are known without a query (see PushOutcome).
+      let known: PullPage | null = null;
+      let userId: string;
+      if (body.mutations.length > 0) {
+        const caller = await authenticate(db, req);
+        userId = caller.userId;
+        const out = await db.transaction((tx) => push(tx, ctx, userId, body));
+        metrics.mutationResults(out.counts);
+        results = out.results;
+        lastMutationSeq = out.lastMutationSeq;
+        if (out.changesIfCurrent !== null && out.changesIfCurrent.length <= limit) {
+          const last = out.changesIfCurrent.at(-1);
+          known = {
+            changes: out.changesIfCurrent,
+            cursor: last ? last.seq : body.cursor,
+            hasMore: false,
+            purged: 0n,
+          };
+        }
+      } else {
+        const client = await authenticatePull(db, token, body.clientId);
+        userId = client.userId;
+        lastMutationSeq = client.lastSeq;
+        // Up to date (the common idle poll): nothing to read.
+        if (body.cursor === client.position)
+          known = { changes: [], cursor: body.cursor, hasMore: false, purged: 0n };
       }
-    } else {
-      const client = await authenticatePull(db, token, body.clientId);
-      userId = client.userId;
-      lastMutationSeq = client.lastSeq;
-      // Up to date (the common idle poll): nothing to read.
-      if (body.cursor === client.position) known = { changes: [], cursor: body.cursor, hasMore: false, purged: 0n };
-    }
 
-    const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, limit));
-    // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
-    // seen here, and one that committed after it could not have hidden anything from it. (A
-    // cursor equal to the user's position is never below the purged position.)
-    if (body.cursor !== '0' && BigInt(body.cursor) < page.purged) {
-      fail('resync_required', `cursor ${body.cursor} is older than the tombstone retention; pull again from "0"`);
-    }
-    metrics.syncDuration((performance.now() - started) / 1000);
-    return {
-      protocol: PROTOCOL_VERSION,
-      results,
-      lastMutationSeq,
-      changes: page.changes,
-      cursor: page.cursor,
-      hasMore: page.hasMore,
-      serverHlc: deps.clock.now(),
-    };
-  });
+      const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, limit));
+      // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
+      // seen here, and one that committed after it could not have hidden anything from it. (A
+      // cursor equal to the user's position is never below the purged position.)
+      if (body.cursor !== '0' && BigInt(body.cursor) < page.purged) {
+        fail(
+          'resync_required',
+          `cursor ${body.cursor} is older than the tombstone retention; pull again from "0"`,
+        );
+      }
+      metrics.syncDuration((performance.now() - started) / 1000);
+      return {
+        protocol: PROTOCOL_VERSION,
+        results,
+        lastMutationSeq,
+        changes: page.changes,
+        cursor: page.cursor,
+        hasMore: page.hasMore,
+        serverHlc: deps.clock.now(),
+      };
+    },
+  );
 }
