@@ -134,3 +134,26 @@ describe('readiness when the database goes away', () => {
     await s.close();
   });
 });
+
+describe('start-up', () => {
+  it('migrates once when several servers start on one fresh database at the same time', async () => {
+    const { createTestDatabase } = await import('../src/testing/index.ts');
+    const { startServer } = await import('../src/index.ts');
+    const db = await createTestDatabase();
+    try {
+      const servers = await Promise.all([1, 2, 3].map(() => startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url })));
+      const { default: pg } = await import('pg');
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      const m = await c.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const ids = await c.query("SELECT value FROM server_meta WHERE key = 'server_id'");
+      await c.end();
+      expect(m.rows.map((r) => r.version)).toEqual([1]);
+      expect(ids.rows).toHaveLength(1);
+      for (const s of servers) expect((await call(s.url, 'GET', '/readyz')).status).toBe(200);
+      await Promise.all(servers.map((s) => s.close()));
+    } finally {
+      await db.drop();
+    }
+  });
+});
