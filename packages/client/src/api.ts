@@ -113,4 +113,6 @@ export interface FerryOptions {
   random?: () => number;
   /** Allow plain http:// to non-loopback hosts. */
   allowInsecure?: boolean;
+  /** Rows per pull page (1–1000, default 1000; the server may cap it lower). */
+  pullLimit?: number;
 }

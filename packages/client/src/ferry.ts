@@ -253,6 +253,7 @@ export class Ferry {
         transport: this.transport,
         tokenStore: this.opts.tokenStore,
         now: this.now,
+        ...(this.opts.pullLimit !== undefined ? { pullLimit: this.opts.pullLimit } : {}),
         ...(this.hooks.applyProbe ? { probe: this.hooks.applyProbe } : {}),
         onApplied: (s) => {
           if (s.acknowledged > 0) this.setStatus({ pending: Math.max(0, this.current.pending - s.acknowledged) });

@@ -50,7 +50,7 @@ export const PASSWORD = 'correct horse battery';
 export async function device(
   server: TestServer,
   user: string,
-  opts: { signup?: boolean; now?: () => number; http?: FerryOptions['http']; tables?: FerryOptions['tables']; hooks?: FerryTestHooks; path?: string } = {},
+  opts: { signup?: boolean; pullLimit?: number; now?: () => number; http?: FerryOptions['http']; tables?: FerryOptions['tables']; hooks?: FerryTestHooks; path?: string } = {},
 ): Promise<Ferry> {
   const driver = await openNodeDriver(opts.path ?? tempDbPath());
   const f = await openFerry(
@@ -60,6 +60,7 @@ export async function device(
       http: opts.http ?? fetchHttp,
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.pullLimit ? { pullLimit: opts.pullLimit } : {}),
     },
     opts.hooks ?? {},
   );

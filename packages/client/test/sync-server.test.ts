@@ -80,6 +80,35 @@ describe('sync against the real server', () => {
     await b.close();
   });
 
+  it('pulls in many small pages (prefetching the next while applying) and keeps edits made meanwhile', async () => {
+    const user = email();
+    const a = await device(server, user, { signup: true });
+    for (let i = 0; i < 20; i++) await a.notes.create({ title: `p${i}` });
+    await a.sync();
+    const { hookedHttp } = await import('./helpers.ts');
+    const { fetchHttp } = await import('../src/index.ts');
+    const hook = hookedHttp(fetchHttp);
+    const b = await device(server, user, { pullLimit: 3, http: hook.http });
+    const requests: number[] = [];
+    b.subscribe((e) => {
+      if (e.type === 'changed' && e.origin === 'remote') requests.push(e.ids.length);
+    });
+    let local = '';
+    hook.once(async () => {
+      local = (await b.notes.create({ title: 'written on b during the pull' })).id;
+    });
+    const out = await b.sync();
+    expect(out.pulled).toBe(20);
+    expect(requests).toEqual([3, 3, 3, 3, 3, 3, 2]);
+    expect((await b.notes.list()).length).toBe(21);
+    expect(await b.notes.get(local)).toMatchObject({ synced: 0 });
+    await b.sync();
+    await a.sync();
+    expect((await a.notes.list()).length).toBe(21);
+    await a.close();
+    await b.close();
+  });
+
   it('a 401 reports signed-out and keeps the queue; logout keeps local notes', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });
