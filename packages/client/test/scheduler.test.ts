@@ -153,6 +153,30 @@ describe('scheduler triggers', () => {
   });
 });
 
+describe('poke stream reconnects', () => {
+  it('reconnects with backoff after failures and ends, and stops the scheduler on 401', async () => {
+    const time = new FakeTime();
+    const engine = new FakeEngine(time);
+    const connects: number[] = [];
+    const answers: ('throw' | 'end' | 401)[] = ['throw', 'throw', 'end', 401];
+    const es: EventSourceFn = () => {
+      connects.push(time.now());
+      const a = answers.shift() ?? 401;
+      if (a === 'throw') return Promise.reject(new Error('ECONNREFUSED'));
+      async function* empty(): AsyncIterable<string> {}
+      return Promise.resolve({ status: a === 'end' ? 200 : 401, body: empty() });
+    };
+    const s = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: es, intervalMs: 1_000_000 });
+    s.start();
+    await flush();
+    await time.advance(20_000);
+    // Backoff 1 s, 2 s, 4 s (full jitter at its top, random() = 1); the 401 stops everything.
+    expect(connects.map((t) => t - connects[0]!)).toEqual([0, 1000, 3000, 7000]);
+    expect(s.active).toBe(false);
+    expect(time.pending).toBe(0);
+  });
+});
+
 describe('scheduler single-flight', () => {
   it('never runs two syncs at once; triggers during a sync cause exactly one follow-up', async () => {
     const { time, engine, s } = setup();
