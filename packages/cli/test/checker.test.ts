@@ -1,4 +1,9 @@
+import Database from 'better-sqlite3';
+import { memoryTokenStore, openFerry } from '@ferry/client';
+import { openNodeDriver } from '@ferry/client/node';
 import { describe, expect, it } from 'vitest';
+import { checkDatabase } from './support/db-check.ts';
+import { tempDir } from './support/tmp.ts';
 import { WriteModel, diffRows } from './support/model.ts';
 import { mulberry32 } from './support/prng.ts';
 
@@ -74,5 +79,30 @@ describe('mulberry32', () => {
     expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
     expect(mulberry32(124).next()).not.toEqual(xs[0]);
     expect(a.fork('x').next()).toEqual(mulberry32(123).fork('x').next());
+  });
+});
+
+describe('checkDatabase (the crash test\'s consistency check)', () => {
+  it('passes a healthy engine database and reports an orphan entry, a synced row with queued changes and stamps out of order', async () => {
+    const dir = await tempDir();
+    try {
+      const path = `${dir.path}/x.db`;
+      const ferry = await openFerry({ driver: await openNodeDriver(path), tokenStore: memoryTokenStore() });
+      const a = await ferry.notes.create({ title: 'a' });
+      await ferry.notes.update(a.id, { title: 'a2' });
+      await ferry.close();
+      expect(checkDatabase(path)).toMatchObject({ pending: 2, problems: [] });
+
+      const db = new Database(path);
+      db.prepare('UPDATE notes SET synced = 1 WHERE id = ?').run(a.id);
+      db.prepare("INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, created_at) VALUES ('notes', ?, 'upsert', '{}', '000000000000001-00000-0000000000000000', NULL, '')").run(B);
+      db.close();
+      const { problems } = checkDatabase(path);
+      expect(problems.join('\n')).toMatch(/without a row/);
+      expect(problems.join('\n')).toMatch(/marked synced/);
+      expect(problems.join('\n')).toMatch(/out of order/);
+    } finally {
+      await dir.remove();
+    }
   });
 });

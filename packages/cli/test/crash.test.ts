@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileTokenStore } from '../src/token-store.ts';
 import { collect, spawnFerry } from './support/cli.ts';
+import { checkDatabase } from './support/db-check.ts';
 import { WriteModel } from './support/model.ts';
 import { mulberry32, type Rng } from './support/prng.ts';
 import { recordingDriver } from './support/recording-driver.ts';
@@ -24,7 +24,7 @@ let server: TestServer;
 let dir: { path: string; remove(): Promise<void> };
 beforeAll(async () => {
   // Small pulls make one sync many request/commit rounds, so kills land between and inside them.
-  server = await startTestServer({ FERRY_MAX_PULL_LIMIT: '10' });
+  server = await startTestServer({ FERRY_MAX_PULL_LIMIT: '5' });
   dir = await tempDir('ferry-crash-');
 });
 afterAll(async () => {
@@ -61,31 +61,6 @@ async function randomWrites(ferry: Ferry, rng: Rng, count: number, ids: string[]
   }
 }
 
-/** What must hold in the database file after any crash. */
-function checkDatabase(dbPath: string): { pending: number; cursor: string; problems: string[] } {
-  const db = new Database(dbPath);
-  try {
-    const problems: string[] = [];
-    const integrity = db.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') problems.push(`integrity_check: ${String(integrity)}`);
-    const orphans = db.prepare('SELECT count(*) AS n FROM sync_queue q WHERE NOT EXISTS (SELECT 1 FROM notes n WHERE n.id = q.record_id)').get() as { n: number };
-    if (orphans.n > 0) problems.push(`${orphans.n} outbox entries without a row`);
-    const syncedButQueued = db
-      .prepare('SELECT count(*) AS n FROM notes n WHERE n.synced = 1 AND EXISTS (SELECT 1 FROM sync_queue q WHERE q.record_id = n.id)')
-      .get() as { n: number };
-    if (syncedButQueued.n > 0) problems.push(`${syncedButQueued.n} rows marked synced with changes still queued`);
-    const entries = db.prepare('SELECT seq, hlc FROM sync_queue ORDER BY seq').all() as { seq: number; hlc: string }[];
-    for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.hlc <= entries[i - 1]!.hlc) problems.push(`outbox stamps out of order at seq ${entries[i]!.seq}`);
-    }
-    const state = db.prepare("SELECT key, value FROM app_state WHERE key IN ('client_id', 'cursor')").all() as { key: string; value: string }[];
-    if (!state.some((s) => s.key === 'client_id')) problems.push('client id lost');
-    return { pending: entries.length, cursor: state.find((s) => s.key === 'cursor')?.value ?? '0', problems };
-  } finally {
-    db.close();
-  }
-}
-
 describe('SIGKILL during sync', () => {
   it(`${KILLS} kills at random moments leave a consistent database and lose or repeat nothing (seed ${SEED})`, { timeout: 60_000 + KILLS * 6_000 }, async () => {
     const rng = mulberry32(SEED);
@@ -100,29 +75,33 @@ describe('SIGKILL during sync', () => {
     await ferry.close();
 
     const outcomes = { killedWithProgress: 0, killedBlind: 0, finishedFirst: 0, killedAfterPartialProgress: 0 };
-    let timeToProgress = 1500;
+    // Kill windows adapt to this machine: the whole run (process start to exit) and the sync
+    // proper (first progress line to exit), as measured on the last run that was not killed.
+    // The seed picks where in the window each kill lands.
+    let runMs = 2000;
+    let syncMs = 500;
     for (let kill = 1; kill <= KILLS; kill++) {
       const before = checkDatabase(dbPath);
       const child = spawnFerry(['sync', '--progress', '--db', dbPath]);
       const done = collect(child);
       const started = Date.now();
-      const afterProgress = rng.chance(0.5);
-      const delay = afterProgress ? rng.int(150) : rng.int(Math.max(200, 2 * timeToProgress));
+      let progressAt = 0;
+      const afterProgress = rng.chance(0.6);
+      const fraction = rng.next();
       const fire = (): void => {
         child.kill('SIGKILL');
       };
-      if (afterProgress) {
-        child.stderr!.once('data', () => {
-          timeToProgress = Date.now() - started;
-          setTimeout(fire, delay);
-        });
-      } else {
-        setTimeout(fire, delay);
-      }
+      child.stderr!.once('data', () => {
+        progressAt = Date.now();
+        if (afterProgress) setTimeout(fire, Math.floor(fraction * syncMs));
+      });
+      if (!afterProgress) setTimeout(fire, Math.floor(fraction * runMs));
       const result = await done;
       if (result.signal !== 'SIGKILL') {
         outcomes.finishedFirst += 1;
         expect(result.code, `sync exited ${result.code}: ${result.stderr}`).toBe(0);
+        runMs = Date.now() - started;
+        if (progressAt > 0) syncMs = Math.max(20, Date.now() - progressAt);
       } else if (afterProgress) outcomes.killedWithProgress += 1;
       else outcomes.killedBlind += 1;
 
@@ -133,7 +112,7 @@ describe('SIGKILL during sync', () => {
 
       // More local writes between crashes, so there is always something queued.
       ferry = await openRecorded(dbPath, model);
-      await randomWrites(ferry, rng, 60 + rng.int(100), ids, `w${kill}`);
+      await randomWrites(ferry, rng, 100 + rng.int(150), ids, `w${kill}`);
       await ferry.close();
     }
 
