@@ -58,6 +58,11 @@ export function openDatabase(url: string, poolSize: number): Database {
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 10_000,
+    // Every query here is a keyed lookup or a range in index order with a LIMIT. Before a table's
+    // first ANALYZE the planner underestimates a user's rows and picks a bitmap scan plus a sort
+    // over the whole range for the pull (O(n) per page, O(n²) for a first sync); without bitmap
+    // scans it walks the (user_id, position) index and stops at the limit.
+    options: '-c enable_bitmapscan=off',
   });
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
