@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, SETTINGS, loadConfig, usage } from '../src/index.ts';
 
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:8787, the embedded database and the XDG data dir', () => {
@@ -38,5 +39,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' }, [])).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({}, ['--max-mutations', '501'])).toThrow(ConfigError);
     expect(() => loadConfig({ FERRY_TLS_CERT: '/c.pem' }, [])).toThrow(/TLS/);
+  });
+
+  it('is documented: docs/server.md and --help list every setting', () => {
+    const doc = readFileSync(new URL('../../../docs/server.md', import.meta.url), 'utf8');
+    for (const setting of SETTINGS) {
+      expect(doc).toContain(`\`${setting.env}\``);
+      expect(doc).toContain(`\`${setting.flag}\``);
+      expect(usage()).toContain(setting.flag);
+    }
   });
 });
