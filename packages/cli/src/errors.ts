@@ -84,6 +84,7 @@ const ENGINE_KINDS: Readonly<Record<string, ErrorKind>> = {
   invalid_input: 'usage',
   insecure_url: 'usage',
   wrong_account: 'refused',
+  closed: 'failure',
 };
 
 /** Walks `err.cause` looking for a property; engines and fetch nest the interesting part. */

@@ -40,6 +40,12 @@ describe('docs/cli.md', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, output).toBe(0);
-    expect(output).not.toMatch(/correct horse battery.*\n.*Signed/); // the password is only ever in the export line
+    // Lines starting with + are bash's trace of the script itself; ferry's own output never
+    // shows the password or the token.
+    const ferryOutput = output.split('\n').filter((l) => !l.startsWith('+'));
+    expect(ferryOutput.join('\n')).not.toContain('correct horse battery');
+    expect(ferryOutput.join('\n')).toMatch(/Signed up as/);
+    const token = (await readFile(join(dir.path, 'laptop.db.token'), 'utf8')).trim();
+    expect(output).not.toContain(token);
   });
 });

@@ -21,6 +21,7 @@ describe('toCliError', () => {
     [ErrorKind.insecureUrl, ExitCode.usage],
     [ErrorKind.resyncRequired, ExitCode.incomplete],
     [ErrorKind.protocol, ExitCode.failure],
+    [ErrorKind.closed, ExitCode.failure],
   ];
   for (const [kind, code] of cases) {
     it(`${kind} -> ${code}`, () => {
