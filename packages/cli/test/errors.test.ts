@@ -29,8 +29,12 @@ describe('toCliError', () => {
     });
   }
 
-  it('covers every engine error kind', () => {
-    expect(new Set(cases.map(([k]) => k))).toEqual(new Set(Object.values(ErrorKind)));
+  it('gives every engine error kind, including ones added later, a documented non-zero code', () => {
+    const documented = new Set<number>(Object.values(ExitCode));
+    for (const kind of Object.values(ErrorKind)) {
+      const code = toCliError(new FerryError(kind, 'boom')).exitCode;
+      expect(documented.has(code) && code !== ExitCode.ok, kind).toBe(true);
+    }
   });
 
   it('keeps CliErrors, and treats unknown throwables as failures', () => {
