@@ -208,6 +208,12 @@ export function syncSuite(backend: Backend): void {
       });
       expect(r.status).toBe(400);
       expect(r.body.error.message).toContain('protocol');
+      const huge = await call<{ error: { message: string } }>(s.url, 'POST', '/v1/sync', {
+        token: u.token,
+        body: { ...base, cursor: '9999999999999999999' },
+      });
+      expect(huge.status).toBe(400);
+      expect(huge.body.error.message).toContain('cursor');
       const c = await call<{ error: { message: string } }>(s.url, 'POST', '/v1/sync', {
         token: u.token,
         body: { ...base, cursor: 5 },

@@ -21,7 +21,10 @@ const errors = Object.fromEntries(
   [400, 401, 403, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
 );
 
-/** Checks what the schema cannot: versions, the configured batch size, `seq` order. */
+/** Positions are PostgreSQL bigints. */
+const MAX_POSITION = 2n ** 63n - 1n;
+
+/** Checks what the schema cannot: versions, the cursor's range, the batch size, `seq` order. */
 function checkRequest(body: SyncRequest, maxMutations: number): void {
   if (body.protocol < MIN_PROTOCOL_VERSION || body.protocol > PROTOCOL_VERSION) {
     fail(
@@ -35,6 +38,8 @@ function checkRequest(body: SyncRequest, maxMutations: number): void {
       `schemaVersion ${body.schemaVersion} is not served; this server has ${MIN_SCHEMA_VERSION}..${SCHEMA_VERSION}`,
     );
   }
+  if (BigInt(body.cursor) > MAX_POSITION)
+    fail('invalid_request', 'body/cursor is beyond any position');
   if (body.mutations.length > maxMutations) {
     fail(
       'invalid_request',
