@@ -134,4 +134,14 @@ describe('mergeMutation', () => {
       ).toMatchObject({ kind: 'rejected', code });
     }
   });
+
+  it('rejects text PostgreSQL cannot store (U+0000) per mutation', () => {
+    const out = mergeMutation(
+      notes,
+      row({}),
+      { op: 'upsert', id, fields: { title: 'a\u0000b' }, hlc: H3, baseVersion: 1 },
+      NOW,
+    );
+    expect(out).toMatchObject({ kind: 'rejected', code: 'invalid_value' });
+  });
 });

@@ -141,7 +141,9 @@ describe('start-up', () => {
     const { startServer } = await import('../src/index.ts');
     const db = await createTestDatabase();
     try {
-      const servers = await Promise.all([1, 2, 3].map(() => startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url })));
+      const servers = await Promise.all(
+        [1, 2, 3].map(() => startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url })),
+      );
       const { default: pg } = await import('pg');
       const c = new pg.Client({ connectionString: db.url });
       await c.connect();

@@ -52,6 +52,17 @@ export function mergeMutation(
 ): MergeOutcome {
   const problem = checkFields(table, m.fields);
   if (problem) return { kind: 'rejected', code: problem.code, message: problem.message };
+  // PostgreSQL text cannot hold U+0000; refusing it here keeps one such mutation from failing
+  // the whole transaction (and the client retrying it forever).
+  for (const [name, value] of Object.entries(m.fields)) {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      return {
+        kind: 'rejected',
+        code: 'invalid_value',
+        message: `"${name}" contains a NUL character`,
+      };
+    }
+  }
   const fields: Record<string, unknown> = { ...m.fields };
   if (m.op === 'delete' && !Object.hasOwn(fields, table.deletedField))
     fields[table.deletedField] = nowIso;

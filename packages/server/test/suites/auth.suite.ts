@@ -68,6 +68,21 @@ export function authSuite(backend: Backend): void {
       expect(bad.body.error.message).toContain('email');
     });
 
+    it('answers a NUL character in an email or device name with 400, not 500', async () => {
+      for (const [path, body] of [
+        ['/v1/auth/signup', { email: 'a\u0000b@example.com', password: 'long enough' }],
+        ['/v1/auth/login', { email: 'a\u0000b@example.com', password: 'long enough' }],
+        [
+          '/v1/auth/login',
+          { email: 'a@example.com', password: 'long enough', deviceName: 'x\u0000' },
+        ],
+      ] as const) {
+        const r = await call<{ error: { code: string } }>(s.url, 'POST', path, { body });
+        expect(r.status).toBe(400);
+        expect(r.body.error.code).toBe('invalid_request');
+      }
+    });
+
     it('answers unknown email and wrong password alike', async () => {
       const u = await signup(s.url);
       const wrong = await call(s.url, 'POST', '/v1/auth/login', {

@@ -52,6 +52,7 @@ export function syncSuite(backend: Backend): void {
         [{ title: 42 }, 'invalid_value'],
         [{ updated_at: 'yesterday' }, 'invalid_value'],
         [{ title: 'x'.repeat(1001) }, 'too_large'],
+        [{ title: 'nul \u0000 inside' }, 'invalid_value'],
       ];
       const muts = [d.mutation('notes', id, 'upsert', newNote('good', 'body'))];
       for (const [fields, _code] of attacks)

@@ -22,6 +22,13 @@ function normalizeEmail(email: string): string {
   return email.trim();
 }
 
+/** PostgreSQL text cannot hold U+0000: refuse it as a bad request rather than fail in SQL. */
+function refuseNul(fields: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(fields)) {
+    if (value?.includes('\u0000')) fail('invalid_request', `body/${name} contains a NUL character`);
+  }
+}
+
 /** Signup, login, logout and `/v1/me`. */
 export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db, throttle } = deps;
@@ -37,6 +44,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req, reply) => {
       const body = req.body as SignupRequest;
+      refuseNul({ email: body.email });
       if (body.password.length < Limits.minPasswordLength) {
         fail(
           'invalid_request',
@@ -73,6 +81,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req) => {
       const body = req.body as LoginRequest;
+      refuseNul({ email: body.email, deviceName: body.deviceName });
       const email = normalizeEmail(body.email);
       const key = `${email.toLowerCase()}\u0000${req.ip}`;
       const wait = throttle.retryAfter(key);
