@@ -26,10 +26,11 @@ async function readAll(stdin: NodeJS.ReadStream): Promise<string> {
 
 /** Prompts on the terminal in raw mode, so the characters are never echoed. */
 function readHidden(stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream): Promise<string> {
-  stderr.write('Password: ');
   return new Promise((resolve, reject) => {
     let value = '';
+    // Raw mode before the prompt: typing right after it must never be echoed by the terminal.
     stdin.setRawMode(true);
+    stderr.write('Password: ');
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (err: Error | null): void => {

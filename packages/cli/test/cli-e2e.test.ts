@@ -1,8 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOTE_FIELDS } from '../src/output.ts';
-import { runFerry, type CliResult } from './support/cli.ts';
+import { FERRY_BIN, cleanEnv, runFerry, type CliResult } from './support/cli.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { tempDir } from './support/tmp.ts';
 
@@ -10,6 +11,8 @@ import { tempDir } from './support/tmp.ts';
 // loopback HTTP, one --db per simulated device.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const PASSWORD = 'correct horse battery';
+// util-linux `script` gives the child a terminal, to type a password the way people do.
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 let server: TestServer;
 let dir: { path: string; remove(): Promise<void> };
@@ -51,9 +54,10 @@ async function lsJson(name: string, ...extra: string[]): Promise<JsonNote[]> {
 
 describe('ferry CLI end to end', () => {
   let tokenA = '';
+  let email = '';
 
   it('signs up with FERRY_PASSWORD and logs in with the password on stdin; the token file is 0600 and never printed', async () => {
-    const email = `cli-${Date.now()}@example.com`;
+    email = `cli-${Date.now()}@example.com`;
     const signup = await ferry(['signup', '--server', server.url, '--email', email, '--db', db('a')], { password: PASSWORD });
     expect(signup.code, signup.stderr).toBe(0);
     const login = await ferry(['login', '--server', server.url, '--email', email, '--db', db('b')], { input: `${PASSWORD}\n` });
@@ -83,6 +87,20 @@ describe('ferry CLI end to end', () => {
     const none = await ferry(['login', '--server', server.url, '--email', email, '--db', db('z')], { input: '' });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/FERRY_PASSWORD/);
+  });
+
+  it.skipIf(!hasScript)('prompts for the password on a terminal without echoing it', async () => {
+    const cmd = [process.execPath, FERRY_BIN, 'login', '--server', server.url, '--email', email, '--db', db('tty')].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Password:') && !child.stdin.writableEnded) child.stdin.end(`${PASSWORD}\r`);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/Signed in as/);
+    expect(out).not.toContain(PASSWORD);
   });
 
   it('adds, edits, deletes, restores, lists, shows and syncs with the documented output and exit codes', async () => {
