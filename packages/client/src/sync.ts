@@ -76,16 +76,17 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       throw e;
     }
     prefetched = null;
+    if (batch.length === 0 && typeof res === 'object' && res !== null && (res as Partial<SyncResponse>).hasMore === true && typeof res.cursor === 'string' && /^[0-9]{1,19}$/.test(res.cursor)) {
+      // Pure pull with more to come: ask for the next page now (even before validating this one),
+      // so the server works on it while this one is checked and applied. Its cursor is the one
+      // this apply is about to store; if validation or the apply fails, the page is dropped
+      // unread and the next sync asks again from the stored cursor.
+      prefetched = request(res.cursor, []);
+      prefetched.catch(() => undefined);
+    }
     if (!responseCheck.Check(res)) {
       const first = responseCheck.Errors(res).First();
       throw new FerryError(ErrorKind.protocol, `malformed sync response${first ? ` at ${first.path}: ${first.message}` : ''}`);
-    }
-    if (res.hasMore && batch.length === 0) {
-      // Pure pull with more to come: ask for the next page now, so the server works on it while
-      // this one is applied. Its cursor is the one this apply is about to store; if the apply
-      // fails, the page is dropped unread and the next sync asks again from the stored cursor.
-      prefetched = request(res.cursor, []);
-      prefetched.catch(() => undefined);
     }
     const acked = checkAcknowledgement(batch, res);
     const nowIso = new Date(ctx.now()).toISOString();
