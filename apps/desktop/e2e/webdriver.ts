@@ -2,9 +2,23 @@
  * A small W3C WebDriver client over fetch, enough to drive the app through WebKitWebDriver:
  * sessions, elements, typing, scripts and screenshots. No extra npm dependency.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+let importAvailable: boolean | null = null;
+function hasImport(): boolean {
+  if (importAvailable === null) {
+    try {
+      execFileSync('import', ['-version'], { stdio: 'ignore' });
+      importAvailable = true;
+    } catch {
+      importAvailable = false;
+    }
+  }
+  return importAvailable;
+}
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 interface WdError {
   error: string;
@@ -88,8 +102,20 @@ export class WebDriverSession {
     await this.cmd('POST', '/window/rect', { width, height });
   }
 
-  /** Saves a PNG of the window. */
+  /**
+   * Saves a PNG of the window. WebKitWebDriver's own screenshot can wait forever for a frame
+   * after the window was resized under Xvfb (no window manager), so the X server's picture of
+   * the window is used when ImageMagick's `import` is there; the driver's screenshot otherwise.
+   */
   async screenshot(path: string): Promise<void> {
+    const rect = (await this.cmd('GET', '/window/rect')) as { x: number; y: number; width: number; height: number };
+    if (process.env.DISPLAY && hasImport()) {
+      // Let a pending relayout paint first.
+      await new Promise((r) => setTimeout(r, 400));
+      const crop = `${rect.width}x${rect.height}+${Math.max(0, rect.x)}+${Math.max(0, rect.y)}`;
+      execFileSync('import', ['-window', 'root', '-crop', crop, '+repage', path], { stdio: 'ignore', timeout: 20_000 });
+      return;
+    }
     const b64 = (await this.cmd('GET', '/screenshot')) as string;
     await writeFile(path, Buffer.from(b64, 'base64'));
   }
@@ -127,5 +153,7 @@ export async function waitUntil(what: string, cond: () => Promise<boolean>, time
   }
 }
 
-/** Ctrl, as a WebDriver key code. */
+/** WebDriver key codes. In element typing, Ctrl stays pressed until NULL_KEY. */
 export const CTRL = '\uE009';
+export const NULL_KEY = '\uE000';
+export const BACKSPACE = '\uE003';

@@ -25,4 +25,8 @@ function Root() {
 }
 
 const root = document.getElementById('root');
-if (root) render(() => <Root />, root);
+if (root) {
+  // The static "Opening your notes…" in index.html covers the time before this script runs.
+  root.textContent = '';
+  render(() => <Root />, root);
+}

@@ -1,0 +1,337 @@
+/* eslint-disable no-console -- a test runner: its output is the report */
+/**
+ * The desktop app end to end, in a real window (Xvfb + WebKitWebDriver), started by
+ * `scripts/desktop-e2e.sh`, which builds the app, provides the display, a D-Bus session and a
+ * fresh PostgreSQL database. This script owns the processes it starts (WebKitWebDriver, the
+ * server) and stops them whatever happens.
+ *
+ * The story: the driver suites run inside the app; with the server down, notes are written and
+ * edited in the UI; the server comes up, the app signs up and syncs; the `ferry` CLI, as a second
+ * device, sees the notes, edits one, and the app shows the edit; the server goes down again, the
+ * app shows "offline" with a pending change, and catches up when the server is back.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { BACKSPACE, CTRL, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
+
+const exec = promisify(execFile);
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} must be set (run scripts/desktop-e2e.sh)`);
+  return v;
+}
+
+const repo = resolve(import.meta.dirname, '../../..');
+const app = need('FERRY_E2E_APP');
+const work = need('FERRY_E2E_WORK');
+const artifacts = need('FERRY_E2E_ARTIFACTS');
+const databaseUrl = need('FERRY_E2E_DATABASE_URL');
+const serverPort = Number(need('FERRY_E2E_SERVER_PORT'));
+const driverPort = Number(need('FERRY_E2E_DRIVER_PORT'));
+const server = `http://127.0.0.1:${serverPort}`;
+const dataDir = join(work, 'app-data');
+const cliDb = join(work, 'cli.db');
+const email = `desktop-e2e-${Date.now()}@example.com`;
+const password = 'e2e correct horse battery';
+
+const children: ChildProcess[] = [];
+let step = 'start';
+
+function log(msg: string): void {
+  console.log(`[desktop-e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+}
+
+function begin(name: string): void {
+  step = name;
+  log(`— ${name}`);
+}
+
+function check(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
+
+function startProcess(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  children.push(child);
+  const prefix = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n')) if (line.trim() && process.env.FERRY_E2E_VERBOSE) console.log(`  [${name}] ${line}`);
+  };
+  child.stdout?.on('data', prefix);
+  child.stderr?.on('data', prefix);
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+
+let serverProcess: ChildProcess | null = null;
+
+async function startServer(): Promise<void> {
+  // node itself (not npx), so SIGTERM reaches the server and it shuts down in order.
+  serverProcess = startProcess('server', process.execPath, ['--import', 'tsx', join(repo, 'packages/server/src/main.ts')], {
+    ...process.env,
+    PORT: String(serverPort),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+  });
+  await waitUntil('the server to be ready', () => httpOk(`${server}/readyz`), 60_000, 300);
+}
+
+async function stopServer(): Promise<void> {
+  if (serverProcess) await stopProcess(serverProcess);
+  serverProcess = null;
+  check(!(await httpOk(`${server}/healthz`)), 'the server is down');
+}
+
+async function ferry(...args: string[]): Promise<string> {
+  const { stdout } = await exec(join(repo, 'node_modules/.bin/ferry'), [...args, '--db', cliDb], {
+    cwd: repo,
+    env: { ...process.env, FERRY_PASSWORD: password },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+interface CliNote {
+  id: string;
+  title: string;
+  content: string;
+  deleted_at: string | null;
+}
+
+async function cliNotes(): Promise<CliNote[]> {
+  return JSON.parse(await ferry('ls', '--json')) as CliNote[];
+}
+
+async function shot(s: WebDriverSession, name: string): Promise<string> {
+  const path = join(artifacts, `${name}.png`);
+  await s.screenshot(path);
+  log(`screenshot ${path}`);
+  return path;
+}
+
+async function badge(s: WebDriverSession): Promise<string> {
+  return (await s.attribute('[data-testid="sync-indicator"]', 'data-state')) ?? '';
+}
+
+async function waitBadge(s: WebDriverSession, state: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(`sync badge "${state}"`, async () => (await badge(s)) === state, timeoutMs, 250);
+}
+
+async function listTitles(s: WebDriverSession): Promise<string[]> {
+  return s.execute<string[]>("return [...document.querySelectorAll('[data-testid=note-item-title]')].map((e) => e.textContent)");
+}
+
+async function waitSaved(s: WebDriverSession): Promise<void> {
+  await waitUntil('the editor to save', async () => (await s.attribute('[data-testid="save-state"]', 'data-state')) === 'saved', 10_000, 100);
+}
+
+/** Makes a note through the UI: "New" (or Ctrl+N), then type title and content. */
+async function createNote(s: WebDriverSession, title: string, content: string, viaShortcut = false): Promise<string> {
+  const before = await s.execute<string | null>("return document.querySelector('[data-testid=editor]')?.dataset.id ?? null");
+  if (viaShortcut) {
+    await s.click('.brand');
+    await s.keys(`${CTRL}n`);
+  } else {
+    await s.click('[data-testid="new-note"]');
+  }
+  await waitUntil('the new note to open', async () => {
+    const id = await s.execute<string | null>("return document.querySelector('[data-testid=editor]')?.dataset.id ?? null");
+    return id !== null && id !== before;
+  });
+  await s.type('[data-testid="editor-title"]', title);
+  await s.type('[data-testid="editor-content"]', content);
+  await waitSaved(s);
+  return (await s.attribute('[data-testid="editor"]', 'data-id'))!;
+}
+
+async function openNote(s: WebDriverSession, id: string): Promise<void> {
+  await s.click(`[data-testid="note-item"][data-id="${id}"]`);
+  await waitUntil('the note to open', async () => (await s.attribute('[data-testid="editor"]', 'data-id')) === id);
+}
+
+async function main(): Promise<void> {
+  await mkdir(artifacts, { recursive: true });
+  await rm(dataDir, { recursive: true, force: true });
+
+  begin('start WebKitWebDriver and the app (server stopped)');
+  check(!(await httpOk(`${server}/healthz`)), `nothing may listen on ${server} yet`);
+  const driver = startProcess('webdriver', 'WebKitWebDriver', [`--port=${driverPort}`], {
+    ...process.env,
+    TAURI_WEBVIEW_AUTOMATION: 'true',
+    FERRY_DESKTOP_DATA_DIR: dataDir,
+    FERRY_DESKTOP_SELF_TEST: '1',
+    FERRY_SERVER_URL: server,
+    FERRY_TOKEN_STORE: 'file',
+  });
+  await waitUntil('WebKitWebDriver', () => httpOk(`http://127.0.0.1:${driverPort}/status`), 20_000);
+  const s = await WebDriverSession.start(`http://127.0.0.1:${driverPort}`, app);
+  try {
+    await s.resize(1000, 680);
+    await waitUntil(
+      'the app to start',
+      async () => (await s.find('[data-testid="app"]')) !== null,
+      30_000,
+    ).catch(async (e: unknown) => {
+      const stage = await s.execute<string | null>('return window.__ferryBootStage ?? null').catch(() => null);
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; boot stage: ${stage}`);
+    });
+    await waitUntil('the list to load', async () => (await s.attribute('[data-testid="note-list"]', 'data-loading')) === 'false');
+    check((await badge(s)) === 'signed-out', `a fresh app is signed out (badge: ${await badge(s)})`);
+
+    begin('shared driver and store suites inside the app (webview → IPC → Rust → SQLite)');
+    const report = await s.executeAsync<{ ok: boolean; results: { name: string; ok: boolean; error?: string }[] }>(
+      'const done = arguments[arguments.length - 1]; window.__ferrySelfTest().then(done, (e) => done({ ok: false, results: [{ name: "self-test", ok: false, error: String(e) }] }));',
+    );
+    for (const r of report.results) log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.error ? `\n${r.error}` : ''}`);
+    check(report.ok && report.results.length >= 10, `the in-app driver suites pass (${report.results.filter((r) => r.ok).length}/${report.results.length})`);
+
+    begin('write and edit notes offline (no server)');
+    const groceries = await createNote(s, 'Groceries', 'milk, bread');
+    const lisbon = await createNote(s, 'Trip to Lisbon', 'Book the tram 28 tour.\nPastéis de nata at Belém.', true);
+    const ideas = await createNote(s, 'Ideas', 'A notes app that never loses a word.');
+    const scratch = await createNote(s, 'Scratch', 'to be deleted');
+    // Edit the first note again: the list shows the newest first.
+    await openNote(s, groceries);
+    await s.type('[data-testid="editor-content"]', ', eggs');
+    await waitSaved(s);
+    await waitUntil('the edited note to come first', async () => (await listTitles(s))[0] === 'Groceries');
+    check((await s.text('[data-testid="sync-indicator"]')).includes('pending'), 'the badge counts pending changes');
+
+    begin('search, trash and restore');
+    await s.type('[data-testid="search"]', 'lisbon');
+    await waitUntil('search to narrow the list', async () => (await listTitles(s)).join() === 'Trip to Lisbon');
+    // Select all and delete, as a person would (fires input events, unlike WebDriver's clear).
+    await s.type('[data-testid="search"]', `${CTRL}a${NULL_KEY}${BACKSPACE}`);
+    await s.click('.brand');
+    await s.keys(`${CTRL}k`);
+    check((await s.execute<string>('return document.activeElement?.dataset.testid ?? ""')) === 'search', 'Ctrl+K focuses the search');
+    await waitUntil('the full list', async () => (await listTitles(s)).length === 4);
+    await openNote(s, scratch);
+    await s.click('[data-testid="delete-note"]');
+    await waitUntil('the deleted note to leave the list', async () => !(await listTitles(s)).includes('Scratch'));
+    await s.click('[data-testid="view-trash"]');
+    await waitUntil('the trash to show it', async () => (await listTitles(s)).join() === 'Scratch');
+    await openNote(s, scratch);
+    await s.click('[data-testid="restore-note"]');
+    await waitUntil('the restored note to return', async () => (await listTitles(s)).includes('Scratch'));
+    await openNote(s, scratch);
+    await s.click('[data-testid="delete-note"]');
+    await waitUntil('the note deleted again', async () => !(await listTitles(s)).includes('Scratch'));
+
+    await openNote(s, lisbon);
+    await shot(s, '01-list-and-editor-offline');
+    await s.resize(420, 700);
+    await shot(s, '02-editor-small-window');
+    await s.click('.back');
+    await shot(s, '03-list-small-window');
+    await s.resize(1000, 680);
+
+    begin('start the server; sign up in the app; wait for sync');
+    await startServer();
+    await s.click('[data-testid="account-open"]');
+    check((await s.execute<string>('return document.querySelector("[data-testid=account-server]").value')) === server, 'the server URL is preset');
+    await s.type('[data-testid="account-email"]', email);
+    await s.type('[data-testid="account-password"]', password);
+    await s.click('[data-testid="account-signup"]');
+    await s.waitFor('[data-testid="account-identity"]', 20_000);
+    await s.click('[data-testid="account-close"]');
+    await waitBadge(s, 'synced', 30_000);
+    await openNote(s, ideas);
+    await shot(s, '04-synced');
+
+    begin('the token stays outside the page');
+    const session = await stat(join(dataDir, 'session.json'));
+    check((session.mode & 0o777) === 0o600, `the token file is 0600 (got ${(session.mode & 0o777).toString(8)})`);
+    const seen = await s.executeAsync<string | null>("const d = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('token_get').then(d, () => d(null));");
+    check(seen === 'ferry-desktop-held-token', `the page only sees the placeholder (got ${String(seen)})`);
+    const storage = await s.execute<string>('return JSON.stringify(Object.assign({}, localStorage, sessionStorage))');
+    check(!storage.includes('token'), 'no token in web storage');
+
+    begin('the CLI, as a second device, sees the notes');
+    await ferry('login', '--server', server, '--email', email);
+    await ferry('sync');
+    const notes = await cliNotes();
+    const byTitle = new Map(notes.map((n) => [n.title, n]));
+    check(byTitle.get('Groceries')?.content === 'milk, bread, eggs', `the edit made offline arrived (${JSON.stringify(byTitle.get('Groceries'))})`);
+    check(byTitle.get('Trip to Lisbon')?.content.includes('Pastéis de nata'), 'the second note arrived');
+    check(byTitle.has('Ideas'), 'the third note arrived');
+    check(!byTitle.has('Scratch'), 'the deleted note is not listed');
+    const deleted = JSON.parse(await ferry('ls', '--json', '--deleted')) as CliNote[];
+    check(deleted.some((n) => n.title === 'Scratch' && n.deleted_at !== null), 'the deleted note arrived as deleted');
+
+    begin('an edit on the CLI appears in the app');
+    await openNote(s, lisbon);
+    await ferry('edit', lisbon, '--content', 'Edited on the CLI: tram 28 at 9:00.');
+    await ferry('sync');
+    // The server pokes the app's event stream (read by the Rust shell): no 30 s wait.
+    await waitUntil(
+      'the CLI edit in the open editor',
+      async () => (await s.execute<string>('return document.querySelector("[data-testid=editor-content]").value')) === 'Edited on the CLI: tram 28 at 9:00.',
+      25_000,
+    );
+    await waitBadge(s, 'synced');
+    await shot(s, '05-cli-edit-arrived');
+
+    begin('server down again: offline badge with a pending change, then catch up');
+    await stopServer();
+    await openNote(s, ideas);
+    await s.type('[data-testid="editor-content"]', ' Written while offline.');
+    await waitSaved(s);
+    await s.click('[data-testid="sync-now"]');
+    await waitBadge(s, 'offline', 20_000);
+    check((await s.text('[data-testid="sync-indicator"]')).includes('1 change pending'), `offline badge counts the pending change: ${await s.text('[data-testid="sync-indicator"]')}`);
+    await shot(s, '06-offline');
+    await startServer();
+    await s.click('[data-testid="sync-now"]');
+    await waitBadge(s, 'synced', 30_000);
+    await ferry('sync');
+    const after = await cliNotes();
+    check(after.find((n) => n.id === ideas)?.content.endsWith('Written while offline.'), 'the offline edit reached the other device');
+
+    begin('screenshot for the docs');
+    await openNote(s, lisbon);
+    const docShot = await shot(s, '07-docs');
+    if (process.env.FERRY_E2E_DOCS_SCREENSHOT) {
+      await copyFile(docShot, process.env.FERRY_E2E_DOCS_SCREENSHOT);
+      log(`copied to ${process.env.FERRY_E2E_DOCS_SCREENSHOT}`);
+    }
+    void groceries;
+  } catch (e) {
+    await shot(s, `failed-${step.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
+    throw e;
+  } finally {
+    await s.quit();
+    await stopProcess(driver);
+  }
+}
+
+main().then(
+  async () => {
+    await Promise.all(children.map(stopProcess));
+    log('PASS');
+    process.exit(0);
+  },
+  async (e: unknown) => {
+    console.log(`[desktop-e2e] FAILED during "${step}": ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    await Promise.all(children.map(stopProcess));
+    process.exit(1);
+  },
+);
