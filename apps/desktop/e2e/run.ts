@@ -14,7 +14,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { BACKSPACE, CTRL, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
+import { BACKSPACE, CTRL, ENTER, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
 
 const exec = promisify(execFile);
 
@@ -179,7 +179,6 @@ async function main(): Promise<void> {
     FERRY_DESKTOP_DATA_DIR: dataDir,
     FERRY_DESKTOP_SELF_TEST: '1',
     FERRY_SERVER_URL: server,
-    FERRY_TOKEN_STORE: 'file',
   });
   await waitUntil('WebKitWebDriver', () => httpOk(`http://127.0.0.1:${driverPort}/status`), 20_000);
   const s = await WebDriverSession.start(`http://127.0.0.1:${driverPort}`, app);
@@ -205,7 +204,7 @@ async function main(): Promise<void> {
 
     begin('write and edit notes offline (no server)');
     const groceries = await createNote(s, 'Groceries', 'milk, bread');
-    const lisbon = await createNote(s, 'Trip to Lisbon', 'Book the tram 28 tour.\nPastéis de nata at Belém.', true);
+    const lisbon = await createNote(s, 'Trip to Lisbon', `Book the tram 28 tour.${ENTER}Pastéis de nata at Belém.`, true);
     const ideas = await createNote(s, 'Ideas', 'A notes app that never loses a word.');
     const scratch = await createNote(s, 'Scratch', 'to be deleted');
     // Edit the first note again: the list shows the newest first.

@@ -127,7 +127,8 @@ export class WebDriverSession {
 }
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
+  // A command that hangs (e.g. waiting for a frame that never comes) fails the test instead.
+  const init: RequestInit = { method, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(90_000) };
   if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(`${base}${path}`, init);
   const json = (await res.json()) as { value: unknown };
@@ -157,3 +158,4 @@ export async function waitUntil(what: string, cond: () => Promise<boolean>, time
 export const CTRL = '\uE009';
 export const NULL_KEY = '\uE000';
 export const BACKSPACE = '\uE003';
+export const ENTER = '\uE007';

@@ -1,6 +1,7 @@
 import type { Note } from '@ferry/client';
 import { For, Show } from 'solid-js';
 import type { NotesList } from '../state/notes.ts';
+import { clockTime } from '../state/sync-label.ts';
 
 function snippet(n: Note): string {
   return n.content.slice(0, 120).replace(/\s+/g, ' ');
@@ -10,7 +11,7 @@ function when(iso: string): string {
   const d = new Date(iso);
   const today = new Date();
   return d.toDateString() === today.toDateString()
-    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    ? clockTime(iso)
     : d.toLocaleDateString([], { day: 'numeric', month: 'short' });
 }
 
