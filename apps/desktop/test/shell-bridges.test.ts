@@ -1,0 +1,60 @@
+// @vitest-environment jsdom
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createShellHttp } from '../src/shell/http.ts';
+import { createShellTokenStore } from '../src/shell/token-store.ts';
+
+afterEach(() => clearMocks());
+
+function record(handler: (cmd: string, args: Record<string, unknown>) => unknown) {
+  const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args });
+    return handler(cmd, args);
+  });
+  return calls;
+}
+
+describe('the shell token store', () => {
+  it('reads the placeholder, forwards sets with the server origin, clears on null', async () => {
+    const calls = record((cmd) => (cmd === 'token_get' ? 'ferry-desktop-held-token' : null));
+    const store = createShellTokenStore(() => 'http://127.0.0.1:8787');
+    expect(await store.get()).toBe('ferry-desktop-held-token');
+    await store.set('ferry-desktop-held-token');
+    await store.set(null);
+    expect(calls).toEqual([
+      { cmd: 'token_get', args: {} },
+      { cmd: 'token_set', args: { token: 'ferry-desktop-held-token', origin: 'http://127.0.0.1:8787' } },
+      { cmd: 'token_clear', args: {} },
+    ]);
+  });
+});
+
+describe('the shell HTTP transport', () => {
+  it('sends the request to http_request and returns its response', async () => {
+    const calls = record(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }));
+    const http = createShellHttp();
+    const res = await http({ method: 'POST', url: 'http://127.0.0.1:8787/v1/sync', headers: { authorization: 'Bearer x' }, body: '{}' });
+    expect(res).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+    expect(calls[0]).toEqual({
+      cmd: 'http_request',
+      args: { request: { method: 'POST', url: 'http://127.0.0.1:8787/v1/sync', headers: { authorization: 'Bearer x' }, body: '{}' } },
+    });
+  });
+
+  it('turns a transport failure into a rejection like fetch', async () => {
+    record(() => {
+      throw new Error('network: connection refused');
+    });
+    await expect(createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/healthz', headers: {} })).rejects.toThrow(/connection refused/);
+  });
+
+  it('does not start an already aborted request', async () => {
+    const calls = record(() => ({ status: 200, headers: {}, body: '' }));
+    const ac = new AbortController();
+    ac.abort();
+    await expect(createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {}, signal: ac.signal })).rejects.toThrow();
+    expect(calls).toEqual([]);
+  });
+});
