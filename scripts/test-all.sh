@@ -9,3 +9,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 npm run typecheck
 npm run lint
 npx vitest run
+# The desktop shell's Rust tests, then the app end to end in a real window (Xvfb + WebKitWebDriver).
+cargo test --locked --manifest-path apps/desktop/src-tauri/Cargo.toml
+bash scripts/desktop-e2e.sh
