@@ -10,8 +10,9 @@ export function SyncIndicator(props: { status: SyncStatus; onSyncNow: () => void
         <span class="dot" aria-hidden="true" />
         {label().text}
       </span>
-      <button class="ghost" data-testid="sync-now" onClick={() => props.onSyncNow()} title="Sync now (Ctrl+S)" disabled={props.status.state === 'syncing'}>
-        Sync now
+      <button class="ghost" data-testid="sync-now" onClick={() => props.onSyncNow()} title="Sync now (Ctrl+S)" aria-label="Sync now" disabled={props.status.state === 'syncing'}>
+        <span aria-hidden="true">⟳</span>
+        <span class="sync-label"> Sync now</span>
       </button>
     </div>
   );
