@@ -305,6 +305,26 @@ async function main(): Promise<void> {
     const after = await cliNotes();
     check(after.find((n) => n.id === ideas)?.content.endsWith('Written while offline.'), 'the offline edit reached the other device');
 
+    begin('sign out keeps the local notes and forgets the token');
+    await s.click('[data-testid="account-open"]');
+    await s.click('[data-testid="account-signout"]');
+    await s.waitFor('[data-testid="account-signin"]');
+    await s.click('[data-testid="account-close"]');
+    await waitBadge(s, 'signed-out');
+    check((await listTitles(s)).length === 3, 'the notes are still on this device');
+    check(await stat(join(dataDir, 'session.json')).then(() => false, () => true), 'the token file is gone');
+    const revoked = await fetch(`${server}/v1/me`, { headers: { authorization: 'Bearer ferry-desktop-held-token' } });
+    check(revoked.status === 401, 'the placeholder is worthless on the server');
+
+    begin('sign in again, back to synced');
+    await s.click('[data-testid="account-open"]');
+    if ((await s.execute<string>('return document.querySelector("[data-testid=account-email]").value')) === '') await s.type('[data-testid="account-email"]', email);
+    await s.type('[data-testid="account-password"]', password);
+    await s.click('[data-testid="account-signin"]');
+    await s.waitFor('[data-testid="account-identity"]', 20_000);
+    await s.click('[data-testid="account-close"]');
+    await waitBadge(s, 'synced', 30_000);
+
     begin('screenshot for the docs');
     await openNote(s, lisbon);
     const docShot = await shot(s, '07-docs');
