@@ -1,9 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
 
 // Tauri serves the built files itself; in dev it loads this server (tauri.conf.json devUrl).
 export default defineConfig({
   plugins: [solid()],
+  resolve: {
+    // No `new Function` in the webview: the CSP has no 'unsafe-eval' (see src/shims).
+    alias: [{ find: /^@sinclair\/typebox\/compiler$/, replacement: fileURLToPath(new URL('./src/shims/typebox-compiler.ts', import.meta.url)) }],
+  },
   clearScreen: false,
   server: { port: 1420, strictPort: true, host: '127.0.0.1' },
   build: { target: 'safari15', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1000 },
