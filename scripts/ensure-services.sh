@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(postgresql libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev
-  librsvg2-dev webkit2gtk-driver xvfb xauth dbus build-essential pkg-config openssl)
+  librsvg2-dev webkit2gtk-driver xvfb xauth dbus build-essential pkg-config openssl imagemagick)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
