@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
+import { untilStopSignal } from '../signals.ts';
 
 /**
  * `ferry serve`: the Ferry server in this process, so one command brings a server up. Flags and
@@ -32,15 +33,7 @@ export function registerServeCommand(program: Command): void {
       }
       const server = await startServer(config);
       process.stderr.write(`Ferry server listening on ${server.url} (Ctrl-C stops it)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopSignal();
       process.stderr.write('Stopping...\n');
       await server.close();
     });

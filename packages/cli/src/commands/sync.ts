@@ -5,6 +5,7 @@ import { CliError, usage } from '../errors.ts';
 import { dbCommand } from '../options.ts';
 import { formatStatus, printJson } from '../output.ts';
 import { progressReporter, watchProgress } from '../progress.ts';
+import { untilStopSignal } from '../signals.ts';
 
 interface SyncOpts extends DbOptions {
   progress?: boolean;
@@ -71,15 +72,7 @@ export function registerSyncCommands(program: Command): void {
         onError: () => undefined, // shown by the status line
       });
       scheduler.start();
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopSignal();
       scheduler.stop();
       unsubscribe();
       line.end();
