@@ -45,6 +45,22 @@ export const MIGRATIONS: readonly {
       "INSERT INTO server_meta (key, value) VALUES ('server_id', gen_random_uuid()::text)",
     ],
   },
+  {
+    version: 2,
+    name: 'client lineage: digests of acknowledged mutations not yet confirmed',
+    sql: [
+      // Every seq at or below confirmed_seq is known to be acknowledged to the client (it sent a
+      // later seq first); the digests of the seqs above it tell a retry from a reused seq.
+      'ALTER TABLE clients ADD COLUMN confirmed_seq bigint NOT NULL DEFAULT 0',
+      'UPDATE clients SET confirmed_seq = last_mutation_seq',
+      `CREATE TABLE client_digests (
+        client_id uuid NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        seq bigint NOT NULL,
+        digest bytea NOT NULL,
+        PRIMARY KEY (client_id, seq)
+      )`,
+    ],
+  },
 ];
 
 // Any constant works; it only has to be the same in every server process.
