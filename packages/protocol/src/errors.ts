@@ -7,6 +7,8 @@ export const ErrorStatus = {
   forbidden: 403,
   not_found: 404,
   email_taken: 409,
+  /** Extension: a different mutation under an already-used (clientId, seq); take a new clientId. */
+  client_id_reused: 409,
   resync_required: 410,
   payload_too_large: 413,
   upgrade_required: 426,

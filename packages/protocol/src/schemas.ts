@@ -31,6 +31,11 @@ export const SyncRequest = Type.Object({
   cursor: Cursor,
   mutations: Type.Array(Mutation, { maxItems: Limits.maxMutationsPerRequest }),
   pullLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.maxPullLimit })),
+  /**
+   * Extension: the client can take a fresh clientId. A reused (clientId, seq) is then answered
+   * with `409 client_id_reused` instead of a per-mutation `rejected` result.
+   */
+  clientReset: Type.Optional(Type.Boolean()),
 });
 export type SyncRequest = Static<typeof SyncRequest>;
 

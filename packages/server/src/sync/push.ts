@@ -8,6 +8,7 @@ import {
 } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { fail } from '../http/errors.ts';
+import { confirmedAfter, freshDigests, reusedSeqs, type ClientLineage } from './lineage.ts';
 import { mergeMutation, wireRow, type StoredRow } from './merge.ts';
 import { loadRows, upsertRows, type TableSql } from './rows.ts';
 
@@ -36,6 +37,7 @@ export interface PushOutcome {
 interface ClientRow {
   user_id: string;
   last_mutation_seq: string;
+  confirmed_seq: string;
   position: string;
 }
 
@@ -47,21 +49,26 @@ export async function claimClient(
   db: Queryable,
   userId: string,
   clientId: string,
-): Promise<{ lastSeq: number; position: string }> {
+): Promise<ClientLineage & { position: string }> {
   const sql = `WITH ins AS (
       INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING
-      RETURNING user_id, last_mutation_seq)
+      RETURNING user_id, last_mutation_seq, confirmed_seq)
     SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq,
+           c.confirmed_seq::text AS confirmed_seq,
            (SELECT position::text FROM users WHERE id = $2) AS position
-    FROM (SELECT user_id, last_mutation_seq FROM ins
-          UNION ALL SELECT user_id, last_mutation_seq FROM clients WHERE client_id = $1) c`;
+    FROM (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
+          UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = $1) c`;
   let rows = await db.query<ClientRow>(sql, [clientId, userId]);
   // A concurrent first use committed after this statement's snapshot: read it again.
   if (rows.length === 0) rows = await db.query<ClientRow>(sql, [clientId, userId]);
   const r = rows[0];
   if (r === undefined) fail('unavailable', 'client registration raced; retry', 1);
   if (r.user_id !== userId) fail('forbidden', 'this clientId belongs to another user');
-  return { lastSeq: Number(r.last_mutation_seq), position: r.position };
+  return {
+    lastSeq: Number(r.last_mutation_seq),
+    confirmedSeq: Number(r.confirmed_seq),
+    position: r.position,
+  };
 }
 
 /** 410 when the cursor predates purged tombstones: the client may have missed a deletion. */
@@ -91,14 +98,16 @@ export async function push(
     purged_position: string;
     owner: string | null;
     last_mutation_seq: string | null;
+    confirmed_seq: string | null;
   }>(
     `WITH u AS (SELECT position, purged_position FROM users WHERE id = $1 FOR UPDATE),
           ins AS (INSERT INTO clients (client_id, user_id) SELECT $2, $1 FROM u
-                  ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq),
-          c AS (SELECT user_id, last_mutation_seq FROM ins
-                UNION ALL SELECT user_id, last_mutation_seq FROM clients WHERE client_id = $2)
+                  ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq, confirmed_seq),
+          c AS (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
+                UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = $2)
      SELECT u.position::text AS position, u.purged_position::text AS purged_position,
-            (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq
+            (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq,
+            (SELECT confirmed_seq::text FROM c LIMIT 1) AS confirmed_seq
      FROM u`,
     [userId, req.clientId],
     true,
@@ -107,12 +116,21 @@ export async function push(
   if (user === undefined) fail('unauthorized', 'the user no longer exists');
   checkCursor(req.cursor, BigInt(user.purged_position));
   // A concurrent first use of this clientId committed after our snapshot: read it again.
-  const client =
+  const client: ClientLineage =
     user.owner === null
       ? await claimClient(tx, userId, req.clientId)
-      : { lastSeq: Number(user.last_mutation_seq) };
+      : { lastSeq: Number(user.last_mutation_seq), confirmedSeq: Number(user.confirmed_seq) };
   if (user.owner !== null && user.owner !== userId)
     fail('forbidden', 'this clientId belongs to another user');
+  const old = req.mutations.filter((m) => m.seq <= client.lastSeq);
+  const reused =
+    old.length === 0 ? new Set<number>() : await reusedSeqs(tx, req.clientId, client, old);
+  if (reused.size > 0 && req.clientReset === true) {
+    fail(
+      'client_id_reused',
+      `seq ${Math.min(...reused)} of this clientId was already used by a different mutation (a copied or restored database?): take a new clientId and send the queue again`,
+    );
+  }
 
   const counts = { applied: 0, superseded: 0, duplicate: 0, conflict: 0, rejected: 0 };
   const results: MutationResult[] = [];
@@ -140,6 +158,17 @@ export async function push(
   const nowMs = ctx.now();
   const nowIso = new Date(nowMs).toISOString();
   for (const m of req.mutations) {
+    if (reused.has(m.seq)) {
+      // A v1 client cannot take a new clientId: the mutation is set aside where its user sees it.
+      results.push({
+        seq: m.seq,
+        status: 'rejected',
+        code: 'seq_reused',
+        message: 'this seq was already used by a different mutation of this clientId',
+      });
+      counts.rejected++;
+      continue;
+    }
     if (m.seq <= client.lastSeq) {
       results.push({ seq: m.seq, status: 'duplicate' });
       counts.duplicate++;
@@ -158,11 +187,14 @@ export async function push(
     }
     let hlc: string = m.hlc;
     let clockAdjusted = false;
-    if (parseHlc(m.hlc).wall > nowMs + ctx.maxClockDriftMs) {
+    const wall = parseHlc(m.hlc).wall;
+    if (wall > nowMs + ctx.maxClockDriftMs) {
       // A stamp from the future would win every later conflict: use the server's own instead.
       hlc = ctx.clock.now();
       clockAdjusted = true;
-    } else {
+    } else if (wall <= nowMs) {
+      // Only stamps the server's own clock has reached are folded in: the one server clock is
+      // shared by every user, and one user's fast clock must not move anyone else's stamps.
       ctx.clock.receive(m.hlc as Hlc);
     }
     const state = current.get(m.table)!;
@@ -214,10 +246,19 @@ export async function push(
   const maxSeq = req.mutations.reduce((a, m) => Math.max(a, m.seq), 0);
   const lastMutationSeq = Math.max(client.lastSeq, maxSeq);
   const newPosition = touched.size > 0 ? position : null;
-  // One round trip for the bookkeeping: the client's seq, the user's position, and the poke
-  // (NOTIFY is delivered on commit only, so no listener is poked for a change it cannot pull).
+  const confirmed = confirmedAfter(client, req.mutations);
+  const digests = freshDigests(client, req.mutations);
+  // One round trip for the bookkeeping: the client's seqs and digests (see lineage.ts), the
+  // user's position, and the poke (NOTIFY is delivered on commit only, so no listener is poked
+  // for a change it cannot pull). The digests deleted (<= confirmed) and inserted (> lastSeq)
+  // never overlap: confirmed < the request's first seq.
   await tx.query(
-    `WITH c AS (UPDATE clients SET last_mutation_seq = $3 WHERE client_id = $2 AND last_mutation_seq < $3),
+    `WITH c AS (UPDATE clients SET last_mutation_seq = GREATEST(last_mutation_seq, $3),
+                  confirmed_seq = GREATEST(confirmed_seq, $7) WHERE client_id = $2),
+          d AS (DELETE FROM client_digests WHERE client_id = $2 AND seq <= $7 AND $8::boolean),
+          i AS (INSERT INTO client_digests (client_id, seq, digest)
+                SELECT $2, s, g FROM unnest($9::bigint[], $10::bytea[]) AS x(s, g)
+                ON CONFLICT DO NOTHING),
           u AS (UPDATE users SET position = $4 WHERE id = $1 AND $5::boolean)
      SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
     [
@@ -227,6 +268,10 @@ export async function push(
       position.toString(),
       newPosition !== null,
       `${userId}:${position}`,
+      confirmed,
+      confirmed > client.confirmedSeq,
+      digests.seqs,
+      digests.digests,
     ],
     true,
   );
