@@ -8,10 +8,19 @@ import { StateKey, getState, setState } from './state.ts';
  * increasing even when two processes share one database file.
  */
 export class PersistentClock {
-  private readonly clock: HlcClock;
+  private clock: HlcClock;
 
-  constructor(clientId: string, now: () => number, last: string | null) {
+  constructor(
+    clientId: string,
+    private readonly now: () => number,
+    last: string | null,
+  ) {
     this.clock = new HlcClock(hlcNode(clientId), now, last !== null && isHlc(last) ? last : undefined);
+  }
+
+  /** After the clientId changed: stamp with its node from now on, never below what was stamped. */
+  rekey(clientId: string): void {
+    this.clock = new HlcClock(hlcNode(clientId), this.now, this.clock.last());
   }
 
   /** A fresh stamp for a local write, persisted in `tx`. */

@@ -19,6 +19,8 @@ export const ErrorKind = {
   forbidden: 'forbidden',
   /** 409 on signup. */
   emailTaken: 'email_taken',
+  /** 409 client_id_reused: this database's (clientId, seq) were used by a copy; the engine takes a new clientId by itself. */
+  clientIdReused: 'client_id_reused',
   /** 410: the cursor is too old; the engine resyncs by itself. */
   resyncRequired: 'resync_required',
   /** 400 / 413 / other 4xx: retrying the same request cannot help. */
@@ -60,6 +62,7 @@ const policies: Readonly<Record<ErrorKind, KindPolicy>> = {
   forbidden: { retryable: false, signsOut: false, offline: false },
   email_taken: { retryable: false, signsOut: false, offline: false },
   resync_required: { retryable: true, signsOut: false, offline: false },
+  client_id_reused: { retryable: true, signsOut: false, offline: false },
   bad_request: { retryable: false, signsOut: false, offline: false },
   upgrade_required: { retryable: false, signsOut: false, offline: false },
   // A garbled answer is often a proxy or a half-deployed server: worth another try later.
@@ -139,6 +142,7 @@ export function errorFromResponse(status: number, body: string, headers: Record<
   }
   let kind: ErrorKind = statusKinds[status] ?? (status >= 500 ? ErrorKind.server : ErrorKind.badRequest);
   if (code === 'invalid_credentials') kind = ErrorKind.invalidCredentials;
+  if (code === 'client_id_reused') kind = ErrorKind.clientIdReused;
   const retryAfterMs = parseRetryAfter(headers['retry-after'], nowMs);
   return new FerryError(kind, message, {
     status,

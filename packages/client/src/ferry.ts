@@ -46,8 +46,7 @@ export async function openFerry(opts: FerryOptions, hooks: FerryTestHooks = {}):
 
 /** The engine: local tables, the outbox, sync, status and events. Make one with `openFerry`. */
 export class Ferry {
-  /** This database's client id (made once, never changes). */
-  readonly clientId: string;
+  private currentClientId: string;
   readonly notes: NotesApi;
   private readonly tables: ReadonlyMap<string, TableDecl>;
   private readonly stores = new Map<string, TableStore>();
@@ -74,8 +73,8 @@ export class Ferry {
     this.driver = opts.driver;
     this.now = opts.now ?? Date.now;
     this.tables = tableMap(tableList);
-    this.clientId = state[StateKey.clientId] ?? '';
-    this.clock = new PersistentClock(this.clientId, this.now, state[StateKey.hlc] ?? null);
+    this.currentClientId = state[StateKey.clientId] ?? '';
+    this.clock = new PersistentClock(this.currentClientId, this.now, state[StateKey.hlc] ?? null);
     this.transport = new Transport(opts.http ?? fetchHttp, this.now);
     this.current = {
       state: hasToken ? 'idle' : 'signed-out',
@@ -104,6 +103,14 @@ export class Ferry {
       get: (id) => notes.get(id),
       list: (o) => notes.list(o),
     };
+  }
+
+  /**
+   * This database's client id: made once; replaced only when the server finds it in use by a
+   * copy of this database (a restored backup, a cloned disk).
+   */
+  get clientId(): string {
+    return this.currentClientId;
   }
 
   /** The generic API of any declared table. */
@@ -255,6 +262,9 @@ export class Ferry {
         now: this.now,
         ...(this.opts.pullLimit !== undefined ? { pullLimit: this.opts.pullLimit } : {}),
         ...(this.hooks.applyProbe ? { probe: this.hooks.applyProbe } : {}),
+        onClientIdChanged: (id) => {
+          this.currentClientId = id;
+        },
         onApplied: (s) => {
           if (s.acknowledged > 0) this.setStatus({ pending: Math.max(0, this.current.pending - s.acknowledged) });
           for (const [table, ids] of s.changed) {
