@@ -25,10 +25,30 @@ export interface ServerConfig {
   readonly purgeIntervalMs: number;
   /** Failed logins per minute per (email, address) before 429. */
   readonly loginFailuresPerMinute: number;
+  /** Failed logins per minute from one address, whatever the emails, before 429. */
+  readonly loginFailuresPerAddressPerMinute: number;
+  /** Failed logins per hour for one email from addresses it has not signed in from, before 429. */
+  readonly loginFailuresPerAccountPerHour: number;
+  /** A token unused for this long stops working; 0 = never. */
+  readonly tokenIdleMs: number;
+  /** A token older than this stops working, however often used; 0 = never. */
+  readonly tokenLifetimeMs: number;
   /** SSE heartbeat comment interval. */
   readonly heartbeatMs: number;
   /** Connections in the PostgreSQL pool. */
   readonly poolSize: number;
+  /** The largest body of a route that does not authenticate first (signup, login). */
+  readonly preAuthBodyLimitBytes: number;
+  /** Time to receive a whole request, headers and body; a slower one gets 408 and is closed. */
+  readonly requestTimeoutMs: number;
+  /** Time to receive a request's headers (at most `requestTimeoutMs`). */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed; 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Open connections at most; more are refused at once; 0 = no cap. */
+  readonly maxConnections: number;
 }
 
 export const LogLevel = {
@@ -70,8 +90,18 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     tombstoneRetentionMs: 90 * DAY_MS,
     purgeIntervalMs: 60 * 60 * 1000,
     loginFailuresPerMinute: 10,
+    loginFailuresPerAddressPerMinute: 30,
+    loginFailuresPerAccountPerHour: 100,
+    tokenIdleMs: 30 * DAY_MS,
+    tokenLifetimeMs: 365 * DAY_MS,
     heartbeatMs: 25_000,
     poolSize: 20,
+    preAuthBodyLimitBytes: 16 * 1024,
+    requestTimeoutMs: 60_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+    idleTimeoutMs: 120_000,
+    maxConnections: 10_000,
   };
 }
 
@@ -197,6 +227,34 @@ export const SETTINGS: readonly Setting[] = [
     help: 'failed logins per minute per (email, address) before 429',
   },
   {
+    key: 'loginFailuresPerAddressPerMinute',
+    env: 'FERRY_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE',
+    flag: '--login-failures-per-address-per-minute',
+    parse: int(1, 1_000_000),
+    help: 'failed logins per minute from one address (any emails) before 429',
+  },
+  {
+    key: 'loginFailuresPerAccountPerHour',
+    env: 'FERRY_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR',
+    flag: '--login-failures-per-account-per-hour',
+    parse: int(1, 1_000_000),
+    help: 'failed logins per hour per email from addresses it has not signed in from, before 429',
+  },
+  {
+    key: 'tokenIdleMs',
+    env: 'FERRY_TOKEN_IDLE_MS',
+    flag: '--token-idle-ms',
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+    help: 'a token unused this long stops working (0 = never)',
+  },
+  {
+    key: 'tokenLifetimeMs',
+    env: 'FERRY_TOKEN_LIFETIME_MS',
+    flag: '--token-lifetime-ms',
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+    help: 'a token this old stops working, however often used (0 = never)',
+  },
+  {
     key: 'heartbeatMs',
     env: 'FERRY_HEARTBEAT_MS',
     flag: '--heartbeat-ms',
@@ -209,6 +267,48 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--pool-size',
     parse: int(1, 1000),
     help: 'PostgreSQL connections per process',
+  },
+  {
+    key: 'preAuthBodyLimitBytes',
+    env: 'FERRY_PRE_AUTH_BODY_LIMIT_BYTES',
+    flag: '--pre-auth-body-limit-bytes',
+    parse: int(1024, 64 * 1024 * 1024),
+    help: 'largest body of signup and login (413 above)',
+  },
+  {
+    key: 'requestTimeoutMs',
+    env: 'FERRY_REQUEST_TIMEOUT_MS',
+    flag: '--request-timeout-ms',
+    parse: int(1000, DAY_MS),
+    help: 'time to receive a whole request, body included (408 after)',
+  },
+  {
+    key: 'headersTimeoutMs',
+    env: 'FERRY_HEADERS_TIMEOUT_MS',
+    flag: '--headers-timeout-ms',
+    parse: int(500, DAY_MS),
+    help: 'time to receive the request headers (408 after)',
+  },
+  {
+    key: 'keepAliveTimeoutMs',
+    env: 'FERRY_KEEP_ALIVE_TIMEOUT_MS',
+    flag: '--keep-alive-timeout-ms',
+    parse: int(100, DAY_MS),
+    help: 'idle keep-alive connections are closed after this',
+  },
+  {
+    key: 'idleTimeoutMs',
+    env: 'FERRY_IDLE_TIMEOUT_MS',
+    flag: '--idle-timeout-ms',
+    parse: int(0, DAY_MS),
+    help: 'connections silent both ways this long are closed (0 = never)',
+  },
+  {
+    key: 'maxConnections',
+    env: 'FERRY_MAX_CONNECTIONS',
+    flag: '--max-connections',
+    parse: int(0, 10_000_000),
+    help: 'open connections at most; more are refused (0 = no cap)',
   },
 ];
 
@@ -244,7 +344,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Ser
   if ((config.tlsCertPath === undefined) !== (config.tlsKeyPath === undefined)) {
     throw new ConfigError('TLS needs both a certificate and a key');
   }
+  checkTimeouts(config);
   return config;
+}
+
+/** Timeouts that only make sense in a given order. */
+function checkTimeouts(c: ServerConfig): void {
+  if (c.headersTimeoutMs > c.requestTimeoutMs) {
+    throw new ConfigError('the headers timeout cannot exceed the request timeout');
+  }
+  if (c.idleTimeoutMs !== 0 && c.idleTimeoutMs <= c.heartbeatMs) {
+    throw new ConfigError('the idle timeout must exceed the SSE heartbeat (or be 0)');
+  }
 }
 
 /** The flags and variables, for `--help`. */

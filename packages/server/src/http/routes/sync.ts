@@ -89,7 +89,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       let known: PullPage | null = null;
       let userId: string;
       if (body.mutations.length > 0) {
-        const caller = await authenticate(db, req);
+        const caller = await authenticate(db, req, config);
         userId = caller.userId;
         const out = await db.transaction((tx) => push(tx, ctx, userId, body));
         metrics.mutationResults(out.counts);
@@ -105,7 +105,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           };
         }
       } else {
-        const client = await authenticatePull(db, token, body.clientId);
+        const client = await authenticatePull(db, token, body.clientId, config);
         userId = client.userId;
         lastMutationSeq = client.lastSeq;
         // Up to date (the common idle poll): nothing to read.
