@@ -63,7 +63,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       clock,
       hub,
       metrics,
-      throttle: new LoginThrottle(config.loginFailuresPerMinute),
+      throttle: new LoginThrottle(db, {
+        perPairPerMinute: config.loginFailuresPerMinute,
+        perAddressPerMinute: config.loginFailuresPerAddressPerMinute,
+        perAccountPerHour: config.loginFailuresPerAccountPerHour,
+      }),
       now: Date.now,
     });
     warn = (msg, err) => app.log.warn({ err }, msg);

@@ -63,6 +63,15 @@ export class SseReader {
       .map((e) => (JSON.parse(e.data) as { cursor: string }).cursor);
   }
 
+  /** True when the server ended the stream (or it was closed) within `ms`. */
+  async endsWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((res) => (timer = setTimeout(() => res(false), ms)));
+    const ended = await Promise.race([this.done.then(() => true as const), timeout]);
+    clearTimeout(timer);
+    return ended;
+  }
+
   /** Closes the stream. */
   async close(): Promise<void> {
     this.ctl.abort();

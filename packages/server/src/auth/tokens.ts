@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
+import { POKE_CHANNEL, REVOKE_PREFIX } from '../events/poke-hub.ts';
 
 /** A new bearer token: 32 random bytes, base64url. */
 export function newToken(): string {
@@ -9,6 +10,45 @@ export function newToken(): string {
 /** What the database keeps of a token: only its SHA-256 (a high-entropy secret needs no slow hash). */
 export function tokenHash(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** How long tokens live (milliseconds; 0 = no limit). */
+export interface TokenPolicy {
+  /** A token unused for this long stops working. */
+  readonly tokenIdleMs: number;
+  /** A token older than this stops working, however often used. */
+  readonly tokenLifetimeMs: number;
+}
+
+/**
+ * How stale `last_used_at` may get before a use rewrites it: a minute, or a tenth of a short idle
+ * expiry. A device that syncs every few seconds writes its token row at most once a minute.
+ */
+function touchEveryMs(policy: TokenPolicy): number {
+  return policy.tokenIdleMs === 0 ? 60_000 : Math.min(60_000, Math.floor(policy.tokenIdleMs / 10));
+}
+
+/**
+ * The SQL condition for a live token, for statements that resolve tokens themselves (see
+ * `sync/idle.ts`). `$hash` names the parameter holding the token's hash; `policyParams` gives the
+ * values of the next three parameters, starting at `$first`.
+ */
+export function liveToken(hash: string, first: number): { where: string; touch: string } {
+  const [idle, life, touch] = [
+    `$${first}::bigint`,
+    `$${first + 1}::bigint`,
+    `$${first + 2}::bigint`,
+  ];
+  const where =
+    `hash = ${hash} AND revoked_at IS NULL` +
+    ` AND (${idle} = 0 OR last_used_at > now() - ${idle} * interval '1 millisecond')` +
+    ` AND (${life} = 0 OR created_at > now() - ${life} * interval '1 millisecond')`;
+  return { where, touch: `last_used_at < now() - ${touch} * interval '1 millisecond'` };
+}
+
+/** The values of the three parameters `liveToken` reads. */
+export function policyParams(policy: TokenPolicy): [number, number, number] {
+  return [policy.tokenIdleMs, policy.tokenLifetimeMs, touchEveryMs(policy)];
 }
 
 /** Stores a token for a login (one per device) and returns it. */
@@ -26,25 +66,72 @@ export async function issueToken(
   return token;
 }
 
+const live = liveToken('$1', 2);
+const USER_FOR_TOKEN = `WITH t AS (SELECT user_id FROM tokens WHERE ${live.where}),
+      touch AS (UPDATE tokens SET last_used_at = now()
+                WHERE ${live.where} AND ${live.touch})
+ SELECT user_id FROM t`;
+
 /**
- * The user a live token belongs to, or null. `last_used_at` is refreshed at most once a minute so
- * a busy client does not turn every request into a write.
+ * The user a live token belongs to, or null when it is unknown, revoked, idle too long or too old.
+ * A use is recorded in `last_used_at` at most once a minute, so a busy client does not turn every
+ * request into a write.
  */
-export async function userForToken(db: Queryable, token: string): Promise<string | null> {
+export async function userForToken(
+  db: Queryable,
+  token: string,
+  policy: TokenPolicy,
+): Promise<string | null> {
   const rows = await db.query<{ user_id: string }>(
-    `WITH t AS (SELECT user_id FROM tokens WHERE hash = $1 AND revoked_at IS NULL),
-          touch AS (UPDATE tokens SET last_used_at = now()
-                    WHERE hash = $1 AND revoked_at IS NULL AND last_used_at < now() - interval '1 minute')
-     SELECT user_id FROM t`,
-    [tokenHash(token)],
+    USER_FOR_TOKEN,
+    [tokenHash(token), ...policyParams(policy)],
     true,
   );
   return rows[0]?.user_id ?? null;
 }
 
-/** Revokes one token. */
+/**
+ * Milliseconds until a token stops working unless used again (by the database's clock), null when
+ * it is not live, Infinity when it never expires.
+ */
+export async function tokenExpiresIn(
+  db: Queryable,
+  token: string,
+  policy: TokenPolicy,
+): Promise<number | null> {
+  const rows = await db.query<{ idle_for: number; age: number }>(
+    `SELECT extract(epoch FROM now() - last_used_at)::float8 * 1000 AS idle_for,
+            extract(epoch FROM now() - created_at)::float8 * 1000 AS age
+     FROM tokens WHERE hash = $1 AND revoked_at IS NULL`,
+    [tokenHash(token)],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const left = Math.min(
+    policy.tokenIdleMs === 0 ? Infinity : policy.tokenIdleMs - r.idle_for,
+    policy.tokenLifetimeMs === 0 ? Infinity : policy.tokenLifetimeMs - r.age,
+  );
+  return left > 0 ? left : null;
+}
+
+/**
+ * Revokes one token. The NOTIFY (sent when the revocation commits) lets every server process end
+ * the event streams opened with it.
+ */
 export async function revokeToken(db: Queryable, token: string): Promise<void> {
-  await db.query('UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL', [
-    tokenHash(token),
-  ]);
+  await db.query(
+    `WITH r AS (UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL
+                RETURNING user_id, hash)
+     SELECT pg_notify($2, $3 || user_id::text || ':' || encode(hash, 'hex')) FROM r`,
+    [tokenHash(token), POKE_CHANNEL, REVOKE_PREFIX],
+  );
+}
+
+/** Revokes every token of a user ("sign out everywhere") and ends their event streams. */
+export async function revokeAllTokens(db: Queryable, userId: string): Promise<void> {
+  await db.query(
+    `WITH r AS (UPDATE tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
+     SELECT pg_notify($2, $3 || $1::text || ':*')`,
+    [userId, POKE_CHANNEL, REVOKE_PREFIX],
+  );
 }

@@ -1,5 +1,6 @@
 import { postgresTableDdl, type TableDecl } from '@ferry/protocol';
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
+import { normalizeEmail } from '../auth/email.ts';
 
 /**
  * The schema's history. Append only: a released migration is never edited. Each runs once, in
@@ -9,6 +10,8 @@ export const MIGRATIONS: readonly {
   readonly version: number;
   readonly name: string;
   readonly sql: readonly string[];
+  /** Runs after `sql`, in the same transaction, for a step SQL alone cannot do. */
+  readonly run?: (tx: Queryable) => Promise<void>;
 }[] = [
   {
     version: 1,
@@ -61,7 +64,65 @@ export const MIGRATIONS: readonly {
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'one normal form per email; login throttle counters and known addresses',
+    sql: [
+      // The key every email is found and kept unique by (see auth/email.ts); `email` stays as
+      // typed at signup, for display.
+      'ALTER TABLE users ADD COLUMN email_key text',
+      // Attempt counters, one fixed window each, shared by every server process. `key` is the
+      // SHA-256 of the counter's name (kind, email key, address), so no email is kept here.
+      `CREATE TABLE login_throttle (
+        key bytea PRIMARY KEY,
+        count integer NOT NULL,
+        reset_at timestamptz NOT NULL
+      )`,
+      'CREATE INDEX login_throttle_reset ON login_throttle (reset_at)',
+      // Addresses (an IPv4 address or an IPv6 /64) a user has signed in from.
+      `CREATE TABLE login_addresses (
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        address text NOT NULL,
+        last_success_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (user_id, address)
+      )`,
+      'CREATE INDEX login_addresses_age ON login_addresses (last_success_at)',
+    ],
+    run: fillEmailKeys,
+  },
 ];
+
+/**
+ * Gives every existing user its email key, then makes the key unique in place of `lower(email)`.
+ * Two accounts whose emails only `lower()` told apart (`ａx@` and `ax@`) would now collide: the
+ * older keeps the key, a later one gets a key no login can produce (it has a space) and stays
+ * reachable through its tokens. Find them with `SELECT * FROM users WHERE email_key LIKE '% %'`.
+ */
+async function fillEmailKeys(tx: Queryable): Promise<void> {
+  const users = await tx.query<{ id: string; email: string }>(
+    'SELECT id::text AS id, email FROM users ORDER BY created_at, id',
+  );
+  const seen = new Set<string>();
+  const ids: string[] = [];
+  const keys: string[] = [];
+  for (const u of users) {
+    let key = normalizeEmail(u.email);
+    if (seen.has(key)) key = `${key} (duplicate of an older account; user ${u.id})`;
+    seen.add(key);
+    ids.push(u.id);
+    keys.push(key);
+  }
+  for (let i = 0; i < ids.length; i += 1000) {
+    await tx.query(
+      `UPDATE users u SET email_key = k.key
+       FROM unnest($1::uuid[], $2::text[]) AS k(id, key) WHERE u.id = k.id`,
+      [ids.slice(i, i + 1000), keys.slice(i, i + 1000)],
+    );
+  }
+  await tx.query('ALTER TABLE users ALTER COLUMN email_key SET NOT NULL');
+  await tx.query('CREATE UNIQUE INDEX users_email_key ON users (email_key)');
+  await tx.query('DROP INDEX users_email_lower');
+}
 
 // Any constant works; it only has to be the same in every server process.
 const MIGRATION_LOCK = 0x66657272;
@@ -70,7 +131,12 @@ const MIGRATION_LOCK = 0x66657272;
  * Brings the database up to date: the versioned migrations, then each declared table's DDL
  * (idempotent). Concurrent start-ups are safe: they take turns under an advisory lock.
  */
-export async function migrate(db: Database, tables: readonly TableDecl[]): Promise<void> {
+export async function migrate(
+  db: Database,
+  tables: readonly TableDecl[],
+  /** Stop after this version (tests of a migration start from the schema before it). */
+  upTo = Infinity,
+): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -81,8 +147,9 @@ export async function migrate(db: Database, tables: readonly TableDecl[]): Promi
       ),
     );
     for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
+      if (done.has(m.version) || m.version > upTo) continue;
       for (const stmt of m.sql) await tx.query(stmt);
+      if (m.run) await m.run(tx);
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
         m.version,
         m.name,

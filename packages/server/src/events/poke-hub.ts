@@ -1,9 +1,21 @@
 import type { Database } from '../db/database.ts';
 
-/** The NOTIFY channel every push writes `userId:position` to. */
+/**
+ * The NOTIFY channel every push writes `userId:position` to. Revocations go on it too, as
+ * `revoke:userId:tokenHashHex`, or `revoke:userId:*` for all of a user's tokens; a process that
+ * predates them reads them as pokes for a user named `revoke:…`, who never has a listener.
+ */
 export const POKE_CHANNEL = 'ferry_poke';
+/** The start of a revocation's payload. */
+export const REVOKE_PREFIX = 'revoke:';
 
 type Listener = (cursor: string) => void;
+/** `certain` is false after the LISTEN connection was lost: a revocation may have been missed. */
+type RevocationListener = (certain: boolean) => void;
+interface RevocationWatch {
+  readonly tokenHashHex: string;
+  readonly onRevoked: RevocationListener;
+}
 
 /**
  * Fans pokes out to this process's SSE streams. One LISTEN connection per process: any server
@@ -12,6 +24,7 @@ type Listener = (cursor: string) => void;
  */
 export class PokeHub {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly revocations = new Map<string, Set<RevocationWatch>>();
   private release: (() => Promise<void>) | undefined;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
@@ -41,6 +54,22 @@ export class PokeHub {
     };
   }
 
+  /**
+   * Calls `onRevoked(true)` when the token with this hash (or every token of the user) is revoked,
+   * by any server process on the database, and `onRevoked(false)` once the LISTEN connection is
+   * back after a loss (the caller checks the token itself); returns the unsubscribe.
+   */
+  watchRevocation(userId: string, tokenHashHex: string, onRevoked: RevocationListener): () => void {
+    let set = this.revocations.get(userId);
+    if (!set) this.revocations.set(userId, (set = new Set()));
+    const watch = { tokenHashHex, onRevoked };
+    set.add(watch);
+    return () => {
+      set.delete(watch);
+      if (set.size === 0 && this.revocations.get(userId) === set) this.revocations.delete(userId);
+    };
+  }
+
   /** Open streams, for metrics. */
   size(): number {
     let n = 0;
@@ -58,12 +87,25 @@ export class PokeHub {
   }
 
   private dispatch(payload: string): void {
+    if (payload.startsWith(REVOKE_PREFIX)) {
+      this.revoked(payload.slice(REVOKE_PREFIX.length));
+      return;
+    }
     const i = payload.lastIndexOf(':');
     if (i < 0) return;
     const set = this.listeners.get(payload.slice(0, i));
     if (!set) return;
     const cursor = payload.slice(i + 1);
     for (const fn of [...set]) fn(cursor);
+  }
+
+  private revoked(rest: string): void {
+    const i = rest.lastIndexOf(':');
+    if (i < 0) return;
+    const set = this.revocations.get(rest.slice(0, i));
+    if (!set) return;
+    const which = rest.slice(i + 1);
+    for (const w of [...set]) if (which === '*' || which === w.tokenHashHex) w.onRevoked(true);
   }
 
   private reconnect(err: unknown): void {
@@ -74,7 +116,13 @@ export class PokeHub {
     if (old) void old().catch(() => undefined);
     this.retry = setTimeout(() => {
       if (this.closed) return;
-      this.start().catch((e: unknown) => this.reconnect(e));
+      this.start().then(
+        () => {
+          for (const set of [...this.revocations.values()])
+            for (const w of [...set]) w.onRevoked(false);
+        },
+        (e: unknown) => this.reconnect(e),
+      );
     }, 1000);
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/database.ts';
-import { userForToken } from '../auth/tokens.ts';
+import { userForToken, type TokenPolicy } from '../auth/tokens.ts';
 import { fail } from './errors.ts';
 
 /** The caller, from `Authorization: Bearer <token>`. */
@@ -19,10 +19,14 @@ export function bearerToken(req: FastifyRequest): string {
   return m[1]!;
 }
 
-/** Resolves the bearer token to its user, or throws 401. */
-export async function authenticate(db: Queryable, req: FastifyRequest): Promise<Caller> {
+/** Resolves the bearer token to its user, or throws 401 (unknown, revoked or expired). */
+export async function authenticate(
+  db: Queryable,
+  req: FastifyRequest,
+  policy: TokenPolicy,
+): Promise<Caller> {
   const token = bearerToken(req);
-  const userId = await userForToken(db, token);
-  if (userId === null) fail('unauthorized', 'unknown or revoked token');
+  const userId = await userForToken(db, token, policy);
+  if (userId === null) fail('unauthorized', 'unknown, revoked or expired token');
   return { userId, token };
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import { tokenHash } from '../auth/tokens.ts';
+import { liveToken, policyParams, tokenHash, type TokenPolicy } from '../auth/tokens.ts';
 import { fail } from '../http/errors.ts';
 import { claimClient } from './push.ts';
 
@@ -11,6 +11,8 @@ export interface PullCaller {
   readonly position: string;
 }
 
+const live = liveToken('$1', 3);
+
 /**
  * A pull-only `/v1/sync` (the idle poll every device makes) in one round trip: resolve the token,
  * bind the clientId to its user on first use, read the client's seq and the user's position.
@@ -20,6 +22,7 @@ export async function authenticatePull(
   db: Queryable,
   token: string,
   clientId: string,
+  policy: TokenPolicy,
 ): Promise<PullCaller> {
   const rows = await db.query<{
     user_id: string;
@@ -27,9 +30,8 @@ export async function authenticatePull(
     last_seq: string | null;
     position: string;
   }>(
-    `WITH t AS (SELECT user_id FROM tokens WHERE hash = $1 AND revoked_at IS NULL),
-          touch AS (UPDATE tokens SET last_used_at = now()
-                    WHERE hash = $1 AND revoked_at IS NULL AND last_used_at < now() - interval '1 minute'),
+    `WITH t AS (SELECT user_id FROM tokens WHERE ${live.where}),
+          touch AS (UPDATE tokens SET last_used_at = now() WHERE ${live.where} AND ${live.touch}),
           ins AS (INSERT INTO clients (client_id, user_id) SELECT $2, user_id FROM t
                   ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq),
           c AS (SELECT user_id, last_mutation_seq FROM ins
@@ -37,11 +39,11 @@ export async function authenticatePull(
      SELECT t.user_id::text AS user_id, (SELECT user_id::text FROM c LIMIT 1) AS owner,
             (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_seq, u.position::text AS position
      FROM t JOIN users u ON u.id = t.user_id`,
-    [tokenHash(token), clientId],
+    [tokenHash(token), clientId, ...policyParams(policy)],
     true,
   );
   const r = rows[0];
-  if (r === undefined) fail('unauthorized', 'unknown or revoked token');
+  if (r === undefined) fail('unauthorized', 'unknown, revoked or expired token');
   if (r.owner === null) {
     // The clientId's first use by a concurrent request committed after our snapshot.
     const c = await claimClient(db, r.user_id, clientId);

@@ -65,6 +65,7 @@ export function authzSuite(backend: Backend): void {
       ['GET', '/v1/me', undefined],
       ['POST', '/v1/sync', () => syncBody(ownerDevice.clientId)],
       ['POST', '/v1/auth/logout', undefined],
+      ['POST', '/v1/auth/logout-all', undefined],
       ['GET', '/v1/events', undefined],
     ];
     for (const [method, path, body] of endpoints) {

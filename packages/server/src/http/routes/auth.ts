@@ -9,7 +9,9 @@ import {
   SignupRequest,
 } from '@ferry/protocol';
 import { dummyVerify, hashPassword, verifyPassword } from '../../auth/passwords.ts';
-import { issueToken, revokeToken } from '../../auth/tokens.ts';
+import { addressKey } from '../../auth/address.ts';
+import { normalizeEmail } from '../../auth/email.ts';
+import { issueToken, revokeAllTokens, revokeToken } from '../../auth/tokens.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
@@ -17,9 +19,12 @@ import { fail } from '../errors.ts';
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 429: ErrorEnvelope };
 const bearer = [{ bearer: [] }];
 
-/** Emails are unique case-insensitively; they are kept as typed, compared lowercased. */
-function normalizeEmail(email: string): string {
-  return email.trim();
+/** The key an email is found by (see auth/email.ts); 400 when normalizing made it too long. */
+function emailKey(email: string): string {
+  const key = normalizeEmail(email);
+  if (key.length > Limits.maxEmailLength)
+    fail('invalid_request', `body/email must be at most ${Limits.maxEmailLength} characters`);
+  return key;
 }
 
 /** PostgreSQL text cannot hold U+0000: refuse it as a bad request rather than fail in SQL. */
@@ -29,9 +34,9 @@ function refuseNul(fields: Record<string, string | undefined>): void {
   }
 }
 
-/** Signup, login, logout and `/v1/me`. */
+/** Signup, login, logout (one device or all) and `/v1/me`. */
 export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { db, throttle } = deps;
+  const { db, throttle, config } = deps;
 
   app.post(
     '/v1/auth/signup',
@@ -51,18 +56,18 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
           `body/password must be at least ${Limits.minPasswordLength} characters`,
         );
       }
-      const email = normalizeEmail(body.email);
-      const taken = await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
+      const email = body.email.trim();
+      const key = emailKey(email);
+      const taken = await db.query('SELECT 1 FROM users WHERE email_key = $1', [key]);
       if (taken.length > 0) fail('email_taken', 'an account with this email exists');
       const passwordHash = await hashPassword(body.password);
       const userId = randomUUID();
       const token = await db.transaction(async (tx) => {
         try {
-          await tx.query('INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)', [
-            userId,
-            email,
-            passwordHash,
-          ]);
+          await tx.query(
+            'INSERT INTO users (id, email, email_key, password_hash) VALUES ($1, $2, $3, $4)',
+            [userId, email, key, passwordHash],
+          );
         } catch (err) {
           if ((err as { code?: string }).code === '23505')
             fail('email_taken', 'an account with this email exists');
@@ -70,6 +75,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
         }
         return issueToken(tx, userId, null);
       });
+      await throttle.remember(userId, addressKey(req.ip));
       return reply.code(201).send({ userId, token });
     },
   );
@@ -82,23 +88,18 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req) => {
       const body = req.body as LoginRequest;
       refuseNul({ email: body.email, deviceName: body.deviceName });
-      const email = normalizeEmail(body.email);
-      const key = `${email.toLowerCase()}\u0000${req.ip}`;
-      const wait = throttle.retryAfter(key);
-      if (wait > 0) fail('rate_limited', 'too many failed logins; try again later', wait);
-      const rows = await db.query<{ id: string; password_hash: string }>(
-        'SELECT id::text AS id, password_hash FROM users WHERE lower(email) = lower($1)',
-        [email],
-      );
-      const user = rows[0];
+      const key = emailKey(body.email);
+      const address = addressKey(req.ip);
+      const user = await throttle.account(key, address);
+      // Counted before the (slow) password check, so parallel attempts cannot all get through.
+      const attempt = await throttle.attempt(key, address, user?.known ?? false);
+      if (attempt.retryAfter > 0)
+        fail('rate_limited', 'too many failed logins; try again later', attempt.retryAfter);
       let ok = false;
-      if (user) ok = await verifyPassword(user.password_hash, body.password);
+      if (user) ok = await verifyPassword(user.passwordHash, body.password);
       else await dummyVerify(body.password);
-      if (!user || !ok) {
-        throttle.fail(key);
-        fail('invalid_credentials', 'wrong email or password');
-      }
-      throttle.succeed(key);
+      if (!user || !ok) fail('invalid_credentials', 'wrong email or password');
+      await throttle.succeeded(attempt, user.id, address);
       const token = await issueToken(db, user.id, body.deviceName ?? null);
       return { userId: user.id, token };
     },
@@ -114,8 +115,26 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      const caller = await authenticate(db, req);
+      const caller = await authenticate(db, req, config);
       await revokeToken(db, caller.token);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/auth/logout-all',
+    {
+      schema: {
+        tags: ['auth'],
+        security: bearer,
+        description:
+          'Sign out everywhere: revokes every token of the caller (this one too) and ends their open event streams. An extension of protocol v1.',
+        response: { 204: { type: 'null' }, 401: ErrorEnvelope },
+      },
+    },
+    async (req, reply) => {
+      const caller = await authenticate(db, req, config);
+      await revokeAllTokens(db, caller.userId);
       return reply.code(204).send();
     },
   );
@@ -130,7 +149,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
-      const caller = await authenticate(db, req);
+      const caller = await authenticate(db, req, config);
       const rows = await db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [
         caller.userId,
       ]);

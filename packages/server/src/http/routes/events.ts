@@ -1,11 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorEnvelope } from '@ferry/protocol';
+import { tokenExpiresIn, tokenHash } from '../../auth/tokens.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 
+/** The longest a stream waits before checking its token again (timers overflow past ~24.8 days). */
+const MAX_CHECK_MS = 24 * 60 * 60 * 1000;
+
 /**
  * `GET /v1/events`: a server-sent event stream that pokes when the caller's position moves.
- * Authenticated by the Authorization header only; a token in a URL would end up in logs.
+ * Authenticated by the Authorization header only; a token in a URL would end up in logs. The
+ * stream ends when its token is revoked (a NOTIFY from any server process) or expires (a timer
+ * that checks the token again when it would expire unless used meanwhile).
  */
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const open = new Set<() => void>();
@@ -27,7 +33,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      const caller = await authenticate(deps.db, req);
+      const caller = await authenticate(deps.db, req, deps.config);
       const rows = await deps.db.query<{ position: string }>(
         'SELECT position::text AS position FROM users WHERE id = $1',
         [caller.userId],
@@ -50,13 +56,41 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       res.write(': connected\n\n');
       poke(rows[0]?.position ?? '0');
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.config.heartbeatMs);
+      let expiry: NodeJS.Timeout | undefined;
+      // Ends the stream unless the token is still live; then checks again when it could expire.
+      const check = (): void => {
+        tokenExpiresIn(deps.db, caller.token, deps.config).then(
+          (left) => {
+            if (!open.has(end)) return;
+            if (left === null) end();
+            else if (left !== Infinity)
+              expiry = setTimeout(check, Math.min(left + 50, MAX_CHECK_MS));
+          },
+          // The database is unreachable: keep the stream and try again shortly.
+          () => open.has(end) && (expiry = setTimeout(check, 1000)),
+        );
+      };
+      const unwatch = deps.hub.watchRevocation(
+        caller.userId,
+        tokenHash(caller.token).toString('hex'),
+        (certain) => {
+          if (certain) end();
+          else {
+            clearTimeout(expiry);
+            check();
+          }
+        },
+      );
       const end = (): void => {
         if (!open.delete(end)) return;
         clearInterval(heartbeat);
+        clearTimeout(expiry);
         unsubscribe();
+        unwatch();
         res.end();
       };
       open.add(end);
+      check();
       req.raw.on('close', end);
       res.on('error', end);
     },
