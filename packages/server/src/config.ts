@@ -33,14 +33,6 @@ export interface ServerConfig {
   readonly tokenIdleMs: number;
   /** A token older than this stops working, however often used; 0 = never. */
   readonly tokenLifetimeMs: number;
-  /** Failed logins per minute from one address, whatever the emails, before 429. */
-  readonly loginFailuresPerAddressPerMinute: number;
-  /** Failed logins per hour for one email from addresses it has not signed in from, before 429. */
-  readonly loginFailuresPerAccountPerHour: number;
-  /** A token unused for this long stops working; 0 = never. */
-  readonly tokenIdleMs: number;
-  /** A token older than this stops working, however often used; 0 = never. */
-  readonly tokenLifetimeMs: number;
   /** SSE heartbeat comment interval. */
   readonly heartbeatMs: number;
   /** Connections in the PostgreSQL pool. */
@@ -98,10 +90,6 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     tombstoneRetentionMs: 90 * DAY_MS,
     purgeIntervalMs: 60 * 60 * 1000,
     loginFailuresPerMinute: 10,
-    loginFailuresPerAddressPerMinute: 30,
-    loginFailuresPerAccountPerHour: 100,
-    tokenIdleMs: 30 * DAY_MS,
-    tokenLifetimeMs: 365 * DAY_MS,
     loginFailuresPerAddressPerMinute: 30,
     loginFailuresPerAccountPerHour: 100,
     tokenIdleMs: 30 * DAY_MS,
@@ -237,34 +225,6 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--login-failures-per-minute',
     parse: int(1, 1_000_000),
     help: 'failed logins per minute per (email, address) before 429',
-  },
-  {
-    key: 'loginFailuresPerAddressPerMinute',
-    env: 'FERRY_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE',
-    flag: '--login-failures-per-address-per-minute',
-    parse: int(1, 1_000_000),
-    help: 'failed logins per minute from one address (any emails) before 429',
-  },
-  {
-    key: 'loginFailuresPerAccountPerHour',
-    env: 'FERRY_LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR',
-    flag: '--login-failures-per-account-per-hour',
-    parse: int(1, 1_000_000),
-    help: 'failed logins per hour per email from addresses it has not signed in from, before 429',
-  },
-  {
-    key: 'tokenIdleMs',
-    env: 'FERRY_TOKEN_IDLE_MS',
-    flag: '--token-idle-ms',
-    parse: int(0, Number.MAX_SAFE_INTEGER),
-    help: 'a token unused this long stops working (0 = never)',
-  },
-  {
-    key: 'tokenLifetimeMs',
-    env: 'FERRY_TOKEN_LIFETIME_MS',
-    flag: '--token-lifetime-ms',
-    parse: int(0, Number.MAX_SAFE_INTEGER),
-    help: 'a token this old stops working, however often used (0 = never)',
   },
   {
     key: 'loginFailuresPerAddressPerMinute',
