@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlTx, SqlValue } from '../driver.ts';
 import { Mutex } from '../mutex.ts';
@@ -31,16 +32,47 @@ const MAX_COMMITS_BETWEEN_CHECKPOINTS = 2000;
  * power cut), foreign keys on; one async mutex so transactions never interleave, each one
  * `BEGIN IMMEDIATE` … `COMMIT` so another process cannot slip a write between our read and write.
  */
-export async function openNodeDriver(path: string, opts: NodeDriverOptions = {}): Promise<SqlDriver> {
+export async function openNodeDriver(
+  path: string,
+  opts: NodeDriverOptions = {},
+): Promise<SqlDriver> {
+  const wal = path !== ':memory:' && path !== '';
+  if (wal) createPrivate(path);
   const db = new Database(path);
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
-  if (path !== ':memory:' && path !== '') db.pragma('journal_mode = WAL');
+  if (wal) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
-  const wal = path !== ':memory:' && path !== '';
+  if (wal) makePrivate(path);
   const idleMs = wal ? (opts.idleCheckpointMs ?? 250) : 0;
   if (idleMs > 0) db.pragma('wal_autocheckpoint = 0');
   return Promise.resolve(new NodeDriver(db, idleMs));
+}
+
+/**
+ * Creates a new database file with mode 0600 (owner only), like the token next to it: the notes
+ * are as private as the token. SQLite creates the -wal and -shm files with the database file's
+ * mode. An existing file is left to `makePrivate`.
+ */
+function createPrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // It exists (tightened below), or cannot be created: better-sqlite3 reports that with its own message.
+  }
+}
+
+/** Tightens the database, its -wal and -shm (made by an older build, or copied in) to 0600. */
+function makePrivate(path: string): void {
+  if (process.platform === 'win32') return;
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      const { mode } = statSync(p);
+      if ((mode & 0o077) !== 0) chmodSync(p, mode & 0o700);
+    } catch {
+      // Gone (no WAL yet), or owned by someone else: nothing this process may change.
+    }
+  }
 }
 
 class NodeDriver implements SqlDriver {
