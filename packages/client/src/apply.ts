@@ -1,4 +1,10 @@
-import { uuidv7, type MutationResult, type Row, type SyncResponse, type TableDecl } from '@ferry/protocol';
+import {
+  uuidv7,
+  type MutationResult,
+  type Row,
+  type SyncResponse,
+  type TableDecl,
+} from '@ferry/protocol';
 import type { PersistentClock } from './clock.ts';
 import type { SqlTx, SqlValue } from './driver.ts';
 import type { OutboxEntry } from './outbox.ts';
@@ -41,7 +47,13 @@ export async function applyResponse(
   nowIso: string,
   opts: { resync?: boolean; probe?: ApplyProbe } = {},
 ): Promise<ApplySummary> {
-  const summary: ApplySummary = { acknowledged: 0, pulled: 0, changed: new Map(), conflicts: 0, rejected: 0 };
+  const summary: ApplySummary = {
+    acknowledged: 0,
+    pulled: 0,
+    changed: new Map(),
+    conflicts: 0,
+    rejected: 0,
+  };
   const mark = (table: string, id: string): void => {
     let s = summary.changed.get(table);
     if (!s) summary.changed.set(table, (s = new Set()));
@@ -64,34 +76,36 @@ export async function applyResponse(
     touched.set(key(t.name, e.recordId), { table: t, id: e.recordId });
     switch (r.status) {
       case 'applied':
-        await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [r.version, e.recordId, r.version]);
-        // Later entries built on the same view of the row now build on the version this one made.
-        await tx.run('UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?', [
+        await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [
           r.version,
-          t.name,
           e.recordId,
-          e.baseVersion,
+          r.version,
         ]);
+        // Later entries built on the same view of the row now build on the version this one made.
+        await tx.run(
+          'UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?',
+          [r.version, t.name, e.recordId, e.baseVersion],
+        );
         await dropShadowFields(tx, t.name, e.recordId, Object.keys(e.fields));
         break;
       case 'conflict':
-        await tx.run('INSERT INTO conflicts (id, table_name, record_id, mine, theirs, detected_at) VALUES (?, ?, ?, ?, ?, ?)', [
-          uuidv7(Date.parse(nowIso)),
-          t.name,
-          e.recordId,
-          JSON.stringify(e.fields),
-          r.row === null ? null : JSON.stringify(r.row),
-          nowIso,
-        ]);
+        await tx.run(
+          'INSERT INTO conflicts (id, table_name, record_id, mine, theirs, detected_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [
+            uuidv7(Date.parse(nowIso)),
+            t.name,
+            e.recordId,
+            JSON.stringify(e.fields),
+            r.row === null ? null : JSON.stringify(r.row),
+            nowIso,
+          ],
+        );
         summary.conflicts++;
         if (r.row) theirRows.push({ table: t, row: r.row });
         toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
         break;
       case 'rejected':
-        await tx.run(
-          'INSERT INTO rejected_changes (id, table_name, record_id, operation, fields, hlc, code, message, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [uuidv7(Date.parse(nowIso)), t.name, e.recordId, e.op, JSON.stringify(e.fields), e.hlc, r.code, r.message, nowIso],
-        );
+        await recordRejected(tx, e, r.code, r.message, nowIso);
         summary.rejected++;
         refused.add(key(t.name, e.recordId));
         toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
@@ -99,7 +113,11 @@ export async function applyResponse(
       default:
         // superseded or duplicate: the server's value stands (it arrives in a pull, or is in shadow).
         if (r.status === 'superseded' && r.version !== undefined) {
-          await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [r.version, e.recordId, r.version]);
+          await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [
+            r.version,
+            e.recordId,
+            r.version,
+          ]);
         }
         toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
     }
@@ -116,7 +134,11 @@ export async function applyResponse(
   const applyRow = async (t: TableDecl, row: Row): Promise<void> => {
     const pending = outboxEmpty ? null : await pendingFields(tx, t.name, row.id);
     await applyPulledRow(tx, t, row, pending, shadowEmpty);
-    if (opts.resync) await tx.run('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [t.name, row.id]);
+    if (opts.resync)
+      await tx.run('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [
+        t.name,
+        row.id,
+      ]);
     pulled.add(key(t.name, row.id));
     mark(t.name, row.id);
   };
@@ -134,6 +156,62 @@ export async function applyResponse(
   }
   await setState(tx, StateKey.cursor, res.cursor);
   await clock.receive(tx, res.serverHlc);
+  return summary;
+}
+
+/** Keeps a refused entry in `rejected_changes` with the reason. */
+async function recordRejected(
+  tx: SqlTx,
+  e: OutboxEntry,
+  code: string,
+  message: string,
+  nowIso: string,
+): Promise<void> {
+  await tx.run(
+    'INSERT INTO rejected_changes (id, table_name, record_id, operation, fields, hlc, code, message, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      uuidv7(Date.parse(nowIso)),
+      e.table,
+      e.recordId,
+      e.op,
+      JSON.stringify(e.fields),
+      e.hlc,
+      code,
+      message,
+      nowIso,
+    ],
+  );
+}
+
+/**
+ * Sets a queued entry aside without a server result for it: the server refused every request
+ * that carried it (a 413 for it alone, or a whole-request 400; see push-budget.ts). Like a
+ * `rejected` result: the entry moves to `rejected_changes`, the record stays unsynced, and the
+ * server's values of shadowed fields no queued entry still writes are put back.
+ */
+export async function setAside(
+  tx: SqlTx,
+  tables: ReadonlyMap<string, TableDecl>,
+  e: OutboxEntry,
+  code: string,
+  message: string,
+  nowIso: string,
+): Promise<ApplySummary> {
+  const summary: ApplySummary = {
+    acknowledged: 0,
+    pulled: 0,
+    changed: new Map(),
+    conflicts: 0,
+    rejected: 0,
+  };
+  const { changes } = await tx.run('DELETE FROM sync_queue WHERE seq = ?', [e.seq]);
+  if (changes === 0) return summary;
+  await recordRejected(tx, e, code, message, nowIso);
+  summary.acknowledged = 1;
+  summary.rejected = 1;
+  const t = tables.get(e.table);
+  if (t && (await restoreShadow(tx, t, e.recordId)))
+    summary.changed.set(t.name, new Set([e.recordId]));
   return summary;
 }
 
@@ -159,13 +237,20 @@ function upsertFor(t: TableDecl, names: readonly string[]): string {
   return sql;
 }
 
-async function applyPulledRow(tx: SqlTx, t: TableDecl, row: Row, pending: Set<string> | null, shadowEmpty: boolean): Promise<void> {
+async function applyPulledRow(
+  tx: SqlTx,
+  t: TableDecl,
+  row: Row,
+  pending: Set<string> | null,
+  shadowEmpty: boolean,
+): Promise<void> {
   const names = Object.keys(t.fields).filter((f) => Object.hasOwn(row, f));
   if (pending === null || pending.size === 0) {
     const params: SqlValue[] = [row.id];
     for (const n of names) params.push(toSql(row[n]));
     await tx.run(upsertFor(t, names), params);
-    if (!shadowEmpty) await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [t.name, row.id]);
+    if (!shadowEmpty)
+      await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [t.name, row.id]);
     return;
   }
   const theirs: Record<string, unknown> = {};
@@ -178,7 +263,10 @@ async function applyPulledRow(tx: SqlTx, t: TableDecl, row: Row, pending: Set<st
   if (exists.length === 0) {
     // Queued changes for a row that is not here cannot happen through the API; take the server's row whole.
     const cols = ['id', ...names];
-    await tx.run(`INSERT INTO ${q(t.name)} (${cols.map(q).join(', ')}, synced) VALUES (${cols.map(() => '?').join(', ')}, 0)`, cols.map((c) => toSql(row[c])));
+    await tx.run(
+      `INSERT INTO ${q(t.name)} (${cols.map(q).join(', ')}, synced) VALUES (${cols.map(() => '?').join(', ')}, 0)`,
+      cols.map((c) => toSql(row[c])),
+    );
   } else {
     await updateColumns(tx, t, row.id, mine, 0);
   }
@@ -188,18 +276,41 @@ async function applyPulledRow(tx: SqlTx, t: TableDecl, row: Row, pending: Set<st
   );
 }
 
-async function readShadow(tx: SqlTx, table: string, id: string): Promise<Record<string, unknown> | null> {
-  const [r] = await tx.all<{ fields: string }>('SELECT fields FROM shadow WHERE table_name = ? AND record_id = ?', [table, id]);
+async function readShadow(
+  tx: SqlTx,
+  table: string,
+  id: string,
+): Promise<Record<string, unknown> | null> {
+  const [r] = await tx.all<{ fields: string }>(
+    'SELECT fields FROM shadow WHERE table_name = ? AND record_id = ?',
+    [table, id],
+  );
   return r ? (JSON.parse(r.fields) as Record<string, unknown>) : null;
 }
 
-async function writeShadow(tx: SqlTx, table: string, id: string, fields: Record<string, unknown>): Promise<void> {
-  if (Object.keys(fields).length === 0) await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [table, id]);
-  else await tx.run('UPDATE shadow SET fields = ? WHERE table_name = ? AND record_id = ?', [JSON.stringify(fields), table, id]);
+async function writeShadow(
+  tx: SqlTx,
+  table: string,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  if (Object.keys(fields).length === 0)
+    await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [table, id]);
+  else
+    await tx.run('UPDATE shadow SET fields = ? WHERE table_name = ? AND record_id = ?', [
+      JSON.stringify(fields),
+      table,
+      id,
+    ]);
 }
 
 /** Forgets the shadow of fields whose local change won: the pull brings their new server value. */
-async function dropShadowFields(tx: SqlTx, table: string, id: string, fields: string[]): Promise<void> {
+async function dropShadowFields(
+  tx: SqlTx,
+  table: string,
+  id: string,
+  fields: string[],
+): Promise<void> {
   const s = await readShadow(tx, table, id);
   if (!s) return;
   for (const f of fields) delete s[f];

@@ -29,11 +29,24 @@ const decode = (r: OutboxRow): OutboxEntry => ({
   table: r.table_name,
   recordId: r.record_id,
   op: r.operation,
-  fields: JSON.parse(r.fields) as Record<string, unknown>,
+  fields: parseFields(r.fields),
   hlc: r.hlc,
   baseVersion: r.base_version,
   createdAt: r.created_at,
 });
+
+/**
+ * The stored JSON of an entry's fields. The engine only ever stores an object; text that does not
+ * parse (a hand edit, a bug of another build) is passed on as the string it is, so the server
+ * refuses that one mutation and it is set aside (see push-budget.ts) instead of failing every sync.
+ */
+function parseFields(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return text as unknown as Record<string, unknown>;
+  }
+}
 
 /** Appends a mutation to the outbox; returns its seq. */
 export async function enqueue(tx: SqlTx, e: Omit<OutboxEntry, 'seq'>): Promise<void> {
@@ -43,38 +56,102 @@ export async function enqueue(tx: SqlTx, e: Omit<OutboxEntry, 'seq'>): Promise<v
   );
 }
 
+/** How much one batch may hold. */
+export interface BatchLimits {
+  /** Most entries. */
+  count: number;
+  /** Most bytes of the entries' JSON; the first entry is taken even when it alone is larger. */
+  bytes: number;
+}
+
+/** A queued entry with the size of its wire form. */
+export interface SizedEntry extends OutboxEntry {
+  /** Bytes (UTF-8) of this entry's mutation as JSON, see ENTRY_OVERHEAD_BYTES. */
+  bytes: number;
+}
+
 /**
- * The next batch to push: the oldest entries in seq order, at most `limit`. For a table under the
- * version policy the batch stops before a second entry for the same record, because the second
- * was based on the version the first one is about to change; after the first is acknowledged its
- * successors are rebased (see apply). The batch is always a prefix of the queue, since the server
- * treats every seq at or below the highest it has seen as a duplicate.
+ * Bytes a mutation's JSON takes besides its `fields`, `table`, `id` and `hlc` text: the keys, `seq`,
+ * `op`, `baseVersion` (at most 16 digits each), quotes, braces and the comma between mutations:
+ * about 100, rounded up. `fields` is stored as the very JSON that is sent, and the engine's table
+ * names, ids and stamps need no escaping, so `octet_length` of those columns plus this is an upper
+ * bound of the real size for every entry the engine writes (outbox.test.ts checks it).
  */
-export async function nextBatch(tx: SqlTx, tables: ReadonlyMap<string, TableDecl>, limit: number = Limits.maxMutationsPerRequest): Promise<OutboxEntry[]> {
-  const rows = await tx.all<OutboxRow>('SELECT * FROM sync_queue ORDER BY seq LIMIT ?', [limit]);
-  const out: OutboxEntry[] = [];
+export const ENTRY_OVERHEAD_BYTES = 128;
+
+/**
+ * The next batch to push: the oldest entries in seq order, at most `limits.count` of them and at
+ * most `limits.bytes` of JSON (but always at least one entry, however large). For a table under
+ * the version policy the batch stops before a second entry for the same record, because the
+ * second was based on the version the first one is about to change; after the first is
+ * acknowledged its successors are rebased (see apply). The batch is always a prefix of the queue,
+ * since the server treats every seq at or below the highest it has seen as a duplicate.
+ *
+ * Sizes are read first without the entries' contents (`octet_length` of a column needs only the
+ * record header), so a queue of large notes costs only the batch it sends.
+ */
+export async function nextBatch(
+  tx: SqlTx,
+  tables: ReadonlyMap<string, TableDecl>,
+  limits: Partial<BatchLimits> | number = {},
+): Promise<SizedEntry[]> {
+  const count =
+    typeof limits === 'number' ? limits : (limits.count ?? Limits.maxMutationsPerRequest);
+  const budget = typeof limits === 'number' ? Infinity : (limits.bytes ?? Infinity);
+  const heads = await tx.all<{ seq: number; table_name: string; record_id: string; bytes: number }>(
+    `SELECT seq, table_name, record_id, octet_length(fields) + octet_length(table_name) + octet_length(record_id) + octet_length(hlc) + ${ENTRY_OVERHEAD_BYTES} AS bytes FROM sync_queue ORDER BY seq LIMIT ?`,
+    [count],
+  );
   const seen = new Set<string>();
-  for (const r of rows) {
-    if (tables.get(r.table_name)?.policy === 'version') {
-      const key = `${r.table_name}\u0000${r.record_id}`;
+  let total = 0;
+  let n = 0;
+  for (const h of heads) {
+    if (tables.get(h.table_name)?.policy === 'version') {
+      const key = `${h.table_name}\u0000${h.record_id}`;
       if (seen.has(key)) break;
       seen.add(key);
     }
-    out.push(decode(r));
+    if (n > 0 && total + h.bytes > budget) break;
+    total += h.bytes;
+    n++;
   }
-  return out;
+  const last = heads[n - 1];
+  if (!last) return [];
+  const rows = await tx.all<OutboxRow>(
+    'SELECT * FROM sync_queue WHERE seq <= ? ORDER BY seq LIMIT ?',
+    [last.seq, n],
+  );
+  return rows.map((r, i) => ({ ...decode(r), bytes: heads[i]?.bytes ?? 0 }));
 }
 
 /** The wire form of an entry. */
 export function toMutation(e: OutboxEntry): Mutation {
-  return { seq: e.seq, table: e.table, id: e.recordId, op: e.op, fields: e.fields, hlc: e.hlc, baseVersion: e.baseVersion };
+  return {
+    seq: e.seq,
+    table: e.table,
+    id: e.recordId,
+    op: e.op,
+    fields: e.fields,
+    hlc: e.hlc,
+    baseVersion: e.baseVersion,
+  };
 }
 
 /** The fields some queued (unacknowledged) entry still writes for one record. Uses the (table_name, record_id) index. */
-export async function pendingFields(tx: SqlTx, table: string, recordId: string): Promise<Set<string>> {
-  const rows = await tx.all<{ fields: string }>('SELECT fields FROM sync_queue WHERE table_name = ? AND record_id = ?', [table, recordId]);
+export async function pendingFields(
+  tx: SqlTx,
+  table: string,
+  recordId: string,
+): Promise<Set<string>> {
+  const rows = await tx.all<{ fields: string }>(
+    'SELECT fields FROM sync_queue WHERE table_name = ? AND record_id = ?',
+    [table, recordId],
+  );
   const out = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(JSON.parse(r.fields) as object)) out.add(k);
+  for (const r of rows) {
+    const f = parseFields(r.fields);
+    if (typeof f === 'object' && f !== null) for (const k of Object.keys(f)) out.add(k);
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@ import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import type { Transport } from './http.ts';
 import { maxSeq, nextBatch, toMutation, type OutboxEntry } from './outbox.ts';
+import { PushBudget, recoverPush } from './push-budget.ts';
 import { q } from './rows.ts';
 import { StateKey, allState, setState } from './state.ts';
 
@@ -43,14 +44,15 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   if (!clientId) throw new Error('local database has no client id');
 
   const outcome: SyncOutcome = { pushed: 0, pulled: 0, complete: false };
-  const request = (cursor: string, batch: readonly OutboxEntry[]): Promise<SyncResponse> => {
+  const budget = new PushBudget();
+  const request = (cursor: string, batch: readonly OutboxEntry[], pullLimit?: number): Promise<SyncResponse> => {
     const req: SyncRequest = {
       protocol: PROTOCOL_VERSION,
       clientId,
       schemaVersion: SCHEMA_VERSION,
       cursor,
       mutations: batch.map(toMutation),
-      pullLimit: ctx.pullLimit ?? Limits.maxPullLimit,
+      pullLimit: pullLimit ?? ctx.pullLimit ?? Limits.maxPullLimit,
     };
     return ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', { body: req, token });
   };
@@ -59,7 +61,7 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   for (let round = 0; ; round++) {
     const local = await ctx.driver.transaction(async (tx) => {
       const s = await allState(tx);
-      return { batch: await nextBatch(tx, ctx.tables), cursor: s[StateKey.cursor] ?? '0', resync: s[StateKey.resync] === '1' };
+      return { batch: await nextBatch(tx, ctx.tables, budget.limits()), cursor: s[StateKey.cursor] ?? '0', resync: s[StateKey.resync] === '1' };
     });
     const { cursor, resync } = local;
     // A prefetched page was requested without mutations: this round pushes nothing.
@@ -73,6 +75,8 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
         await startResync(ctx.driver);
         continue;
       }
+      // 413, a reset while sending a large batch, a whole-request 400: send less, or set one aside.
+      if (await recoverPush(e, batch, budget, { ...ctx, verify: () => request(cursor, [], 1) })) continue;
       throw e;
     }
     prefetched = null;
