@@ -63,12 +63,23 @@ export async function authenticate(
   return { userId: res.userId, email: email.toLowerCase(), server, signedIn: true };
 }
 
-/** Revokes the token on the server when reachable, then forgets it; local notes and the outbox stay. */
-export async function logout(deps: AuthDeps): Promise<{ revoked: boolean }> {
+/**
+ * Revokes the token on the server when reachable, then forgets it; local notes and the outbox stay.
+ * With `everywhere`, asks the server to revoke every token of the account (`POST
+ * /v1/auth/logout-all`, every device signs out); that must reach the server, so a failure throws and
+ * the token is kept for another try.
+ */
+export async function logout(deps: AuthDeps, everywhere = false): Promise<{ revoked: boolean }> {
   const token = await deps.tokenStore.get();
   const state = await deps.driver.transaction((tx) => allState(tx));
   let revoked = false;
   const server = state[StateKey.serverUrl];
+  if (everywhere) {
+    if (!token || !server) throw new FerryError(ErrorKind.unauthorized, 'not signed in: sign in first to sign out everywhere');
+    await deps.transport.call(server, 'POST', '/v1/auth/logout-all', { token });
+    await deps.tokenStore.set(null);
+    return { revoked: true };
+  }
   if (token && server) {
     try {
       await deps.transport.call(server, 'POST', '/v1/auth/logout', { token });

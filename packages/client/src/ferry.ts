@@ -140,9 +140,13 @@ export class Ferry {
     return this.signedIn(await authenticate(this.authDeps(), 'login', serverUrl, email, password, deviceName));
   }
 
-  /** Revokes the token when the server is reachable and forgets it; local notes and queued changes stay. */
-  async logout(): Promise<{ revoked: boolean }> {
-    const r = await logout(this.authDeps());
+  /**
+   * Revokes the token when the server is reachable and forgets it; local notes and queued changes
+   * stay. `everywhere` signs every device of the account out (the server must be reachable: a
+   * failure throws and this device stays signed in).
+   */
+  async logout(opts: { everywhere?: boolean } = {}): Promise<{ revoked: boolean }> {
+    const r = await logout(this.authDeps(), opts.everywhere ?? false);
     this.setStatus({ state: 'signed-out', lastError: null });
     return r;
   }

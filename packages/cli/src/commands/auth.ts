@@ -40,8 +40,14 @@ export function registerAuthCommands(program: Command): void {
 
   dbCommand(program, 'logout')
     .description('revoke this device\'s token (when the server is reachable) and forget it; local notes and queued changes stay')
-    .action(async (opts: DbOptions) => {
+    .option('--everywhere', 'sign out every device of the account (the server must be reachable)')
+    .action(async (opts: DbOptions & { everywhere?: boolean }) => {
       await withSession(opts, async ({ ferry }) => {
+        if (opts.everywhere) {
+          await ferry.logout({ everywhere: true });
+          process.stdout.write('Signed out on every device of this account.\n');
+          return;
+        }
         const { revoked } = await ferry.logout();
         process.stdout.write(revoked ? 'Signed out.\n' : 'Signed out locally (the server could not be told; the token is forgotten here).\n');
       });
