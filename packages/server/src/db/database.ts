@@ -78,6 +78,13 @@ export function openDatabase(url: string, poolSize: number): Database {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // While checked out, a client whose connection is lost (PostgreSQL restarted or crashed)
+      // emits 'error', which would crash the process with no listener; the transaction's next
+      // query fails with the same error, and the client is discarded on release.
+      const onLost = (): void => {
+        broken = true;
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
@@ -101,6 +108,7 @@ export function openDatabase(url: string, poolSize: number): Database {
         }
         throw err;
       } finally {
+        client.off('error', onLost);
         client.release(broken);
       }
     },
