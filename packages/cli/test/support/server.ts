@@ -14,13 +14,26 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server on a fresh database; `env` adds server settings (e.g. FERRY_MAX_CLOCK_DRIFT_MS). */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+/**
+ * Starts a server on a fresh database; `env` adds server settings (e.g. FERRY_MAX_CLOCK_DRIFT_MS);
+ * `adminUrl` names the PostgreSQL to create the database on (default: DATABASE_URL).
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  adminUrl?: string,
+): Promise<TestServer> {
+  const db = await createTestDatabase(adminUrl);
   let port = '0';
   let running: { url: string; close(): Promise<void> } | null = null;
   const start = async (): Promise<void> => {
-    running = await startServer(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }, ['--port', port, '--host', '127.0.0.1']));
+    running = await startServer(
+      loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }, [
+        '--port',
+        port,
+        '--host',
+        '127.0.0.1',
+      ]),
+    );
     port = new URL(running.url).port;
     ts.url = running.url;
   };
