@@ -8,7 +8,7 @@ import {
 import type { PersistentClock } from './clock.ts';
 import type { SqlTx, SqlValue } from './driver.ts';
 import type { OutboxEntry } from './outbox.ts';
-import { pendingFields } from './outbox.ts';
+import { pendingFields, pendingFieldsOf } from './outbox.ts';
 import { q, refreshSynced, toSql, updateColumns } from './rows.ts';
 import { StateKey, setState } from './state.ts';
 
@@ -131,9 +131,17 @@ export async function applyResponse(
   const outboxEmpty = (await tx.all('SELECT 1 FROM sync_queue LIMIT 1')).length === 0;
   const shadowEmpty = (await tx.all('SELECT 1 FROM shadow LIMIT 1')).length === 0;
   const pulled = new Set<string>();
+  // The fields queued entries still write, for the whole page in one query (not one per row).
+  const pendingOf = outboxEmpty
+    ? null
+    : await pendingFieldsOf(tx, [
+        ...theirRows.map(({ table, row }) => ({ table: table.name, id: row.id })),
+        ...res.changes
+          .filter((c) => tables.has(c.table))
+          .map((c) => ({ table: c.table, id: c.row.id })),
+      ]);
   const applyRow = async (t: TableDecl, row: Row): Promise<void> => {
-    const pending = outboxEmpty ? null : await pendingFields(tx, t.name, row.id);
-    await applyPulledRow(tx, t, row, pending, shadowEmpty);
+    await applyPulledRow(tx, t, row, pendingOf?.(t.name, row.id) ?? null, shadowEmpty);
     if (opts.resync)
       await tx.run('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [
         t.name,

@@ -155,6 +155,37 @@ export async function pendingFields(
   return out;
 }
 
+/** The fields queued entries still write, by table and record id (see `pendingFieldsOf`). */
+export type PendingLookup = (table: string, recordId: string) => Set<string> | null;
+
+/**
+ * `pendingFields` for many records in ONE query (a pulled page): the records travel as one JSON
+ * array, joined to the (table_name, record_id) index. Returns a lookup; null for a record with
+ * nothing queued.
+ */
+export async function pendingFieldsOf(
+  tx: SqlTx,
+  records: readonly { table: string; id: string }[],
+): Promise<PendingLookup> {
+  const byTable = new Map<string, Map<string, Set<string>>>();
+  if (records.length > 0) {
+    const rows = await tx.all<{ table_name: string; record_id: string; fields: string }>(
+      `SELECT q.table_name, q.record_id, q.fields FROM json_each(?) AS r
+       JOIN sync_queue AS q ON q.table_name = json_extract(r.value, '$[0]') AND q.record_id = json_extract(r.value, '$[1]')`,
+      [JSON.stringify(records.map((r) => [r.table, r.id]))],
+    );
+    for (const r of rows) {
+      let ids = byTable.get(r.table_name);
+      if (!ids) byTable.set(r.table_name, (ids = new Map<string, Set<string>>()));
+      let set = ids.get(r.record_id);
+      if (!set) ids.set(r.record_id, (set = new Set()));
+      const f = parseFields(r.fields);
+      if (typeof f === 'object' && f !== null) for (const k of Object.keys(f)) set.add(k);
+    }
+  }
+  return (table, recordId) => byTable.get(table)?.get(recordId) ?? null;
+}
+
 /** How many entries are queued. */
 export async function outboxCount(tx: SqlTx): Promise<number> {
   const [r] = await tx.all<{ n: number }>('SELECT count(*) AS n FROM sync_queue');
