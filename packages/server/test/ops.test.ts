@@ -150,7 +150,10 @@ describe('start-up', () => {
       const m = await c.query<{ version: number }>('SELECT version FROM schema_migrations');
       const ids = await c.query("SELECT value FROM server_meta WHERE key = 'server_id'");
       await c.end();
-      expect(m.rows.map((r) => r.version)).toEqual([1]);
+      const { MIGRATIONS } = await import('../src/db/migrations.ts');
+      expect(m.rows.map((r) => r.version).sort((a, b) => a - b)).toEqual(
+        MIGRATIONS.map((x) => x.version),
+      );
       expect(ids.rows).toHaveLength(1);
       for (const s of servers) expect((await call(s.url, 'GET', '/readyz')).status).toBe(200);
       await Promise.all(servers.map((s) => s.close()));

@@ -157,6 +157,20 @@ describe('sign out everywhere', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents POST /v1/auth/logout-all: bearer, 204, 401', async () => {
+    const r = await call<{
+      paths: Record<
+        string,
+        Record<string, { security?: unknown; responses: Record<string, unknown> }>
+      >;
+    }>(s.url, 'GET', '/openapi.json');
+    const op = r.body.paths['/v1/auth/logout-all']?.post;
+    expect(op?.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['204', '401']);
+  });
+});
+
 describe('open event streams', () => {
   it('end within a second of their token being revoked through another server process', async () => {
     const u = await signup(s.url);
