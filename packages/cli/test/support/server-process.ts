@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv } from './cli.ts';
+import { freePort } from './private-postgres.ts';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../server/src/main.ts', import.meta.url));
+
+/** The real server (`packages/server/src/main.ts`) as a child process on a fixed loopback port. */
+export interface ServerProcess {
+  readonly url: string;
+  readonly databaseUrl: string;
+  /** SIGKILL: no shutdown, in-flight requests and transactions cut wherever they are. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and database; resolves once it listens. */
+  start(): Promise<void>;
+  /** Kills it if it runs. */
+  close(): Promise<void>;
+}
+
+/** Starts the server on `databaseUrl` on a free port. */
+export async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const kill = async (): Promise<void> => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((resolve) => c.once('exit', resolve));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  const proc: ServerProcess = {
+    url: `http://127.0.0.1:${port}`,
+    databaseUrl,
+    kill,
+    start: async () => {
+      child = await spawnServer(databaseUrl, port);
+    },
+    close: kill,
+  };
+  await proc.start();
+  return proc;
+}
+
+/** Spawns main.ts through tsx and waits for its "listening" line. */
+function spawnServer(databaseUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--port', String(port), '--host', '127.0.0.1'],
+    {
+      cwd: ROOT,
+      env: cleanEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 60 s:\n${out}${err}`));
+    }, 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('listening on')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before listening:\n${out}${err}`));
+    });
+  });
+}
