@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startServer, type RunningServer } from '../src/index.ts';
+import { LoginThrottle } from '../src/auth/throttle.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { postFrom } from './from-address.ts';
 import { signup, startTestServer, type TestServer } from './helpers.ts';
 
@@ -166,5 +168,37 @@ describe('login throttling', () => {
       await c.end();
     }
     expect((await login(s.url, u.email, PASSWORD, '127.0.0.19')).status).toBe(200);
+  });
+
+  it('sweeps ended windows and addresses unused for 90 days, and nothing else', async () => {
+    const db = openDatabase(s.dbUrl, 1);
+    try {
+      const u = await signup(s.url);
+      await db.query(
+        `INSERT INTO login_throttle (key, count, reset_at) VALUES
+           ('\\x01', 5, now() - interval '1 second'), ('\\x02', 5, now() + interval '1 minute')`,
+      );
+      await db.query(
+        `INSERT INTO login_addresses (user_id, address, last_success_at) VALUES
+           ($1, 'old', now() - interval '91 days'), ($1, 'recent', now() - interval '89 days')`,
+        [u.userId],
+      );
+      await new LoginThrottle(db, {
+        perPairPerMinute: 1,
+        perAddressPerMinute: 1,
+        perAccountPerHour: 1,
+      }).sweep();
+      const keys = await db.query<{ key: Buffer }>(
+        "SELECT key FROM login_throttle WHERE key IN ('\\x01', '\\x02')",
+      );
+      expect(keys.map((r) => r.key.toString('hex'))).toEqual(['02']);
+      const addresses = await db.query<{ address: string }>(
+        'SELECT address FROM login_addresses WHERE user_id = $1 ORDER BY address',
+        [u.userId],
+      );
+      expect(addresses.map((r) => r.address)).toEqual(['127.0.0.1', 'recent']);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -163,7 +163,7 @@ export class LoginThrottle {
   }
 
   /** Deletes ended windows and long-unused known addresses, a bounded batch at a time. */
-  private async sweep(): Promise<void> {
+  async sweep(): Promise<void> {
     await this.db.query(
       `DELETE FROM login_throttle WHERE key IN
          (SELECT key FROM login_throttle WHERE reset_at < now() LIMIT 10000)`,
