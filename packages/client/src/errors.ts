@@ -23,7 +23,7 @@ export const ErrorKind = {
   clientIdReused: 'client_id_reused',
   /** 410: the cursor is too old; the engine resyncs by itself. */
   resyncRequired: 'resync_required',
-  /** 400 / 413 / other 4xx: retrying the same request cannot help. */
+  /** 400 / 413 / other 4xx: retrying the same request cannot help (a sync sends less or sets a mutation aside first: push-budget.ts). */
   badRequest: 'bad_request',
   /** 426: this client is too old for the server. */
   upgradeRequired: 'upgrade_required',

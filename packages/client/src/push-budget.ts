@@ -59,7 +59,7 @@ export class PushBudget {
     const size = batch.reduce((n, x) => n + x.bytes, 0);
     if (e.details.status === 413) {
       if (batch.length > 1) return this.shrinkTo(Math.floor(size / 2));
-      const message = `this change alone is ${first.bytes} bytes as JSON, larger than the server accepts in one request (${e.message})`;
+      const message = `this change is larger than the server accepts in one request: ${first.bytes} bytes as JSON (server: ${e.message})`;
       return {
         kind: 'setAside',
         entry: first,
