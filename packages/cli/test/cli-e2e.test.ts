@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryTokenStore, openFerry } from '@ferry/client';
+import { openNodeDriver } from '@ferry/client/node';
 import { NOTE_FIELDS } from '../src/output.ts';
 import { FERRY_BIN, cleanEnv, runFerry, type CliResult } from './support/cli.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -66,6 +68,8 @@ describe('ferry CLI end to end', () => {
     for (const name of ['a', 'b']) {
       const st = await stat(`${db(name)}.token`);
       expect(st.mode & 0o777).toBe(0o600);
+      // The database holds every note: as private as the token.
+      expect((await stat(db(name))).mode & 0o777).toBe(0o600);
     }
     tokenA = (await readFile(`${db('a')}.token`, 'utf8')).trim();
     const tokenB = (await readFile(`${db('b')}.token`, 'utf8')).trim();
@@ -213,6 +217,17 @@ describe('ferry CLI end to end', () => {
     const onB = await lsJson('b');
     expect(onB.map((n) => n.title)).toContain('written offline, edited');
     expect(onB).toEqual(await lsJson('a'));
+  });
+
+  it('72 notes of 120 000 characters written offline (over the 8 MiB body limit together) drain in one sync: pending 0', async () => {
+    await ok(['login', '--server', server.url, '--email', email, '--db', db('big')], { password: PASSWORD });
+    // Written through the engine on the same file, as `ferry add` would, without 72 processes.
+    const f = await openFerry({ driver: await openNodeDriver(db('big')), tokenStore: memoryTokenStore() });
+    for (let i = 0; i < 72; i++) await f.notes.create({ title: `big ${i}`, content: `${i} `.padEnd(120_000, 'lorem ipsum ') });
+    await f.close();
+    expect((JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number }).pending).toBe(72);
+    expect(await ok(['sync', '--db', db('big')])).toMatch(/^Pushed 72, pulled \d+; 0 pending\.$/m);
+    expect((JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number }).pending).toBe(0);
   });
 
   it('signs out: the token is revoked on the server and sync then fails with the auth exit code', async () => {
