@@ -7,3 +7,4 @@ export * from './ddl.ts';
 export * from './limits.ts';
 export * from './errors.ts';
 export * from './schemas.ts';
+export * from './text-merge.ts';

@@ -21,6 +21,12 @@ export const Mutation = Type.Object({
   fields: Type.Record(Type.String(), Type.Unknown()),
   hlc: HlcString,
   baseVersion: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  /**
+   * Extension (text merge): the mutation's text fields were edited on the text this client sent
+   * in its own earlier mutation `baseSeq` (which may not be acknowledged yet), not on the text of
+   * `baseVersion`. See docs/protocol.md.
+   */
+  baseSeq: Type.Optional(Seq),
 });
 export type Mutation = Static<typeof Mutation>;
 
@@ -56,15 +62,33 @@ export const ResultStatus = {
 export type ResultStatus = (typeof ResultStatus)[keyof typeof ResultStatus];
 
 const clockAdjusted = Type.Optional(Type.Boolean());
+/** Extension: the server merged a text field, so the row differs from what was sent; pull it. */
+const merged = Type.Optional(Type.Boolean());
 export const MutationResult = Type.Union([
-  Type.Object({ seq: Seq, status: Type.Literal('applied'), version: Type.Integer(), clockAdjusted }),
-  Type.Object({ seq: Seq, status: Type.Literal('superseded'), version: Type.Optional(Type.Integer()), clockAdjusted }),
+  Type.Object({
+    seq: Seq,
+    status: Type.Literal('applied'),
+    version: Type.Integer(),
+    clockAdjusted,
+    merged,
+  }),
+  Type.Object({
+    seq: Seq,
+    status: Type.Literal('superseded'),
+    version: Type.Optional(Type.Integer()),
+    clockAdjusted,
+  }),
   Type.Object({ seq: Seq, status: Type.Literal('duplicate') }),
   Type.Object({ seq: Seq, status: Type.Literal('conflict'), row: Type.Union([Row, Type.Null()]) }),
-  Type.Object({ seq: Seq, status: Type.Literal('rejected'), code: Type.String(), message: Type.String() }),
+  Type.Object({
+    seq: Seq,
+    status: Type.Literal('rejected'),
+    code: Type.String(),
+    message: Type.String(),
+  }),
 ]);
 export type MutationResult =
-  | { seq: number; status: 'applied'; version: number; clockAdjusted?: boolean }
+  | { seq: number; status: 'applied'; version: number; clockAdjusted?: boolean; merged?: boolean }
   | { seq: number; status: 'superseded'; version?: number; clockAdjusted?: boolean }
   | { seq: number; status: 'duplicate' }
   | { seq: number; status: 'conflict'; row: Row | null }
@@ -92,7 +116,11 @@ export type SyncResponse = {
   serverHlc: string;
 };
 
-const Email = Type.String({ minLength: 3, maxLength: Limits.maxEmailLength, pattern: '^[^\\s@]+@[^\\s@]+$' });
+const Email = Type.String({
+  minLength: 3,
+  maxLength: Limits.maxEmailLength,
+  pattern: '^[^\\s@]+@[^\\s@]+$',
+});
 const Password = Type.String({ maxLength: Limits.maxPasswordLength });
 
 export const SignupRequest = Type.Object({ email: Email, password: Password });

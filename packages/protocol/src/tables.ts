@@ -21,6 +21,19 @@ export const ConflictPolicy = {
 } as const;
 export type ConflictPolicy = (typeof ConflictPolicy)[keyof typeof ConflictPolicy];
 
+/** How concurrent writes of one field combine (under the `lww` table policy). */
+export const MergePolicy = {
+  /** The write with the greatest HLC wins the whole value. */
+  lww: 'lww',
+  /**
+   * Text: the server merges an edit three-way against the text it was made on (see
+   * `text-merge.ts`); overlapping parts keep the later side and the other side becomes a
+   * `text_conflicts` row. Every accepted value is kept as a revision (history).
+   */
+  text: 'text',
+} as const;
+export type MergePolicy = (typeof MergePolicy)[keyof typeof MergePolicy];
+
 export interface FieldDecl {
   readonly type: FieldType;
   /** `null` is a valid value. */
@@ -33,6 +46,8 @@ export interface FieldDecl {
   readonly maxChars?: number;
   /** Limit in bytes of UTF-8. */
   readonly maxBytes?: number;
+  /** How concurrent writes combine; `lww` when absent. Only `text` fields may say `text`. */
+  readonly merge?: MergePolicy;
 }
 
 export interface TableDecl {
@@ -44,6 +59,11 @@ export interface TableDecl {
   readonly searchFields: readonly string[];
   /** The soft-delete field (a nullable timestamp). */
   readonly deletedField: string;
+  /**
+   * The first `schemaVersion` that knows this table; older clients are never sent its rows.
+   * Absent: every version.
+   */
+  readonly sinceSchemaVersion?: number;
 }
 
 /** The server-owned row counter every table carries. */
@@ -59,7 +79,13 @@ export const notes = {
   deletedField: 'deleted_at',
   fields: {
     title: { type: FieldType.text, writtenBy: 'client', requiredOnCreate: true, maxChars: 1000 },
-    content: { type: FieldType.text, writtenBy: 'client', requiredOnCreate: true, maxBytes: 1024 * 1024 },
+    content: {
+      type: FieldType.text,
+      writtenBy: 'client',
+      requiredOnCreate: true,
+      maxBytes: 1024 * 1024,
+      merge: MergePolicy.text,
+    },
     created_at: { type: FieldType.timestamp, writtenBy: 'client', requiredOnCreate: true },
     updated_at: { type: FieldType.timestamp, writtenBy: 'client', requiredOnCreate: true },
     deleted_at: { type: FieldType.timestamp, writtenBy: 'client', nullable: true },
@@ -67,14 +93,75 @@ export const notes = {
   },
 } as const satisfies TableDecl;
 
-/** The tables protocol v1 declares. */
-export const defaultTables: readonly TableDecl[] = [notes];
+/** The name of the table that holds the overlaps of text merges. */
+export const TEXT_CONFLICTS_TABLE = 'text_conflicts';
+
+/**
+ * Overlapping parts of text merges, written by the server, synced to every device of the user
+ * until someone resolves them (`resolved_at` is the table's soft delete). See docs/protocol.md.
+ */
+export const textConflicts = {
+  name: TEXT_CONFLICTS_TABLE,
+  policy: ConflictPolicy.lww,
+  searchFields: [],
+  deletedField: 'resolved_at',
+  sinceSchemaVersion: 2,
+  fields: {
+    /** The merged row's table, id and field. */
+    table_name: { type: FieldType.text, writtenBy: 'server' },
+    record_id: { type: FieldType.uuid, writtenBy: 'server' },
+    field: { type: FieldType.text, writtenBy: 'server' },
+    /** The field's value right after the merge (the kept side of every hunk). */
+    text: { type: FieldType.text, writtenBy: 'server' },
+    /** JSON `TextHunk[]`: where in `text` each overlap is, its base, kept and other version. */
+    hunks: { type: FieldType.text, writtenBy: 'server' },
+    /** The row version the merge produced. */
+    record_version: { type: FieldType.integer, writtenBy: 'server' },
+    /** The client whose version is kept in `text`, and the one whose version is in `other`. */
+    kept_client_id: { type: FieldType.uuid, writtenBy: 'server', nullable: true },
+    other_client_id: { type: FieldType.uuid, writtenBy: 'server', nullable: true },
+    created_at: { type: FieldType.timestamp, writtenBy: 'server' },
+    resolved_at: { type: FieldType.timestamp, writtenBy: 'client', nullable: true },
+    /** How it was resolved: `this`, `other`, `both` or `edit`. */
+    resolution: { type: FieldType.text, writtenBy: 'client', nullable: true, maxChars: 16 },
+    version: { type: FieldType.integer, writtenBy: 'server' },
+  },
+} as const satisfies TableDecl;
+
+/** The tables this build declares. */
+export const defaultTables: readonly TableDecl[] = [notes, textConflicts];
 
 /** The fields a client may write, in declaration order. */
 export function clientFields(t: TableDecl): string[] {
   return Object.entries(t.fields)
     .filter(([, f]) => f.writtenBy === 'client')
     .map(([k]) => k);
+}
+
+/** The fields a server keeps per row besides `id` and `version`, in declaration order. */
+export function storedFields(t: TableDecl): string[] {
+  return Object.keys(t.fields).filter((k) => k !== VERSION_FIELD);
+}
+
+/**
+ * The fields that merge as text: declared `merge: 'text'`, in a table under the `lww` policy
+ * (under the `version` policy a stale edit is a conflict as a whole).
+ */
+export function textFields(t: TableDecl): string[] {
+  if (t.policy !== ConflictPolicy.lww) return [];
+  return Object.entries(t.fields)
+    .filter(([, f]) => f.merge === MergePolicy.text && f.type === FieldType.text)
+    .map(([k]) => k);
+}
+
+/** True when the server keeps revisions of the table's rows: it has a text field (its merge bases). */
+export function keepsRevisions(t: TableDecl): boolean {
+  return textFields(t).length > 0;
+}
+
+/** True when a client of `schemaVersion` knows table `t`. */
+export function servedTo(t: TableDecl, schemaVersion: number): boolean {
+  return schemaVersion >= (t.sinceSchemaVersion ?? 0);
 }
 
 /** A lookup of tables by name. */

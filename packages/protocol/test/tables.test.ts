@@ -1,13 +1,32 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { checkFields, isIsoUtc, missingOnCreate, notes, sqliteTableDdl, postgresTableDdl, clientFields, uuidv7, isUuid } from '../src/index.ts';
+import {
+  checkFields,
+  isIsoUtc,
+  missingOnCreate,
+  notes,
+  sqliteTableDdl,
+  postgresTableDdl,
+  clientFields,
+  uuidv7,
+  isUuid,
+} from '../src/index.ts';
 
 describe('notes declaration', () => {
   it('generates SQLite DDL with the seed columns plus synced', () => {
     const db = new Database(':memory:');
     db.exec(sqliteTableDdl(notes));
     const cols = db.prepare('PRAGMA table_info(notes)').all() as { name: string }[];
-    expect(cols.map((c) => c.name)).toEqual(['id', 'title', 'content', 'created_at', 'updated_at', 'deleted_at', 'version', 'synced']);
+    expect(cols.map((c) => c.name)).toEqual([
+      'id',
+      'title',
+      'content',
+      'created_at',
+      'updated_at',
+      'deleted_at',
+      'version',
+      'synced',
+    ]);
   });
 
   it('generates PostgreSQL DDL keyed by owner and id with a position index', () => {
@@ -17,13 +36,21 @@ describe('notes declaration', () => {
   });
 
   it('lets clients write only client fields', () => {
-    expect(clientFields(notes)).toEqual(['title', 'content', 'created_at', 'updated_at', 'deleted_at']);
+    expect(clientFields(notes)).toEqual([
+      'title',
+      'content',
+      'created_at',
+      'updated_at',
+      'deleted_at',
+    ]);
     expect(checkFields(notes, { version: 3 })?.code).toBe('server_field');
     expect(checkFields(notes, { synced: 1 })?.code).toBe('unknown_field');
     expect(checkFields(notes, { user_id: 'x' })?.code).toBe('unknown_field');
     expect(checkFields(notes, { position: 1 })?.code).toBe('unknown_field');
     expect(checkFields(notes, { __proto__: 1, title: 'a' })).toBeNull();
-    expect(checkFields(notes, JSON.parse('{"__proto__": "x"}') as Record<string, unknown>)?.code).toBe('unknown_field');
+    expect(
+      checkFields(notes, JSON.parse('{"__proto__": "x"}') as Record<string, unknown>)?.code,
+    ).toBe('unknown_field');
   });
 
   it('checks values and sizes', () => {
@@ -52,5 +79,32 @@ describe('notes declaration', () => {
     expect(isUuid(a)).toBe(true);
     expect(a[14]).toBe('7');
     expect(a < b).toBe(true);
+  });
+});
+
+describe('merge policies', () => {
+  it('derives the text fields from the declaration', async () => {
+    const { textFields, keepsRevisions, textConflicts, withPolicy, servedTo } =
+      await import('../src/index.ts');
+    expect(textFields(notes)).toEqual(['content']);
+    expect(keepsRevisions(notes)).toBe(true);
+    // Under the version policy a stale edit is a conflict as a whole: nothing merges.
+    expect(textFields(withPolicy(notes, 'version'))).toEqual([]);
+    const memos = {
+      ...notes,
+      name: 'memos',
+      fields: {
+        ...notes.fields,
+        body: { type: 'text', writtenBy: 'client', merge: 'text' },
+        content: { ...notes.fields.content, merge: 'lww' },
+      },
+    } as const;
+    expect(textFields(memos)).toEqual(['body']);
+    expect(textFields(textConflicts)).toEqual([]);
+    expect([servedTo(textConflicts, 1), servedTo(textConflicts, 2), servedTo(notes, 1)]).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 });
