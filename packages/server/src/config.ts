@@ -16,6 +16,11 @@ export interface ServerConfig {
   readonly maxMutationsPerRequest: number;
   /** The largest `pullLimit` served (requests asking for more get this many). */
   readonly maxPullLimit: number;
+  /**
+   * Bytes of changes per pull page: rows are added while the JSON of those before them is under
+   * this, so a page holds at least one row and is at most this plus one row.
+   */
+  readonly pullPageBytes: number;
   readonly maxClockDriftMs: number;
   readonly tlsCertPath: string | undefined;
   readonly tlsKeyPath: string | undefined;
@@ -84,6 +89,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     bodyLimitBytes: Limits.defaultBodyBytes,
     maxMutationsPerRequest: Limits.maxMutationsPerRequest,
     maxPullLimit: Limits.maxPullLimit,
+    pullPageBytes: 4 * 1024 * 1024,
     maxClockDriftMs: Limits.defaultMaxClockDriftMs,
     tlsCertPath: undefined,
     tlsKeyPath: undefined,
@@ -183,6 +189,13 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--max-pull-limit',
     parse: int(1, Limits.maxPullLimit),
     help: 'most changes returned per /v1/sync',
+  },
+  {
+    key: 'pullPageBytes',
+    env: 'FERRY_PULL_PAGE_BYTES',
+    flag: '--pull-page-bytes',
+    parse: int(1024, 64 * 1024 * 1024),
+    help: 'bytes of changes per /v1/sync page (at least one row a page)',
   },
   {
     key: 'maxClockDriftMs',

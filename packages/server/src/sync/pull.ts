@@ -11,45 +11,118 @@ export interface PullPage {
   readonly purged: bigint;
 }
 
-/**
- * Builds the query that reads one page across every declared table, in position order, together
- * with the user's purged position (one statement, so one snapshot).
- */
-export function pullQuery(tables: readonly TableSql[]): string {
-  const parts = tables.map((t) => `(${t.pull})`);
-  return `SELECT u.purged_position::text AS purged, s.t, s.position::text AS position, s.row
-    FROM users u LEFT JOIN LATERAL (
-      SELECT * FROM (${parts.join('\n      UNION ALL\n      ')}) x ORDER BY x.position LIMIT $3
-    ) s ON true
-    WHERE u.id = $1 ORDER BY s.position`;
+/** What bounds a page: at most `limit` changes, and `bytes` of them (see `cutPage`). */
+export interface PageBounds {
+  readonly limit: number;
+  readonly bytes: number;
 }
 
 /**
- * The user's rows whose position is above `cursor`, at most `limit`, each in its latest state.
- * One extra row is read to tell whether there is more.
+ * The bytes a change adds to a response: its JSON and a comma. (Pulled rows are counted on
+ * PostgreSQL's JSON text of the row, which is a little longer: a space after each `:` and `,`.)
+ */
+export const changeBytes = (c: Change): number => Buffer.byteLength(JSON.stringify(c)) + 1;
+
+// `{"table":"","seq":"","row":},` around a row's JSON.
+const ENVELOPE_BYTES = 29;
+
+/**
+ * Builds the query that reads one page across every declared table, in position order, together
+ * with the user's purged position (one statement, so one snapshot).
+ *
+ * The byte budget is applied twice. Here, on a lower bound of each row's JSON that reads no
+ * value (the stored lengths of its text fields, from the tuple or TOAST headers): a running sum
+ * over the first `limit + 1` candidates (`cut`) ends the range at the last row whose predecessors
+ * are under the budget (`page_end`), and only rows in that range are read and turned into JSON.
+ * Rows past it cannot be on the page, so a page never reads more than the budget plus one row of
+ * stored text, whatever `limit` is. `pull` then applies the budget to the real JSON, which is
+ * longer only by JSON's escapes (up to six bytes for a control character).
+ *
+ * Every step walks the `(user_id, position)` index of each table, and no step sorts or buffers the
+ * rows' JSON. Parameters: $1 user, $2 cursor, $3 limit + 1, $4 limit, $5 byte budget.
+ */
+export function pullQuery(tables: readonly TableSql[]): string {
+  const sizes = tables.map((t) => `(${t.pullSizes})`).join('\n        UNION ALL ');
+  const rows = tables.map((t) => `(${t.pullRows})`).join('\n        UNION ALL ');
+  return `WITH cand AS (
+      SELECT position, est FROM (${sizes}) c ORDER BY position LIMIT $3
+    ), cut AS (
+      SELECT position, row_number() OVER w AS n, sum(est) OVER w - est AS before
+      FROM cand WINDOW w AS (ORDER BY position ROWS UNBOUNDED PRECEDING)
+    ), page_end AS (
+      SELECT max(position) FILTER (WHERE n <= $4 AND before < $5) AS last, count(*) AS found FROM cut
+    )
+    SELECT u.purged_position::text AS purged, e.found::int AS found,
+           p.t, p.position::text AS position, p.row, octet_length(p.row) AS bytes
+    FROM users u CROSS JOIN page_end e LEFT JOIN (${rows}) p ON true
+    WHERE u.id = $1`;
+}
+
+/** Orders decimal positions (no leading zeros) without parsing them. */
+const byPosition = (a: string, b: string): number =>
+  a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+
+interface PullRow {
+  purged: string;
+  found: number;
+  t: string | null;
+  position: string | null;
+  row: string | null;
+  bytes: number | null;
+}
+
+/**
+ * The user's rows whose position is above `cursor`, each in its latest state: at most
+ * `bounds.limit`, and rows only while the JSON of the rows before them is under `bounds.bytes`
+ * (so at least one). `hasMore` is set when either bound left rows behind.
  */
 export async function pull(
   db: Queryable,
   query: string,
   userId: string,
   cursor: string,
-  limit: number,
+  bounds: PageBounds,
 ): Promise<PullPage> {
-  const rows = await db.query<{
-    purged: string;
-    t: string | null;
-    position: string | null;
-    row: Change['row'] | null;
-  }>(query, [userId, cursor, limit + 1], true);
+  const rows = await db.query<PullRow>(
+    query,
+    [userId, cursor, bounds.limit + 1, bounds.limit, bounds.bytes],
+    true,
+  );
   const purged = BigInt(rows[0]?.purged ?? '0');
-  const found = rows.filter((r) => r.t !== null);
-  const hasMore = found.length > limit;
-  const page = hasMore ? found.slice(0, limit) : found;
-  const changes: Change[] = page.map((r) => ({ table: r.t!, seq: r.position!, row: r.row! }));
+  // The statement has no ORDER BY (a sort of the rows' JSON could spill to disk): order here.
+  const found = rows
+    .filter((r) => r.t !== null)
+    .sort((a, b) => byPosition(a.position!, b.position!));
+  const changes: Change[] = [];
+  let bytes = 0;
+  for (const r of found) {
+    if (bytes >= bounds.bytes) break;
+    bytes += r.bytes! + r.t!.length + r.position!.length + ENVELOPE_BYTES;
+    changes.push({ table: r.t!, seq: r.position!, row: JSON.parse(r.row!) as Change['row'] });
+  }
   return {
     changes,
-    cursor: page.length > 0 ? page[page.length - 1]!.position! : cursor,
-    hasMore,
+    cursor: changes.at(-1)?.seq ?? cursor,
+    hasMore: (rows[0]?.found ?? 0) > changes.length,
     purged,
   };
+}
+
+/**
+ * The first changes of `changes` (in position order, starting right after the cursor) that fit
+ * `bounds` by the same rule as `pullQuery`; `hasMore` when some were left out.
+ */
+export function cutPage(
+  changes: readonly Change[],
+  cursor: string,
+  bounds: PageBounds,
+): Omit<PullPage, 'purged'> {
+  let bytes = 0;
+  let n = 0;
+  while (n < changes.length && n < bounds.limit && bytes < bounds.bytes) {
+    bytes += changeBytes(changes[n]!);
+    n++;
+  }
+  const page = changes.slice(0, n);
+  return { changes: page, cursor: page.at(-1)?.seq ?? cursor, hasMore: n < changes.length };
 }

@@ -12,7 +12,7 @@ import {
 } from '@ferry/protocol';
 import { push, type PushContext } from '../../sync/push.ts';
 import { authenticatePull } from '../../sync/idle.ts';
-import { pull, type PullPage } from '../../sync/pull.ts';
+import { cutPage, pull, type PageBounds, type PullPage } from '../../sync/pull.ts';
 import { authenticate, bearerToken } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
@@ -82,7 +82,10 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       const body = req.body as SyncRequest;
       checkRequest(body, config.maxMutationsPerRequest);
 
-      const limit = Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit);
+      const bounds: PageBounds = {
+        limit: Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit),
+        bytes: config.pullPageBytes,
+      };
       let results: MutationResult[] = [];
       let lastMutationSeq: number;
       // Set when the changes after the cursor are known without a query (see PushOutcome).
@@ -95,15 +98,9 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         metrics.mutationResults(out.counts);
         results = out.results;
         lastMutationSeq = out.lastMutationSeq;
-        if (out.changesIfCurrent !== null && out.changesIfCurrent.length <= limit) {
-          const last = out.changesIfCurrent.at(-1);
-          known = {
-            changes: out.changesIfCurrent,
-            cursor: last ? last.seq : body.cursor,
-            hasMore: false,
-            purged: 0n,
-          };
-        }
+        // The rows just written, cut by the same count and byte bounds as a pull page.
+        if (out.changesIfCurrent !== null)
+          known = { ...cutPage(out.changesIfCurrent, body.cursor, bounds), purged: 0n };
       } else {
         const client = await authenticatePull(db, token, body.clientId, config);
         userId = client.userId;
@@ -113,7 +110,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           known = { changes: [], cursor: body.cursor, hasMore: false, purged: 0n };
       }
 
-      const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, limit));
+      const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, bounds));
       // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
       // seen here, and one that committed after it could not have hidden anything from it. (A
       // cursor equal to the user's position is never below the purged position.)
