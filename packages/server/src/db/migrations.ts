@@ -90,6 +90,42 @@ export const MIGRATIONS: readonly {
     ],
     run: fillEmailKeys,
   },
+  {
+    version: 4,
+    name: 'text merge: revisions of rows with text fields, and the texts clients sent',
+    sql: [
+      // Every accepted change of a row of a table with a text field (history, and merge bases):
+      // the row's stored fields after the change, who made it and when.
+      `CREATE TABLE revisions (
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        table_name text NOT NULL,
+        record_id uuid NOT NULL,
+        version bigint NOT NULL,
+        fields json NOT NULL,
+        client_id uuid,
+        seq bigint,
+        hlc text NOT NULL,
+        merged boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (user_id, table_name, record_id, version)
+      )`,
+      'CREATE INDEX revisions_age ON revisions (created_at)',
+      // The text fields a client sent in a mutation, so its next edit (made on that text, maybe
+      // before the acknowledgement) merges against it: a revision's version when that revision
+      // holds exactly what was sent, else the text itself.
+      `CREATE TABLE sent_texts (
+        client_id uuid NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        seq bigint NOT NULL,
+        table_name text NOT NULL,
+        record_id uuid NOT NULL,
+        version bigint,
+        fields json,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (client_id, seq)
+      )`,
+      'CREATE INDEX sent_texts_age ON sent_texts (created_at)',
+    ],
+  },
 ];
 
 /**
