@@ -36,17 +36,22 @@ type Recovery =
  *   mutation alone, nothing smaller exists: it is set aside as rejected with the server's code.
  * - a network failure of a batch above RESET_SHRINK_BYTES: halve the bytes and send again (it may
  *   have been a 413); a single mutation is not set aside on a network failure (the network may
- *   really be down): the sync fails as offline and the scheduler retries it later.
+ *   really be down): the sync fails as offline and the scheduler retries it later. Except once
+ *   after each 413: the HTTP client may send the next request on the connection the server closed
+ *   after its 413, and that one failure is retried at once.
  * - a whole-request `400` for several mutations: bisect by count (send the first half; the other
  *   half follows) until the request carries one mutation; that one is set aside with the server's
  *   code and message, but only once a request without it (a one-row pull) is accepted, so a 400
  *   about the request itself (its cursor, say) never sets a good change aside.
- * Every retry sends strictly fewer mutations, and every set-aside removes one, so a run always ends.
+ * Every retry sends strictly fewer mutations (but for the one resend after a 413), and every
+ * set-aside removes one, so a run always ends.
  * A learned byte budget lasts for the run; count returns to the maximum after a set-aside.
  */
 export class PushBudget {
   private bytes = PUSH_BUDGET_BYTES;
   private count: number = Limits.maxMutationsPerRequest;
+  /** A 413 came, and no network failure since: the connection it closed may be reused once. */
+  private afterRefusal = false;
 
   limits(): BatchLimits {
     return { count: this.count, bytes: this.bytes };
@@ -58,6 +63,7 @@ export class PushBudget {
     if (!(e instanceof FerryError) || first === undefined) return { kind: 'fail' };
     const size = batch.reduce((n, x) => n + x.bytes, 0);
     if (e.details.status === 413) {
+      this.afterRefusal = true;
       if (batch.length > 1) return this.shrinkTo(Math.floor(size / 2));
       const message = `this change is larger than the server accepts in one request: ${first.bytes} bytes as JSON (server: ${e.message})`;
       return {
@@ -69,9 +75,11 @@ export class PushBudget {
       };
     }
     if (e.kind === ErrorKind.network) {
-      return batch.length > 1 && size >= RESET_SHRINK_BYTES
-        ? this.shrinkTo(Math.floor(size / 2))
-        : { kind: 'fail' };
+      const staleConnection = this.afterRefusal;
+      this.afterRefusal = false;
+      if (batch.length > 1 && size >= RESET_SHRINK_BYTES)
+        return this.shrinkTo(Math.floor(size / 2));
+      return staleConnection ? { kind: 'retry' } : { kind: 'fail' };
     }
     if (e.details.status === 400) {
       if (batch.length > 1) {

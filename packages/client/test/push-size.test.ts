@@ -167,6 +167,35 @@ describe('the outbox never wedges on size', () => {
     }
   }, 120_000);
 
+  it('the request after a 413 failing on the network (a connection the server closed, reused) is retried once, not reported offline', async () => {
+    const small = await startTestServer({ bodyLimitBytes: 300 * 1024 });
+    try {
+      let staleNext = false;
+      const stale: HttpFn = async (req) => {
+        if (staleNext && req.url.endsWith('/v1/sync')) {
+          staleNext = false;
+          throw new TypeError('fetch failed', {
+            cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+          });
+        }
+        const res = await fetchHttp(req);
+        if (res.status === 413) staleNext = true;
+        return res;
+      };
+      const a = await device(small, email(), { signup: true, http: stale });
+      const tooBig = await a.notes.create({ title: 'too big', content: 'y'.repeat(400_000) });
+      const fine = await a.notes.create({ title: 'fine', content: 'small' });
+      // Every request right after a 413 meets a closed connection: [tooBig, fine] 413, [tooBig]
+      // reset then 413 (set aside), [fine] reset then applied.
+      expect(await syncOrReport(a)).toMatchObject({ pushed: 1, complete: true });
+      expect((await a.rejected()).map((r) => r.recordId)).toEqual([tooBig.id]);
+      expect(await onServer([fine.id], small)).toEqual({ count: 1, contentBytes: 5 });
+      await a.close();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('connection resets on large bodies (how a 413 can arrive): the client sends less and drains', async () => {
     // A path that resets the connection for any body over 256 KiB, as a server answering 413 and
     // closing while the client still writes does.
