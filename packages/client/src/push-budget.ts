@@ -17,7 +17,8 @@ export const PUSH_BUDGET_BYTES = 4 * 1024 * 1024;
 /**
  * A network failure of a batch at least this large may be the server refusing its size: a 413
  * sent while the client is still writing the body often arrives as a reset (EPIPE,
- * ECONNRESET). Below it the body fits in the socket buffers and a 413 arrives as a 413.
+ * ECONNRESET). A failure of a smaller batch is taken for the network's: such a body is written
+ * whole at once, before the server can answer, so its 413 arrives as a 413.
  */
 export const RESET_SHRINK_BYTES = 64 * 1024;
 
