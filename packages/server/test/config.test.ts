@@ -41,6 +41,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FERRY_TLS_CERT: '/c.pem' }, [])).toThrow(/TLS/);
   });
 
+  it('refuses timeouts in an order that cannot work', () => {
+    expect(() => loadConfig({ FERRY_HEADERS_TIMEOUT_MS: '70000' }, [])).toThrow(/headers timeout/);
+    expect(() => loadConfig({}, ['--idle-timeout-ms', '20000'])).toThrow(/heartbeat/);
+    expect(loadConfig({}, ['--idle-timeout-ms', '0']).idleTimeoutMs).toBe(0);
+    expect(loadConfig({}, []).requestTimeoutMs).toBe(60_000);
+  });
+
   it('is documented: docs/server.md and --help list every setting', () => {
     const doc = readFileSync(new URL('../../../docs/server.md', import.meta.url), 'utf8');
     for (const setting of SETTINGS) {

@@ -1,11 +1,16 @@
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import type { ServerOptions } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { PROTOCOL_VERSION } from '@ferry/protocol';
 import type { AppDeps } from './deps.ts';
+import { installAuthBeforeBody } from './auth-hook.ts';
+import { installBodyGuards } from './body-guard.ts';
+import { API_HEADERS, clientErrorHandler, frameworkErrors } from './early-errors.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { installJsonBody } from './json-body.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -13,12 +18,24 @@ import { syncRoutes } from './routes/sync.ts';
 
 const gzipAsync = promisify(gzip);
 
-/** Fastify's options: logging with secrets redacted, strict validation, TLS when configured. */
-function fastifyOptions(
-  deps: AppDeps,
-): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+/** How often Node checks the request and headers timeouts (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
+
+type Options = FastifyServerOptions & { http?: ServerOptions; https?: Record<string, unknown> };
+
+/**
+ * Fastify's options: logging with secrets redacted, strict validation, timeouts, the envelope for
+ * errors raised before a route runs, TLS when configured.
+ */
+function fastifyOptions(deps: AppDeps): Options {
   const { config } = deps;
-  const opts: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+  // Node's own server options (Fastify sets requestTimeout again after creating the server).
+  const nodeHttp = {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: config.headersTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  };
+  const opts: Options = {
     logger: {
       level: config.logLevel,
       // Request bodies are never logged; headers are, minus the secrets.
@@ -28,6 +45,12 @@ function fastifyOptions(
       },
     },
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    http: nodeHttp,
+    clientErrorHandler,
+    frameworkErrors,
     ajv: {
       customOptions: {
         coerceTypes: false,
@@ -41,7 +64,11 @@ function fastifyOptions(
     return503OnClosing: false,
   };
   if (config.tlsCertPath !== undefined && config.tlsKeyPath !== undefined) {
-    opts.https = { cert: readFileSync(config.tlsCertPath), key: readFileSync(config.tlsKeyPath) };
+    opts.https = {
+      ...nodeHttp,
+      cert: readFileSync(config.tlsCertPath),
+      key: readFileSync(config.tlsKeyPath),
+    };
   }
   return opts;
 }
@@ -49,41 +76,19 @@ function fastifyOptions(
 /** Builds the HTTP API (not yet listening). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions(deps)) as unknown as FastifyInstance;
-  installErrorHandler(app);
+  // A body still arriving after its (error) answer is discarded up to twice the body limit.
+  installErrorHandler(app, 2 * deps.config.bodyLimitBytes);
   // Response schemas document the API (OpenAPI); bodies are plain JSON.stringify so a row's
   // declared fields are never dropped by a serializer that does not know them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-
-  // JSON only. An empty body is "no body" (e.g. logout sent with a content-type).
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      const e = err as Error & { statusCode?: number };
-      e.statusCode = 400;
-      done(e, undefined);
-    }
-  });
-  app.addContentTypeParser('*', (_req, _payload, done) => {
-    done(
-      Object.assign(new Error('content-type must be application/json'), {
-        code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-        statusCode: 415,
-      }),
-      undefined,
-    );
-  });
+  if (deps.config.maxConnections > 0) app.server.maxConnections = deps.config.maxConnections;
+  installJsonBody(app);
 
   // CORS: the desktop webview calls the API from its own origin. Bearer tokens, never cookies,
   // so allowing any origin grants nothing a page could not already do with a token it holds.
+  // Every response is also marked nosniff and no-store (API_HEADERS).
   app.addHook('onRequest', async (req, reply) => {
-    void reply.header('access-control-allow-origin', '*');
+    void reply.headers(API_HEADERS);
     if (req.method === 'OPTIONS') {
       void reply
         .header('access-control-allow-methods', 'GET, POST, OPTIONS')
@@ -113,6 +118,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.request(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
   });
+
+  installBodyGuards(app, deps.config);
+  installAuthBeforeBody(app, deps);
 
   await app.register(swagger, {
     openapi: {

@@ -19,14 +19,25 @@ export function bearerToken(req: FastifyRequest): string {
   return m[1]!;
 }
 
-/** Resolves the bearer token to its user, or throws 401 (unknown, revoked or expired). */
+/** Callers already resolved, per request: a request is authenticated once (see auth-hook.ts). */
+const resolved = new WeakMap<FastifyRequest, Caller>();
+
+/**
+ * Resolves the bearer token to its user, or throws 401 (unknown, revoked or expired). The answer
+ * is kept with the request, so the handler of a route authenticated before its body was read
+ * gets it without a second query.
+ */
 export async function authenticate(
   db: Queryable,
   req: FastifyRequest,
   policy: TokenPolicy,
 ): Promise<Caller> {
+  const known = resolved.get(req);
+  if (known !== undefined) return known;
   const token = bearerToken(req);
   const userId = await userForToken(db, token, policy);
   if (userId === null) fail('unauthorized', 'unknown, revoked or expired token');
-  return { userId, token };
+  const caller = { userId, token };
+  resolved.set(req, caller);
+  return caller;
 }

@@ -1,20 +1,35 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { answerBeforeBody } from './body-guard.ts';
 import { HttpError, type ServerErrorCode } from './errors.ts';
 
 /** PostgreSQL conditions after which the same request may succeed later. */
 const TRANSIENT_PG = /^(08|53|57P0[1-3]|40001|40P01|3D000)/;
 const TRANSIENT_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
-function send(
+/** Messages are cut to this many characters, whatever client input they quote. */
+const MAX_MESSAGE = 300;
+
+type Send = (
   reply: FastifyReply,
   status: number,
   code: ServerErrorCode,
   message: string,
   retryAfter?: number,
-): void {
-  if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-  void reply.code(status).type('application/json').send({ error: { code, message } });
-}
+) => void;
+
+/** Sends the envelope; before the body has arrived, discarding up to `discardBytes` of it. */
+const sender =
+  (discardBytes: number): Send =>
+  (reply, status, code, message, retryAfter) => {
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
+    const body = { error: { code, message: text } };
+    if (!reply.request.raw.complete) {
+      answerBeforeBody(reply, status, JSON.stringify(body), discardBytes);
+      return;
+    }
+    void reply.code(status).type('application/json').send(body);
+  };
 
 function isTransientDbError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
@@ -32,8 +47,10 @@ function isTransientDbError(err: unknown): boolean {
 /**
  * The one place errors become responses: every failure leaves as `{ error: { code, message } }`
  * with the protocol's status, whatever threw it (our code, Fastify, Ajv, the JSON parser, pg).
+ * An answer given before the body has arrived discards up to `maxDiscardBytes` of it.
  */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, maxDiscardBytes: number): void {
+  const send = sender(maxDiscardBytes);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HttpError) {
       send(reply, err.status, err.code, err.message, err.retryAfter);

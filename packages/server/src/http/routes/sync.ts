@@ -8,12 +8,12 @@ import {
   SCHEMA_VERSION,
   SyncRequest,
   SyncResponse,
+  servedTo,
   type MutationResult,
 } from '@ferry/protocol';
-import { push, type PushContext } from '../../sync/push.ts';
-import { authenticatePull } from '../../sync/idle.ts';
+import { claimClient, push, type PushContext } from '../../sync/push.ts';
 import { cutPage, pull, type PageBounds, type PullPage } from '../../sync/pull.ts';
-import { authenticate, bearerToken } from '../authenticate.ts';
+import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 
@@ -78,7 +78,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req) => {
       const started = performance.now();
-      const token = bearerToken(req);
+      // Resolved before the body was read (auth-hook.ts); this reads the kept answer.
+      const { userId } = await authenticate(db, req, config);
       const body = req.body as SyncRequest;
       checkRequest(body, config.maxMutationsPerRequest);
 
@@ -90,10 +91,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       let lastMutationSeq: number;
       // Set when the changes after the cursor are known without a query (see PushOutcome).
       let known: PullPage | null = null;
-      let userId: string;
       if (body.mutations.length > 0) {
-        const caller = await authenticate(db, req, config);
-        userId = caller.userId;
         const out = await db.transaction((tx) => push(tx, ctx, userId, body));
         metrics.mutationResults(out.counts);
         results = out.results;
@@ -102,8 +100,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         if (out.changesIfCurrent !== null)
           known = { ...cutPage(out.changesIfCurrent, body.cursor, bounds), purged: 0n };
       } else {
-        const client = await authenticatePull(db, token, body.clientId, config);
-        userId = client.userId;
+        const client = await claimClient(db, userId, body.clientId);
         lastMutationSeq = client.lastSeq;
         // Up to date (the common idle poll): nothing to read.
         if (body.cursor === client.position)
@@ -125,7 +122,13 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         protocol: PROTOCOL_VERSION,
         results,
         lastMutationSeq,
-        changes: page.changes,
+        // A client of an older schema is not sent the rows of tables it does not know.
+        changes:
+          body.schemaVersion >= SCHEMA_VERSION
+            ? page.changes
+            : page.changes.filter((c) =>
+                servedTo(deps.tables.get(c.table)!.table, body.schemaVersion),
+              ),
         cursor: page.cursor,
         hasMore: page.hasMore,
         serverHlc: deps.clock.now(),

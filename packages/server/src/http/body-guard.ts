@@ -1,0 +1,111 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { ServerConfig } from '../config.ts';
+import { HttpError } from './errors.ts';
+
+/** True for a route that authenticates by bearer token before reading its body. */
+export function authenticatesBeforeBody(schema: RouteOptions['schema']): boolean {
+  const security = (schema as { security?: readonly Record<string, unknown>[] } | undefined)
+    ?.security;
+  return security?.some((s) => Object.hasOwn(s, 'bearer')) ?? false;
+}
+
+/** Sockets that answered before their request's body arrived and are discarding the rest. */
+const lingering = new WeakSet<Socket>();
+
+/** True while `socket` discards the rest of a body it already answered (see `answerBeforeBody`). */
+export function isLingering(socket: Socket): boolean {
+  return lingering.has(socket);
+}
+
+/**
+ * Sends an error answer while the request's body is still arriving (401 before the body is read,
+ * 413 by `content-length`, 404), then closes the connection gracefully: the answer and a FIN go
+ * out at once, and what the client still sends is read and discarded, up to `maxBytes`, before
+ * the socket is closed. Closing with unread data would make the kernel reset the connection, and
+ * a client still writing its body would see `EPIPE` instead of the answer. A client that stalls
+ * is cut off by the request timeout (see `clientErrorHandler`).
+ *
+ * Written on the socket directly: Node's response object closes the socket as soon as an answer
+ * with `Connection: close` is sent, unread body or not.
+ */
+export function answerBeforeBody(
+  reply: FastifyReply,
+  status: number,
+  payload: string,
+  maxBytes: number,
+): void {
+  const req = reply.request.raw;
+  const socket = req.socket;
+  void reply.hijack();
+  const headers: Record<string, unknown> = {
+    ...reply.getHeaders(),
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    connection: 'close',
+  };
+  const head = Object.entries(headers)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${String(v)}\r\n`)
+    .join('');
+  lingering.add(socket);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${payload}`);
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > maxBytes) socket.destroy();
+  });
+  req.once('end', () => socket.destroy());
+  req.resume();
+}
+
+/** Why a request is refused before its body is read (unknown route, declared size), if it is. */
+function refusedBeforeBody(req: FastifyRequest, config: ServerConfig): HttpError | undefined {
+  if (req.is404) {
+    return new HttpError(
+      'not_found',
+      `no route ${req.method} ${clip(req.url.split('?')[0] ?? '')}`,
+    );
+  }
+  const declared = Number(req.headers['content-length']);
+  const limit = req.routeOptions.bodyLimit ?? config.bodyLimitBytes;
+  if (declared > limit) {
+    return new HttpError(
+      'payload_too_large',
+      `the request body is larger than the limit of ${limit} bytes`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Limits that hold before a body is read:
+ * - a route that does not authenticate first (signup, login) accepts at most
+ *   `preAuthBodyLimitBytes`;
+ * - a declared `content-length` over the route's limit is answered `413` at once, and an unknown
+ *   route `404`, before any body is read (the error handler answers with `answerBeforeBody`).
+ * Must be installed before the routes (the limit is set as each route is added).
+ */
+export function installBodyGuards(app: FastifyInstance, config: ServerConfig): void {
+  app.addHook('onRoute', (route) => {
+    if (authenticatesBeforeBody(route.schema)) return;
+    route.bodyLimit = Math.min(
+      route.bodyLimit ?? config.bodyLimitBytes,
+      config.preAuthBodyLimitBytes,
+    );
+  });
+
+  app.addHook('onRequest', (req, _reply, done) => {
+    done(refusedBeforeBody(req, config));
+  });
+}
+
+/** Client input echoed in a message is cut to this many characters. */
+export const ECHO_MAX = 64;
+
+/** `s` cut to `ECHO_MAX` characters (code points), with an ellipsis when cut. */
+export function clip(s: string): string {
+  if (s.length <= ECHO_MAX) return s;
+  return `${Array.from(s).slice(0, ECHO_MAX).join('')}…`;
+}
