@@ -6,6 +6,7 @@ import type { PersistentClock } from './clock.ts';
 import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import type { Transport } from './http.ts';
+import { takeNewClientId } from './lineage.ts';
 import { maxSeq, nextBatch, toMutation, type OutboxEntry } from './outbox.ts';
 import { PushBudget, recoverPush } from './push-budget.ts';
 import { q } from './rows.ts';
@@ -26,6 +27,8 @@ export interface SyncContext {
   onApplied?: (summary: ApplySummary) => void;
   /** Test seam, see ApplyProbe. */
   probe?: ApplyProbe;
+  /** Called when the engine took a new clientId (see lineage.ts). */
+  onClientIdChanged?: (clientId: string) => void;
 }
 
 /**
@@ -39,9 +42,11 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   if (!token) throw new FerryError(ErrorKind.unauthorized, 'not signed in');
   const start = await ctx.driver.transaction(async (tx) => ({ state: await allState(tx), maxSeq: await maxSeq(tx) }));
   const server = start.state[StateKey.serverUrl];
-  const clientId = start.state[StateKey.clientId];
+  const storedClientId = start.state[StateKey.clientId];
   if (!server) throw new FerryError(ErrorKind.noServer, 'no server configured: sign in first');
-  if (!clientId) throw new Error('local database has no client id');
+  if (!storedClientId) throw new Error('local database has no client id');
+  let clientId: string = storedClientId;
+  let tookNewClientId = false;
 
   const outcome: SyncOutcome = { pushed: 0, pulled: 0, complete: false };
   const budget = new PushBudget();
@@ -53,6 +58,7 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       cursor,
       mutations: batch.map(toMutation),
       pullLimit: pullLimit ?? ctx.pullLimit ?? Limits.maxPullLimit,
+      clientReset: true,
     };
     return ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', { body: req, token });
   };
@@ -73,6 +79,14 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       prefetched = null;
       if (e instanceof FerryError && e.kind === ErrorKind.resyncRequired && round < 50) {
         await startResync(ctx.driver);
+        continue;
+      }
+      if (e instanceof FerryError && e.kind === ErrorKind.clientIdReused && !tookNewClientId) {
+        // Once per run: a second 409 under a brand-new id would not be a copy, so it is reported.
+        tookNewClientId = true;
+        clientId = await takeNewClientId(ctx.driver, ctx.now);
+        ctx.clock.rekey(clientId);
+        ctx.onClientIdChanged?.(clientId);
         continue;
       }
       // 413, a reset while sending a large batch, a whole-request 400: send less, or set one aside.
