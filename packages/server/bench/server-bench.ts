@@ -5,7 +5,10 @@
  * The server runs as its own process (`src/main.ts`, as `npm start` runs it) on a fresh database
  * of the PostgreSQL at DATABASE_URL (default 127.0.0.1:5432); this process only generates load.
  * Environment: BENCH_USERS (8), BENCH_BATCHES (per user, 25), BENCH_IDLE_CONNECTIONS (32),
- * BENCH_IDLE_SECONDS (5).
+ * BENCH_IDLE_SECONDS (5), and for the first sync of a large account (`large-account.ts`)
+ * BENCH_LARGE_BIG (notes of 1 MiB, 200), BENCH_LARGE_SMALL (notes of ~1 KB, 100 000),
+ * BENCH_LARGE_PULL_LIMIT (1000); BENCH_PULL_PAGE_BYTES sets the server's FERRY_PULL_PAGE_BYTES.
+ * A part whose count is 0 is skipped.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +26,7 @@ import {
 } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
+import { describeFirstSync, firstSyncOfLargeAccount, largeAccountSizes } from './large-account.ts';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
 const USERS = env('BENCH_USERS', 8);
@@ -69,6 +73,9 @@ async function startServerProcess(
       PORT: '0',
       LOG_LEVEL: 'warn',
       FERRY_POOL_SIZE: '16',
+      ...(process.env.BENCH_PULL_PAGE_BYTES
+        ? { FERRY_PULL_PAGE_BYTES: process.env.BENCH_PULL_PAGE_BYTES }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -242,21 +249,14 @@ async function main(): Promise<void> {
     console.log(
       `    CPU per 1 000 mutations: server ${((ing.node / total) * 1e6).toFixed(1)} ms, PostgreSQL ${((ing.pg / total) * 1e6).toFixed(1)} ms`,
     );
-    if (IDLE_SECONDS <= 0) return;
-    console.log(
-      `idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`,
-    );
-    let m = { value: undefined as unknown, node: 0, pg: 0 };
-    const r = await idle(server.url, tokens, async (run) => {
-      m = await measure(run);
-    });
-    const n = r.rps * r.seconds;
-    console.log(
-      `  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`,
-    );
-    console.log(
-      `    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`,
-    );
+    if (IDLE_SECONDS > 0) await idleBench(server, tokens, measure);
+    const sizes = largeAccountSizes();
+    if (sizes.big + sizes.small > 0) {
+      const database = new URL(db.url).pathname.slice(1);
+      const token = await signup(server.url);
+      const r = await firstSyncOfLargeAccount(server.url, server.pid, database, token, sizes);
+      for (const line of describeFirstSync(sizes, r)) console.log(line);
+    }
     console.log(
       `load average after: ${loadavg()
         .map((x) => x.toFixed(1))
@@ -266,6 +266,29 @@ async function main(): Promise<void> {
     await server.stop();
     await db.drop();
   }
+}
+
+type Measure = <T>(fn: () => Promise<T>) => Promise<{ value: T; node: number; pg: number }>;
+
+async function idleBench(
+  server: { url: string },
+  tokens: string[],
+  measure: Measure,
+): Promise<void> {
+  console.log(
+    `idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`,
+  );
+  let m = { value: undefined as unknown, node: 0, pg: 0 };
+  const r = await idle(server.url, tokens, async (run) => {
+    m = await measure(run);
+  });
+  const n = r.rps * r.seconds;
+  console.log(
+    `  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`,
+  );
+  console.log(
+    `    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`,
+  );
 }
 
 main().catch((err: unknown) => {
