@@ -15,7 +15,11 @@ export class PersistentClock {
     private readonly now: () => number,
     last: string | null,
   ) {
-    this.clock = new HlcClock(hlcNode(clientId), now, last !== null && isHlc(last) ? last : undefined);
+    this.clock = new HlcClock(
+      hlcNode(clientId),
+      now,
+      last !== null && isHlc(last) ? last : undefined,
+    );
   }
 
   /** After the clientId changed: stamp with its node from now on, never below what was stamped. */
@@ -29,6 +33,18 @@ export class PersistentClock {
     const h = this.clock.now();
     await setState(tx, StateKey.hlc, h);
     return h;
+  }
+
+  /**
+   * `n` fresh stamps for a batch of local writes, strictly increasing; only the last is
+   * persisted in `tx` (every stamp of the batch commits or none does, so the last one bounds them all).
+   */
+  async stampMany(tx: SqlTx, n: number): Promise<Hlc[]> {
+    await this.catchUp(tx);
+    const out: Hlc[] = [];
+    for (let i = 0; i < n; i++) out.push(this.clock.now());
+    if (n > 0) await setState(tx, StateKey.hlc, out[n - 1]!);
+    return out;
   }
 
   /** Folds in a stamp from the server (receive rule), persisted in `tx`. */

@@ -18,6 +18,11 @@ import { runSync } from './sync.ts';
 /** The notes API: write-local-first, each call one local transaction. */
 export interface NotesApi {
   create(input: { title: string; content?: string }): Promise<Note>;
+  /**
+   * Creates many notes in one local transaction (an import): all or nothing, one 'changed' event;
+   * each note still gets its own outbox entry and HLC stamp. See `TableStore.createMany`.
+   */
+  createMany(inputs: readonly { title: string; content?: string }[]): Promise<Note[]>;
   update(id: string, patch: { title?: string; content?: string }): Promise<Note>;
   /** Soft delete. */
   remove(id: string): Promise<Note>;
@@ -97,6 +102,7 @@ export class Ferry {
     const notes = this.table<Note & LocalRow>('notes');
     this.notes = {
       create: (input) => notes.create({ title: input.title, content: input.content ?? '' }),
+      createMany: (inputs) => notes.createMany(inputs.map((i) => ({ title: i.title, content: i.content ?? '' }))),
       update: (id, patch) => notes.update(id, { title: patch.title, content: patch.content }),
       remove: (id) => notes.remove(id),
       restore: (id) => notes.restore(id),
@@ -251,7 +257,7 @@ export class Ferry {
 
   private afterLocalWrite(table: string, ids: string[]): void {
     this.emitter.emit({ type: 'changed', table, ids, origin: 'local' });
-    this.setStatus({ pending: this.current.pending + 1 });
+    this.setStatus({ pending: this.current.pending + ids.length });
   }
 
   private async runOnce(): Promise<SyncOutcome> {

@@ -1,4 +1,10 @@
-import { checkFields, clientFields, missingOnCreate, uuidv7, type TableDecl } from '@ferry/protocol';
+import {
+  checkFields,
+  clientFields,
+  missingOnCreate,
+  uuidv7,
+  type TableDecl,
+} from '@ferry/protocol';
 import type { ListOptions } from './api.ts';
 import type { PersistentClock } from './clock.ts';
 import type { SqlDriver, SqlTx, SqlValue } from './driver.ts';
@@ -17,6 +23,8 @@ export interface StoreDeps {
 
 const CREATED = 'created_at';
 const UPDATED = 'updated_at';
+/** Ids per SELECT when reading a batch back (under SQLite's historical 999-parameter cap). */
+const GET_MANY_CHUNK = 500;
 
 /**
  * Write-local-first access to one declared table. Every write is ONE local transaction that
@@ -38,17 +46,21 @@ export class TableStore<R extends LocalRow = LocalRow> {
 
   private check(fields: Record<string, unknown>): void {
     for (const k of Object.keys(fields)) {
-      if (k === this.table.deletedField) throw new FerryError(ErrorKind.invalidInput, `use remove/restore to change "${k}"`);
+      if (k === this.table.deletedField)
+        throw new FerryError(ErrorKind.invalidInput, `use remove/restore to change "${k}"`);
     }
     const problem = checkFields(this.table, fields);
-    if (problem) throw new FerryError(ErrorKind.invalidInput, problem.message, { code: problem.code });
+    if (problem)
+      throw new FerryError(ErrorKind.invalidInput, problem.message, { code: problem.code });
   }
 
   private has(field: string): boolean {
     return this.writable.has(field);
   }
 
-  private async write<T>(fn: (tx: SqlTx) => Promise<{ result: T; id: string; queued?: false }>): Promise<T> {
+  private async write<T>(
+    fn: (tx: SqlTx) => Promise<{ result: T; id: string; queued?: false }>,
+  ): Promise<T> {
     const { result, id, queued } = await this.deps.driver.transaction(fn);
     if (queued !== false) this.deps.onWrite(this.table.name, [id]);
     return result;
@@ -60,20 +72,92 @@ export class TableStore<R extends LocalRow = LocalRow> {
     this.check(fields);
     return this.write(async (tx) => {
       const nowIso = this.iso();
-      if (this.has(CREATED) && fields[CREATED] === undefined) fields[CREATED] = nowIso;
-      if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
-      const missing = missingOnCreate(this.table, fields);
-      if (missing) throw new FerryError(ErrorKind.invalidInput, `"${missing}" is required`);
-      const id = uuidv7(this.deps.now());
-      const hlc = await this.deps.clock.stamp(tx);
-      const names = Object.keys(fields);
-      await tx.run(
-        `INSERT INTO ${q(this.table.name)} (id, ${names.map(q).join(', ')}, synced) VALUES (?, ${names.map(() => '?').join(', ')}, 0)`,
-        [id, ...names.map((n) => toSql(fields[n]))],
+      const id = await this.insert(
+        tx,
+        this.completeCreate(fields, nowIso),
+        await this.deps.clock.stamp(tx),
+        nowIso,
       );
-      await enqueue(tx, { table: this.table.name, recordId: id, op: 'upsert', fields, hlc, baseVersion: null, createdAt: nowIso });
       return { result: (await getRow(tx, this.table, id)) as R, id };
     });
+  }
+
+  /**
+   * Creates many rows in ONE local transaction (one fsync, one 'changed' event), each with its
+   * own outbox entry and HLC stamp, in the order given. All or nothing: every input is checked
+   * before anything is written, and the first invalid one fails the call (its message names the
+   * item, counting from 1). An empty list writes nothing.
+   */
+  async createMany(inputs: readonly Record<string, unknown>[]): Promise<R[]> {
+    if (inputs.length === 0) return [];
+    const nowIso = this.iso();
+    const all = inputs.map((input, i) => {
+      try {
+        const fields: Record<string, unknown> = { ...input };
+        this.check(fields);
+        return this.completeCreate(fields, nowIso);
+      } catch (e) {
+        if (!(e instanceof FerryError)) throw e;
+        throw new FerryError(e.kind, `item ${i + 1} of ${inputs.length}: ${e.message}`, e.details);
+      }
+    });
+    const { result, ids } = await this.deps.driver.transaction(async (tx) => {
+      const stamps = await this.deps.clock.stampMany(tx, all.length);
+      const made: string[] = [];
+      for (const [i, fields] of all.entries())
+        made.push(await this.insert(tx, fields, stamps[i]!, nowIso));
+      return { result: await this.getMany(tx, made), ids: made };
+    });
+    this.deps.onWrite(this.table.name, ids);
+    return result;
+  }
+
+  /** Fills the timestamps a create sets and checks that every required field is there. */
+  private completeCreate(fields: Record<string, unknown>, nowIso: string): Record<string, unknown> {
+    if (this.has(CREATED) && fields[CREATED] === undefined) fields[CREATED] = nowIso;
+    if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
+    const missing = missingOnCreate(this.table, fields);
+    if (missing) throw new FerryError(ErrorKind.invalidInput, `"${missing}" is required`);
+    return fields;
+  }
+
+  /** Inserts a new row (synced = 0) and its outbox entry; returns the new id. */
+  private async insert(
+    tx: SqlTx,
+    fields: Record<string, unknown>,
+    hlc: string,
+    nowIso: string,
+  ): Promise<string> {
+    const id = uuidv7(this.deps.now());
+    const names = Object.keys(fields);
+    await tx.run(
+      `INSERT INTO ${q(this.table.name)} (id, ${names.map(q).join(', ')}, synced) VALUES (?, ${names.map(() => '?').join(', ')}, 0)`,
+      [id, ...names.map((n) => toSql(fields[n]))],
+    );
+    await enqueue(tx, {
+      table: this.table.name,
+      recordId: id,
+      op: 'upsert',
+      fields,
+      hlc,
+      baseVersion: null,
+      createdAt: nowIso,
+    });
+    return id;
+  }
+
+  /** The rows with these ids, in this order (read in chunks: SQLite caps the parameters of one statement). */
+  private async getMany(tx: SqlTx, ids: readonly string[]): Promise<R[]> {
+    const byId = new Map<string, R>();
+    for (let i = 0; i < ids.length; i += GET_MANY_CHUNK) {
+      const chunk = ids.slice(i, i + GET_MANY_CHUNK);
+      const rows = await tx.all<R>(
+        `SELECT * FROM ${q(this.table.name)} WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
+      for (const r of rows) byId.set(r.id, r);
+    }
+    return ids.map((id) => byId.get(id)!);
   }
 
   /** Changes some fields of a row (live or deleted); bumps `updated_at`. */
@@ -114,7 +198,9 @@ export class TableStore<R extends LocalRow = LocalRow> {
 
   /** One row by id, deleted or not; null when there is none. */
   async get(id: string): Promise<R | null> {
-    return this.deps.driver.transaction(async (tx) => (await getRow(tx, this.table, id)) as R | null);
+    return this.deps.driver.transaction(
+      async (tx) => (await getRow(tx, this.table, id)) as R | null,
+    );
   }
 
   /** Rows, newest `updated_at` first, optionally filtered by a case-insensitive text search. */
@@ -126,7 +212,9 @@ export class TableStore<R extends LocalRow = LocalRow> {
     else if (opts.deleted !== true) where.push(`${del} IS NULL`);
     if (opts.search !== undefined && opts.search !== '' && this.table.searchFields.length > 0) {
       const pattern = `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`(${this.table.searchFields.map((f) => `${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      where.push(
+        `(${this.table.searchFields.map((f) => `${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+      );
       for (const _ of this.table.searchFields) params.push(pattern);
     }
     const order = this.has(UPDATED) ? `${q(UPDATED)} DESC, id DESC` : 'id DESC';
@@ -141,7 +229,13 @@ export class TableStore<R extends LocalRow = LocalRow> {
     return row as R;
   }
 
-  private async change(tx: SqlTx, row: R, op: 'upsert' | 'delete', fields: Record<string, unknown>, nowIso: string): Promise<void> {
+  private async change(
+    tx: SqlTx,
+    row: R,
+    op: 'upsert' | 'delete',
+    fields: Record<string, unknown>,
+    nowIso: string,
+  ): Promise<void> {
     const hlc = await this.deps.clock.stamp(tx);
     await updateColumns(tx, this.table, row.id, fields, 0);
     await enqueue(tx, {

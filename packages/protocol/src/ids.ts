@@ -20,13 +20,33 @@ export function isUuid(s: string): boolean {
   return uuidRe.test(s);
 }
 
+/** Random bytes drawn from the CSPRNG in blocks: one call per id cost more than the rest of the id. */
+const POOL_BYTES = 4096;
+let pool: Uint8Array = new Uint8Array(0);
+let poolAt = 0;
+function random16(): Uint8Array {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + 16);
+  poolAt += 16;
+  return out;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** A new UUIDv7 (time-ordered), from `nowMs` and random bits. */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const b = randomBytes(16);
-  const ms = BigInt(Math.floor(nowMs));
-  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  const b = random16();
+  let ms = Math.floor(nowMs);
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  let h = '';
+  for (let i = 0; i < 16; i++) h += HEX[b[i]!]!;
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
