@@ -6,10 +6,11 @@ import {
   type TableDecl,
 } from '@ferry/protocol';
 import type { PersistentClock } from './clock.ts';
+import { GroupedBatch, OrderedBatch, runMany } from './batch.ts';
 import type { SqlTx, SqlValue } from './driver.ts';
 import type { OutboxEntry } from './outbox.ts';
 import { pendingFields, pendingFieldsOf } from './outbox.ts';
-import { q, refreshSynced, toSql, updateColumns } from './rows.ts';
+import { q, refreshSyncedSql, toSql, updateColumns } from './rows.ts';
 import { StateKey, setState } from './state.ts';
 
 /** What applying one response changed, for events and the sync outcome. */
@@ -65,28 +66,33 @@ export async function applyResponse(
   // A record whose change the server refused stays unsynced: the server never had that value.
   const refused = new Set<string>();
   const theirRows: { table: TableDecl; row: Row }[] = [];
+  // Statements repeated per entry or per row go to the driver in batches (`runMany`: one IPC
+  // round trip in the desktop app instead of one per statement). Order is kept wherever it matters.
+  const acked = sent.filter((e) => e.seq <= res.lastMutationSeq);
+  // Cleared first, in one call: the per-entry steps below only touch other rows of the queue.
+  await runMany(
+    tx,
+    'DELETE FROM sync_queue WHERE seq = ?',
+    acked.map((e) => [e.seq]),
+  );
+  // The shadow only shrinks from here until the pulled rows are applied.
+  const shadowEmpty = (await tx.all('SELECT 1 FROM shadow LIMIT 1')).length === 0;
+  // `version < ?` keeps the highest whatever the order.
+  const versions = new GroupedBatch(tx);
+  const rebases: SqlValue[][] = [];
 
-  for (const e of sent) {
-    if (e.seq > res.lastMutationSeq) continue;
+  for (const e of acked) {
     const t = tables.get(e.table);
     const r = results.get(e.seq) ?? { seq: e.seq, status: 'duplicate' as const };
-    await tx.run('DELETE FROM sync_queue WHERE seq = ?', [e.seq]);
     summary.acknowledged++;
     if (!t) continue;
     touched.set(key(t.name, e.recordId), { table: t, id: e.recordId });
     switch (r.status) {
       case 'applied':
-        await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [
-          r.version,
-          e.recordId,
-          r.version,
-        ]);
+        versions.add(raiseVersionSql(t), [r.version, e.recordId, r.version]);
         // Later entries built on the same view of the row now build on the version this one made.
-        await tx.run(
-          'UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?',
-          [r.version, t.name, e.recordId, e.baseVersion],
-        );
-        await dropShadowFields(tx, t.name, e.recordId, Object.keys(e.fields));
+        rebases.push([r.version, t.name, e.recordId, e.baseVersion]);
+        if (!shadowEmpty) await dropShadowFields(tx, t.name, e.recordId, Object.keys(e.fields));
         break;
       case 'conflict':
         await tx.run(
@@ -113,15 +119,18 @@ export async function applyResponse(
       default:
         // superseded or duplicate: the server's value stands (it arrives in a pull, or is in shadow).
         if (r.status === 'superseded' && r.version !== undefined) {
-          await tx.run(`UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`, [
-            r.version,
-            e.recordId,
-            r.version,
-          ]);
+          versions.add(raiseVersionSql(t), [r.version, e.recordId, r.version]);
         }
         toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
     }
   }
+  await versions.flush();
+  // In entry order: each rebase matches the base_version the previous ones left.
+  await runMany(
+    tx,
+    'UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?',
+    rebases,
+  );
   opts.probe?.('acknowledged');
 
   for (const { table, id } of toRestore.values()) {
@@ -129,7 +138,6 @@ export async function applyResponse(
   }
 
   const outboxEmpty = (await tx.all('SELECT 1 FROM sync_queue LIMIT 1')).length === 0;
-  const shadowEmpty = (await tx.all('SELECT 1 FROM shadow LIMIT 1')).length === 0;
   const pulled = new Set<string>();
   // The fields queued entries still write, for the whole page in one query (not one per row).
   const pendingOf = outboxEmpty
@@ -140,10 +148,26 @@ export async function applyResponse(
           .filter((c) => tables.has(c.table))
           .map((c) => ({ table: c.table, id: c.row.id })),
       ]);
+  // Whole-row upserts in page order; a row with pending fields is written after them (flush).
+  const upserts = new OrderedBatch(tx);
+  // Per-record statements of other tables: rows with and without pending fields are different
+  // records, so these need no order among themselves or with the upserts.
+  const alongside = new GroupedBatch(tx);
   const applyRow = async (t: TableDecl, row: Row): Promise<void> => {
-    await applyPulledRow(tx, t, row, pendingOf?.(t.name, row.id) ?? null, shadowEmpty);
+    const pending = pendingOf?.(t.name, row.id) ?? null;
+    if (pending === null || pending.size === 0) {
+      await upserts.add(...serverRowUpsert(t, row));
+      if (!shadowEmpty)
+        alongside.add('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [
+          t.name,
+          row.id,
+        ]);
+    } else {
+      await upserts.flush();
+      await applyPendingRow(tx, t, row, pending);
+    }
     if (opts.resync)
-      await tx.run('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [
+      alongside.add('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [
         t.name,
         row.id,
       ]);
@@ -157,11 +181,16 @@ export async function applyResponse(
     if (t) await applyRow(t, c.row);
     summary.pulled++;
   }
+  await upserts.flush();
+  await alongside.flush();
   opts.probe?.('pulled');
 
+  const resynced = new GroupedBatch(tx);
   for (const [k, { table, id }] of touched) {
-    if (!pulled.has(k) && !refused.has(k)) await refreshSynced(tx, table, id);
+    if (!pulled.has(k) && !refused.has(k))
+      resynced.add(refreshSyncedSql(table), [table.name, id, id]);
   }
+  await resynced.flush();
   await setState(tx, StateKey.cursor, res.cursor);
   await clock.receive(tx, res.serverHlc);
   return summary;
@@ -223,10 +252,10 @@ export async function setAside(
   return summary;
 }
 
-/**
- * Writes one pulled row. Fields in `pending` (queued local changes) keep their local value and
- * the server's value goes to `shadow`; with nothing pending the row is the server's and synced.
- */
+/** Raises a row's version to `?` unless it is already there or beyond. */
+const raiseVersionSql = (t: TableDecl): string =>
+  `UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`;
+
 const upsertSql = new WeakMap<TableDecl, Map<string, string>>();
 
 /** The whole-row upsert for a set of columns, built once per table and column set. */
@@ -245,22 +274,25 @@ function upsertFor(t: TableDecl, names: readonly string[]): string {
   return sql;
 }
 
-async function applyPulledRow(
+/** A pulled row with nothing pending: the server's row, whole and synced (statement and parameters). */
+function serverRowUpsert(t: TableDecl, row: Row): [string, SqlValue[]] {
+  const names = Object.keys(t.fields).filter((f) => Object.hasOwn(row, f));
+  const params: SqlValue[] = [row.id];
+  for (const n of names) params.push(toSql(row[n]));
+  return [upsertFor(t, names), params];
+}
+
+/**
+ * Writes a pulled row some queued local changes still write: fields in `pending` keep their
+ * local value and the server's value goes to `shadow`; the row stays unsynced.
+ */
+async function applyPendingRow(
   tx: SqlTx,
   t: TableDecl,
   row: Row,
-  pending: Set<string> | null,
-  shadowEmpty: boolean,
+  pending: Set<string>,
 ): Promise<void> {
   const names = Object.keys(t.fields).filter((f) => Object.hasOwn(row, f));
-  if (pending === null || pending.size === 0) {
-    const params: SqlValue[] = [row.id];
-    for (const n of names) params.push(toSql(row[n]));
-    await tx.run(upsertFor(t, names), params);
-    if (!shadowEmpty)
-      await tx.run('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [t.name, row.id]);
-    return;
-  }
   const theirs: Record<string, unknown> = {};
   const mine: Record<string, unknown> = {};
   for (const n of names) {

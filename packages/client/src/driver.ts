@@ -15,6 +15,15 @@ export interface SqlTx {
   all<R = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
   /** Runs a script of several statements without parameters (DDL). */
   exec(sql: string): Promise<void>;
+  /**
+   * Optional: runs one statement once per parameter row, in order, as ONE call (a driver whose
+   * calls are expensive, like the Tauri bridge's IPC round trip, sends them together); returns
+   * the total of changed rows. All or nothing: when a row fails (a constraint, a wrong number of
+   * parameters), the rows before it in this call are undone too, the error is thrown and the
+   * transaction stays usable, as after a failing `run`. Callers use `runMany()` from
+   * `batch.ts`, which falls back to `run` in a savepoint for drivers without it.
+   */
+  runMany?(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<{ changes: number }>;
 }
 
 /**

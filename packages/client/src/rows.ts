@@ -25,7 +25,13 @@ export async function getRow(tx: SqlTx, t: TableDecl, id: string): Promise<Local
 }
 
 /** Updates some columns of a row (plus synced); no-op for an empty set. */
-export async function updateColumns(tx: SqlTx, t: TableDecl, id: string, values: Record<string, unknown>, synced: 0 | 1 | null): Promise<void> {
+export async function updateColumns(
+  tx: SqlTx,
+  t: TableDecl,
+  id: string,
+  values: Record<string, unknown>,
+  synced: 0 | 1 | null,
+): Promise<void> {
   const names = Object.keys(values);
   const sets = names.map((n) => `${q(n)} = ?`);
   if (synced !== null) sets.push('synced = ?');
@@ -35,10 +41,15 @@ export async function updateColumns(tx: SqlTx, t: TableDecl, id: string, values:
   await tx.run(`UPDATE ${q(t.name)} SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
 }
 
+/**
+ * Sets `synced` from whether any outbox entry is still queued for the record; parameters
+ * `[t.name, id, id]` (see `refreshSynced`).
+ */
+export function refreshSyncedSql(t: TableDecl): string {
+  return `UPDATE ${q(t.name)} SET synced = CASE WHEN EXISTS (SELECT 1 FROM sync_queue WHERE table_name = ? AND record_id = ?) THEN 0 ELSE 1 END WHERE id = ?`;
+}
+
 /** Sets `synced` from whether any outbox entry is still queued for the record. */
 export async function refreshSynced(tx: SqlTx, t: TableDecl, id: string): Promise<void> {
-  await tx.run(
-    `UPDATE ${q(t.name)} SET synced = CASE WHEN EXISTS (SELECT 1 FROM sync_queue WHERE table_name = ? AND record_id = ?) THEN 0 ELSE 1 END WHERE id = ?`,
-    [t.name, id, id],
-  );
+  await tx.run(refreshSyncedSql(t), [t.name, id, id]);
 }

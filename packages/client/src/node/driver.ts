@@ -141,6 +141,17 @@ class NodeDriver implements SqlDriver {
           const r = this.stmt(sql).run(...params);
           return Promise.resolve({ changes: r.changes });
         },
+        runMany: (sql, rows) => {
+          check();
+          const s = this.stmt(sql);
+          // better-sqlite3 runs a transaction function inside an open transaction as a savepoint.
+          const changes = this.db.transaction(() => {
+            let n = 0;
+            for (const r of rows) n += s.run(...r).changes;
+            return n;
+          })();
+          return Promise.resolve({ changes });
+        },
         all: <R>(sql: string, params: readonly SqlValue[] = []) => {
           check();
           const s = this.stmt(sql);
