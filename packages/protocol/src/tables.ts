@@ -159,6 +159,16 @@ export function keepsRevisions(t: TableDecl): boolean {
   return textFields(t).length > 0;
 }
 
+/**
+ * `tables`, with `text_conflicts` added when a table has a text field and it is missing: the
+ * overlaps of text merges must have somewhere to go.
+ */
+export function withTextConflicts(tables: readonly TableDecl[]): readonly TableDecl[] {
+  const needed = tables.some((t) => textFields(t).length > 0);
+  if (!needed || tables.some((t) => t.name === TEXT_CONFLICTS_TABLE)) return tables;
+  return [...tables, textConflicts];
+}
+
 /** True when a client of `schemaVersion` knows table `t`. */
 export function servedTo(t: TableDecl, schemaVersion: number): boolean {
   return schemaVersion >= (t.sinceSchemaVersion ?? 0);

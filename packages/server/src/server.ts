@@ -1,5 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { HlcClock, defaultTables, hlcNode, type TableDecl } from '@ferry/protocol';
+import {
+  HlcClock,
+  defaultTables,
+  hlcNode,
+  withTextConflicts,
+  type TableDecl,
+} from '@ferry/protocol';
 import { defaultConfig, type ServerConfig } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.ts';
@@ -31,7 +37,8 @@ export interface RunningServer {
  * `warn` here so tests stay quiet (`main.ts` passes the parsed configuration, default `info`).
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { tables: tableList = defaultTables, ...rest } = options;
+  const { tables: requested = defaultTables, ...rest } = options;
+  const tableList = withTextConflicts(requested);
   const config: ServerConfig = { ...defaultConfig(), logLevel: 'warn', ...stripUndefined(rest) };
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {

@@ -33,6 +33,8 @@ describe('mergeMutation', () => {
         hlcs: { title: H1, content: H1, created_at: H1, updated_at: H1 },
         version: 1,
       },
+      merged: false,
+      overlaps: [],
     });
   });
 
@@ -57,7 +59,7 @@ describe('mergeMutation', () => {
       { op: 'upsert', id, fields: { title: 'x' }, hlc: H2, baseVersion: 1 },
       NOW,
     );
-    expect(out).toEqual({ kind: 'superseded' });
+    expect(out).toEqual({ kind: 'superseded', overlaps: [] });
   });
 
   it('a delete without deleted_at uses the server time; a delete of a missing row is rejected', () => {
@@ -76,7 +78,7 @@ describe('mergeMutation', () => {
   it('an empty upsert changes nothing', () => {
     expect(
       mergeMutation(notes, row({}), { op: 'upsert', id, fields: {}, hlc: H3, baseVersion: 1 }, NOW),
-    ).toEqual({ kind: 'superseded' });
+    ).toEqual({ kind: 'superseded', overlaps: [] });
   });
 
   it('version policy: stale or missing baseVersion conflicts, a current one writes whatever the stamps', () => {
@@ -143,5 +145,87 @@ describe('mergeMutation', () => {
       NOW,
     );
     expect(out).toMatchObject({ kind: 'rejected', code: 'invalid_value' });
+  });
+});
+
+describe('mergeMutation of a text field', () => {
+  const base = 'one\ntwo\nthree\n';
+  it('merges against the given base, whatever the stamps say', () => {
+    const current = row({ content: H3 }, {}, 2);
+    const withText = { ...current, fields: { ...current.fields, content: 'one\ntwo\nthree!\n' } };
+    const out = mergeMutation(
+      notes,
+      withText,
+      {
+        op: 'upsert',
+        id,
+        fields: { content: 'one!\ntwo\nthree\n' },
+        hlc: H2,
+        baseVersion: 1,
+        bases: { content: base },
+      },
+      NOW,
+    );
+    expect(out).toMatchObject({
+      kind: 'applied',
+      merged: true,
+      overlaps: [],
+      row: { fields: { content: 'one!\ntwo\nthree!\n' }, hlcs: { content: H3 } },
+    });
+  });
+
+  it('with the current version as base it is a plain write (no merge), and an unknown base keeps the later side', () => {
+    const current = { ...row({ content: H1 }), fields: { ...row({}).fields, content: base } };
+    const ff = mergeMutation(
+      notes,
+      current,
+      { op: 'upsert', id, fields: { content: 'x\n' }, hlc: H2, baseVersion: 1 },
+      NOW,
+    );
+    expect(ff).toMatchObject({
+      kind: 'applied',
+      merged: false,
+      overlaps: [],
+      row: { fields: { content: 'x\n' } },
+    });
+    const lost = mergeMutation(
+      notes,
+      { ...current, hlcs: { content: H3 } },
+      { op: 'upsert', id, fields: { content: 'x\n' }, hlc: H2, baseVersion: null },
+      NOW,
+    );
+    expect(lost).toEqual({
+      kind: 'superseded',
+      overlaps: [
+        {
+          field: 'content',
+          text: base,
+          keptMine: false,
+          hunks: [{ at: 0, base: '', kept: base, other: 'x\n' }],
+        },
+      ],
+    });
+  });
+
+  it('merges no field by its name: a table whose `content` is declared lww is last-writer-wins', () => {
+    const lww = {
+      ...notes,
+      fields: { ...notes.fields, content: { ...notes.fields.content, merge: 'lww' as const } },
+    };
+    const current = { ...row({ content: H3 }), fields: { ...row({}).fields, content: base } };
+    const out = mergeMutation(
+      lww,
+      current,
+      {
+        op: 'upsert',
+        id,
+        fields: { content: 'x\n' },
+        hlc: H2,
+        baseVersion: 1,
+        bases: { content: base },
+      },
+      NOW,
+    );
+    expect(out).toEqual({ kind: 'superseded', overlaps: [] });
   });
 });

@@ -124,6 +124,8 @@ export const MIGRATIONS: readonly {
         PRIMARY KEY (client_id, seq)
       )`,
       'CREATE INDEX sent_texts_age ON sent_texts (created_at)',
+      // A client's latest text of one record (the base of a v1 edit with no baseVersion).
+      'CREATE INDEX sent_texts_record ON sent_texts (client_id, table_name, record_id, seq)',
     ],
   },
 ];

@@ -1,4 +1,5 @@
 import {
+  TEXT_CONFLICTS_TABLE,
   parseHlc,
   type Change,
   type Hlc,
@@ -9,8 +10,10 @@ import {
 import type { Queryable } from '../db/database.ts';
 import { fail } from '../http/errors.ts';
 import { confirmedAfter, freshDigests, reusedSeqs, type ClientLineage } from './lineage.ts';
-import { mergeMutation, wireRow, type StoredRow } from './merge.ts';
+import { mergeMutation, wireRow, type StoredRow, type TextOverlap } from './merge.ts';
 import { loadRows, upsertRows, type TableSql } from './rows.ts';
+import { TextBases } from './text-bases.ts';
+import { conflictRows } from './text-conflicts.ts';
 
 /** What the push path needs from the server. */
 export interface PushContext {
@@ -151,6 +154,9 @@ export async function push(
     for (const id of set) state.set(id, loaded.get(id) ?? null);
     current.set(table, state);
   }
+  // The texts this request's edits of text fields were made on (see text-bases.ts).
+  const bases = new TextBases(tx, userId, req.clientId);
+  await bases.prefetch(tableDecls(ctx.tables), fresh, current);
 
   // Merge in seq order, in memory. `touched` keeps each changed row once, in last-change order,
   // so a row changed several times gets one position: the latest.
@@ -199,23 +205,52 @@ export async function push(
     }
     const state = current.get(m.table)!;
     const row = state.get(m.id) ?? null;
+    const textBases = row === null ? undefined : bases.basesFor(sql.table, m, row);
     const out = mergeMutation(
       sql.table,
       row,
-      { op: m.op, id: m.id, fields: m.fields, hlc, baseVersion: m.baseVersion },
+      {
+        op: m.op,
+        id: m.id,
+        fields: m.fields,
+        hlc,
+        baseVersion: m.baseVersion,
+        ...(textBases === undefined ? {} : { bases: textBases }),
+      },
       nowIso,
     );
     const adj = clockAdjusted ? { clockAdjusted: true } : {};
+    // Overlapping parts of a text merge become text_conflicts rows, positioned like any change.
+    const keepOverlaps = (merged: StoredRow, overlaps: readonly TextOverlap[]): void => {
+      if (overlaps.length === 0) return;
+      const sides = { mine: req.clientId, theirs: row ? bases.writerOf(m.table, row) : null };
+      for (const c of conflictRows(m.table, merged, overlaps, sides, nowMs))
+        touched.set(`${TEXT_CONFLICTS_TABLE}\u0000${c.id}`, {
+          table: TEXT_CONFLICTS_TABLE,
+          row: c,
+        });
+    };
     switch (out.kind) {
       case 'applied': {
         state.set(m.id, out.row);
         const key = `${m.table}\u0000${m.id}`;
         touched.delete(key);
         touched.set(key, { table: m.table, row: out.row });
-        results.push({ seq: m.seq, status: 'applied', version: out.row.version, ...adj });
+        bases.record(sql.table, m, hlc, out.row, out.merged);
+        keepOverlaps(out.row, out.overlaps);
+        const merged = out.merged ? { merged: true } : {};
+        results.push({
+          seq: m.seq,
+          status: 'applied',
+          version: out.row.version,
+          ...adj,
+          ...merged,
+        });
         break;
       }
       case 'superseded':
+        bases.record(sql.table, m, hlc, null, false);
+        if (row) keepOverlaps(row, out.overlaps);
         results.push(
           row
             ? { seq: m.seq, status: 'superseded', version: row.version, ...adj }
@@ -241,7 +276,12 @@ export async function push(
     if (!list) perTable.set(table, (list = []));
     list.push({ row, position });
   }
-  for (const [table, list] of perTable) await upsertRows(tx, ctx.tables.get(table)!, userId, list);
+  for (const [table, list] of perTable) {
+    const sql = ctx.tables.get(table);
+    if (!sql) throw new Error(`a merge made ${table} rows, but the server does not serve ${table}`);
+    await upsertRows(tx, sql, userId, list);
+  }
+  await bases.flush();
 
   const maxSeq = req.mutations.reduce((a, m) => Math.max(a, m.seq), 0);
   const lastMutationSeq = Math.max(client.lastSeq, maxSeq);
@@ -285,4 +325,9 @@ export async function push(
     changesIfCurrent.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
   }
   return { results, lastMutationSeq, newPosition, counts, changesIfCurrent };
+}
+
+/** The table declarations behind the prepared SQL. */
+function tableDecls(tables: ReadonlyMap<string, TableSql>): ReadonlyMap<string, TableSql['table']> {
+  return new Map([...tables].map(([name, sql]) => [name, sql.table]));
 }

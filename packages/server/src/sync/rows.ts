@@ -1,4 +1,4 @@
-import { VERSION_FIELD, clientFields, type FieldDecl, type TableDecl } from '@ferry/protocol';
+import { VERSION_FIELD, storedFields, type FieldDecl, type TableDecl } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { StoredRow } from './merge.ts';
 
@@ -27,7 +27,8 @@ export interface TableSql {
 
 /** Builds the SQL the sync path runs against one table. */
 export function tableSql(t: TableDecl): TableSql {
-  const cols = clientFields(t);
+  // Every declared field: server-written ones too (a `text_conflicts` row is made by the server).
+  const cols = storedFields(t);
   const name = q(t.name);
   const select = `SELECT id::text AS id, ${cols.map(q).join(', ')}, version::text AS version, hlcs
     FROM ${name} WHERE user_id = $1 AND id = ANY($2::uuid[])`;
