@@ -1,6 +1,7 @@
 import { Command, type OutputConfiguration } from 'commander';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerConflictCommands } from './commands/conflicts.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { registerNoteCommands } from './commands/notes.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
@@ -30,6 +31,7 @@ See docs/cli.md.`,
   );
   registerAuthCommands(program);
   registerNoteCommands(program);
+  registerImportCommand(program);
   registerSyncCommands(program);
   registerConflictCommands(program);
   registerServeCommand(program);

@@ -56,3 +56,56 @@ export function watchProgress(session: Session, update: (p: SyncProgress) => voi
     unsubscribe();
   };
 }
+
+/** `label [####----] done/total`: a bar `width` characters wide. */
+export function renderBar(label: string, done: number, total: number, width = 30): string {
+  const filled = total <= 0 ? width : Math.min(width, Math.floor((done / total) * width));
+  return `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+/** Redraws on a terminal at most this often (the last step is always drawn). */
+const BAR_REDRAW_MS = 50;
+
+/**
+ * A progress bar on stderr for a counted job: redrawn in place on a terminal (at most every 50 ms),
+ * one line per tenth of the job when forced on into a pipe or file, silent otherwise. `note`
+ * prints a step that has no count (e.g. the one transaction of an import).
+ */
+export function barReporter(
+  out: NodeJS.WriteStream,
+  enabled: boolean,
+): { update: (label: string, done: number, total: number) => void; note: (text: string) => void; done: () => void } {
+  let lastDraw = 0;
+  let lastTenth = -1;
+  let open = false;
+  const endLine = (): void => {
+    if (open) out.write('\n');
+    open = false;
+  };
+  return {
+    update: (label, done, total) => {
+      if (!enabled) return;
+      const last = done >= total;
+      if (out.isTTY) {
+        const now = Date.now();
+        if (!last && now - lastDraw < BAR_REDRAW_MS) return;
+        lastDraw = now;
+        out.write(`\r\u001b[2K${renderBar(label, done, total)}`);
+        open = true;
+        return;
+      }
+      const tenth = total <= 0 ? 10 : Math.floor((done / total) * 10);
+      if (tenth === lastTenth && !last) return;
+      lastTenth = last ? -1 : tenth;
+      out.write(`${renderBar(label, done, total)}\n`);
+    },
+    note: (text) => {
+      if (!enabled) return;
+      endLine();
+      out.write(`${text}\n`);
+    },
+    done: () => {
+      if (enabled) endLine();
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ describe('--help', () => {
 
   it('covers every command of the scripting surface', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const c of ['signup', 'login', 'logout', 'add', 'edit', 'rm', 'restore', 'ls', 'show', 'sync', 'watch', 'status', 'conflicts', 'conflicts resolve', 'rejected', 'rejected dismiss']) {
+    for (const c of ['signup', 'login', 'logout', 'add', 'import', 'edit', 'rm', 'restore', 'ls', 'show', 'sync', 'watch', 'status', 'conflicts', 'conflicts resolve', 'rejected', 'rejected dismiss']) {
       expect(names).toContain(c);
     }
   });
@@ -40,6 +41,14 @@ describe('--help', () => {
       expect(out).toContain('--db <path>');
     });
   }
+
+  it('docs/cli.md lists every command in its table', () => {
+    const doc = readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('## Commands'), doc.indexOf('### Passwords'));
+    for (const path of commandPaths(buildProgram())) {
+      expect(table, `ferry ${path.join(' ')}`).toMatch(new RegExp(`^\\| \`ferry ${path.join(' ')}[ \`]`, 'm'));
+    }
+  });
 
   it('ferry --help and ferry serve --help exit 0 as processes', async () => {
     const [top, serve] = await Promise.all([runFerry(['--help']), runFerry(['serve', '--help'])]);
