@@ -12,7 +12,13 @@ import {
   type MutationResult,
 } from '@ferry/protocol';
 import { claimClient, push, type PushContext } from '../../sync/push.ts';
-import { cutPage, pull, type PageBounds, type PullPage } from '../../sync/pull.ts';
+import {
+  cutPage,
+  pull,
+  syncResponseBody,
+  type PageBounds,
+  type PullPage,
+} from '../../sync/pull.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
@@ -76,7 +82,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: { 200: SyncResponse, ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const started = performance.now();
       // Resolved before the body was read (auth-hook.ts); this reads the kept answer.
       const { userId } = await authenticate(db, req, config);
@@ -118,21 +124,27 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         );
       }
       metrics.syncDuration((performance.now() - started) / 1000);
-      return {
-        protocol: PROTOCOL_VERSION,
-        results,
-        lastMutationSeq,
-        // A client of an older schema is not sent the rows of tables it does not know.
-        changes:
-          body.schemaVersion >= SCHEMA_VERSION
-            ? page.changes
-            : page.changes.filter((c) =>
-                servedTo(deps.tables.get(c.table)!.table, body.schemaVersion),
-              ),
-        cursor: page.cursor,
-        hasMore: page.hasMore,
-        serverHlc: deps.clock.now(),
-      };
+      // A client of an older schema is not sent the rows of tables it does not know.
+      const changes =
+        body.schemaVersion >= SCHEMA_VERSION
+          ? page.changes
+          : page.changes.filter((c) =>
+              servedTo(deps.tables.get(c.table)!.table, body.schemaVersion),
+            );
+      // The body is made here, with the rows' JSON spliced in as PostgreSQL wrote it (a string
+      // reply with a JSON content type is sent as it is).
+      void reply.type('application/json; charset=utf-8');
+      return syncResponseBody(
+        {
+          protocol: PROTOCOL_VERSION,
+          results,
+          lastMutationSeq,
+          cursor: page.cursor,
+          hasMore: page.hasMore,
+          serverHlc: deps.clock.now(),
+        },
+        changes,
+      );
     },
   );
 }
