@@ -77,6 +77,34 @@ async function writeLatency(sync: 'FULL' | 'NORMAL', n: number): Promise<{ creat
   return { create, update };
 }
 
+/**
+ * Importing 10 000 notes locally: `notes.createMany` (one transaction) against the same notes
+ * created one call at a time (one transaction and one fsync each; 1 000 of them, scaled up).
+ * Returns wall and CPU milliseconds (this process: the engine and SQLite run in it).
+ */
+async function importCost(): Promise<{ batch: { wall: number; cpu: number }[]; oneByOne: { wall: number; cpu: number } }> {
+  const notes = Array.from({ length: 10_000 }, (_, i) => ({ title: `imported ${i}`, content: 'some content of a typical note '.repeat(8) }));
+  const timed = async (fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await fn();
+    const c = process.cpuUsage(c0);
+    return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+  };
+  const batch: { wall: number; cpu: number }[] = [];
+  for (let run = 0; run < 3; run++) {
+    const f = await openFerry({ driver: await openNodeDriver(dbPath()), tokenStore: memoryTokenStore() });
+    batch.push(await timed(() => f.notes.createMany(notes)));
+    await f.close();
+  }
+  const f = await openFerry({ driver: await openNodeDriver(dbPath()), tokenStore: memoryTokenStore() });
+  const one = await timed(async () => {
+    for (const n of notes.slice(0, 1000)) await f.notes.create(n);
+  });
+  await f.close();
+  return { batch, oneByOne: { wall: one.wall * 10, cpu: one.cpu * 10 } };
+}
+
 /** Pushes notes straight over HTTP (a device without a local database), to seed big accounts fast. */
 async function seedOverHttp(server: string, token: string, count: number): Promise<string[]> {
   const clientId = uuidv7();
@@ -137,6 +165,18 @@ async function main(): Promise<void> {
   out('|---|---|---|---|---|');
   out(`| synchronous=FULL (default: survives a power cut) | ${ms(pct(full.create, 50))} | ${ms(pct(full.create, 99))} | ${ms(pct(full.update, 50))} | ${ms(pct(full.update, 99))} |`);
   out(`| synchronous=NORMAL (reference: engine cost without the fsync) | ${ms(pct(normal.create, 50))} | ${ms(pct(normal.create, 99))} | ${ms(pct(normal.update, 50))} | ${ms(pct(normal.update, 99))} |`);
+  out('');
+
+  // 1b. Importing 10 000 notes locally.
+  const imp = await importCost();
+  const best = imp.batch.reduce((a, b) => (b.wall < a.wall ? b : a));
+  out('### Importing 10 000 notes locally (`synchronous=FULL`)');
+  out('');
+  out('| how | wall | CPU (this process) |');
+  out('|---|---|---|');
+  out(`| \`notes.createMany\` (one transaction), best of 3 | ${ms(best.wall)} | ${ms(best.cpu)} |`);
+  out(`| — all 3 runs | ${imp.batch.map((r) => ms(r.wall)).join(', ')} | ${imp.batch.map((r) => ms(r.cpu)).join(', ')} |`);
+  out(`| \`notes.create\` one call at a time (1 000 measured, × 10) | ${ms(imp.oneByOne.wall)} | ${ms(imp.oneByOne.cpu)} |`);
   out('');
 
   const db = await createTestDatabase();
