@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a Debian machine: PostgreSQL, the Tauri build
-# libraries, Xvfb and WebKitWebDriver, then the npm packages. Safe to run again.
+# libraries, Xvfb and WebKitWebDriver, PgBouncer (the scaling tests start a private one; the
+# package's own service is not needed), then the npm packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +9,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(postgresql libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev
-  librsvg2-dev webkit2gtk-driver xvfb xauth dbus build-essential pkg-config openssl imagemagick)
+  librsvg2-dev webkit2gtk-driver xvfb xauth dbus build-essential pkg-config openssl imagemagick
+  pgbouncer)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
