@@ -2,6 +2,9 @@
  * The first sync of a large account (issue 7, item 2): an account holding BENCH_LARGE_BIG notes of
  * 1 MiB (default 200) among BENCH_LARGE_SMALL notes of ~1 KB (default 100 000), downloaded by a new
  * device from cursor "0" with pullLimit 1000, one request at a time as the client does.
+ * BENCH_LARGE_LAYOUT says where the large notes sit in the account's change order: `clustered`
+ * (default: all of them together, halfway; the pages around them are cut by bytes, not by count)
+ * or `spread` (one every small/big notes).
  *
  * The server is a child process, so its memory is measured from outside: peak RSS is the kernel's
  * VmHWM of that process (/proc/<pid>/status), reset before the download (`echo 5 >
@@ -28,6 +31,7 @@ export interface LargeAccountSizes {
   readonly big: number;
   readonly small: number;
   readonly pullLimit: number;
+  readonly layout: 'clustered' | 'spread';
 }
 
 export function largeAccountSizes(env: NodeJS.ProcessEnv = process.env): LargeAccountSizes {
@@ -36,6 +40,7 @@ export function largeAccountSizes(env: NodeJS.ProcessEnv = process.env): LargeAc
     big: n('BENCH_LARGE_BIG', 200),
     small: n('BENCH_LARGE_SMALL', 100_000),
     pullLimit: n('BENCH_LARGE_PULL_LIMIT', 1000),
+    layout: env.BENCH_LARGE_LAYOUT === 'spread' ? 'spread' : 'clustered',
   };
 }
 
@@ -131,14 +136,18 @@ function syncBody(
   });
 }
 
-/** Pushes the account: small notes in batches of 500, a 1 MiB note every `small / big` of them. */
+/** Pushes the account in batches of at most 500 notes and ~6 MiB, in `sizes.layout`. */
 async function seed(http: LoadClient, token: string, sizes: LargeAccountSizes): Promise<void> {
   const clientId = randomUUID();
   const clock = new HlcClock(hlcNode(clientId));
   const small = 'lorem ipsum dolor sit amet '.repeat(40).slice(0, 1000);
   const bigText = (i: number): string =>
     `big note ${i} `.padEnd(MiB, 'consectetur adipiscing elit, ');
-  const every = sizes.big > 0 ? Math.max(1, Math.floor(sizes.small / sizes.big)) : Infinity;
+  const every =
+    sizes.layout === 'spread' && sizes.big > 0
+      ? Math.max(1, Math.floor(sizes.small / sizes.big))
+      : Infinity;
+  const half = Math.floor(sizes.small / 2);
   let seq = 0;
   let batch: unknown[] = [];
   let batchBytes = 0;
@@ -169,6 +178,8 @@ async function seed(http: LoadClient, token: string, sizes: LargeAccountSizes): 
   };
   let bigDone = 0;
   for (let i = 0; i < sizes.small; i++) {
+    if (sizes.layout === 'clustered' && i === half)
+      while (bigDone < sizes.big) await add(`big ${bigDone}`, bigText(bigDone++));
     await add(`note ${i}`, small);
     if ((i + 1) % every === 0 && bigDone < sizes.big)
       await add(`big ${bigDone}`, bigText(bigDone++));
@@ -257,7 +268,7 @@ export function describeFirstSync(sizes: LargeAccountSizes, r: FirstSyncResult):
     ? `${r.peakRssMiB.sampled.toFixed(0)} MiB (sampled VmRSS; VmHWM could not be reset)`
     : `${r.peakRssMiB.hwm.toFixed(0)} MiB (VmHWM; sampled VmRSS ${r.peakRssMiB.sampled.toFixed(0)} MiB)`;
   return [
-    `first sync of a large account: ${sizes.big} notes of 1 MiB among ${sizes.small.toLocaleString('en-US')} notes of ~1 KB, pullLimit ${sizes.pullLimit}, one device, from "0" (seeded in ${r.seedSeconds.toFixed(1)} s)`,
+    `first sync of a large account: ${sizes.big} notes of 1 MiB (${sizes.layout}) among ${sizes.small.toLocaleString('en-US')} notes of ~1 KB, pullLimit ${sizes.pullLimit}, one device, from "0" (seeded in ${r.seedSeconds.toFixed(1)} s)`,
     `  ${r.notes.toLocaleString('en-US')} notes in ${r.seconds.toFixed(2)} s: ${Math.round(r.notes / r.seconds).toLocaleString('en-US')} notes/s, ${(r.mib / r.seconds).toFixed(1)} MiB/s (${r.mib.toFixed(0)} MiB in ${r.pages} pages, largest ${r.largestPageMiB.toFixed(2)} MiB)`,
     `    server peak RSS during the download: ${rss}; ${r.rssBeforeMiB.toFixed(0)} MiB before it`,
     `    CPU per 1 000 notes: server ${per1000(r.serverCpu)}, PostgreSQL backends ${per1000(r.postgresCpu)} (total ${r.serverCpu.toFixed(1)} s and ${r.postgresCpu.toFixed(1)} s)`,

@@ -1,14 +1,15 @@
 /**
  * `npm run bench:server`: push ingest (mutations/s, batches of 500 upserts of ~1 KB notes from
- * several clients) and idle `/v1/sync` (requests/s with nothing to push or pull).
+ * several clients), idle `/v1/sync` (requests/s with nothing to push or pull), and a new device's
+ * first sync of a large account (notes/s, MiB/s, the server's peak RSS; `large-account.ts`).
  *
  * The server runs as its own process (`src/main.ts`, as `npm start` runs it) on a fresh database
  * of the PostgreSQL at DATABASE_URL (default 127.0.0.1:5432); this process only generates load.
  * Environment: BENCH_USERS (8), BENCH_BATCHES (per user, 25), BENCH_IDLE_CONNECTIONS (32),
- * BENCH_IDLE_SECONDS (5), and for the first sync of a large account (`large-account.ts`)
- * BENCH_LARGE_BIG (notes of 1 MiB, 200), BENCH_LARGE_SMALL (notes of ~1 KB, 100 000),
- * BENCH_LARGE_PULL_LIMIT (1000); BENCH_PULL_PAGE_BYTES sets the server's FERRY_PULL_PAGE_BYTES.
- * A part whose count is 0 is skipped.
+ * BENCH_IDLE_SECONDS (5); for the large account BENCH_LARGE_BIG (notes of 1 MiB, 200),
+ * BENCH_LARGE_SMALL (notes of ~1 KB, 100 000), BENCH_LARGE_PULL_LIMIT (1000), BENCH_LARGE_LAYOUT
+ * (clustered | spread); BENCH_PULL_PAGE_BYTES sets the server's FERRY_PULL_PAGE_BYTES. A part
+ * whose count is 0 is skipped.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
