@@ -2,7 +2,7 @@
  * The engine's public surface, shared by the CLI and the desktop app. The implementation lives
  * in the other files of this package; this file only states the shapes.
  */
-import type { SqlDriver } from './driver.ts';
+import type { SqlDriver, SqlReader } from './driver.ts';
 import type { TableDecl } from '@ferry/protocol';
 
 /** A note as the app sees it: the seed's columns. `version` is 0 until the server has acknowledged the row. */
@@ -104,6 +104,11 @@ export interface SyncOutcome {
 
 export interface FerryOptions {
   driver: SqlDriver;
+  /**
+   * A read-only connection to the same database for `get` and `list`, so they never wait for a
+   * write transaction (a sync applying a page); see `SqlReader`. Without it they use `driver`.
+   */
+  reader?: SqlReader;
   tokenStore: TokenStore;
   /** Transport seam; defaults to global fetch. */
   http?: HttpFn;

@@ -27,6 +27,17 @@ export interface SqlTx {
 }
 
 /**
+ * Optional: single-statement queries on a separate, read-only connection to the same database
+ * (SQLite in WAL mode lets it read while another connection writes). Each query sees everything
+ * committed before it started and nothing of a transaction still open, and never waits for one.
+ * The engine uses it for `get` and `list` (what a UI reads while a sync writes); everything else,
+ * and every read inside a write, goes through the driver.
+ */
+export interface SqlReader {
+  all<R = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+}
+
+/**
  * One SQLite database.
  *
  * Contract every implementation must keep:

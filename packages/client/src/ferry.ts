@@ -93,6 +93,7 @@ export class Ferry {
         t.name,
         new TableStore(t, {
           driver: this.driver,
+          ...(opts.reader ? { reader: opts.reader } : {}),
           clock: this.clock,
           now: this.now,
           onWrite: (table, ids) => this.afterLocalWrite(table, ids),

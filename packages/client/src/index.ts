@@ -3,7 +3,7 @@
  * `ferry.notes.*`, sync with `ferry.sync()` or a scheduler from `createScheduler`.
  */
 export * from './api.ts';
-export type { SqlDriver, SqlTx, SqlValue } from './driver.ts';
+export type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 export { openFerry, Ferry, type NotesApi, type FerryTestHooks } from './ferry.ts';
 export type { Identity } from './auth.ts';
 export { TableStore } from './store.ts';

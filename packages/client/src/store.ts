@@ -7,7 +7,7 @@ import {
 } from '@ferry/protocol';
 import type { ListOptions } from './api.ts';
 import type { PersistentClock } from './clock.ts';
-import type { SqlDriver, SqlTx, SqlValue } from './driver.ts';
+import type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { enqueue } from './outbox.ts';
 import { getRow, q, toSql, updateColumns, type LocalRow } from './rows.ts';
@@ -15,6 +15,8 @@ import { getRow, q, toSql, updateColumns, type LocalRow } from './rows.ts';
 /** What a TableStore needs from the engine. */
 export interface StoreDeps {
   driver: SqlDriver;
+  /** Where `get` and `list` read when given: a read-only connection that never waits for a write. */
+  reader?: SqlReader;
   clock: PersistentClock;
   now: () => number;
   /** Called after a local write committed. */
@@ -198,6 +200,13 @@ export class TableStore<R extends LocalRow = LocalRow> {
 
   /** One row by id, deleted or not; null when there is none. */
   async get(id: string): Promise<R | null> {
+    if (this.deps.reader) {
+      const [r] = await this.deps.reader.all<R>(
+        `SELECT * FROM ${q(this.table.name)} WHERE id = ?`,
+        [id],
+      );
+      return r ?? null;
+    }
     return this.deps.driver.transaction(
       async (tx) => (await getRow(tx, this.table, id)) as R | null,
     );
@@ -220,6 +229,7 @@ export class TableStore<R extends LocalRow = LocalRow> {
     const order = this.has(UPDATED) ? `${q(UPDATED)} DESC, id DESC` : 'id DESC';
     const sql = `SELECT * FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(opts.limit ?? -1, opts.offset ?? 0);
+    if (this.deps.reader) return this.deps.reader.all<R>(sql, params);
     return this.deps.driver.transaction((tx) => tx.all<R>(sql, params));
   }
 
