@@ -8,6 +8,8 @@ import {
   type SyncResponse,
   type TableDecl,
 } from '@ferry/protocol';
+import pg from 'pg';
+import { tableSql } from '../src/sync/rows.ts';
 import { Device, newId, newNote, signup, startTestServer, type TestServer } from './helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -189,6 +191,48 @@ describe('pull pages are bounded in bytes', () => {
     expect(pages[0]).toEqual([big]);
     expect(pages.length).toBeGreaterThanOrEqual(5);
     expect(pages.flat()).toEqual([big, ...ids]);
+  });
+
+  it('sizes rows in SQL by a lower bound of their JSON, within a few bytes for plain text', async () => {
+    const u = await signup(s.url);
+    const d = new Device(s.url, u.token);
+    const contents = [
+      '',
+      'plain',
+      'é日本語 😀 text',
+      'quotes " and \\ and \n lines',
+      '\u0001\u001f',
+    ];
+    const ids = contents.map(() => newId());
+    const r = await d.sync(
+      ids.map((id, i) => d.mutation('notes', id, 'upsert', newNote(`t${i}`, contents[i]))),
+    );
+    expect(r.body.results.every((x) => x.status === 'applied')).toBe(true);
+    await d.sync([d.mutation('notes', ids[0]!, 'delete', {})]);
+    const rows = new Map<string, number>();
+    for (const c of (await new Device(s.url, u.token).sync([], { pullLimit: 100 })).body.changes)
+      rows.set(c.seq, Buffer.byteLength(JSON.stringify(c.row)));
+    const client = new pg.Client({ connectionString: s.dbUrl });
+    await client.connect();
+    try {
+      const est = await client.query<{ position: string; est: string }>(tableSql(notes).pullSizes, [
+        u.userId,
+        '0',
+        100,
+      ]);
+      expect(est.rows.length).toBe(contents.length);
+      // Positions: 1-5 the notes in order, then 6 for the first one again (deleted).
+      for (const e of est.rows) {
+        const json = rows.get(e.position)!;
+        expect(Number(e.est), `position ${e.position}`).toBeLessThanOrEqual(json);
+        // Text that JSON writes as it is: only the version's digits and a null's letters are
+        // not counted. Escapes are (positions 4 and 5).
+        if (['2', '3', '6'].includes(e.position)) expect(json - Number(e.est)).toBeLessThan(16);
+        else expect(json - Number(e.est)).toBeGreaterThan(2);
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   it('still fills a page to pullLimit when the rows are small', async () => {
