@@ -8,3 +8,4 @@ export * from './limits.ts';
 export * from './errors.ts';
 export * from './schemas.ts';
 export * from './text-merge.ts';
+export * from './history.ts';

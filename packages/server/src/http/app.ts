@@ -13,6 +13,7 @@ import { installErrorHandler } from './error-handler.ts';
 import { installJsonBody } from './json-body.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
+import { historyRoutes } from './routes/history.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { syncRoutes } from './routes/sync.ts';
 
@@ -136,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   authRoutes(app, deps);
   syncRoutes(app, deps);
   eventRoutes(app, deps);
+  historyRoutes(app, deps);
   opsRoutes(app, deps);
   return app;
 }

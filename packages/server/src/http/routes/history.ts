@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import {
+  ErrorEnvelope,
+  HistoryLimits,
+  Revision,
+  RevisionList,
+  UUID_PATTERN,
+  keepsRevisions,
+} from '@ferry/protocol';
+import { getRevision, listRevisions } from '../../sync/history.ts';
+import { authenticate } from '../authenticate.ts';
+import type { AppDeps } from '../deps.ts';
+import { fail } from '../errors.ts';
+
+const errors = Object.fromEntries([400, 401, 404, 429, 500, 503].map((s) => [s, ErrorEnvelope]));
+
+const RowParams = {
+  table: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,63}$' }),
+  id: Type.String({ pattern: UUID_PATTERN }),
+};
+// Path and query values arrive as strings (the validator does not coerce types).
+const Positive = Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'a positive integer' });
+const ListQuery = Type.Object({
+  /** Only revisions older than this version. */
+  before: Type.Optional(Positive),
+  /** At most this many (default 50, at most 500). */
+  limit: Type.Optional(Positive),
+});
+
+/** `GET /v1/tables/:table/:id/revisions[/:version]`: a row's history (extension). */
+export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { db, config } = deps;
+  /** The table, when it is served and keeps revisions; else 404 (as for an unknown row). */
+  const tableOf = (name: string): string => {
+    const t = deps.tables.get(name)?.table;
+    if (!t || !keepsRevisions(t)) fail('not_found', 'this table keeps no history');
+    return t.name;
+  };
+
+  app.get(
+    '/v1/tables/:table/:id/revisions',
+    {
+      schema: {
+        tags: ['history'],
+        security: [{ bearer: [] }],
+        params: Type.Object(RowParams),
+        querystring: ListQuery,
+        response: { 200: RevisionList, ...errors },
+      },
+    },
+    async (req) => {
+      const { userId } = await authenticate(db, req, config);
+      const p = req.params as { table: string; id: string };
+      const query = req.query as { before?: string; limit?: string };
+      const table = tableOf(p.table);
+      const limit = Math.min(
+        Number(query.limit ?? HistoryLimits.defaultPage),
+        HistoryLimits.maxPage,
+      );
+      const before = query.before === undefined ? null : Number(query.before);
+      const page = await listRevisions(db, userId, table, p.id, before, limit);
+      if (page.revisions.length === 0 && before === null)
+        fail('not_found', `no ${table} row ${p.id}`);
+      return page;
+    },
+  );
+
+  app.get(
+    '/v1/tables/:table/:id/revisions/:version',
+    {
+      schema: {
+        tags: ['history'],
+        security: [{ bearer: [] }],
+        params: Type.Object({ ...RowParams, version: Positive }),
+        response: { 200: Revision, ...errors },
+      },
+    },
+    async (req) => {
+      const { userId } = await authenticate(db, req, config);
+      const p = req.params as { table: string; id: string; version: string };
+      const table = tableOf(p.table);
+      const rev = await getRevision(db, userId, table, p.id, Number(p.version));
+      if (rev === null) fail('not_found', `no revision ${p.version} of ${table} row ${p.id}`);
+      return rev;
+    },
+  );
+}
