@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(postgresql libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev
   librsvg2-dev webkit2gtk-driver xvfb xauth dbus build-essential pkg-config openssl imagemagick
-  pgbouncer)
+  pgbouncer python3-venv curl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,3 +36,5 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; 
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main reload
 fi
 
+# schemathesis (PyPI), pinned, in its own virtualenv (scripts/schemathesis.sh owns the version).
+bash scripts/schemathesis.sh --install

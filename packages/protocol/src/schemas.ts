@@ -122,8 +122,13 @@ const Email = Type.String({
   pattern: '^[^\\s@]+@[^\\s@]+$',
 });
 const Password = Type.String({ maxLength: Limits.maxPasswordLength });
+/** A new password's length, in code points: JSON Schema counts characters, as `codePointCount` does. */
+const NewPassword = Type.String({
+  minLength: Limits.minPasswordLength,
+  maxLength: Limits.maxPasswordLength,
+});
 
-export const SignupRequest = Type.Object({ email: Email, password: Password });
+export const SignupRequest = Type.Object({ email: Email, password: NewPassword });
 export type SignupRequest = Static<typeof SignupRequest>;
 export const LoginRequest = Type.Object({
   email: Email,

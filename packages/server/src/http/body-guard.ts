@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { clipInput } from '@ferry/protocol';
 import type { ServerConfig } from '../config.ts';
 import { HttpError } from './errors.ts';
 
@@ -60,13 +61,30 @@ export function answerBeforeBody(
   req.resume();
 }
 
-/** Why a request is refused before its body is read (unknown route, declared size), if it is. */
-function refusedBeforeBody(req: FastifyRequest, config: ServerConfig): HttpError | undefined {
+/** The methods each declared path serves, for `405` and its `Allow` header. */
+type MethodsByPath = Map<string, Set<string>>;
+
+/**
+ * Why a request is refused before its body is read (unknown route or method, declared size), if
+ * it is. A known path asked with a method it does not serve is `405` with `Allow`.
+ */
+function refusedBeforeBody(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  config: ServerConfig,
+  methods: MethodsByPath,
+): HttpError | undefined {
   if (req.is404) {
-    return new HttpError(
-      'not_found',
-      `no route ${req.method} ${clip(req.url.split('?')[0] ?? '')}`,
-    );
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = methods.get(path);
+    if (allowed !== undefined) {
+      void reply.header('allow', [...allowed].sort().join(', '));
+      return new HttpError(
+        'method_not_allowed',
+        `${clipInput(path)} does not serve ${clipInput(req.method)}`,
+      );
+    }
+    return new HttpError('not_found', `no route ${clipInput(req.method)} ${clipInput(path)}`);
   }
   const declared = Number(req.headers['content-length']);
   const limit = req.routeOptions.bodyLimit ?? config.bodyLimitBytes;
@@ -83,12 +101,19 @@ function refusedBeforeBody(req: FastifyRequest, config: ServerConfig): HttpError
  * Limits that hold before a body is read:
  * - a route that does not authenticate first (signup, login) accepts at most
  *   `preAuthBodyLimitBytes`;
- * - a declared `content-length` over the route's limit is answered `413` at once, and an unknown
- *   route `404`, before any body is read (the error handler answers with `answerBeforeBody`).
+ * - a declared `content-length` over the route's limit is answered `413` at once, an unknown
+ *   route `404` and a known path with another method `405`, before any body is read (the error
+ *   handler answers with `answerBeforeBody` while the body is still arriving).
  * Must be installed before the routes (the limit is set as each route is added).
  */
 export function installBodyGuards(app: FastifyInstance, config: ServerConfig): void {
+  const methods: MethodsByPath = new Map();
   app.addHook('onRoute', (route) => {
+    if (!route.url.includes('*')) {
+      const set = methods.get(route.url) ?? new Set<string>();
+      for (const m of [route.method].flat()) set.add(m);
+      methods.set(route.url, set);
+    }
     if (authenticatesBeforeBody(route.schema)) return;
     route.bodyLimit = Math.min(
       route.bodyLimit ?? config.bodyLimitBytes,
@@ -96,16 +121,7 @@ export function installBodyGuards(app: FastifyInstance, config: ServerConfig): v
     );
   });
 
-  app.addHook('onRequest', (req, _reply, done) => {
-    done(refusedBeforeBody(req, config));
+  app.addHook('onRequest', (req, reply, done) => {
+    done(refusedBeforeBody(req, reply, config, methods));
   });
-}
-
-/** Client input echoed in a message is cut to this many characters. */
-export const ECHO_MAX = 64;
-
-/** `s` cut to `ECHO_MAX` characters (code points), with an ellipsis when cut. */
-export function clip(s: string): string {
-  if (s.length <= ECHO_MAX) return s;
-  return `${Array.from(s).slice(0, ECHO_MAX).join('')}…`;
 }

@@ -1,8 +1,18 @@
 import { ErrorStatus, type ErrorCode } from '@ferry/protocol';
 
-/** The protocol's codes plus the auth-specific ones it names in its endpoint table. */
-const STATUS: Readonly<Record<string, number>> = { ...ErrorStatus, invalid_credentials: 401 };
-export type ServerErrorCode = ErrorCode | 'invalid_credentials';
+/**
+ * The protocol's codes, the auth-specific one it names in its endpoint table, and two HTTP-level
+ * extensions: a known path asked with a method it does not serve, and a request not received in
+ * time (raised by Node's parser: see early-errors.ts).
+ */
+const STATUS: Readonly<Record<string, number>> = {
+  ...ErrorStatus,
+  invalid_credentials: 401,
+  method_not_allowed: 405,
+  request_timeout: 408,
+};
+export type ServerErrorCode =
+  ErrorCode | 'invalid_credentials' | 'method_not_allowed' | 'request_timeout';
 
 /** An error that becomes the protocol's error envelope; the status follows from the code. */
 export class HttpError extends Error {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   AuthResponse,
+  codePointCount,
   ErrorEnvelope,
   Limits,
   LoginRequest,
@@ -50,7 +51,8 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const body = req.body as SignupRequest;
       refuseNul({ email: body.email });
-      if (body.password.length < Limits.minPasswordLength) {
+      // The schema's minLength says the same (Ajv counts code points too); '😀😀😀😀' is 4.
+      if (codePointCount(body.password) < Limits.minPasswordLength) {
         fail(
           'invalid_request',
           `body/password must be at least ${Limits.minPasswordLength} characters`,

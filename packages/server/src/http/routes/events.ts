@@ -29,7 +29,13 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
         security: [{ bearer: [] }],
         description:
           'text/event-stream: `event: poke` with `data: {"cursor":"N"}`; a comment line at least every 25 s.',
-        response: { 200: { type: 'string', description: 'text/event-stream' }, 401: ErrorEnvelope },
+        response: {
+          200: {
+            description: 'the event stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          401: ErrorEnvelope,
+        },
       },
     },
     async (req, reply) => {

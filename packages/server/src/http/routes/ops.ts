@@ -31,7 +31,12 @@ export function opsRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['ops'],
-        response: { 200: { type: 'string', description: 'Prometheus text' } },
+        response: {
+          200: {
+            description: 'Prometheus text exposition format 0.0.4',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     (_req, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import {
   ErrorEnvelope,
   Limits,
@@ -24,8 +25,27 @@ import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 
 const errors = Object.fromEntries(
-  [400, 401, 403, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
+  [400, 401, 403, 409, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
 );
+
+/**
+ * The body as the OpenAPI document shows it: only the versions this server serves. Validation
+ * takes any integer there, so that an unserved version gets `426 upgrade_required`, as the
+ * protocol says, rather than a schema `400`.
+ */
+const DocumentedSyncRequest = Type.Object({
+  ...SyncRequest.properties,
+  protocol: Type.Integer({
+    minimum: MIN_PROTOCOL_VERSION,
+    maximum: PROTOCOL_VERSION,
+    description: 'protocol version; another one is answered 426 upgrade_required',
+  }),
+  schemaVersion: Type.Integer({
+    minimum: MIN_SCHEMA_VERSION,
+    maximum: SCHEMA_VERSION,
+    description: 'table declarations version; another one is answered 426 upgrade_required',
+  }),
+});
 
 /** Positions are PostgreSQL bigints. */
 const MAX_POSITION = 2n ** 63n - 1n;
@@ -80,6 +100,12 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         security: [{ bearer: [] }],
         body: SyncRequest,
         response: { 200: SyncResponse, ...errors },
+      },
+      config: {
+        swaggerTransform: ({ schema, url }) => ({
+          schema: { ...schema, body: DocumentedSyncRequest },
+          url,
+        }),
       },
     },
     async (req, reply) => {
