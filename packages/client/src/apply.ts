@@ -1,4 +1,5 @@
 import {
+  textFields,
   uuidv7,
   type MutationResult,
   type Row,
@@ -12,6 +13,7 @@ import type { OutboxEntry } from './outbox.ts';
 import { pendingFields, pendingFieldsOf } from './outbox.ts';
 import { q, refreshSyncedSql, toSql, updateColumns } from './rows.ts';
 import { StateKey, setState } from './state.ts';
+import { TEXT_FROM_PULL_SQL, textFromPendingPull, textFromShadow } from './text-base.ts';
 
 /** What applying one response changed, for events and the sync outcome. */
 export interface ApplySummary {
@@ -162,9 +164,13 @@ export async function applyResponse(
           t.name,
           row.id,
         ]);
+      // The local text is now the server's at this version (the base of the next edit).
+      if (textFields(t).length > 0)
+        alongside.add(TEXT_FROM_PULL_SQL, [t.name, row.id, row.version]);
     } else {
       await upserts.flush();
       await applyPendingRow(tx, t, row, pending);
+      await textFromPendingPull(tx, t, row, pending);
     }
     if (opts.resync)
       alongside.add('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [
@@ -370,6 +376,7 @@ async function restoreShadow(tx: SqlTx, t: TableDecl, id: string): Promise<boole
     }
   }
   await updateColumns(tx, t, id, back, null);
+  await textFromShadow(tx, t, id, back);
   await writeShadow(tx, t.name, id, s);
   return Object.keys(back).length > 0;
 }

@@ -1,5 +1,23 @@
-import { defaultTables, tableMap, uuidv7, type TableDecl } from '@ferry/protocol';
-import type { Conflict, FerryEvent, FerryOptions, ListOptions, Note, RejectedChange, SyncOutcome, SyncStatus } from './api.ts';
+import {
+  TEXT_CONFLICTS_TABLE,
+  defaultTables,
+  tableMap,
+  uuidv7,
+  withTextConflicts,
+  type Revision,
+  type RevisionList,
+  type TableDecl,
+} from '@ferry/protocol';
+import type {
+  Conflict,
+  FerryEvent,
+  FerryOptions,
+  ListOptions,
+  Note,
+  RejectedChange,
+  SyncOutcome,
+  SyncStatus,
+} from './api.ts';
 import type { ApplyProbe } from './apply.ts';
 import { authenticate, logout, setServer, whoami, type AuthDeps, type Identity } from './auth.ts';
 import { PersistentClock } from './clock.ts';
@@ -14,6 +32,13 @@ import { migrate } from './schema.ts';
 import { StateKey, allState, getState, setState } from './state.ts';
 import { TableStore } from './store.ts';
 import { runSync } from './sync.ts';
+import { fetchHistory, fetchRevision, restorableFields, type HistoryDeps } from './history.ts';
+import {
+  listTextConflicts,
+  resolveTextConflict,
+  type TextConflict,
+  type TextResolution,
+} from './text-conflicts.ts';
 
 /** The notes API: write-local-first, each call one local transaction. */
 export interface NotesApi {
@@ -38,11 +63,13 @@ export interface FerryTestHooks {
 
 /** Opens the engine on a database: migrates it, makes the clientId once, loads the clock. */
 export async function openFerry(opts: FerryOptions, hooks: FerryTestHooks = {}): Promise<Ferry> {
-  const tables = opts.tables ?? defaultTables;
+  // Overlaps of text merges arrive as rows of text_conflicts: it is synced whenever text merges.
+  const tables = withTextConflicts(opts.tables ?? defaultTables);
   const now = opts.now ?? Date.now;
   const state = await opts.driver.transaction(async (tx) => {
     await migrate(tx, tables);
-    if ((await getState(tx, StateKey.clientId)) === null) await setState(tx, StateKey.clientId, uuidv7(now()));
+    if ((await getState(tx, StateKey.clientId)) === null)
+      await setState(tx, StateKey.clientId, uuidv7(now()));
     return { state: await allState(tx), pending: await outboxCount(tx) };
   });
   const token = await opts.tokenStore.get();
@@ -103,7 +130,8 @@ export class Ferry {
     const notes = this.table<Note & LocalRow>('notes');
     this.notes = {
       create: (input) => notes.create({ title: input.title, content: input.content ?? '' }),
-      createMany: (inputs) => notes.createMany(inputs.map((i) => ({ title: i.title, content: i.content ?? '' }))),
+      createMany: (inputs) =>
+        notes.createMany(inputs.map((i) => ({ title: i.title, content: i.content ?? '' }))),
       update: (id, patch) => notes.update(id, { title: patch.title, content: patch.content }),
       remove: (id) => notes.remove(id),
       restore: (id) => notes.restore(id),
@@ -143,8 +171,15 @@ export class Ferry {
   }
 
   /** Signs this database in (one token per device). */
-  async login(serverUrl: string, email: string, password: string, deviceName?: string): Promise<Identity> {
-    return this.signedIn(await authenticate(this.authDeps(), 'login', serverUrl, email, password, deviceName));
+  async login(
+    serverUrl: string,
+    email: string,
+    password: string,
+    deviceName?: string,
+  ): Promise<Identity> {
+    return this.signedIn(
+      await authenticate(this.authDeps(), 'login', serverUrl, email, password, deviceName),
+    );
   }
 
   /**
@@ -176,7 +211,8 @@ export class Ferry {
    * made during a sync is always pushed by the sync its caller awaits.
    */
   sync(): Promise<SyncOutcome> {
-    if (this.closed) return Promise.reject(new FerryError(ErrorKind.closed, 'the engine is closed'));
+    if (this.closed)
+      return Promise.reject(new FerryError(ErrorKind.closed, 'the engine is closed'));
     if (!this.running) {
       this.running = this.runOnce().finally(() => {
         this.running = null;
@@ -220,9 +256,73 @@ export class Ferry {
 
   /** Keeps my change (re-queued on top of the server's version) or takes the server's row. */
   async resolveConflict(id: string, choice: 'mine' | 'theirs'): Promise<void> {
-    const { table, recordId } = await resolveConflict(this.driver, this.tables, this.clock, () => new Date(this.now()).toISOString(), id, choice);
+    const { table, recordId } = await resolveConflict(
+      this.driver,
+      this.tables,
+      this.clock,
+      () => new Date(this.now()).toISOString(),
+      id,
+      choice,
+    );
     if (choice === 'mine') this.afterLocalWrite(table, [recordId]);
     else this.emitter.emit({ type: 'changed', table, ids: [recordId], origin: 'local' });
+  }
+
+  /** Unresolved overlaps of text merges (every device sees them), oldest first. */
+  textConflicts(recordId?: string): Promise<TextConflict[]> {
+    return listTextConflicts(this.driver, recordId);
+  }
+
+  /**
+   * Resolves a text conflict: keep the text as it is, take the other version, keep both, or new
+   * content. A local edit of the note and of the conflict row; both sync.
+   */
+  async resolveTextConflict(id: string, how: TextResolution): Promise<void> {
+    const r = await resolveTextConflict(
+      {
+        driver: this.driver,
+        tables: this.tables,
+        clock: this.clock,
+        nowIso: () => new Date(this.now()).toISOString(),
+      },
+      id,
+      how,
+    );
+    if (r.changed) this.afterLocalWrite(r.table, [r.recordId]);
+    this.afterLocalWrite(TEXT_CONFLICTS_TABLE, [id]);
+  }
+
+  /** A page of a row's revisions from the server, newest first (needs the network). */
+  history(
+    id: string,
+    opts: { table?: string; before?: number; limit?: number } = {},
+  ): Promise<RevisionList> {
+    return fetchHistory(this.historyDeps(), this.decl(opts.table), id, opts);
+  }
+
+  /** One revision of a row, from the server. */
+  revision(id: string, version: number, table?: string): Promise<Revision> {
+    return fetchRevision(this.historyDeps(), this.decl(table), id, version);
+  }
+
+  /**
+   * Makes a revision's text (and other edited fields) the row's again: a new local edit, which
+   * syncs and merges like any other. Fetches the revision from the server.
+   */
+  async restoreRevision(id: string, version: number, table?: string): Promise<LocalRow> {
+    const t = this.decl(table);
+    const rev = await fetchRevision(this.historyDeps(), t, id, version);
+    return this.table(t.name).update(id, restorableFields(t, rev));
+  }
+
+  private decl(table = 'notes'): TableDecl {
+    const t = this.tables.get(table);
+    if (!t) throw new FerryError(ErrorKind.notFound, `no declared table "${table}"`);
+    return t;
+  }
+
+  private historyDeps(): HistoryDeps {
+    return { driver: this.driver, transport: this.transport, tokenStore: this.opts.tokenStore };
   }
 
   /** Changes the server refused, kept for the user to see. */
@@ -248,11 +348,20 @@ export class Ferry {
   }
 
   private authDeps(): AuthDeps {
-    return { driver: this.driver, transport: this.transport, tokenStore: this.opts.tokenStore, allowInsecure: this.opts.allowInsecure ?? false };
+    return {
+      driver: this.driver,
+      transport: this.transport,
+      tokenStore: this.opts.tokenStore,
+      allowInsecure: this.opts.allowInsecure ?? false,
+    };
   }
 
   private signedIn(id: Identity): Identity {
-    this.setStatus({ state: this.offline ? 'offline' : 'idle', server: id.server, lastError: null });
+    this.setStatus({
+      state: this.offline ? 'offline' : 'idle',
+      server: id.server,
+      lastError: null,
+    });
     return id;
   }
 
@@ -277,9 +386,11 @@ export class Ferry {
           this.currentClientId = id;
         },
         onApplied: (s) => {
-          if (s.acknowledged > 0) this.setStatus({ pending: Math.max(0, this.current.pending - s.acknowledged) });
+          if (s.acknowledged > 0)
+            this.setStatus({ pending: Math.max(0, this.current.pending - s.acknowledged) });
           for (const [table, ids] of s.changed) {
-            if (ids.size > 0) this.emitter.emit({ type: 'changed', table, ids: [...ids], origin: 'remote' });
+            if (ids.size > 0)
+              this.emitter.emit({ type: 'changed', table, ids: [...ids], origin: 'remote' });
           }
         },
       });
@@ -297,7 +408,10 @@ export class Ferry {
   }
 
   private async refreshFromDb(): Promise<Pick<SyncStatus, 'pending' | 'lastSyncAt'>> {
-    return this.driver.transaction(async (tx) => ({ pending: await outboxCount(tx), lastSyncAt: await getState(tx, StateKey.lastSyncAt) }));
+    return this.driver.transaction(async (tx) => ({
+      pending: await outboxCount(tx),
+      lastSyncAt: await getState(tx, StateKey.lastSyncAt),
+    }));
   }
 
   private setStatus(patch: Partial<SyncStatus>): void {

@@ -9,11 +9,33 @@ export type { Identity } from './auth.ts';
 export { TableStore } from './store.ts';
 export type { LocalRow } from './rows.ts';
 export type { OutboxEntry } from './outbox.ts';
+export type { TextConflict, TextResolution } from './text-conflicts.ts';
 export { FerryError, ErrorKind, parseRetryAfter } from './errors.ts';
 export { checkServerUrl, fetchHttp } from './http.ts';
 export { memoryTokenStore } from './token-store.ts';
 export { Mutex } from './mutex.ts';
 export { LOCAL_SCHEMA_VERSION } from './schema.ts';
-export { Scheduler, createScheduler, type SchedulerOptions, type Syncable, type Trigger } from './scheduler.ts';
-export { PokeListener, SseParser, fetchEventSource, type EventSourceFn, type EventSourceRequest, type EventSourceResponse, type SseEvent } from './poke.ts';
-export { backoffDelay, systemClock, systemTimers, type BackoffOptions, type Clock, type Timers } from './timers.ts';
+export {
+  Scheduler,
+  createScheduler,
+  type SchedulerOptions,
+  type Syncable,
+  type Trigger,
+} from './scheduler.ts';
+export {
+  PokeListener,
+  SseParser,
+  fetchEventSource,
+  type EventSourceFn,
+  type EventSourceRequest,
+  type EventSourceResponse,
+  type SseEvent,
+} from './poke.ts';
+export {
+  backoffDelay,
+  systemClock,
+  systemTimers,
+  type BackoffOptions,
+  type Clock,
+  type Timers,
+} from './timers.ts';

@@ -1,5 +1,6 @@
 import { Limits, type Mutation, type MutationOp, type TableDecl } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
+import { currentTextBase, textFromLastEntry, writesText } from './text-base.ts';
 
 /** One queued local change (a `sync_queue` row, decoded). */
 export interface OutboxEntry {
@@ -10,6 +11,10 @@ export interface OutboxEntry {
   fields: Record<string, unknown>;
   hlc: string;
   baseVersion: number | null;
+  /** Text merge: the text fields were edited on this device's own text of entry `baseSeq`. */
+  baseSeq?: number | null;
+  /** Text merge: or on the server's text of this version (never rebased, unlike `baseVersion`). */
+  textVersion?: number | null;
   createdAt: string;
 }
 
@@ -21,6 +26,8 @@ interface OutboxRow {
   fields: string;
   hlc: string;
   base_version: number | null;
+  base_seq: number | null;
+  text_version: number | null;
   created_at: string;
 }
 
@@ -32,6 +39,8 @@ const decode = (r: OutboxRow): OutboxEntry => ({
   fields: parseFields(r.fields),
   hlc: r.hlc,
   baseVersion: r.base_version,
+  baseSeq: r.base_seq,
+  textVersion: r.text_version,
   createdAt: r.created_at,
 });
 
@@ -48,12 +57,32 @@ function parseFields(text: string): Record<string, unknown> {
   }
 }
 
-/** Appends a mutation to the outbox; returns its seq. */
-export async function enqueue(tx: SqlTx, e: Omit<OutboxEntry, 'seq'>): Promise<void> {
+/**
+ * Appends a mutation to the outbox. With the table's declaration, an entry that writes a text
+ * field is sent with the base of the local text (see text-base.ts), and becomes that base.
+ */
+export async function enqueue(
+  tx: SqlTx,
+  e: Omit<OutboxEntry, 'seq'>,
+  table?: TableDecl,
+): Promise<void> {
+  const text = table !== undefined && writesText(table, e.fields);
+  const base = text ? await currentTextBase(tx, e.table, e.recordId) : null;
   await tx.run(
-    'INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [e.table, e.recordId, e.op, JSON.stringify(e.fields), e.hlc, e.baseVersion, e.createdAt],
+    'INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, base_seq, text_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      e.table,
+      e.recordId,
+      e.op,
+      JSON.stringify(e.fields),
+      e.hlc,
+      e.baseVersion,
+      base?.baseSeq ?? null,
+      base?.textVersion ?? null,
+      e.createdAt,
+    ],
   );
+  if (text) await textFromLastEntry(tx, e.table, e.recordId);
 }
 
 /** How much one batch may hold. */
@@ -72,12 +101,12 @@ export interface SizedEntry extends OutboxEntry {
 
 /**
  * Bytes a mutation's JSON takes besides its `fields`, `table`, `id` and `hlc` text: the keys, `seq`,
- * `op`, `baseVersion` (at most 16 digits each), quotes, braces and the comma between mutations:
- * about 100, rounded up. `fields` is stored as the very JSON that is sent, and the engine's table
+ * `op`, `baseVersion`, `baseSeq` (at most 16 digits each), quotes, braces and the comma between
+ * mutations: about 130, rounded up. `fields` is stored as the very JSON that is sent, and the engine's table
  * names, ids and stamps need no escaping, so `octet_length` of those columns plus this is an upper
  * bound of the real size for every entry the engine writes (outbox.test.ts checks it).
  */
-export const ENTRY_OVERHEAD_BYTES = 128;
+export const ENTRY_OVERHEAD_BYTES = 160;
 
 /**
  * The next batch to push: the oldest entries in seq order, at most `limits.count` of them and at
@@ -133,7 +162,8 @@ export function toMutation(e: OutboxEntry): Mutation {
     op: e.op,
     fields: e.fields,
     hlc: e.hlc,
-    baseVersion: e.baseVersion,
+    baseVersion: e.textVersion ?? e.baseVersion,
+    ...(e.baseSeq != null ? { baseSeq: e.baseSeq } : {}),
   };
 }
 

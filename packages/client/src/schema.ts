@@ -1,8 +1,12 @@
 import { sqliteTableDdl, type TableDecl } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
+import { TEXT_BASE_DDL } from './text-base.ts';
 
-/** Local schema version, stored in `PRAGMA user_version`. Bump with a new step in `steps`. */
-export const LOCAL_SCHEMA_VERSION = 1;
+/**
+ * Local schema version, stored in `PRAGMA user_version`. Bump with a new step in `migrate`.
+ * - 2: the outbox's `base_seq` and `text_version`, and `text_base` (text merge).
+ */
+export const LOCAL_SCHEMA_VERSION = 2;
 
 /**
  * The engine's own tables. `sync_queue` is the outbox: one row per local mutation, in `seq`
@@ -19,6 +23,8 @@ CREATE TABLE IF NOT EXISTS sync_queue (
   fields TEXT NOT NULL,
   hlc TEXT NOT NULL,
   base_version INTEGER,
+  base_seq INTEGER,
+  text_version INTEGER,
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sync_queue_record ON sync_queue (table_name, record_id);
@@ -64,15 +70,26 @@ export async function migrate(tx: SqlTx, tables: readonly TableDecl[]): Promise<
   const [row] = await tx.all<{ user_version: number }>('PRAGMA user_version');
   const current = row?.user_version ?? 0;
   if (current > LOCAL_SCHEMA_VERSION) {
-    throw new Error(`local database schema ${current} is newer than this Ferry (${LOCAL_SCHEMA_VERSION})`);
+    throw new Error(
+      `local database schema ${current} is newer than this Ferry (${LOCAL_SCHEMA_VERSION})`,
+    );
+  }
+  // A database made by an older build: its tables gain what later versions added.
+  if (current >= 1 && current < 2) {
+    await tx.exec('ALTER TABLE sync_queue ADD COLUMN base_seq INTEGER');
+    await tx.exec('ALTER TABLE sync_queue ADD COLUMN text_version INTEGER');
   }
   await tx.exec(engineDdl);
+  await tx.exec(TEXT_BASE_DDL);
   for (const t of tables) {
     await tx.exec(sqliteTableDdl(t));
     // Lists sort by updated_at; pulls and the synced flag look rows up by id (the primary key).
     if ('updated_at' in t.fields) {
-      await tx.exec(`CREATE INDEX IF NOT EXISTS "${t.name}_updated_at" ON "${t.name}" (updated_at)`);
+      await tx.exec(
+        `CREATE INDEX IF NOT EXISTS "${t.name}_updated_at" ON "${t.name}" (updated_at)`,
+      );
     }
   }
-  if (current < LOCAL_SCHEMA_VERSION) await tx.exec(`PRAGMA user_version = ${LOCAL_SCHEMA_VERSION}`);
+  if (current < LOCAL_SCHEMA_VERSION)
+    await tx.exec(`PRAGMA user_version = ${LOCAL_SCHEMA_VERSION}`);
 }

@@ -136,15 +136,19 @@ export class TableStore<R extends LocalRow = LocalRow> {
       `INSERT INTO ${q(this.table.name)} (id, ${names.map(q).join(', ')}, synced) VALUES (?, ${names.map(() => '?').join(', ')}, 0)`,
       [id, ...names.map((n) => toSql(fields[n]))],
     );
-    await enqueue(tx, {
-      table: this.table.name,
-      recordId: id,
-      op: 'upsert',
-      fields,
-      hlc,
-      baseVersion: null,
-      createdAt: nowIso,
-    });
+    await enqueue(
+      tx,
+      {
+        table: this.table.name,
+        recordId: id,
+        op: 'upsert',
+        fields,
+        hlc,
+        baseVersion: null,
+        createdAt: nowIso,
+      },
+      this.table,
+    );
     return id;
   }
 
@@ -248,14 +252,18 @@ export class TableStore<R extends LocalRow = LocalRow> {
   ): Promise<void> {
     const hlc = await this.deps.clock.stamp(tx);
     await updateColumns(tx, this.table, row.id, fields, 0);
-    await enqueue(tx, {
-      table: this.table.name,
-      recordId: row.id,
-      op,
-      fields,
-      hlc,
-      baseVersion: row.version > 0 ? row.version : null,
-      createdAt: nowIso,
-    });
+    await enqueue(
+      tx,
+      {
+        table: this.table.name,
+        recordId: row.id,
+        op,
+        fields,
+        hlc,
+        baseVersion: row.version > 0 ? row.version : null,
+        createdAt: nowIso,
+      },
+      this.table,
+    );
   }
 }
