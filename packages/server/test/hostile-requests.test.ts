@@ -9,11 +9,12 @@
  * the shared 2-core machine these tests were written on, under a load average of 12).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
-import { signup, type TestUser } from './helpers.ts';
+import { call, signup, startTestServer, type TestServer, type TestUser } from './helpers.ts';
 import {
   drip,
   nestedBody,
@@ -198,5 +199,48 @@ describe('hostile requests while another client syncs', () => {
       expect(slowest).toBeLessThan(REQUEST_TIMEOUT_MS + 5000);
     });
     expectResponsive(o);
+  });
+});
+
+describe('connection limits', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ maxConnections: 5, keepAliveTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  /** Opens a connection; resolves when the server closed it, with what it had sent. */
+  function open(): { socket: Socket; closed: Promise<string> } {
+    const { hostname, port } = new URL(s.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (b: Buffer) => (received += b.toString('latin1')));
+    socket.on('error', () => undefined);
+    return { socket, closed: new Promise((r) => socket.on('close', () => r(received))) };
+  }
+
+  it('refuses connections over the cap at once and serves again when they close', async () => {
+    const held = Array.from({ length: 5 }, open);
+    await Promise.all(held.map((h) => new Promise((r) => h.socket.once('connect', r))));
+    // Node counts a connection once it has accepted it: give the last one a moment.
+    await new Promise((r) => setTimeout(r, 100));
+    const extra = open();
+    extra.socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(await extra.closed).toBe('');
+    for (const h of held) h.socket.destroy();
+    await Promise.all(held.map((h) => h.closed));
+    expect((await call(s.url, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('closes an idle keep-alive connection after the keep-alive timeout', async () => {
+    const c = open();
+    const t0 = Date.now();
+    c.socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    const received = await c.closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    // 300 ms plus Node's one-second margin, with room for a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
