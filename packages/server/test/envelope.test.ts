@@ -24,6 +24,7 @@ import {
   type TestServer,
   type TestUser,
 } from './helpers.ts';
+import { postRaw } from './hostile.ts';
 
 type Envelope = { error: { code: string; message: string } };
 
@@ -144,6 +145,16 @@ describe('the error envelope on every error', () => {
       expect(r.headers.get('x-content-type-options')).toBe('nosniff');
       expect(r.headers.get('cache-control')).toBe('no-store');
     }
+  });
+
+  it('counts answers given before the body in /metrics', async () => {
+    expect(await postRaw(s.url, '/v1/sync', Buffer.alloc(9 * 1024 * 1024, 0x20), u.token)).toBe(
+      413,
+    );
+    const m = await call<string>(s.url, 'GET', '/metrics');
+    expect(m.body).toMatch(
+      /ferry_http_requests_total\{route="\/v1\/sync",method="POST",status="413"\} [1-9]/,
+    );
   });
 
   it('quotes client input in messages briefly', async () => {

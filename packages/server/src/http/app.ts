@@ -2,7 +2,11 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import { PROTOCOL_VERSION } from '@ferry/protocol';
 import type { AppDeps } from './deps.ts';
@@ -78,7 +82,9 @@ function fastifyOptions(deps: AppDeps): Options {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions(deps)) as unknown as FastifyInstance;
   // A body still arriving after its (error) answer is discarded up to twice the body limit.
-  installErrorHandler(app, 2 * deps.config.bodyLimitBytes);
+  const countRequest = (req: FastifyRequest, status: number): void =>
+    deps.metrics.request(req.routeOptions.url ?? 'unmatched', req.method, status);
+  installErrorHandler(app, { discardBytes: 2 * deps.config.bodyLimitBytes, countRequest });
   // Response schemas document the API (OpenAPI); bodies are plain JSON.stringify so a row's
   // declared fields are never dropped by a serializer that does not know them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -117,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    deps.metrics.request(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode);
+    countRequest(req, reply.statusCode);
   });
 
   installBodyGuards(app, deps.config);

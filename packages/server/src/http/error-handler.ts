@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerBeforeBody } from './body-guard.ts';
 import { HttpError, type ServerErrorCode } from './errors.ts';
 
@@ -17,15 +17,24 @@ type Send = (
   retryAfter?: number,
 ) => void;
 
-/** Sends the envelope; before the body has arrived, discarding up to `discardBytes` of it. */
+/** How errors are answered: see `installErrorHandler`. */
+export interface ErrorAnswers {
+  /** Of a body still arriving after its answer, how much is read and discarded before closing. */
+  readonly discardBytes: number;
+  /** Counts an answer written before the body arrived (those skip the `onResponse` hook). */
+  readonly countRequest: (req: FastifyRequest, status: number) => void;
+}
+
+/** Sends the envelope; before the body has arrived, on the socket (see `answerBeforeBody`). */
 const sender =
-  (discardBytes: number): Send =>
+  ({ discardBytes, countRequest }: ErrorAnswers): Send =>
   (reply, status, code, message, retryAfter) => {
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
     const body = { error: { code, message: text } };
     if (!reply.request.raw.complete) {
       answerBeforeBody(reply, status, JSON.stringify(body), discardBytes);
+      countRequest(reply.request, status);
       return;
     }
     void reply.code(status).type('application/json').send(body);
@@ -47,10 +56,10 @@ function isTransientDbError(err: unknown): boolean {
 /**
  * The one place errors become responses: every failure leaves as `{ error: { code, message } }`
  * with the protocol's status, whatever threw it (our code, Fastify, Ajv, the JSON parser, pg).
- * An answer given before the body has arrived discards up to `maxDiscardBytes` of it.
+ * An answer given before the body has arrived is written on the socket (`answerBeforeBody`).
  */
-export function installErrorHandler(app: FastifyInstance, maxDiscardBytes: number): void {
-  const send = sender(maxDiscardBytes);
+export function installErrorHandler(app: FastifyInstance, answers: ErrorAnswers): void {
+  const send = sender(answers);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HttpError) {
       send(reply, err.status, err.code, err.message, err.retryAfter);
