@@ -1,6 +1,7 @@
 import { Command, type OutputConfiguration } from 'commander';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerConflictCommands } from './commands/conflicts.ts';
+import { registerHistoryCommand } from './commands/history.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerNoteCommands } from './commands/notes.ts';
 import { registerServeCommand } from './commands/serve.ts';
@@ -14,7 +15,9 @@ export function buildProgram(output?: OutputConfiguration): Command {
   const program = new Command('ferry');
   if (output) program.configureOutput(output);
   program
-    .description('Offline-first notes: write locally first, sync later.\nEvery command works on one local database (--db); writes never wait for the network.')
+    .description(
+      'Offline-first notes: write locally first, sync later.\nEvery command works on one local database (--db); writes never wait for the network.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -34,6 +37,7 @@ See docs/cli.md.`,
   registerImportCommand(program);
   registerSyncCommands(program);
   registerConflictCommands(program);
+  registerHistoryCommand(program);
   registerServeCommand(program);
   return program;
 }

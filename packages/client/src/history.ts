@@ -29,6 +29,18 @@ async function connection(deps: HistoryDeps): Promise<{ server: string; token: s
   return { server, token };
 }
 
+/** A GET of the history API; its 404 (no such row or revision of the caller's) is `not_found`. */
+async function get(deps: HistoryDeps, path: string): Promise<unknown> {
+  const { server, token } = await connection(deps);
+  try {
+    return await deps.transport.call<unknown>(server, 'GET', path, { token });
+  } catch (e) {
+    if (e instanceof FerryError && e.details.status === 404)
+      throw new FerryError(ErrorKind.notFound, e.message, { ...e.details, cause: e });
+    throw e;
+  }
+}
+
 function checked<T>(check: { Check(v: unknown): boolean }, v: unknown, what: string): T {
   if (!check.Check(v))
     throw new FerryError(ErrorKind.protocol, `malformed ${what} from the server`);
@@ -42,13 +54,12 @@ export async function fetchHistory(
   id: string,
   opts: { before?: number; limit?: number } = {},
 ): Promise<RevisionList> {
-  const { server, token } = await connection(deps);
   const q = new URLSearchParams();
   if (opts.before !== undefined) q.set('before', String(opts.before));
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
   const query = q.size > 0 ? `?${q.toString()}` : '';
   const path = `/v1/tables/${table.name}/${encodeURIComponent(id)}/revisions${query}`;
-  return checked(listCheck, await deps.transport.call(server, 'GET', path, { token }), 'history');
+  return checked(listCheck, await get(deps, path), 'history');
 }
 
 /** One revision of a row. */
@@ -58,13 +69,8 @@ export async function fetchRevision(
   id: string,
   version: number,
 ): Promise<Revision> {
-  const { server, token } = await connection(deps);
   const path = `/v1/tables/${table.name}/${encodeURIComponent(id)}/revisions/${version}`;
-  return checked(
-    revisionCheck,
-    await deps.transport.call(server, 'GET', path, { token }),
-    'revision',
-  );
+  return checked(revisionCheck, await get(deps, path), 'revision');
 }
 
 /**

@@ -31,7 +31,8 @@ export function registerNoteCommands(program: Command): void {
     .option('--title <title>', 'new title')
     .option('--content <text>', 'new body')
     .action(async (typed: string, opts: DbOptions & { title?: string; content?: string }) => {
-      if (opts.title === undefined && opts.content === undefined) throw usage('nothing to change: give --title and/or --content');
+      if (opts.title === undefined && opts.content === undefined)
+        throw usage('nothing to change: give --title and/or --content');
       await withSession(opts, async ({ ferry }) => {
         const id = await resolveNoteId(ferry, typed);
         await ferry.notes.update(id, {
@@ -51,11 +52,17 @@ export function registerNoteCommands(program: Command): void {
     });
 
   dbCommand(program, 'restore')
-    .description('bring back a deleted note')
+    .description(
+      "bring back a deleted note; with --rev, make an earlier revision the note's text again (a new edit that syncs; needs the server)",
+    )
     .argument('<id>', 'note id (or a unique prefix)')
-    .action(async (typed: string, opts: DbOptions) => {
+    .option('--rev <n>', 'the revision to bring back (from `ferry history`)')
+    .action(async (typed: string, opts: DbOptions & { rev?: string }) => {
+      const rev = revision(opts.rev);
       await withSession(opts, async ({ ferry }) => {
-        await ferry.notes.restore(await resolveNoteId(ferry, typed));
+        const id = await resolveNoteId(ferry, typed);
+        if (rev === undefined) await ferry.notes.restore(id);
+        else await ferry.restoreRevision(id, rev);
       });
     });
 
@@ -63,12 +70,19 @@ export function registerNoteCommands(program: Command): void {
     .description('list notes, most recently updated first (* = not yet synced, D = deleted)')
     .option('--deleted', 'include deleted notes')
     .option('--trash', 'only deleted notes')
-    .option('--search <text>', 'only notes whose title or content contains the text (case-insensitive)')
+    .option(
+      '--search <text>',
+      'only notes whose title or content contains the text (case-insensitive)',
+    )
     .option('--limit <n>', 'at most n notes')
-    .option('--json', 'print a JSON array of rows with the fields id, title, content, created_at, updated_at, deleted_at, version, synced')
+    .option(
+      '--json',
+      'print a JSON array of rows with the fields id, title, content, created_at, updated_at, deleted_at, version, synced',
+    )
     .action(async (opts: ListOpts) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw usage(`--limit must be a whole number, not ${opts.limit}`);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+        throw usage(`--limit must be a whole number, not ${opts.limit}`);
       await withSession(opts, async ({ ferry }) => {
         const rows = await ferry.notes.list({
           deleted: opts.trash ? 'only' : opts.deleted === true,
@@ -82,12 +96,29 @@ export function registerNoteCommands(program: Command): void {
     });
 
   dbCommand(program, 'show')
-    .description('print one note')
+    .description('print one note; with --rev, one of its revisions (needs the server)')
     .argument('<id>', 'note id (or a unique prefix)')
     .option('--json', 'print the row as JSON')
-    .action(async (typed: string, opts: DbOptions & { json?: boolean }) => {
+    .option('--rev <n>', 'the revision to print (from `ferry history`)')
+    .action(async (typed: string, opts: DbOptions & { json?: boolean; rev?: string }) => {
+      const rev = revision(opts.rev);
       await withSession(opts, async ({ ferry }) => {
         const id = await resolveNoteId(ferry, typed);
+        if (rev !== undefined) {
+          const r = await ferry.revision(id, rev);
+          if (opts.json) return printJson(r);
+          const who = r.clientId === ferry.clientId ? 'this device' : (r.clientId ?? 'server');
+          const head = [
+            `id:         ${id}`,
+            `revision:   ${r.version}${r.merged ? ' (merged)' : ''}`,
+            `created_at: ${r.createdAt}`,
+            `by:         ${who}`,
+          ];
+          if (typeof r.fields.title === 'string') head.push(`title:      ${r.fields.title}`);
+          return void process.stdout.write(
+            `${head.join('\n')}\n\n${typeof r.fields.content === 'string' ? r.fields.content : ''}\n`,
+          );
+        }
         const row = await ferry.notes.get(id);
         if (!row) throw notFound(`no note with id ${typed}`);
         const note = noteJson(row);
@@ -95,4 +126,13 @@ export function registerNoteCommands(program: Command): void {
         else process.stdout.write(`${formatNote(note)}\n`);
       });
     });
+}
+
+/** The value of --rev: a revision number, or undefined when not given. */
+function revision(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw usage(`--rev must be a revision number (1, 2, ...), not ${raw}`);
+  return n;
 }
