@@ -1,7 +1,9 @@
 /**
  * The first sync of a large account (issue 7, item 2): an account holding BENCH_LARGE_BIG notes of
  * 1 MiB (default 200) among BENCH_LARGE_SMALL notes of ~1 KB (default 100 000), downloaded by a new
- * device from cursor "0" with pullLimit 1000, one request at a time as the client does.
+ * device from cursor "0" with pullLimit 1000, one request at a time as the client does
+ * (BENCH_LARGE_DEVICES devices at once, default 1: the server's memory should grow by about one
+ * page per device).
  * BENCH_LARGE_LAYOUT says where the large notes sit in the account's change order: `clustered`
  * (default: all of them together, halfway; the pages around them are cut by bytes, not by count)
  * or `spread` (one every small/big notes).
@@ -32,6 +34,8 @@ export interface LargeAccountSizes {
   readonly small: number;
   readonly pullLimit: number;
   readonly layout: 'clustered' | 'spread';
+  /** New devices downloading the account at once. */
+  readonly devices: number;
 }
 
 export function largeAccountSizes(env: NodeJS.ProcessEnv = process.env): LargeAccountSizes {
@@ -41,6 +45,7 @@ export function largeAccountSizes(env: NodeJS.ProcessEnv = process.env): LargeAc
     small: n('BENCH_LARGE_SMALL', 100_000),
     pullLimit: n('BENCH_LARGE_PULL_LIMIT', 1000),
     layout: env.BENCH_LARGE_LAYOUT === 'spread' ? 'spread' : 'clustered',
+    devices: n('BENCH_LARGE_DEVICES', 1),
   };
 }
 
@@ -218,30 +223,40 @@ export async function firstSyncOfLargeAccount(
   await seed(http, token, sizes);
   const seedSeconds = (performance.now() - seedStart) / 1000;
 
-  const clientId = randomUUID();
   const pg = new BackendCpu(database);
   const rssBeforeMiB = statusKb(pid, 'VmRSS') / 1024;
   const peak = new PeakRss(pid);
   const node0 = cpuSeconds(pid);
   const pg0 = pg.sample();
   const start = performance.now();
-  let cursor = '0';
   let notes = 0;
   let bytes = 0;
   let pages = 0;
   let largest = 0;
-  for (;;) {
-    const r = await http.post('/v1/sync', syncBody(clientId, cursor, [], sizes.pullLimit), token);
-    if (r.status !== 200) throw new Error(`pull failed: ${r.status} ${r.body.slice(0, 200)}`);
-    const size = Buffer.byteLength(r.body);
-    const page = JSON.parse(r.body) as SyncResponse;
-    pages++;
-    bytes += size;
-    largest = Math.max(largest, size);
-    notes += page.changes.length;
-    cursor = page.cursor;
-    if (!page.hasMore) break;
-  }
+  const devices = new LoadClient(url, sizes.devices);
+  // Each device pulls the whole account, one page at a time.
+  const download = async (): Promise<void> => {
+    const clientId = randomUUID();
+    let cursor = '0';
+    for (;;) {
+      const r = await devices.post(
+        '/v1/sync',
+        syncBody(clientId, cursor, [], sizes.pullLimit),
+        token,
+      );
+      if (r.status !== 200) throw new Error(`pull failed: ${r.status} ${r.body.slice(0, 200)}`);
+      const size = Buffer.byteLength(r.body);
+      const page = JSON.parse(r.body) as SyncResponse;
+      pages++;
+      bytes += size;
+      largest = Math.max(largest, size);
+      notes += page.changes.length;
+      cursor = page.cursor;
+      if (!page.hasMore) break;
+    }
+  };
+  await Promise.all(Array.from({ length: sizes.devices }, download));
+  devices.close();
   const seconds = (performance.now() - start) / 1000;
   const result: FirstSyncResult = {
     notes,
@@ -256,8 +271,8 @@ export async function firstSyncOfLargeAccount(
     seedSeconds,
   };
   http.close();
-  if (notes !== sizes.big + sizes.small)
-    throw new Error(`pulled ${notes} notes, expected ${sizes.big + sizes.small}`);
+  const expected = (sizes.big + sizes.small) * sizes.devices;
+  if (notes !== expected) throw new Error(`pulled ${notes} notes, expected ${expected}`);
   return result;
 }
 
@@ -268,7 +283,7 @@ export function describeFirstSync(sizes: LargeAccountSizes, r: FirstSyncResult):
     ? `${r.peakRssMiB.sampled.toFixed(0)} MiB (sampled VmRSS; VmHWM could not be reset)`
     : `${r.peakRssMiB.hwm.toFixed(0)} MiB (VmHWM; sampled VmRSS ${r.peakRssMiB.sampled.toFixed(0)} MiB)`;
   return [
-    `first sync of a large account: ${sizes.big} notes of 1 MiB (${sizes.layout}) among ${sizes.small.toLocaleString('en-US')} notes of ~1 KB, pullLimit ${sizes.pullLimit}, one device, from "0" (seeded in ${r.seedSeconds.toFixed(1)} s)`,
+    `first sync of a large account: ${sizes.big} notes of 1 MiB (${sizes.layout}) among ${sizes.small.toLocaleString('en-US')} notes of ~1 KB, pullLimit ${sizes.pullLimit}, ${sizes.devices === 1 ? 'one device' : `${sizes.devices} devices at once`}, from "0" (seeded in ${r.seedSeconds.toFixed(1)} s)`,
     `  ${r.notes.toLocaleString('en-US')} notes in ${r.seconds.toFixed(2)} s: ${Math.round(r.notes / r.seconds).toLocaleString('en-US')} notes/s, ${(r.mib / r.seconds).toFixed(1)} MiB/s (${r.mib.toFixed(0)} MiB in ${r.pages} pages, largest ${r.largestPageMiB.toFixed(2)} MiB)`,
     `    server peak RSS during the download: ${rss}; ${r.rssBeforeMiB.toFixed(0)} MiB before it`,
     `    CPU per 1 000 notes: server ${per1000(r.serverCpu)}, PostgreSQL backends ${per1000(r.postgresCpu)} (total ${r.serverCpu.toFixed(1)} s and ${r.postgresCpu.toFixed(1)} s)`,

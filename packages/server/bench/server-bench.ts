@@ -7,9 +7,9 @@
  * of the PostgreSQL at DATABASE_URL (default 127.0.0.1:5432); this process only generates load.
  * Environment: BENCH_USERS (8), BENCH_BATCHES (per user, 25), BENCH_IDLE_CONNECTIONS (32),
  * BENCH_IDLE_SECONDS (5); for the large account BENCH_LARGE_BIG (notes of 1 MiB, 200),
- * BENCH_LARGE_SMALL (notes of ~1 KB, 100 000), BENCH_LARGE_PULL_LIMIT (1000), BENCH_LARGE_LAYOUT
- * (clustered | spread); BENCH_PULL_PAGE_BYTES sets the server's FERRY_PULL_PAGE_BYTES. A part
- * whose count is 0 is skipped.
+ * BENCH_LARGE_SMALL (notes of ~1 KB, 100 000), BENCH_LARGE_PULL_LIMIT (1000),
+ * BENCH_LARGE_DEVICES (1), BENCH_LARGE_LAYOUT (clustered | spread); BENCH_PULL_PAGE_BYTES sets
+ * the server's FERRY_PULL_PAGE_BYTES. A part whose count is 0 is skipped.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
