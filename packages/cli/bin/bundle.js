@@ -1,0 +1,111 @@
+// The CLI as one ES module, built by esbuild from the TypeScript sources and rebuilt when any of
+// them changes. Loading the sources through tsx costs ~0.8 s of CPU per command: each of the
+// ~300 modules (TypeBox alone is 266 files) goes through tsx's resolve and load hooks, which run
+// in a separate thread. One bundle is one file to read and compile (see docs/cli.md, "Start-up").
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cliDir = fileURLToPath(new URL('..', import.meta.url));
+const entry = join(cliDir, 'src', 'main.ts');
+// Inside node_modules (ignored by git, lint and prettier), and below packages/cli so that the
+// bundle's bare imports (better-sqlite3) resolve through the usual node_modules lookup.
+const cacheDir = join(cliDir, 'node_modules', '.cache', 'ferry-cli');
+const manifestPath = join(cacheDir, 'manifest.json');
+/** Files that change the output without being inputs of the bundle. */
+const settings = [
+  fileURLToPath(import.meta.url),
+  join(cliDir, 'package.json'),
+  join(cliDir, 'tsconfig.json'),
+  join(cliDir, '..', '..', 'tsconfig.base.json'),
+];
+
+/** Path and stamp (mtime, size) of every file the bundle was built from. */
+function stamp(path) {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s ? `${s.mtimeMs}:${s.size}` : 'missing';
+}
+
+/** The bundle, when the manifest exists and no input changed since it was built. */
+function current() {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return null;
+  }
+  for (const [path, was] of Object.entries(manifest.inputs)) if (stamp(path) !== was) return null;
+  const bundle = join(cacheDir, manifest.bundle);
+  return statSync(bundle, { throwIfNoEntry: false }) ? bundle : null;
+}
+
+/** Builds the bundle and its manifest (each written to a temporary name, then renamed). */
+async function rebuild() {
+  // Only here: loading esbuild costs more than a whole command run from the bundle.
+  const { build } = await import('esbuild');
+  const { createHash } = await import('node:crypto');
+  const started = [...settings];
+  const result = await build({
+    entryPoints: [entry],
+    absWorkingDir: cliDir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // A native addon, and the server (TypeScript, loaded by `ferry serve` only, which runs through tsx).
+    external: ['better-sqlite3', '@ferry/server'],
+    // CommonJS dependencies (commander) call require(); an ES module has none of its own.
+    banner: {
+      js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
+    },
+    sourcemap: 'linked',
+    // Not written as such (write: false); names the outputs and roots the map's source paths.
+    outfile: join(cacheDir, 'ferry.mjs'),
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
+  const name = `ferry-${createHash('sha256').update(code.contents).digest('hex').slice(0, 16)}.mjs`;
+  const inputs = {};
+  for (const p of [...Object.keys(result.metafile.inputs).map((i) => join(cliDir, i)), ...started])
+    inputs[p] = stamp(p);
+  mkdirSync(cacheDir, { recursive: true });
+  const tmp = `.${process.pid}-${Date.now()}`;
+  const text = new TextDecoder()
+    .decode(code.contents)
+    .replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.map\n`);
+  writeFileSync(join(cacheDir, `${name}.map${tmp}`), map.contents);
+  renameSync(join(cacheDir, `${name}.map${tmp}`), join(cacheDir, `${name}.map`));
+  writeFileSync(join(cacheDir, `${name}${tmp}`), text);
+  renameSync(join(cacheDir, `${name}${tmp}`), join(cacheDir, name));
+  writeFileSync(manifestPath + tmp, JSON.stringify({ bundle: name, inputs }));
+  renameSync(manifestPath + tmp, manifestPath);
+  prune(name);
+  return join(cacheDir, name);
+}
+
+/** Removes bundles of older sources, once no process can be about to load them. */
+function prune(keep) {
+  const old = Date.now() - 10 * 60_000;
+  for (const f of readdirSync(cacheDir)) {
+    if (!f.startsWith('ferry-') || f === keep || f === `${keep}.map`) continue;
+    const path = join(cacheDir, f);
+    if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < old)
+      rmSync(path, { force: true });
+  }
+}
+
+/** The path of an up-to-date bundle of the CLI, built first when the sources changed. */
+export async function cliBundle() {
+  return current() ?? (await rebuild());
+}

@@ -1,0 +1,49 @@
+import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runFerry } from './support/cli.ts';
+
+const cli = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
+const manifestPath = cli('node_modules/.cache/ferry-cli/manifest.json');
+const manifest = (): { bundle: string; inputs: Record<string, string> } =>
+  JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    bundle: string;
+    inputs: Record<string, string>;
+  };
+const stamp = (p: string): string => {
+  const s = statSync(p);
+  return `${s.mtimeMs}:${s.size}`;
+};
+
+describe('the CLI runs from a bundle of its sources (bin/bundle.js)', () => {
+  it('builds it from the sources, lists every input, and rebuilds when one changes', async () => {
+    const first = await runFerry(['--version']);
+    expect(first).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    const inputs = Object.keys(manifest().inputs);
+    for (const f of [
+      cli('src/main.ts'),
+      cli('src/commands/sync.ts'),
+      cli('../client/src/sync.ts'),
+      cli('../protocol/src/index.ts'),
+    ]) {
+      expect(inputs).toContain(f);
+    }
+    expect(inputs.some((f) => f.includes('@ferry/server') || f.includes('/packages/server/'))).toBe(
+      false,
+    );
+
+    // A changed source (here only its mtime) makes the next command rebuild before it runs.
+    const source = cli('src/output.ts');
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(source, later, later);
+    expect(await runFerry(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    expect(manifest().inputs[source]).toBe(stamp(source));
+  });
+
+  it('runs through tsx with FERRY_CLI_TSX=1, with the same behaviour', async () => {
+    const viaTsx = await runFerry(['nosuchcommand'], { env: { FERRY_CLI_TSX: '1' } });
+    const viaBundle = await runFerry(['nosuchcommand']);
+    expect(viaTsx).toMatchObject({ code: 2 });
+    expect(viaBundle).toEqual(viaTsx);
+  });
+});
