@@ -7,7 +7,7 @@ import { createShellHttp } from './shell/http.ts';
 import { loadShellConfig, type ShellConfig } from './shell/config.ts';
 import { createShellTokenStore } from './shell/token-store.ts';
 import { startSyncTriggers, type SyncControl } from './sync-triggers.ts';
-import { createTauriDriver, resetAbandonedTransaction } from './tauri-driver.ts';
+import { createTauriDriver, createTauriReader, resetAbandonedTransaction } from './tauri-driver.ts';
 
 export interface Booted {
   ferry: Ferry;
@@ -36,6 +36,8 @@ export async function boot(): Promise<Booted> {
   let server: string | null = null;
   const ferry = await openFerry({
     driver: createTauriDriver(),
+    // The list, search and open read here, so they never wait while a sync writes a page.
+    reader: createTauriReader(),
     tokenStore: createShellTokenStore(() => server),
     http: createShellHttp(),
   });

@@ -5,7 +5,7 @@
  */
 import type { SqlDriver } from '@ferry/client';
 import { driverChecks, storeChecks } from '@ferry/client/testing';
-import { openScratchDriver } from './tauri-driver.ts';
+import { openScratchDriver, openScratchPair } from './tauri-driver.ts';
 
 export interface CheckResult {
   name: string;
@@ -28,7 +28,9 @@ function assert(cond: boolean, msg: string): asserts cond {
 const bridgeChecks: Record<string, Check> = {
   async 'a transaction commits whole or not at all'(open) {
     const d = await open();
-    await d.transaction((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
+    await d.transaction((tx) =>
+      tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'),
+    );
     await d
       .transaction(async (tx) => {
         await tx.run('INSERT INTO t (v) VALUES (?)', ['a']);
@@ -54,18 +56,50 @@ const bridgeChecks: Record<string, Check> = {
       ),
     );
     const rows = await d.transaction((tx) => tx.all<{ n: number }>('SELECT n FROM c ORDER BY n'));
-    assert(rows.map((r) => r.n).join() === Array.from({ length: 12 }, (_, i) => i).join(), `interleaved: ${JSON.stringify(rows)}`);
+    assert(
+      rows.map((r) => r.n).join() === Array.from({ length: 12 }, (_, i) => i).join(),
+      `interleaved: ${JSON.stringify(rows)}`,
+    );
+  },
+  async 'the read connection answers while a write transaction is open, with committed rows only'() {
+    const { driver, reader } = await openScratchPair();
+    await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE r (id TEXT PRIMARY KEY)');
+      await tx.run("INSERT INTO r VALUES ('committed')");
+    });
+    const seen = await driver.transaction(async (tx) => {
+      await tx.runMany?.('INSERT INTO r VALUES (?)', [['open 1'], ['open 2']]);
+      // Still inside the transaction: a read that waited for the turn would never return here.
+      return reader.all<{ id: string }>('SELECT id FROM r ORDER BY id');
+    });
+    assert(seen.map((r) => r.id).join() === 'committed', `read saw ${JSON.stringify(seen)}`);
+    const after = await reader.all<{ n: number }>('SELECT count(*) AS n FROM r');
+    assert(after[0]?.n === 3, `after the commit the reader sees it: ${JSON.stringify(after)}`);
+    const refused = await reader.all('DELETE FROM r').then(
+      () => false,
+      () => true,
+    );
+    assert(refused, 'the read connection must refuse a write');
   },
   async 'values survive the trip through IPC'(open) {
     const d = await open();
     const big = 2n ** 60n + 1n;
     const back = await d.transaction(async (tx) => {
       await tx.exec('CREATE TABLE v (a, b, c, d, e)');
-      await tx.run('INSERT INTO v VALUES (?, ?, ?, ?, ?)', ['ünïcode ✓', 1.25, null, big, new Uint8Array([0, 7, 255])]);
+      await tx.run('INSERT INTO v VALUES (?, ?, ?, ?, ?)', [
+        'ünïcode ✓',
+        1.25,
+        null,
+        big,
+        new Uint8Array([0, 7, 255]),
+      ]);
       return tx.all<Record<string, unknown>>('SELECT * FROM v');
     });
     const r = back[0] ?? {};
-    assert(r.a === 'ünïcode ✓' && r.b === 1.25 && r.c === null && r.d === big, `values changed: ${String(r.a)} ${String(r.b)} ${String(r.d)}`);
+    assert(
+      r.a === 'ünïcode ✓' && r.b === 1.25 && r.c === null && r.d === big,
+      `values changed: ${String(r.a)} ${String(r.b)} ${String(r.d)}`,
+    );
     assert(r.e instanceof Uint8Array && r.e.join() === '0,7,255', 'blob changed');
   },
 };
@@ -79,10 +113,15 @@ export async function runSelfTest(): Promise<SelfTestReport> {
       await check();
       results.push({ name, ok: true });
     } catch (e) {
-      results.push({ name, ok: false, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
+      results.push({
+        name,
+        ok: false,
+        error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e),
+      });
     }
   };
-  for (const [name, check] of Object.entries(bridgeChecks)) await run(`bridge: ${name}`, () => check(open));
+  for (const [name, check] of Object.entries(bridgeChecks))
+    await run(`bridge: ${name}`, () => check(open));
   for (const c of driverChecks) await run(`driver: ${c.name}`, () => c.run(open));
   for (const c of storeChecks) await run(`store: ${c.name}`, () => c.run(open));
   return { ok: results.length > 0 && results.every((r) => r.ok), results };

@@ -3,7 +3,7 @@
  * the one connection and hands it to one transaction at a time, so this side needs no lock of
  * its own: a second `transaction` simply waits inside `db_begin`.
  */
-import type { SqlDriver, SqlTx, SqlValue } from '@ferry/client';
+import type { SqlDriver, SqlReader, SqlTx, SqlValue } from '@ferry/client';
 import { invoke as tauriInvoke, type Invoke } from './shell/invoke.ts';
 
 /** How values cross IPC: JSON, with bigints and blobs tagged (`db.rs` decodes the same tags). */
@@ -18,7 +18,8 @@ interface WireRows {
 export function toWire(v: SqlValue): WireValue {
   if (typeof v === 'bigint') return { $int: v.toString() };
   if (v instanceof Uint8Array) return { $blob: Array.from(v) };
-  if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`cannot bind ${v} to SQLite`);
+  if (typeof v === 'number' && !Number.isFinite(v))
+    throw new TypeError(`cannot bind ${v} to SQLite`);
   return v;
 }
 
@@ -57,16 +58,36 @@ export function createTauriDriver(invoke: Invoke = tauriInvoke, db?: number): Sq
       const tx: SqlTx = {
         async run(sql, params = []) {
           check();
-          const changes = await invoke<number>('db_run', { ...on, tx: id, sql, params: params.map(toWire) });
+          const changes = await invoke<number>('db_run', {
+            ...on,
+            tx: id,
+            sql,
+            params: params.map(toWire),
+          });
           return { changes };
         },
         async all<R>(sql: string, params: readonly SqlValue[] = []) {
           check();
-          return toObjects<R>(await invoke<WireRows>('db_all', { ...on, tx: id, sql, params: params.map(toWire) }));
+          return toObjects<R>(
+            await invoke<WireRows>('db_all', { ...on, tx: id, sql, params: params.map(toWire) }),
+          );
         },
         async exec(sql) {
           check();
           await invoke('db_exec', { ...on, tx: id, sql });
+        },
+        // One round trip for all the rows: one SQL text, the shell runs it as one prepared
+        // statement per row inside a savepoint (`db_batch`).
+        async runMany(sql, rows) {
+          check();
+          if (rows.length === 0) return { changes: 0 };
+          const changes = await invoke<number>('db_batch', {
+            ...on,
+            tx: id,
+            sql,
+            rows: rows.map((r) => r.map(toWire)),
+          });
+          return { changes };
         },
       };
       let result: T;
@@ -89,6 +110,22 @@ export function createTauriDriver(invoke: Invoke = tauriInvoke, db?: number): Sq
   };
 }
 
+/**
+ * The engine's reader (`FerryOptions.reader`) over the shell's read-only connection (`db_read`):
+ * the UI's list, search and open answer from the last committed state while a sync holds the
+ * write connection, instead of waiting for its turn.
+ */
+export function createTauriReader(invoke: Invoke = tauriInvoke, db?: number): SqlReader {
+  const on = db === undefined ? {} : { db };
+  return {
+    async all<R>(sql: string, params: readonly SqlValue[] = []) {
+      return toObjects<R>(
+        await invoke<WireRows>('db_read', { ...on, sql, params: params.map(toWire) }),
+      );
+    },
+  };
+}
+
 /** Rolls back whatever a previous page (before a reload) left open. Call once at start. */
 export async function resetAbandonedTransaction(invoke: Invoke = tauriInvoke): Promise<boolean> {
   return invoke<boolean>('db_reset');
@@ -97,4 +134,12 @@ export async function resetAbandonedTransaction(invoke: Invoke = tauriInvoke): P
 /** A driver on a fresh scratch database (the shell allows this in self-test mode only). */
 export async function openScratchDriver(invoke: Invoke = tauriInvoke): Promise<SqlDriver> {
   return createTauriDriver(invoke, await invoke<number>('db_open_scratch'));
+}
+
+/** A driver and a reader on the same fresh scratch database (self-test mode only). */
+export async function openScratchPair(
+  invoke: Invoke = tauriInvoke,
+): Promise<{ driver: SqlDriver; reader: SqlReader }> {
+  const db = await invoke<number>('db_open_scratch');
+  return { driver: createTauriDriver(invoke, db), reader: createTauriReader(invoke, db) };
 }

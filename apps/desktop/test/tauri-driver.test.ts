@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTauriDriver, fromWire, toWire } from '../src/tauri-driver.ts';
+import { createTauriDriver, createTauriReader, fromWire, toWire } from '../src/tauri-driver.ts';
 import { installFakeShell } from './support/fake-shell.ts';
 
 afterEach(() => clearMocks());
@@ -17,10 +17,69 @@ describe('the Tauri SQLite driver', () => {
       return tx.all('SELECT * FROM t');
     });
     expect(rows).toEqual([{ id: 'a', n: 1 }]);
-    expect(shell.calls.map((c) => c.cmd)).toEqual(['db_begin', 'db_exec', 'db_run', 'db_all', 'db_commit']);
+    expect(shell.calls.map((c) => c.cmd)).toEqual([
+      'db_begin',
+      'db_exec',
+      'db_run',
+      'db_all',
+      'db_commit',
+    ]);
     const ids = new Set(shell.calls.slice(1).map((c) => c.args.tx));
     expect(ids).toEqual(new Set([1]));
-    expect(shell.calls[2]?.args).toEqual({ tx: 1, sql: 'INSERT INTO t VALUES (?, ?)', params: ['a', 1] });
+    expect(shell.calls[2]?.args).toEqual({
+      tx: 1,
+      sql: 'INSERT INTO t VALUES (?, ?)',
+      params: ['a', 1],
+    });
+  });
+
+  it('sends runMany as one db_batch call: one SQL text, the rows encoded like parameters', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    const many = await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)');
+      shell.calls.length = 0;
+      const r = await tx.runMany!('INSERT INTO t VALUES (?, ?)', [
+        ['a', 1],
+        ['b', 2n ** 60n],
+      ]);
+      expect(await tx.runMany!('INSERT INTO t VALUES (?, ?)', [])).toEqual({ changes: 0 });
+      return r;
+    });
+    expect(many).toEqual({ changes: 2 });
+    expect(shell.calls.map((c) => c.cmd)).toEqual(['db_batch', 'db_commit']);
+    expect(shell.calls[0]?.args).toEqual({
+      tx: 1,
+      sql: 'INSERT INTO t VALUES (?, ?)',
+      rows: [
+        ['a', 1],
+        ['b', { $int: String(2n ** 60n) }],
+      ],
+    });
+  });
+
+  it('reads through db_read, outside the turn: committed rows only, while a transaction is open', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    const reader = createTauriReader();
+    await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)');
+      await tx.run('INSERT INTO t VALUES (?, ?)', ['a', 2n ** 60n]);
+    });
+    const seen = await driver.transaction(async (tx) => {
+      await tx.run('INSERT INTO t VALUES (?, ?)', ['b', 2]);
+      // The transaction is still open: a reader waiting for the turn would never get here.
+      return reader.all<{ id: string; n: bigint }>('SELECT * FROM t WHERE id >= ? ORDER BY id', [
+        'a',
+      ]);
+    });
+    expect(seen).toEqual([{ id: 'a', n: 2n ** 60n }]);
+    expect(shell.calls.filter((c) => c.cmd === 'db_read')[0]?.args).toEqual({
+      sql: 'SELECT * FROM t WHERE id >= ? ORDER BY id',
+      params: ['a'],
+    });
+    expect(await reader.all('SELECT id FROM t ORDER BY id')).toEqual([{ id: 'a' }, { id: 'b' }]);
+    await expect(reader.all('DELETE FROM t')).rejects.toMatch(/queries only/);
   });
 
   it('rolls back and rethrows when the function throws', async () => {
@@ -41,8 +100,12 @@ describe('the Tauri SQLite driver', () => {
     installFakeShell();
     const driver = createTauriDriver();
     await driver.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
-    await expect(driver.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [null]))).rejects.toMatch(/NOT NULL/);
-    await expect(driver.transaction((tx) => tx.all('SELECT count(*) AS n FROM t'))).resolves.toEqual([{ n: 0 }]);
+    await expect(
+      driver.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [null])),
+    ).rejects.toMatch(/NOT NULL/);
+    await expect(
+      driver.transaction((tx) => tx.all('SELECT count(*) AS n FROM t')),
+    ).resolves.toEqual([{ n: 0 }]);
   });
 
   it('encodes bigints and blobs for IPC and decodes them back', async () => {
@@ -51,7 +114,12 @@ describe('the Tauri SQLite driver', () => {
     const big = 2n ** 62n;
     const rows = await driver.transaction(async (tx) => {
       await tx.exec('CREATE TABLE v (a, b, c, d)');
-      await tx.run('INSERT INTO v VALUES (?, ?, ?, ?)', [big, new Uint8Array([1, 2, 255]), 2.5, null]);
+      await tx.run('INSERT INTO v VALUES (?, ?, ?, ?)', [
+        big,
+        new Uint8Array([1, 2, 255]),
+        2.5,
+        null,
+      ]);
       return tx.all<Record<string, unknown>>('SELECT * FROM v');
     });
     expect(rows[0]).toEqual({ a: big, b: new Uint8Array([1, 2, 255]), c: 2.5, d: null });
@@ -73,7 +141,9 @@ describe('the Tauri SQLite driver', () => {
         }),
       ),
     );
-    const rows = await driver.transaction((tx) => tx.all<{ n: number }>('SELECT n FROM c ORDER BY n'));
+    const rows = await driver.transaction((tx) =>
+      tx.all<{ n: number }>('SELECT n FROM c ORDER BY n'),
+    );
     expect(rows.map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 

@@ -63,11 +63,27 @@ pub async fn db_run(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: S
     blocking(move || db.run(tx, &sql, &params)).await
 }
 
+/// Runs one statement once per parameter row in transaction `tx`, all or nothing: one round
+/// trip for a page of pulled rows instead of one per row.
+#[tauri::command]
+pub async fn db_batch(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, rows: Vec<Vec<Json>>) -> Result<usize, String> {
+    let db = state.pick(db)?;
+    blocking(move || db.batch(tx, &sql, &rows)).await
+}
+
 /// Runs one query in transaction `tx`.
 #[tauri::command]
 pub async fn db_all(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> Result<Rows, String> {
     let db = state.pick(db)?;
     blocking(move || db.all(tx, &sql, &params)).await
+}
+
+/// Runs one query on the read-only connection, outside any transaction: for the UI's reads,
+/// which must not wait while a sync holds the write connection.
+#[tauri::command]
+pub async fn db_read(state: State<'_, AppState>, db: Option<u64>, sql: String, params: Vec<Json>) -> Result<Rows, String> {
+    let db = state.pick(db)?;
+    blocking(move || db.read(&sql, &params)).await
 }
 
 /// Runs a parameterless script in transaction `tx`.

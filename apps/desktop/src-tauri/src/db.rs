@@ -10,8 +10,13 @@
 //! when it starts (there is one page, so whatever is open then is orphaned), and a waiting
 //! `begin` rolls back a transaction that has been idle longer than `abandon_after`.
 //!
+//! The UI's reads (list, search, open a note) do not take a turn at all: they run on a second,
+//! read-only connection (`reader.rs`), which WAL lets read the last committed state while a
+//! transaction writes.
+//!
 //! Nothing here knows about Tauri, so `cargo test` exercises it directly.
 
+use crate::reader::Reader;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 use serde::Serialize;
@@ -45,6 +50,7 @@ struct OpenTx {
 
 struct Inner {
     conn: Mutex<Connection>,
+    reader: Reader,
     turn: Arc<AsyncMutex<()>>,
     open: Mutex<Option<OpenTx>>,
     next_id: AtomicU64,
@@ -65,10 +71,22 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let conn = Connection::open(path).map_err(err)?;
-        Self::with_connection(conn, abandon_after)
+        let conn = Self::setup(conn)?;
+        // After the writer switched the file to WAL: a reader must never hold up a writer.
+        let reader = Reader::open(path)?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                reader,
+                turn: Arc::new(AsyncMutex::new(())),
+                open: Mutex::new(None),
+                next_id: AtomicU64::new(1),
+                abandon_after,
+            }),
+        })
     }
 
-    fn with_connection(conn: Connection, abandon_after: Duration) -> DbResult<Db> {
+    fn setup(conn: Connection) -> DbResult<Connection> {
         // journal_mode returns a row, so it is queried rather than executed.
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(err)?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
@@ -76,15 +94,15 @@ impl Db {
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
             .map_err(err)?;
-        Ok(Db {
-            inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
-                turn: Arc::new(AsyncMutex::new(())),
-                open: Mutex::new(None),
-                next_id: AtomicU64::new(1),
-                abandon_after,
-            }),
-        })
+        // The engine runs a few dozen distinct statements (one upsert per table and column set).
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    /// Runs one query on the read-only connection, outside any transaction: it sees what was
+    /// last committed and never waits for the transaction that holds the write connection.
+    pub fn read(&self, sql: &str, params: &[Json]) -> DbResult<Rows> {
+        self.inner.reader.query(sql, &to_sql_params(params)?)
     }
 
     /// Waits for the connection to be free, then starts a transaction and returns its id.
@@ -116,23 +134,38 @@ impl Db {
         })
     }
 
+    /// Runs one statement once per parameter row inside transaction `tx`, in order, as one
+    /// prepared statement; returns the total of changed rows. All or nothing: the rows run in a
+    /// savepoint, so when one fails (a constraint, a wrong number of parameters) the rows before
+    /// it are undone and the error names the row; the transaction itself stays open.
+    pub fn batch(&self, tx: u64, sql: &str, rows: &[Vec<Json>]) -> DbResult<usize> {
+        let rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| to_sql_params(r).map_err(|e| format!("row {i}: {e}")))
+            .collect::<DbResult<Vec<_>>>()?;
+        self.with_tx(tx, |conn| {
+            conn.execute_batch("SAVEPOINT ferry_batch").map_err(err)?;
+            match run_rows(conn, sql, &rows) {
+                Ok(changes) => {
+                    conn.execute_batch("RELEASE ferry_batch").map_err(err)?;
+                    Ok(changes)
+                }
+                Err(e) => {
+                    // Undo this batch only; the caller decides about its transaction.
+                    let _ = conn.execute_batch("ROLLBACK TO ferry_batch; RELEASE ferry_batch");
+                    Err(e)
+                }
+            }
+        })
+    }
+
     /// Runs one query inside transaction `tx`.
     pub fn all(&self, tx: u64, sql: &str, params: &[Json]) -> DbResult<Rows> {
         let params = to_sql_params(params)?;
         self.with_tx(tx, |conn| {
             let mut stmt = conn.prepare_cached(sql).map_err(err)?;
-            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-            let width = columns.len();
-            let mut out = Vec::new();
-            let mut rows = stmt.query(params_from_iter(params.iter())).map_err(err)?;
-            while let Some(row) = rows.next().map_err(err)? {
-                let mut values = Vec::with_capacity(width);
-                for i in 0..width {
-                    values.push(to_json(row.get_ref(i).map_err(err)?));
-                }
-                out.push(values);
-            }
-            Ok(Rows { columns, rows: out })
+            query_rows(&mut stmt, &params)
         })
     }
 
@@ -239,11 +272,41 @@ impl Db {
     }
 }
 
+/// Runs a prepared query and collects its rows.
+pub(crate) fn query_rows(stmt: &mut rusqlite::Statement<'_>, params: &[SqlValue]) -> DbResult<Rows> {
+    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let width = columns.len();
+    let mut out = Vec::new();
+    let mut rows = stmt.query(params_from_iter(params.iter())).map_err(err)?;
+    while let Some(row) = rows.next().map_err(err)? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(to_json(row.get_ref(i).map_err(err)?));
+        }
+        out.push(values);
+    }
+    Ok(Rows { columns, rows: out })
+}
+
+/// Executes `sql` for every row of parameters; stops at the first failing row.
+fn run_rows(conn: &Connection, sql: &str, rows: &[Vec<SqlValue>]) -> DbResult<usize> {
+    let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+    let expected = stmt.parameter_count();
+    let mut changes = 0;
+    for (i, params) in rows.iter().enumerate() {
+        if params.len() != expected {
+            return Err(format!("row {i}: {} parameters for {expected} placeholders", params.len()));
+        }
+        changes += stmt.execute(params_from_iter(params.iter())).map_err(|e| format!("row {i}: {e}"))?;
+    }
+    Ok(changes)
+}
+
 fn not_open(tx: u64) -> String {
     format!("transaction {tx} is not open (already ended, or rolled back as abandoned)")
 }
 
-fn err(e: rusqlite::Error) -> String {
+pub(crate) fn err(e: rusqlite::Error) -> String {
     e.to_string()
 }
 

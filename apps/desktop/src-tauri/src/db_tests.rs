@@ -171,3 +171,108 @@ async fn the_file_is_in_wal_mode_with_full_sync() {
     assert_eq!(mode, "wal");
     assert_eq!(sync, 2, "synchronous=FULL");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_runs_one_statement_for_every_row_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    let tx = db.begin().await.unwrap();
+    let rows: Vec<Vec<Json>> = (0..1000).map(|i| vec![json!(format!("n{i:04}")), json!(format!("title {i}")), json!(i)]).collect();
+    assert_eq!(db.batch(tx, "INSERT INTO notes VALUES (?, ?, ?)", &rows).unwrap(), 1000);
+    let changed = db.batch(tx, "UPDATE notes SET n = -1 WHERE id = ?", &[vec![json!("n0001")], vec![json!("none")], vec![json!("n0002")]]).unwrap();
+    assert_eq!(changed, 2, "changes add up; a row matching nothing adds 0");
+    assert_eq!(db.batch(tx, "DELETE FROM notes WHERE id = ?", &[]).unwrap(), 0, "no rows, no error");
+    db.commit(tx).unwrap();
+
+    let tx = db.begin().await.unwrap();
+    assert_eq!(count(&db, tx), 1000);
+    let rows = db.all(tx, "SELECT id FROM notes ORDER BY rowid LIMIT 3", &[]).unwrap();
+    assert_eq!(rows.rows, vec![vec![json!("n0000")], vec![json!("n0001")], vec![json!("n0002")]]);
+    db.commit(tx).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_row_undoes_the_whole_batch_and_the_transaction_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    let tx = db.begin().await.unwrap();
+    db.run(tx, "INSERT INTO notes VALUES ('before', 'kept', 0)", &[]).unwrap();
+    let rows = vec![
+        vec![json!("a"), json!("A"), json!(1)],
+        vec![json!("b"), json!("B"), json!(2)],
+        vec![json!("c"), Json::Null, json!(3)],
+        vec![json!("d"), json!("D"), json!(4)],
+    ];
+    let e = db.batch(tx, "INSERT INTO notes VALUES (?, ?, ?)", &rows).unwrap_err();
+    assert!(e.contains("row 2") && e.contains("NOT NULL"), "the error names the row and the cause: {e}");
+    assert_eq!(count(&db, tx), 1, "rows a and b were undone with the batch");
+    db.run(tx, "INSERT INTO notes VALUES ('after', 'kept', 0)", &[]).unwrap();
+    db.commit(tx).unwrap();
+
+    let tx = db.begin().await.unwrap();
+    let ids = db.all(tx, "SELECT id FROM notes ORDER BY id", &[]).unwrap();
+    assert_eq!(ids.rows, vec![vec![json!("after")], vec![json!("before")]]);
+    db.commit(tx).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_the_wrong_number_of_parameters_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    let tx = db.begin().await.unwrap();
+    let sql = "INSERT INTO notes VALUES (?, ?, ?)";
+    let too_few = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1)], vec![json!("b")]]).unwrap_err();
+    assert!(too_few.contains("row 1: 1 parameters for 3 placeholders"), "{too_few}");
+    let too_many = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1), json!(9)]]).unwrap_err();
+    assert!(too_many.contains("row 0: 4 parameters for 3 placeholders"), "{too_many}");
+    let bad_value = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1)], vec![json!("b"), json!([1]), json!(2)]]).unwrap_err();
+    assert!(bad_value.contains("row 1") && bad_value.contains("unsupported"), "{bad_value}");
+    assert!(db.batch(tx, "INSERT INTO nowhere VALUES (?)", &[vec![json!(1)]]).is_err());
+    assert_eq!(count(&db, tx), 0, "nothing of the refused batches stayed");
+    db.commit(tx).unwrap();
+    assert!(db.batch(tx, sql, &[]).unwrap_err().contains("not open"), "a batch names its transaction like any statement");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_does_not_wait_for_an_open_write_transaction_and_sees_only_committed_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    let tx = db.begin().await.unwrap();
+    db.run(tx, "INSERT INTO notes VALUES ('old', 'committed', 1)", &[]).unwrap();
+    db.commit(tx).unwrap();
+
+    // A sync holds the write connection with a page half written.
+    let long = db.begin().await.unwrap();
+    db.batch(long, "INSERT INTO notes VALUES (?, 'pulled', 2)", &[vec![json!("p1")], vec![json!("p2")]]).unwrap();
+    let reader = {
+        let db = db.clone();
+        std::thread::spawn(move || db.read("SELECT id FROM notes WHERE title LIKE ? ORDER BY id", &[json!("%")]))
+    };
+    // The read answers while `long` is still open (it is committed only after the join).
+    let rows = reader.join().unwrap().unwrap();
+    assert_eq!(rows.rows, vec![vec![json!("old")]], "only committed rows, none of the open transaction");
+    db.commit(long).unwrap();
+    let rows = db.read("SELECT count(*) FROM notes", &[]).unwrap();
+    assert_eq!(rows.rows[0][0], json!(3), "a read after the commit sees it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_connection_refuses_writes_and_returns_values_like_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    for sql in ["INSERT INTO notes VALUES ('x', 'y', 1)", "DELETE FROM notes", "CREATE TABLE z (a)", "PRAGMA user_version = 7"] {
+        assert!(db.read(sql, &[]).is_err(), "{sql} must be refused");
+    }
+    assert!(db.read("BEGIN", &[]).unwrap_err().contains("no transactions"));
+    let tx = db.begin().await.unwrap();
+    db.run(tx, "INSERT INTO notes VALUES ('later', 't', 1)", &[]).unwrap();
+    db.commit(tx).unwrap();
+    assert_eq!(db.read("SELECT count(*) FROM notes", &[]).unwrap().rows[0][0], json!(1), "no stale snapshot after a refused BEGIN");
+    let big = json!({ "$int": "9007199254740993" });
+    let rows = db.read("SELECT ? AS a, ? AS b, ? AS c", &[json!("ü"), big.clone(), json!({ "$blob": [1, 255] })]).unwrap();
+    assert_eq!(rows.columns, vec!["a", "b", "c"]);
+    assert_eq!(rows.rows[0], vec![json!("ü"), big, json!({ "$blob": [1, 255] })]);
+    let tx = db.begin().await.unwrap();
+    assert_eq!(count(&db, tx), 1, "nothing was written through the reader");
+    db.commit(tx).unwrap();
+}

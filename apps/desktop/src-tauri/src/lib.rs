@@ -1,11 +1,12 @@
-//! Ferry desktop's Rust shell: one SQLite connection with real transactions, the HTTP transport
-//! that holds the token, the server's poke stream and a 30 s tick. The sync engine itself runs
-//! in the webview (`packages/client`).
+//! Ferry desktop's Rust shell: one SQLite connection with real transactions and a read-only one
+//! for the UI's queries, the HTTP transport that holds the token, the server's poke stream and a
+//! 30 s tick. The sync engine itself runs in the webview (`packages/client`).
 
 pub mod commands;
 pub mod db;
 pub mod events;
 pub mod http;
+pub mod reader;
 pub mod token;
 
 use commands::{AppConfig, AppState};
@@ -61,8 +62,10 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::db_begin,
             commands::db_run,
+            commands::db_batch,
             commands::db_all,
             commands::db_exec,
+            commands::db_read,
             commands::db_commit,
             commands::db_rollback,
             commands::db_reset,

@@ -1,8 +1,12 @@
 /**
  * A stand-in for the Rust shell's commands, for `mockIPC`: the db_* commands over a real
- * better-sqlite3 database with the same one-transaction-at-a-time turn as `db.rs`, and every
- * argument and result passed through JSON as IPC does (so a bigint that is not encoded fails).
+ * better-sqlite3 database file (WAL) with the same one-transaction-at-a-time turn as `db.rs`,
+ * `db_read` on a second, read-only connection as `reader.rs`, and every argument and result
+ * passed through JSON as IPC does (so a bigint that is not encoded fails).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { mockIPC } from '@tauri-apps/api/mocks';
 
@@ -23,15 +27,20 @@ function fromWire(v: Wire): unknown {
 }
 
 function toWire(v: unknown): Wire {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : { $int: v.toString() };
+  if (typeof v === 'bigint')
+    return Number.isSafeInteger(Number(v)) ? Number(v) : { $int: v.toString() };
   if (Buffer.isBuffer(v)) return { $blob: [...v] };
   return v as Wire;
 }
 
 /** Installs the fake shell as the IPC handler. */
 export function installFakeShell(): FakeShell {
-  const db = new Database(':memory:');
+  const path = join(mkdtempSync(join(tmpdir(), 'ferry-fake-shell-')), 'ferry.db');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
   db.defaultSafeIntegers(true);
+  const reader = new Database(path, { readonly: true });
+  reader.defaultSafeIntegers(true);
   let nextTx = 1;
   let open: number | null = null;
   const waiting: (() => void)[] = [];
@@ -56,6 +65,24 @@ export function installFakeShell(): FakeShell {
       check(a.tx);
       const r = db.prepare(a.sql as string).run(...(a.params as Wire[]).map(fromWire));
       return r.changes;
+    },
+    db_batch(a) {
+      check(a.tx);
+      const stmt = db.prepare(a.sql as string);
+      // As db.rs: one savepoint around the rows, all or nothing.
+      return db.transaction(() => {
+        let changes = 0;
+        for (const row of a.rows as Wire[][])
+          changes += Number(stmt.run(...row.map(fromWire)).changes);
+        return changes;
+      })();
+    },
+    db_read(a) {
+      const stmt = reader.prepare(a.sql as string);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- as reader.rs
+      if (!stmt.reader) throw `the read connection runs queries only: ${String(a.sql)}`;
+      const rows = stmt.raw(true).all(...(a.params as Wire[]).map(fromWire)) as unknown[][];
+      return { columns: stmt.columns().map((c) => c.name), rows: rows.map((r) => r.map(toWire)) };
     },
     db_all(a) {
       check(a.tx);
