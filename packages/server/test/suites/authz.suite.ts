@@ -67,6 +67,8 @@ export function authzSuite(backend: Backend): void {
       ['POST', '/v1/auth/logout', undefined],
       ['POST', '/v1/auth/logout-all', undefined],
       ['GET', '/v1/events', undefined],
+      ['GET', '/v1/tables/notes/01937000-0000-7000-8000-000000000000/revisions', undefined],
+      ['GET', '/v1/tables/notes/01937000-0000-7000-8000-000000000000/revisions/1', undefined],
     ];
     for (const [method, path, body] of endpoints) {
       for (const [who, headers] of bad) {
@@ -90,6 +92,18 @@ export function authzSuite(backend: Backend): void {
         userId: other.userId,
         email: other.email,
       });
+    });
+
+    it("GET /v1/tables/notes/:id/revisions: another user's history of the owner's row is 404, as for no row", async () => {
+      for (const path of [
+        `/v1/tables/notes/${rowId}/revisions`,
+        `/v1/tables/notes/${rowId}/revisions/1`,
+      ]) {
+        expect((await call(s.url, 'GET', path, { token: owner.token })).status).toBe(200);
+        const r = await call(s.url, 'GET', path, { token: other.token });
+        expect(r.status).toBe(404);
+        expect(r.body).toEqual({ error: { code: 'not_found', message: anyString } });
+      }
     });
 
     it("POST /v1/sync: another user's pull never contains the owner's rows", async () => {
