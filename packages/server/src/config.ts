@@ -26,6 +26,10 @@ export interface ServerConfig {
   readonly tlsKeyPath: string | undefined;
   /** Soft-deleted rows older than this are purged; 0 disables the purge. */
   readonly tombstoneRetentionMs: number;
+  /** Every revision (history, merge bases) younger than this is kept; 0 keeps all for ever. */
+  readonly revisionKeepAllMs: number;
+  /** Past `revisionKeepAllMs`, the last revision of each day is kept until this age. */
+  readonly revisionKeepDailyMs: number;
   /** How often the purge runs; 0 disables the interval. */
   readonly purgeIntervalMs: number;
   /** Failed logins per minute per (email, address) before 429. */
@@ -94,6 +98,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     tlsCertPath: undefined,
     tlsKeyPath: undefined,
     tombstoneRetentionMs: 90 * DAY_MS,
+    revisionKeepAllMs: 30 * DAY_MS,
+    revisionKeepDailyMs: 365 * DAY_MS,
     purgeIntervalMs: 60 * 60 * 1000,
     loginFailuresPerMinute: 10,
     loginFailuresPerAddressPerMinute: 30,
@@ -224,6 +230,20 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--tombstone-retention-ms',
     parse: int(0, Number.MAX_SAFE_INTEGER),
     help: 'purge soft-deleted rows older than this (0 = never)',
+  },
+  {
+    key: 'revisionKeepAllMs',
+    env: 'FERRY_REVISION_KEEP_ALL_MS',
+    flag: '--revision-keep-all-ms',
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+    help: 'keep every revision of a note younger than this (0 = every revision for ever)',
+  },
+  {
+    key: 'revisionKeepDailyMs',
+    env: 'FERRY_REVISION_KEEP_DAILY_MS',
+    flag: '--revision-keep-daily-ms',
+    parse: int(0, Number.MAX_SAFE_INTEGER),
+    help: 'past --revision-keep-all-ms, keep the last revision of each day until this age',
   },
   {
     key: 'purgeIntervalMs',

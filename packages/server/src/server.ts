@@ -17,6 +17,7 @@ import { Metrics } from './http/metrics.ts';
 import { pullQuery } from './sync/pull.ts';
 import { tableSql } from './sync/rows.ts';
 import { purgeTombstones } from './purge.ts';
+import { purgeRevisions } from './purge-revisions.ts';
 
 /** What `startServer` accepts: any part of the configuration, and the tables to serve. */
 export type StartOptions = Partial<ServerConfig> & { readonly tables?: readonly TableDecl[] };
@@ -81,11 +82,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     cleanups.push(() => app.close());
 
     let purgeTimer: NodeJS.Timeout | undefined;
-    if (config.tombstoneRetentionMs > 0 && config.purgeIntervalMs > 0) {
+    const purging = config.tombstoneRetentionMs > 0 || config.revisionKeepAllMs > 0;
+    if (purging && config.purgeIntervalMs > 0) {
+      const retention = {
+        keepAllMs: config.revisionKeepAllMs,
+        keepDailyMs: config.revisionKeepDailyMs,
+      };
       purgeTimer = setInterval(() => {
-        purgeTombstones(db, tableList, config.tombstoneRetentionMs).then(
-          (n) => n > 0 && app.log.info({ purged: n }, 'purged tombstones'),
-          (err: unknown) => app.log.warn({ err }, 'tombstone purge failed'),
+        if (config.tombstoneRetentionMs > 0)
+          purgeTombstones(db, tableList, config.tombstoneRetentionMs).then(
+            (n) => n > 0 && app.log.info({ purged: n }, 'purged tombstones'),
+            (err: unknown) => app.log.warn({ err }, 'tombstone purge failed'),
+          );
+        purgeRevisions(db, tableList, retention).then(
+          (n) => n > 0 && app.log.info({ revisions: n }, 'thinned revisions'),
+          (err: unknown) => app.log.warn({ err }, 'revision purge failed'),
         );
       }, config.purgeIntervalMs);
       purgeTimer.unref();
