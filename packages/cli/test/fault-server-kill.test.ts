@@ -44,6 +44,11 @@ describe('the server SIGKILLed during a storm of pushes', () => {
         },
       );
       console.log(`server kill (seeds ${SEED}..${SEED + RUNS - 1}): ${summarize(reports)}`);
+      // Errors the server logged (a 500 is no lost write, but a code path that met something unexpected).
+      if (server.errors.length > 0)
+        console.log(
+          `the server logged ${server.errors.length} error(s), the first: ${server.errors[0]!.slice(0, 2000)}`,
+        );
       // The faults were real: most landed on a push in flight, and syncs failed during the outages.
       expect(reports.filter((r) => r.pushesAtFault > 0).length).toBeGreaterThanOrEqual(
         Math.ceil(RUNS / 2),

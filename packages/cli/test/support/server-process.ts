@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv } from './cli.ts';
 import { freePort } from './private-postgres.ts';
@@ -16,12 +17,15 @@ export interface ServerProcess {
   start(): Promise<void>;
   /** Kills it if it runs. */
   close(): Promise<void>;
+  /** Every line the server logged at level error or above, over all its lives. */
+  readonly errors: string[];
 }
 
 /** Starts the server on `databaseUrl` on a free port. */
 export async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
   const port = await freePort();
   let child: ChildProcess | null = null;
+  const errors: string[] = [];
   const kill = async (): Promise<void> => {
     const c = child;
     child = null;
@@ -35,16 +39,17 @@ export async function startServerProcess(databaseUrl: string): Promise<ServerPro
     databaseUrl,
     kill,
     start: async () => {
-      child = await spawnServer(databaseUrl, port);
+      child = await spawnServer(databaseUrl, port, errors);
     },
     close: kill,
+    errors,
   };
   await proc.start();
   return proc;
 }
 
-/** Spawns main.ts through tsx and waits for its "listening" line. */
-function spawnServer(databaseUrl: string, port: number): Promise<ChildProcess> {
+/** Spawns main.ts through tsx and waits for its "listening" line; error lines go to `errors`. */
+function spawnServer(databaseUrl: string, port: number, errors: string[]): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', MAIN, '--port', String(port), '--host', '127.0.0.1'],
@@ -61,12 +66,13 @@ function spawnServer(databaseUrl: string, port: number): Promise<ChildProcess> {
       child.kill('SIGKILL');
       reject(new Error(`server did not start within 60 s:\n${out}${err}`));
     }, 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('listening on')) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (out.length < 100_000) out += `${line}\n`;
+      if (line.includes('listening on')) {
         clearTimeout(timer);
         resolve(child);
       }
+      if (/"level":(5|6)\d/.test(line)) errors.push(line);
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.once('exit', (code, signal) => {
