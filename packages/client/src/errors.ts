@@ -123,6 +123,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 const statusKinds: Readonly<Record<number, ErrorKind>> = {
   401: ErrorKind.unauthorized,
   403: ErrorKind.forbidden,
+  // The request did not arrive in time (a slow upload): the server is there, try again.
+  408: ErrorKind.server,
   409: ErrorKind.emailTaken,
   410: ErrorKind.resyncRequired,
   426: ErrorKind.upgradeRequired,

@@ -75,7 +75,8 @@ export class PushBudget {
         verify: false,
       };
     }
-    if (e.kind === ErrorKind.network) {
+    // 408: the server gave up waiting for the body, which a smaller one may beat.
+    if (e.kind === ErrorKind.network || e.details.status === 408) {
       const staleConnection = this.afterRefusal;
       this.afterRefusal = false;
       if (batch.length > 1 && size >= RESET_SHRINK_BYTES)

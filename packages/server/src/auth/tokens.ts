@@ -29,8 +29,7 @@ function touchEveryMs(policy: TokenPolicy): number {
 }
 
 /**
- * The SQL condition for a live token, for statements that resolve tokens themselves (see
- * `sync/idle.ts`). `$hash` names the parameter holding the token's hash; `policyParams` gives the
+ * The SQL condition for a live token, for statements that resolve tokens themselves. `$hash` names the parameter holding the token's hash; `policyParams` gives the
  * values of the next three parameters, starting at `$first`.
  */
 export function liveToken(hash: string, first: number): { where: string; touch: string } {
