@@ -270,6 +270,8 @@ export class Ferry {
 
   /** Unresolved overlaps of text merges (every device sees them), oldest first. */
   textConflicts(recordId?: string): Promise<TextConflict[]> {
+    // No table merges text: there are none.
+    if (!this.tables.has(TEXT_CONFLICTS_TABLE)) return Promise.resolve([]);
     return listTextConflicts(this.driver, recordId);
   }
 

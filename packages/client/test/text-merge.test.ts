@@ -164,6 +164,30 @@ describe('text merge through the engine', () => {
     await b.close();
   });
 
+  it("a device whose edit loses every overlap ends with the server's text, and the conflict", async () => {
+    const user = email();
+    const a = await device(server, user, { signup: true });
+    const b = await device(server, user);
+    const n = await a.notes.create({ title: 'Trip', content: 'Day 1: Lisbon\nDay 2: Sintra\n' });
+    await a.sync();
+    await b.sync();
+    await a.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
+    await new Promise((r) => setTimeout(r, 5));
+    await b.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
+    // The later edit (b's) arrives first; a's then changes nothing in the note (superseded).
+    await b.sync();
+    await a.sync();
+    expect(await a.notes.get(n.id)).toMatchObject({
+      content: 'Day 1: Lisbon\nDay 2: Evora\n',
+      synced: 1,
+    });
+    expect((await a.textConflicts())[0]?.hunks).toEqual([
+      { at: 21, base: 'Sintra', kept: 'Evora', other: 'Cascais' },
+    ]);
+    await a.close();
+    await b.close();
+  });
+
   it('lists the history, fetches a revision and restores it as a new edit that syncs', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });

@@ -1,7 +1,9 @@
+import { defaultTables, textFields } from '@ferry/protocol';
+
 /**
  * The simulation's oracle. Every local write is recorded with the HLC the engine gave it; the
  * expected final value of each field of each row is the value of the write with the greatest HLC
- * among all writes ever made (per-field last writer wins). A lost write, a write applied out of
+ * among all writes ever made (per-field last writer wins), except for fields that merge as text. A lost write, a write applied out of
  * order or a stale value shows up as a difference.
  */
 
@@ -59,6 +61,10 @@ export class WriteModel {
   /** Compares final rows with the model; returns one line per difference (empty: all good). */
   diff(actual: readonly RowLike[], table = 'notes'): string[] {
     const out: string[] = [];
+    // Fields declared `merge: 'text'` merge three-way instead (the text simulation checks them;
+    // here every client must still equal the server, which diffRows checks).
+    const decl = defaultTables.find((t) => t.name === table);
+    const merged = new Set(decl ? textFields(decl) : []);
     const byId = new Map(actual.map((r) => [r.id, r]));
     for (const id of this.ids(table)) {
       const row = byId.get(id);
@@ -68,6 +74,7 @@ export class WriteModel {
         continue;
       }
       for (const [name, want] of fields) {
+        if (merged.has(name)) continue;
         if (!sameValue(field(row, name), want.value)) {
           out.push(
             `${table} ${id}.${name}: expected ${show(want.value)} (hlc ${want.hlc} by ${want.client}), found ${show(field(row, name))}`,
