@@ -20,6 +20,10 @@ let failures = 0;
 process.on('message', (m) => {
   if (m === 'stop') stopped = true;
 });
+// The parent is gone (the test was interrupted): take no new seed.
+process.on('disconnect', () => {
+  stopped = true;
+});
 
 const server = await startTestServer();
 const lanes = await Promise.all(
@@ -33,7 +37,7 @@ try {
     job.seed,
     (r) => {
       if (r.diffs.length > 0) failures += 1;
-      process.send!(r);
+      if (process.connected) process.send!(r);
     },
     () => stopped || failures >= job.maxFailures,
   );
@@ -41,4 +45,4 @@ try {
   await Promise.all(lanes.map((l) => l.close()));
   await server.close();
 }
-process.disconnect();
+if (process.connected) process.disconnect();
