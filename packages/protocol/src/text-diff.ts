@@ -37,25 +37,33 @@ const LAST_CODE = 0xffff;
 
 /** Interns tokens as single code units, shared by every sequence of one merge. */
 export class Interner {
-  private readonly codes = new Map<string, string>();
+  private readonly codes = new Map<string, number>();
   private next = FIRST_CODE;
 
   /** The sequence as a string of one code unit per token. */
   encode(tokens: readonly string[]): string {
-    let out = '';
-    for (const t of tokens) {
+    const units = new Array<number>(tokens.length);
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
       let c = this.codes.get(t);
       if (c === undefined) {
         if (this.next === SURROGATES_START) this.next = SURROGATES_END + 1;
         if (this.next > LAST_CODE) throw new Overflow('too many distinct tokens');
-        c = String.fromCharCode(this.next++);
+        c = this.next++;
         this.codes.set(t, c);
       }
-      out += c;
+      units[i] = c;
     }
+    // In chunks: one call per code unit would build a rope, a spread of them all could
+    // overflow the stack.
+    let out = '';
+    for (let i = 0; i < units.length; i += CHUNK)
+      out += String.fromCharCode(...units.slice(i, i + CHUNK));
     return out;
   }
 }
+
+const CHUNK = 8192;
 
 /**
  * Seconds one diff may take before diff-match-patch settles for a coarser (still correct) diff.
