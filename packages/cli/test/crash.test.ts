@@ -179,7 +179,7 @@ describe('SIGKILL during sync', () => {
       const appliedNow = (await metric('applied')) - appliedBefore;
       expect(appliedNow).toBe(model.writes);
       expect(await metric('superseded')).toBe(0);
-      expect(model.diff(await serverRows(dbPath))).toEqual([]);
+      expect(model.diff(await serverRows(dbPath), 'notes', { singleWriter: true })).toEqual([]);
       console.log(
         `crash: ${KILLS} runs, ${model.writes} writes, ${JSON.stringify(outcomes)}, duplicates re-sent after kills: ${await metric('duplicate')}`,
       );
@@ -240,7 +240,7 @@ describe('SIGKILL during sync', () => {
       expect(delta((c) => c.mutations('applied'))).toBe(model.writes);
       expect(delta((c) => c.mutations('superseded'))).toBeLessThanOrEqual(100);
       const rows = await serverRows(a);
-      expect(model.diff(rows)).toEqual([]);
+      expect(model.diff(rows, 'notes', { singleWriter: true })).toEqual([]);
       expect([
         ...diffRows('server', rows, 'a', await localRows(a)),
         ...diffRows('server', rows, 'b', await localRows(b)),
@@ -288,7 +288,9 @@ describe('SIGKILL during sync', () => {
         );
         expect(c.mutations('applied')).toBe(model.writes);
         expect(c.mutations('superseded')).toBe(0);
-        expect(model.diff(await serverRows(dbPath, small))).toEqual([]);
+        expect(
+          model.diff(await serverRows(dbPath, small), 'notes', { singleWriter: true }),
+        ).toEqual([]);
       } finally {
         await small.close();
       }

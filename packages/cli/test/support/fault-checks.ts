@@ -134,7 +134,9 @@ export async function checkConverged(fleet: Fleet, serverUrl: string): Promise<s
     const outcome = await fresh.sync();
     if (!outcome.complete) return ['fresh device: pull incomplete'];
     const onServer = await fresh.notes.list({ deleted: true });
-    const problems = fleet.model.diff(onServer).map((d) => `server vs model: ${d}`);
+    const problems = fleet.model
+      .diff(onServer, 'notes', { singleWriter: true })
+      .map((d) => `server vs model: ${d}`);
     for (const d of fleet.devices)
       problems.push(
         ...diffRows('server', onServer, d.name, await d.ferry.notes.list({ deleted: true })),

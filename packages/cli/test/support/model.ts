@@ -58,13 +58,18 @@ export class WriteModel {
     return [...this.rows.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   }
 
-  /** Compares final rows with the model; returns one line per difference (empty: all good). */
-  diff(actual: readonly RowLike[], table = 'notes'): string[] {
+  /**
+   * Compares final rows with the model; returns one line per difference (empty: all good).
+   * `singleWriter`: each row was written by one device at a time, each write on top of the one
+   * before, so a three-way text merge must end at the last write like last-writer-wins does, and
+   * text fields are compared too.
+   */
+  diff(actual: readonly RowLike[], table = 'notes', opts: { singleWriter?: boolean } = {}): string[] {
     const out: string[] = [];
     // Fields declared `merge: 'text'` merge three-way instead (the text simulation checks them;
     // here every client must still equal the server, which diffRows checks).
     const decl = defaultTables.find((t) => t.name === table);
-    const merged = new Set(decl ? textFields(decl) : []);
+    const merged = new Set(decl && !opts.singleWriter ? textFields(decl) : []);
     const byId = new Map(actual.map((r) => [r.id, r]));
     for (const id of this.ids(table)) {
       const row = byId.get(id);
