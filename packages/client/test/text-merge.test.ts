@@ -213,7 +213,7 @@ describe('text merge through the engine', () => {
       clientId: b.clientId,
     });
     await expect(a.history('01937000-0000-7000-8000-000000000000')).rejects.toMatchObject({
-      kind: 'bad_request',
+      kind: 'not_found',
     });
     await a.close();
     await b.close();

@@ -284,3 +284,43 @@ describe('text merge on push', () => {
     }
   });
 });
+
+describe('a table with two text fields', () => {
+  const memos = {
+    name: 'memos',
+    policy: 'lww',
+    searchFields: [],
+    deletedField: 'deleted_at',
+    fields: {
+      head: { type: 'text', writtenBy: 'client', requiredOnCreate: true, merge: 'text' },
+      body: { type: 'text', writtenBy: 'client', requiredOnCreate: true, merge: 'text' },
+      deleted_at: { type: 'timestamp', writtenBy: 'client', nullable: true },
+      version: { type: 'integer', writtenBy: 'server' },
+    },
+  } as const;
+  let m: TestServer;
+  afterAll(async () => {
+    await m?.close();
+  });
+
+  it("an edit of one field chained (baseSeq) to an edit of the other merges against the version's text", async () => {
+    m = await startTestServer({ tables: [memos] });
+    const mu = await signup(m.url);
+    const a = new Device(m.url, mu.token);
+    const b = new Device(m.url, mu.token);
+    const id = newId();
+    await a.sync([a.mutation('memos', id, 'upsert', { head: 'h1\nh2\n', body: 'b1\nb2\n' })]);
+    await b.sync([b.mutation('memos', id, 'upsert', { head: 'h1\nh2, by b\n' }, 1)]);
+    const e1 = a.mutation('memos', id, 'upsert', { body: 'b1, by a\nb2\n' }, 1);
+    const e2 = {
+      ...a.mutation('memos', id, 'upsert', { head: 'h1, by a\nh2\n' }, 1),
+      baseSeq: e1.seq,
+    };
+    const r = await a.sync([e1, e2]);
+    expect(rowOf(r.body, 'memos', id)).toMatchObject({
+      head: 'h1, by a\nh2, by b\n',
+      body: 'b1, by a\nb2\n',
+    });
+    expect(r.body.changes.filter((c) => c.table === 'text_conflicts')).toEqual([]);
+  });
+});

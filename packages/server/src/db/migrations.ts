@@ -111,8 +111,8 @@ export const MIGRATIONS: readonly {
       )`,
       'CREATE INDEX revisions_age ON revisions (created_at)',
       // The text fields a client sent in a mutation, so its next edit (made on that text, maybe
-      // before the acknowledgement) merges against it: a revision's version when that revision
-      // holds exactly what was sent, else the text itself.
+      // before the acknowledgement) merges against it: `fields` maps each field it wrote to the
+      // text sent, or to null when revision `version` holds exactly that text.
       `CREATE TABLE sent_texts (
         client_id uuid NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
         seq bigint NOT NULL,

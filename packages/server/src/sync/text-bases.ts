@@ -88,7 +88,7 @@ export class TextBases {
           table: r.table_name,
           id: r.record_id,
           version,
-          fields: r.fields,
+          fields: r.fields ?? {},
         });
         if (version !== null)
           wantRevs.push({ table: r.table_name, id: r.record_id, version, fields: true });
@@ -119,7 +119,7 @@ export class TextBases {
     );
     for (const r of found) {
       const version = r.version === null ? null : Number(r.version);
-      const sent = { table: r.table_name, id: r.record_id, version, fields: r.fields };
+      const sent = { table: r.table_name, id: r.record_id, version, fields: r.fields ?? {} };
       this.lastSent.set(rowKey(r.table_name, r.record_id), sent);
       if (version !== null)
         wantRevs.push({ table: r.table_name, id: r.record_id, version, fields: true });
@@ -185,11 +185,7 @@ export class TextBases {
           ? this.lastSent.get(rowKey(t.name, m.id))
           : undefined;
     const ownFields =
-      own === undefined || own.table !== t.name || own.id !== m.id
-        ? null
-        : (own.fields ??
-          (own.version === null ? null : this.revs.get(key(t.name, m.id, own.version))) ??
-          null);
+      own === undefined || own.table !== t.name || own.id !== m.id ? null : this.textsOf(own);
     const atVersion =
       m.baseVersion === null
         ? null
@@ -197,8 +193,31 @@ export class TextBases {
           ? current.fields
           : (this.revs.get(key(t.name, m.id, m.baseVersion)) ?? null);
     for (const f of names) {
-      const v = ownText ? ownFields?.[f] : atVersion?.[f];
+      // A text field its own earlier mutation did not write: that one's base is the version's.
+      const wrote = ownFields !== null && Object.hasOwn(ownFields, f);
+      const v =
+        ownText && wrote
+          ? ownFields[f]
+          : ownText && ownFields === null
+            ? undefined
+            : atVersion?.[f];
       out[f] = typeof v === 'string' ? v : null;
+    }
+    return out;
+  }
+
+  /**
+   * The text fields a sent mutation wrote, with their values: a null value stands for the text
+   * of revision `version`. Null when that revision is gone.
+   */
+  private textsOf(sent: SentText): Record<string, unknown> | null {
+    const rev =
+      sent.version === null ? null : this.revs.get(key(sent.table, sent.id, sent.version));
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(sent.fields)) {
+      if (value !== null) out[name] = value;
+      else if (rev) out[name] = rev[name];
+      else return null;
     }
     return out;
   }
@@ -221,8 +240,14 @@ export class TextBases {
     if (names.length === 0) return;
     const mine = Object.fromEntries(names.map((f) => [f, m.fields[f]]));
     const exact = after !== null && names.every((f) => after.fields[f] === m.fields[f]);
+    // Exactly what the revision holds: name the fields, not their text (no second copy).
     const sent: SentText = exact
-      ? { table: t.name, id: m.id, version: after.version, fields: null }
+      ? {
+          table: t.name,
+          id: m.id,
+          version: after.version,
+          fields: Object.fromEntries(names.map((f) => [f, null])),
+        }
       : { table: t.name, id: m.id, version: null, fields: mine };
     this.sent.set(m.seq, sent);
     this.lastSent.set(rowKey(t.name, m.id), sent);
@@ -269,7 +294,7 @@ export class TextBases {
           sent.map((s) => s.sent.table),
           sent.map((s) => s.sent.id),
           sent.map((s) => s.sent.version),
-          sent.map((s) => (s.sent.fields === null ? null : JSON.stringify(s.sent.fields))),
+          sent.map((s) => JSON.stringify(s.sent.fields)),
         ],
         true,
       );
@@ -288,10 +313,10 @@ interface Key {
 interface SentText {
   readonly table: string;
   readonly id: string;
-  /** The revision whose text fields are exactly what was sent. */
+  /** The revision that holds the fields sent as null in `fields`. */
   readonly version: number | null;
-  /** Or the text fields as sent. */
-  readonly fields: Readonly<Record<string, unknown>> | null;
+  /** The text fields the mutation wrote: its text, or null for "as in revision `version`". */
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 interface RevisionRow {
