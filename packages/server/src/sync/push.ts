@@ -219,6 +219,8 @@ export async function push(
       },
       nowIso,
     );
+    // A text merge can take tens of milliseconds: let other requests run between them.
+    if (textBases !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     const adj = clockAdjusted ? { clockAdjusted: true } : {};
     // Overlapping parts of a text merge become text_conflicts rows, positioned like any change.
     const keepOverlaps = (merged: StoredRow, overlaps: readonly TextOverlap[]): void => {
