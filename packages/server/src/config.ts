@@ -44,8 +44,17 @@ export interface ServerConfig {
   readonly tokenLifetimeMs: number;
   /** SSE heartbeat comment interval. */
   readonly heartbeatMs: number;
-  /** Connections in the PostgreSQL pool. */
+  /** Connections in the PostgreSQL pool (of each process). */
   readonly poolSize: number;
+  /** Server processes sharing the port (node:cluster); 1 = this process alone, as before. */
+  readonly workers: number;
+  /**
+   * What `databaseUrl` points at: PostgreSQL itself (`none`), or a pooler in transaction mode
+   * (PgBouncer `pool_mode = transaction`), through which nothing may rely on session state.
+   */
+  readonly databasePooler: DatabasePooler;
+  /** A direct (session) connection for LISTEN; `undefined` = `databaseUrl`. */
+  readonly listenDatabaseUrl: string | undefined;
   /** The largest body of a route that does not authenticate first (signup, login). */
   readonly preAuthBodyLimitBytes: number;
   /** Time to receive a whole request, headers and body; a slower one gets 408 and is closed. */
@@ -59,6 +68,9 @@ export interface ServerConfig {
   /** Open connections at most; more are refused at once; 0 = no cap. */
   readonly maxConnections: number;
 }
+
+export const DatabasePooler = { none: 'none', transaction: 'transaction' } as const;
+export type DatabasePooler = (typeof DatabasePooler)[keyof typeof DatabasePooler];
 
 export const LogLevel = {
   fatal: 'fatal',
@@ -108,6 +120,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     tokenLifetimeMs: 365 * DAY_MS,
     heartbeatMs: 25_000,
     poolSize: 20,
+    workers: 1,
+    databasePooler: 'none',
+    listenDatabaseUrl: undefined,
     preAuthBodyLimitBytes: 16 * 1024,
     requestTimeoutMs: 60_000,
     headersTimeoutMs: 10_000,
@@ -138,6 +153,11 @@ function int(min: number, max: number) {
 }
 const str = (raw: string): string => raw;
 const optStr = (raw: string): string | undefined => (raw === '' ? undefined : raw);
+const pooler = (raw: string, name: string): DatabasePooler => {
+  if (!Object.hasOwn(DatabasePooler, raw))
+    throw new ConfigError(`${name} must be one of ${Object.keys(DatabasePooler).join(', ')}`);
+  return raw as DatabasePooler;
+};
 const level = (raw: string, name: string): LogLevel => {
   if (!Object.hasOwn(LogLevel, raw))
     throw new ConfigError(`${name} must be one of ${Object.keys(LogLevel).join(', ')}`);
@@ -302,6 +322,27 @@ export const SETTINGS: readonly Setting[] = [
     help: 'PostgreSQL connections per process',
   },
   {
+    key: 'workers',
+    env: 'FERRY_WORKERS',
+    flag: '--workers',
+    parse: int(1, 256),
+    help: 'server processes sharing the port (node:cluster); 1 = one process',
+  },
+  {
+    key: 'databasePooler',
+    env: 'FERRY_DATABASE_POOLER',
+    flag: '--database-pooler',
+    parse: pooler,
+    help: 'none|transaction: DATABASE_URL is a transaction-mode pooler (PgBouncer)',
+  },
+  {
+    key: 'listenDatabaseUrl',
+    env: 'FERRY_LISTEN_DATABASE_URL',
+    flag: '--listen-database-url',
+    parse: optStr,
+    help: 'direct PostgreSQL URL for LISTEN (default: DATABASE_URL)',
+  },
+  {
     key: 'preAuthBodyLimitBytes',
     env: 'FERRY_PRE_AUTH_BODY_LIMIT_BYTES',
     flag: '--pre-auth-body-limit-bytes',
@@ -378,7 +419,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Ser
     throw new ConfigError('TLS needs both a certificate and a key');
   }
   checkTimeouts(config);
+  checkPooler(config);
   return config;
+}
+
+/** A transaction-mode pooler cannot carry LISTEN (a session): it needs a direct URL for it. */
+function checkPooler(c: ServerConfig): void {
+  if (c.databasePooler !== 'transaction') return;
+  if (c.databaseUrl === undefined) {
+    throw new ConfigError('FERRY_DATABASE_POOLER=transaction needs DATABASE_URL (the pooler)');
+  }
+  if (c.listenDatabaseUrl === undefined) {
+    throw new ConfigError(
+      'FERRY_DATABASE_POOLER=transaction needs FERRY_LISTEN_DATABASE_URL: LISTEN needs a session, a direct connection to PostgreSQL',
+    );
+  }
 }
 
 /** Timeouts that only make sense in a given order. */

@@ -6,9 +6,11 @@ export {
   ConfigError,
   SETTINGS,
   LogLevel,
+  DatabasePooler,
   type ServerConfig,
 } from './config.ts';
 export { startServer, type StartOptions, type RunningServer } from './server.ts';
+export { startCluster, wantsCluster, type ClusterLog } from './cluster.ts';
 export { purgeTombstones } from './purge.ts';
 export { mergeMutation, type StoredRow, type MergeInput, type MergeOutcome } from './sync/merge.ts';
 export { openDatabase, type Database, type Queryable } from './db/database.ts';

@@ -3,10 +3,11 @@
  * SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the database, stop the
  * embedded PostgreSQL).
  */
+import { startCluster, wantsCluster } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
 
-function log(level: string, msg: string, extra: Record<string, unknown> = {}): void {
+function log(level: 'info' | 'warn' | 'error', msg: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
 }
 
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
       ? `starting embedded PostgreSQL in ${config.dataDir}`
       : 'connecting to PostgreSQL',
   );
-  const server = await startServer(config);
+  // FERRY_WORKERS > 1: this process supervises the workers, each of which runs this file again.
+  const server = wantsCluster(config) ? await startCluster(config, log) : await startServer(config);
   log('info', `ferry server listening on ${server.url}`, { url: server.url });
 
   let stopping = false;

@@ -53,7 +53,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       cleanups.push(() => embedded!.stop());
       databaseUrl = embedded.url;
     }
-    const db: Database = openDatabase(databaseUrl, config.poolSize);
+    const db: Database = openDatabase(databaseUrl, config.poolSize, {
+      pooler: config.databasePooler,
+      listenUrl: config.listenDatabaseUrl,
+    });
     cleanups.push(() => db.close());
     await migrate(db, tableList);
     const clock = new HlcClock(hlcNode(await serverId(db)));
@@ -80,6 +83,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
     warn = (msg, err) => app.log.warn({ err }, msg);
     cleanups.push(() => app.close());
+    if (config.databasePooler === 'transaction') await checkPoolerSettings(db, warn);
 
     let purgeTimer: NodeJS.Timeout | undefined;
     const purging = config.tombstoneRetentionMs > 0 || config.revisionKeepAllMs > 0;
@@ -123,6 +127,19 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   } catch (err) {
     await cleanup();
     throw err;
+  }
+}
+
+/**
+ * Through a transaction-mode pooler the server cannot send its session settings (see
+ * `SESSION_SETTINGS`): the pooler must (PgBouncer `connect_query`); say so when it does not.
+ */
+async function checkPoolerSettings(db: Database, warn: (msg: string) => void): Promise<void> {
+  const [row] = await db.query<{ enable_bitmapscan: string }>('SHOW enable_bitmapscan');
+  if (row?.enable_bitmapscan !== 'off') {
+    warn(
+      `enable_bitmapscan is on behind the pooler: set connect_query='SET enable_bitmapscan = off' in PgBouncer (or ALTER ROLE … SET), else a first sync of a freshly filled table can be quadratic (docs/scaling.md)`,
+    );
   }
 }
 

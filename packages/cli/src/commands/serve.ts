@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: string[]) => {
       const wantsHelp = flags.includes('--help') || flags.includes('-h');
       // Loaded on demand: the server's dependencies would slow down every other command.
-      const { loadConfig, startServer } = await import('@ferry/server');
+      const { loadConfig, startCluster, startServer, wantsCluster } = await import('@ferry/server');
       let config: ReturnType<typeof loadConfig>;
       try {
         config = loadConfig(process.env, flags);
@@ -31,7 +31,10 @@ export function registerServeCommand(program: Command): void {
         }
         throw new CliError('usage', message);
       }
-      const server = await startServer(config);
+      // --workers N: this process supervises N workers, each of which runs `ferry serve` again.
+      const server = wantsCluster(config)
+        ? await startCluster(config, (_level, msg) => process.stderr.write(`${msg}\n`))
+        : await startServer(config);
       process.stderr.write(`Ferry server listening on ${server.url} (Ctrl-C stops it)\n`);
       await untilStopSignal();
       process.stderr.write('Stopping...\n');

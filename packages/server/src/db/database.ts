@@ -44,26 +44,51 @@ function statement(
 ): pg.QueryConfig {
   const values = (params ?? []) as unknown[];
   if (prepare !== true) return { text, values };
+  return { name: statementName(text), text, values };
+}
+
+function statementName(text: string): string {
   let name = names.get(text);
   if (name === undefined) {
     name = `ferry_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
     names.set(text, name);
   }
-  return { name, text, values };
+  return name;
 }
 
+/** How to reach PostgreSQL besides the pool's URL. */
+export interface DatabaseOptions {
+  /**
+   * `transaction`: the URL is a transaction-mode pooler (PgBouncer), where consecutive
+   * transactions of one client may run on different server connections, so nothing may outlive a
+   * transaction: statements are never prepared by name (PgBouncer 1.18, Debian 12's, cannot carry
+   * them; 1.21+ can with max_prepared_statements) and no startup `options` are sent (PgBouncer
+   * refuses or ignores them: the pooler sets `enable_bitmapscan = off` itself, see docs/scaling.md).
+   */
+  readonly pooler?: 'none' | 'transaction';
+  /** A direct connection for LISTEN (a session); default: the pool's URL. */
+  readonly listenUrl?: string | undefined;
+}
+
+/**
+ * Every query here is a keyed lookup or a range in index order with a LIMIT. Before a table's
+ * first ANALYZE the planner underestimates a user's rows and picks a bitmap scan plus a sort over
+ * the whole range for the pull (O(n) per page, O(n²) for a first sync); without bitmap scans it
+ * walks the (user_id, position) index and stops at the limit.
+ */
+export const SESSION_SETTINGS = '-c enable_bitmapscan=off';
+
 /** Opens a pool on `url`. */
-export function openDatabase(url: string, poolSize: number): Database {
+export function openDatabase(url: string, poolSize: number, opts: DatabaseOptions = {}): Database {
+  const pooled = opts.pooler === 'transaction';
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 10_000,
-    // Every query here is a keyed lookup or a range in index order with a LIMIT. Before a table's
-    // first ANALYZE the planner underestimates a user's rows and picks a bitmap scan plus a sort
-    // over the whole range for the pull (O(n) per page, O(n²) for a first sync); without bitmap
-    // scans it walks the (user_id, position) index and stops at the limit.
-    options: '-c enable_bitmapscan=off',
+    ...(pooled ? {} : { options: SESSION_SETTINGS }),
   });
+  const toQuery = (sql: string, params: readonly unknown[] | undefined, prepare: boolean | undefined) =>
+    statement(sql, params, prepare === true && !pooled);
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
   return {
@@ -72,7 +97,7 @@ export function openDatabase(url: string, poolSize: number): Database {
       params?: readonly unknown[],
       prepare?: boolean,
     ): Promise<R[]> {
-      const r = await pool.query<R>(statement(sql, params, prepare));
+      const r = await pool.query<R>(toQuery(sql, params, prepare));
       return r.rows;
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -93,7 +118,7 @@ export function openDatabase(url: string, poolSize: number): Database {
             params?: readonly unknown[],
             prepare?: boolean,
           ): Promise<R[]> {
-            const r = await client.query<R>(statement(sql, params, prepare));
+            const r = await client.query<R>(toQuery(sql, params, prepare));
             return r.rows;
           },
         };
@@ -113,7 +138,7 @@ export function openDatabase(url: string, poolSize: number): Database {
       }
     },
     async listen(channel, onMessage, onError) {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: opts.listenUrl ?? url });
       client.on('notification', (n) => {
         if (n.channel === channel && n.payload !== undefined) onMessage(n.payload);
       });
