@@ -15,12 +15,17 @@ import { loadRows, upsertRows, type TableSql } from './rows.ts';
 import { TextBases } from './text-bases.ts';
 import { conflictRows } from './text-conflicts.ts';
 
+/** Milliseconds of text merging one push may spend before further merges take the cheap path. */
+export const MERGE_BUDGET_MS = 2000;
+
 /** What the push path needs from the server. */
 export interface PushContext {
   readonly tables: ReadonlyMap<string, TableSql>;
   readonly clock: HlcClock;
   readonly maxClockDriftMs: number;
   readonly now: () => number;
+  /** See MERGE_BUDGET_MS (tests set it low). */
+  readonly mergeBudgetMs?: number;
 }
 
 /** The outcome of one push transaction. */
@@ -163,6 +168,7 @@ export async function push(
   const touched = new Map<string, { table: string; row: StoredRow }>();
   const nowMs = ctx.now();
   const nowIso = new Date(nowMs).toISOString();
+  let mergeMs = 0;
   for (const m of req.mutations) {
     if (reused.has(m.seq)) {
       // A v1 client cannot take a new clientId: the mutation is set aside where its user sees it.
@@ -205,7 +211,16 @@ export async function push(
     }
     const state = current.get(m.table)!;
     const row = state.get(m.id) ?? null;
-    const textBases = row === null ? undefined : bases.basesFor(sql.table, m, row);
+    const found = row === null ? undefined : bases.basesFor(sql.table, m, row);
+    // Past the request's merge budget, a merge that is not a plain write treats its base as
+    // unknown: one cheap hunk instead of a diff (a conflict record, nothing lost).
+    const textBases =
+      found !== undefined &&
+      mergeMs > (ctx.mergeBudgetMs ?? MERGE_BUDGET_MS) &&
+      (m.baseSeq !== undefined || m.baseVersion !== row?.version)
+        ? Object.fromEntries(Object.keys(found).map((f) => [f, null]))
+        : found;
+    const mergeStarted = performance.now();
     const out = mergeMutation(
       sql.table,
       row,
@@ -220,7 +235,10 @@ export async function push(
       nowIso,
     );
     // A text merge can take tens of milliseconds: let other requests run between them.
-    if (textBases !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (textBases !== undefined) {
+      mergeMs += performance.now() - mergeStarted;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const adj = clockAdjusted ? { clockAdjusted: true } : {};
     // Overlapping parts of a text merge become text_conflicts rows, positioned like any change.
     const keepOverlaps = (merged: StoredRow, overlaps: readonly TextOverlap[]): void => {
