@@ -9,7 +9,10 @@
  * BENCH_IDLE_SECONDS (5); for the large account BENCH_LARGE_BIG (notes of 1 MiB, 200),
  * BENCH_LARGE_SMALL (notes of ~1 KB, 100 000), BENCH_LARGE_PULL_LIMIT (1000),
  * BENCH_LARGE_DEVICES (1), BENCH_LARGE_LAYOUT (clustered | spread); BENCH_PULL_PAGE_BYTES sets
- * the server's FERRY_PULL_PAGE_BYTES. A part whose count is 0 is skipped.
+ * the server's FERRY_PULL_PAGE_BYTES. A part whose count is 0 is skipped. BENCH_WORKERS (1) runs
+ * the server as that many processes (FERRY_WORKERS; 16 pool connections in all, split between
+ * them; server CPU is the whole process tree's); BENCH_POOLER_PORT puts the server behind a
+ * PgBouncer in transaction mode on that loopback port, in front of DATABASE_URL's PostgreSQL.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -35,6 +38,8 @@ const BATCHES = env('BENCH_BATCHES', 25);
 const BATCH = 500;
 const IDLE_CONNECTIONS = env('BENCH_IDLE_CONNECTIONS', 32);
 const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 5);
+const WORKERS = env('BENCH_WORKERS', 1);
+const POOLER_PORT = process.env.BENCH_POOLER_PORT;
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -45,6 +50,32 @@ function cpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds of a process and its live children (the workers of a cluster). */
+function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      for (const k of kids ? kids.split(' ') : []) total += cpuSeconds(Number(k));
+    }
+  } catch {
+    // gone
+  }
+  return total;
+}
+
+/** The server's database settings: directly, or through the pooler at BENCH_POOLER_PORT. */
+function databaseEnv(databaseUrl: string): Record<string, string> {
+  if (POOLER_PORT === undefined) return { DATABASE_URL: databaseUrl };
+  const pooled = new URL(databaseUrl);
+  pooled.port = POOLER_PORT;
+  return {
+    DATABASE_URL: pooled.toString(),
+    FERRY_DATABASE_POOLER: 'transaction',
+    FERRY_LISTEN_DATABASE_URL: databaseUrl,
+  };
 }
 
 /** CPU seconds of every PostgreSQL process on the machine (the server's backends among them). */
@@ -70,10 +101,11 @@ async function startServerProcess(
     cwd: serverDir,
     env: {
       ...process.env,
-      DATABASE_URL: databaseUrl,
+      ...databaseEnv(databaseUrl),
       PORT: '0',
       LOG_LEVEL: 'warn',
-      FERRY_POOL_SIZE: '16',
+      FERRY_WORKERS: String(WORKERS),
+      FERRY_POOL_SIZE: String(Math.max(2, Math.floor(16 / WORKERS))),
       ...(process.env.BENCH_PULL_PAGE_BYTES
         ? { FERRY_PULL_PAGE_BYTES: process.env.BENCH_PULL_PAGE_BYTES }
         : {}),
@@ -84,7 +116,12 @@ async function startServerProcess(
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+      // A cluster is ready once every worker listens (the supervisor says so, then its URL).
+      const ready =
+        WORKERS > 1
+          ? /workers started[\s\S]*?listening on (http:\/\/[^\s"]+)/
+          : /listening on (http:\/\/[^\s"]+)/;
+      const m = ready.exec(out);
       if (m) resolve(m[1]!);
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
@@ -227,15 +264,18 @@ async function main(): Promise<void> {
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     );
     console.log(
+      `server: ${WORKERS} process${WORKERS === 1 ? '' : 'es'}${POOLER_PORT === undefined ? '' : `, through PgBouncer (transaction mode) on port ${POOLER_PORT}`}`,
+    );
+    console.log(
       `ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`,
     );
     const measure = async <T>(
       fn: () => Promise<T>,
     ): Promise<{ value: T; node: number; pg: number }> => {
-      const n0 = cpuSeconds(server.pid);
+      const n0 = treeCpuSeconds(server.pid);
       const p0 = postgresCpuSeconds();
       const value = await fn();
-      return { value, node: cpuSeconds(server.pid) - n0, pg: postgresCpuSeconds() - p0 };
+      return { value, node: treeCpuSeconds(server.pid) - n0, pg: postgresCpuSeconds() - p0 };
     };
     console.log(
       `load average before: ${loadavg()
