@@ -154,4 +154,23 @@ describe('server clock per user', () => {
     expect(served).toBeLessThanOrEqual(Date.now() + 5);
     expect(served).toBeGreaterThanOrEqual(before - 60_000);
   });
+
+  it("sends the user's own devices the user's latest stamp, so their next write orders after it", async () => {
+    const user = await signup(s.url);
+    const fast = new Device(s.url, user.token);
+    const ahead = Date.now() + 30_000;
+    const stamp = formatHlc({ wall: ahead, counter: 7, node: hlcNode(fast.clientId) });
+    const id = newId();
+    await fast.sync([
+      fast.mutation('notes', id, 'upsert', newNote('from the fast clock'), null, stamp),
+    ]);
+    // Another device of the same user, with a right clock, pulls that note: the serverHlc it
+    // folds in is at least the fast stamp, so its own edit of the title wins (no silent loss).
+    const right = new Device(s.url, user.token);
+    const pulled = await right.sync();
+    expect(pulled.body.serverHlc >= stamp).toBe(true);
+    right.clock.receive(pulled.body.serverHlc as Parameters<typeof right.clock.receive>[0]);
+    const r = await right.sync([right.mutation('notes', id, 'upsert', { title: 'edited later' })]);
+    expect(r.body.results[0]!.status).toBe('applied');
+  });
 });

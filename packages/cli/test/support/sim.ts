@@ -177,7 +177,8 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
       if (rejected.length > 0) diffs.push(`${c.name}: ${rejected.length} rejected change(s): ${rejected[0]!.code} ${rejected[0]!.message}`);
       if (conflicts.length > 0) diffs.push(`${c.name}: ${conflicts.length} conflict(s)`);
     }
-    if (model.writes === 0 && steps > 10) diffs.push('the model recorded no writes: is the recording driver still seeing the outbox?');
+    // (A seed may make no write at all: about 1 in 7 500 never draws a create in 40 steps.)
+    if (model.writes === 0 && order.size > 0) diffs.push('the model recorded no writes: is the recording driver still seeing the outbox?');
   } finally {
     await Promise.allSettled(inFlight);
     for (const c of clients) await c.ferry.close();

@@ -128,6 +128,15 @@ export const MIGRATIONS: readonly {
       'CREATE INDEX sent_texts_record ON sent_texts (client_id, table_name, record_id, seq)',
     ],
   },
+  {
+    version: 5,
+    name: "users: the latest HLC stamp of the user's own mutations",
+    sql: [
+      // Served as the user's serverHlc, so each of the user's devices stamps after the user's
+      // fastest clock within the drift limit, while other users never see that clock.
+      "ALTER TABLE users ADD COLUMN max_hlc text NOT NULL DEFAULT ''",
+    ],
+  },
 ];
 
 /**

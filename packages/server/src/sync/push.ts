@@ -40,6 +40,8 @@ export interface PushOutcome {
    */
   readonly changesIfCurrent: Change[] | null;
   readonly counts: Readonly<Record<MutationResult['status'], number>>;
+  /** The latest stamp of this user's own mutations (see `userHlc`). */
+  readonly userHlc: string;
 }
 
 interface ClientRow {
@@ -47,6 +49,7 @@ interface ClientRow {
   last_mutation_seq: string;
   confirmed_seq: string;
   position: string;
+  max_hlc: string;
 }
 
 /**
@@ -57,13 +60,14 @@ export async function claimClient(
   db: Queryable,
   userId: string,
   clientId: string,
-): Promise<ClientLineage & { position: string }> {
+): Promise<ClientLineage & { position: string; userHlc: string }> {
   const sql = `WITH ins AS (
       INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING
       RETURNING user_id, last_mutation_seq, confirmed_seq)
     SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq,
            c.confirmed_seq::text AS confirmed_seq,
-           (SELECT position::text FROM users WHERE id = $2) AS position
+           (SELECT position::text FROM users WHERE id = $2) AS position,
+           (SELECT max_hlc FROM users WHERE id = $2) AS max_hlc
     FROM (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
           UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = $1) c`;
   let rows = await db.query<ClientRow>(sql, [clientId, userId]);
@@ -76,7 +80,18 @@ export async function claimClient(
     lastSeq: Number(r.last_mutation_seq),
     confirmedSeq: Number(r.confirmed_seq),
     position: r.position,
+    userHlc: r.max_hlc,
   };
+}
+
+/**
+ * The `serverHlc` a user is sent: the server's clock, or the latest stamp of the user's own
+ * mutations when that is later (a device of the user whose clock runs ahead, within the drift
+ * limit). Each of the user's devices then stamps after every write of the user it has seen, as
+ * the HLC rules need; other users never see that clock.
+ */
+export function userServerHlc(serverNow: string, userHlc: string): string {
+  return userHlc > serverNow ? userHlc : serverNow;
 }
 
 /** 410 when the cursor predates purged tombstones: the client may have missed a deletion. */
@@ -107,13 +122,14 @@ export async function push(
     owner: string | null;
     last_mutation_seq: string | null;
     confirmed_seq: string | null;
+    max_hlc: string;
   }>(
-    `WITH u AS (SELECT position, purged_position FROM users WHERE id = $1 FOR UPDATE),
+    `WITH u AS (SELECT position, purged_position, max_hlc FROM users WHERE id = $1 FOR UPDATE),
           ins AS (INSERT INTO clients (client_id, user_id) SELECT $2, $1 FROM u
                   ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq, confirmed_seq),
           c AS (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
                 UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = $2)
-     SELECT u.position::text AS position, u.purged_position::text AS purged_position,
+     SELECT u.position::text AS position, u.purged_position::text AS purged_position, u.max_hlc,
             (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq,
             (SELECT confirmed_seq::text FROM c LIMIT 1) AS confirmed_seq
      FROM u`,
@@ -167,6 +183,7 @@ export async function push(
   // so a row changed several times gets one position: the latest.
   const touched = new Map<string, { table: string; row: StoredRow }>();
   const nowMs = ctx.now();
+  let userHlc = user.max_hlc;
   const nowIso = new Date(nowMs).toISOString();
   let mergeMs = 0;
   for (const m of req.mutations) {
@@ -204,10 +221,12 @@ export async function push(
       // A stamp from the future would win every later conflict: use the server's own instead.
       hlc = ctx.clock.now();
       clockAdjusted = true;
-    } else if (wall <= nowMs) {
+    } else {
+      if (m.hlc > userHlc) userHlc = m.hlc;
       // Only stamps the server's own clock has reached are folded in: the one server clock is
       // shared by every user, and one user's fast clock must not move anyone else's stamps.
-      ctx.clock.receive(m.hlc as Hlc);
+      // (The user's own devices get the user's latest stamp instead: see userServerHlc.)
+      if (wall <= nowMs) ctx.clock.receive(m.hlc as Hlc);
     }
     const state = current.get(m.table)!;
     const row = state.get(m.id) ?? null;
@@ -319,7 +338,8 @@ export async function push(
           i AS (INSERT INTO client_digests (client_id, seq, digest)
                 SELECT $2, s, g FROM unnest($9::bigint[], $10::bytea[]) AS x(s, g)
                 ON CONFLICT DO NOTHING),
-          u AS (UPDATE users SET position = $4 WHERE id = $1 AND $5::boolean)
+          u AS (UPDATE users SET position = CASE WHEN $5::boolean THEN $4 ELSE position END,
+                  max_hlc = GREATEST(max_hlc, $11) WHERE id = $1 AND ($5::boolean OR max_hlc < $11))
      SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
     [
       userId,
@@ -332,6 +352,7 @@ export async function push(
       confirmed > client.confirmedSeq,
       digests.seqs,
       digests.digests,
+      userHlc,
     ],
     true,
   );
@@ -344,7 +365,7 @@ export async function push(
     }
     changesIfCurrent.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
   }
-  return { results, lastMutationSeq, newPosition, counts, changesIfCurrent };
+  return { results, lastMutationSeq, newPosition, counts, changesIfCurrent, userHlc };
 }
 
 /** The table declarations behind the prepared SQL. */

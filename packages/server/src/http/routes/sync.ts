@@ -12,7 +12,7 @@ import {
   servedTo,
   type MutationResult,
 } from '@ferry/protocol';
-import { claimClient, push, type PushContext } from '../../sync/push.ts';
+import { claimClient, push, userServerHlc, type PushContext } from '../../sync/push.ts';
 import {
   cutPage,
   pull,
@@ -121,6 +121,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       };
       let results: MutationResult[] = [];
       let lastMutationSeq: number;
+      let userHlc: string;
       // Set when the changes after the cursor are known without a query (see PushOutcome).
       let known: PullPage | null = null;
       if (body.mutations.length > 0) {
@@ -128,12 +129,14 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         metrics.mutationResults(out.counts);
         results = out.results;
         lastMutationSeq = out.lastMutationSeq;
+        userHlc = out.userHlc;
         // The rows just written, cut by the same count and byte bounds as a pull page.
         if (out.changesIfCurrent !== null)
           known = { ...cutPage(out.changesIfCurrent, body.cursor, bounds), purged: 0n };
       } else {
         const client = await claimClient(db, userId, body.clientId);
         lastMutationSeq = client.lastSeq;
+        userHlc = client.userHlc;
         // Up to date (the common idle poll): nothing to read.
         if (body.cursor === client.position)
           known = { changes: [], cursor: body.cursor, hasMore: false, purged: 0n };
@@ -167,7 +170,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           lastMutationSeq,
           cursor: page.cursor,
           hasMore: page.hasMore,
-          serverHlc: deps.clock.now(),
+          serverHlc: userServerHlc(deps.clock.now(), userHlc),
         },
         changes,
       );
