@@ -4,18 +4,23 @@ import type { Session } from './context.ts';
 export interface SyncProgress {
   pushed: number;
   pulled: number;
+  /** Rows the pull will have brought in all, when the server says (the engine's status.progress). */
+  total: number | null;
 }
 
 /**
  * Progress for long syncs on stderr: rewritten in place on a terminal, one line per step when
  * forced on (`--progress`) into a pipe or file, silent otherwise.
  */
-export function progressReporter(out: NodeJS.WriteStream, enabled: boolean): { update: (p: SyncProgress) => void; done: () => void } {
+export function progressReporter(
+  out: NodeJS.WriteStream,
+  enabled: boolean,
+): { update: (p: SyncProgress) => void; done: () => void } {
   let shown = false;
   return {
     update: (p) => {
       if (!enabled) return;
-      const text = `syncing: ${p.pushed} pushed, ${p.pulled} pulled`;
+      const text = `syncing: ${p.pushed} pushed, ${p.pulled}${p.total !== null ? ` of ${p.total}` : ''} pulled`;
       if (out.isTTY) out.write(`\r\u001b[2K${text}`);
       else out.write(`${text}\n`);
       shown = true;
@@ -28,24 +33,33 @@ export function progressReporter(out: NodeJS.WriteStream, enabled: boolean): { u
 
 /**
  * Feeds `update` while a sync runs: after each applied round (the engine's 'changed' events) and
- * twice a second. Pushed = entries gone from the outbox since the start; pulled = rows changed by
- * the server. Returns the function that stops it.
+ * twice a second. Pushed = entries gone from the outbox since the start; pulled = rows pulled so
+ * far and total = rows the pull will bring in all, from the engine's status (total when the
+ * server sends its position). Returns the function that stops it.
  */
 export function watchProgress(session: Session, update: (p: SyncProgress) => void): () => void {
   const startPending = session.ferry.status().pending;
   let pulled = 0;
+  let total: number | null = null;
+  let engineCounts = false;
   let stopped = false;
   const tick = (): void => {
     void session.driver
       .transaction((tx) => tx.all<{ n: number }>('SELECT count(*) AS n FROM sync_queue'))
       .then(([row]) => {
-        if (!stopped) update({ pushed: Math.max(0, startPending - (row?.n ?? 0)), pulled });
+        if (!stopped) update({ pushed: Math.max(0, startPending - (row?.n ?? 0)), pulled, total });
       })
       .catch(() => undefined);
   };
   const unsubscribe = session.ferry.subscribe((e) => {
+    // The engine's count of pulled rows, and the total the server's position gives. It comes
+    // before the same page's 'changed' events.
+    if (e.type === 'status' && e.status.progress) {
+      ({ pulled, total } = e.status.progress);
+      engineCounts = true;
+    }
     if (e.type === 'changed' && e.origin === 'remote') {
-      pulled += e.ids.length;
+      if (!engineCounts) pulled += e.ids.length;
       tick();
     }
   });
@@ -74,7 +88,11 @@ const BAR_REDRAW_MS = 50;
 export function barReporter(
   out: NodeJS.WriteStream,
   enabled: boolean,
-): { update: (label: string, done: number, total: number) => void; note: (text: string) => void; done: () => void } {
+): {
+  update: (label: string, done: number, total: number) => void;
+  note: (text: string) => void;
+  done: () => void;
+} {
   let lastDraw = 0;
   let lastTenth = -1;
   let open = false;

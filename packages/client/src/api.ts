@@ -47,6 +47,18 @@ export const SyncState = {
 } as const;
 export type SyncState = (typeof SyncState)[keyof typeof SyncState];
 
+/** How far a running sync's pull has got (see `SyncStatus.progress`). */
+export interface SyncProgress {
+  /** Rows pulled by this sync so far. */
+  pulled: number;
+  /**
+   * Rows it will have pulled at the end: `pulled` plus the changes the server says are still
+   * ahead (exact for rows written once since the cursor, an upper bound otherwise, exact again
+   * on the last page); null when the server does not say (a server without the extension).
+   */
+  total: number | null;
+}
+
 /** What a UI shows in its sync indicator. */
 export interface SyncStatus {
   state: SyncState;
@@ -57,6 +69,8 @@ export interface SyncStatus {
   lastError: { code: string; message: string } | null;
   /** Server URL, or null when none is set. */
   server: string | null;
+  /** While a sync runs: its pull's progress after each applied page; null otherwise. */
+  progress: SyncProgress | null;
 }
 
 /** Events for live queries and status displays. */

@@ -114,6 +114,7 @@ export class Ferry {
       lastSyncAt: state[StateKey.lastSyncAt] ?? null,
       lastError: null,
       server: state[StateKey.serverUrl] ?? null,
+      progress: null,
     };
     for (const t of tableList) {
       this.stores.set(
@@ -373,7 +374,7 @@ export class Ferry {
   }
 
   private async runOnce(): Promise<SyncOutcome> {
-    this.setStatus({ state: 'syncing' });
+    this.setStatus({ state: 'syncing', progress: null });
     try {
       const outcome = await runSync({
         driver: this.driver,
@@ -387,9 +388,13 @@ export class Ferry {
         onClientIdChanged: (id) => {
           this.currentClientId = id;
         },
-        onApplied: (s) => {
-          if (s.acknowledged > 0)
-            this.setStatus({ pending: Math.max(0, this.current.pending - s.acknowledged) });
+        onApplied: (s, progress) => {
+          this.setStatus({
+            ...(progress ? { progress } : {}),
+            ...(s.acknowledged > 0
+              ? { pending: Math.max(0, this.current.pending - s.acknowledged) }
+              : {}),
+          });
           for (const [table, ids] of s.changed) {
             if (ids.size > 0)
               this.emitter.emit({ type: 'changed', table, ids: [...ids], origin: 'remote' });
@@ -398,13 +403,18 @@ export class Ferry {
       });
       this.offline = false;
       const after = await this.refreshFromDb();
-      this.setStatus({ state: 'idle', lastError: null, ...after });
+      this.setStatus({ state: 'idle', lastError: null, progress: null, ...after });
       return outcome;
     } catch (e) {
       const err = toFerryError(e);
       const after = await this.refreshFromDb().catch(() => ({}));
       const state = err.signsOut ? 'signed-out' : err.offline ? 'offline' : 'error';
-      this.setStatus({ state, lastError: { code: err.code, message: err.message }, ...after });
+      this.setStatus({
+        state,
+        lastError: { code: err.code, message: err.message },
+        progress: null,
+        ...after,
+      });
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 import { Limits, PROTOCOL_VERSION, SCHEMA_VERSION, SyncResponse, type SyncRequest, type TableDecl } from '@ferry/protocol';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { SyncOutcome, TokenStore } from './api.ts';
+import type { SyncOutcome, SyncProgress, TokenStore } from './api.ts';
 import { applyResponse, type ApplyProbe, type ApplySummary } from './apply.ts';
 import type { PersistentClock } from './clock.ts';
 import type { SqlDriver } from './driver.ts';
@@ -23,8 +23,11 @@ export interface SyncContext {
   tokenStore: TokenStore;
   now: () => number;
   pullLimit?: number;
-  /** Called after each response is applied (and committed). */
-  onApplied?: (summary: ApplySummary) => void;
+  /**
+   * Called after each response is applied (and committed), with the run's progress so far; and
+   * after an entry is set aside (push-budget.ts), without progress.
+   */
+  onApplied?: (summary: ApplySummary, progress?: SyncProgress) => void;
   /** Test seam, see ApplyProbe. */
   probe?: ApplyProbe;
   /** Called when the engine took a new clientId (see lineage.ts). */
@@ -118,13 +121,24 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     });
     outcome.pushed += acked;
     outcome.pulled += summary.pulled;
-    ctx.onApplied?.(summary);
+    ctx.onApplied?.(summary, progressAfter(outcome.pulled, res));
 
     const startedWork = oldestSeq !== null && oldestSeq <= start.maxSeq;
     if (res.hasMore || startedWork) continue;
     outcome.complete = oldestSeq === null;
     return outcome;
   }
+}
+
+/**
+ * Rows pulled by this run so far, and how many it will have pulled in all when the server says
+ * its position (the `position` extension): what it pulled plus the changes still ahead of the
+ * cursor, which is exact for rows written once and an upper bound otherwise.
+ */
+function progressAfter(pulled: number, res: SyncResponse): SyncProgress {
+  if (res.position === undefined) return { pulled, total: null };
+  const ahead = BigInt(res.position) - BigInt(res.cursor);
+  return { pulled, total: pulled + (ahead > 0n ? Number(ahead) : 0) };
 }
 
 /** Number of sent entries the response acknowledges; refuses a response that acknowledges nothing of a non-empty batch. */

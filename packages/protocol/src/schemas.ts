@@ -105,6 +105,12 @@ export const SyncResponse = Type.Object({
   cursor: Cursor,
   hasMore: Type.Boolean(),
   serverHlc: HlcString,
+  /**
+   * Extension (docs/protocol.md): the user's latest change position when this response was made.
+   * `position − cursor` is how many changes are still ahead of the client (an upper bound on the
+   * rows it has yet to pull: a row written twice since the cursor counts twice).
+   */
+  position: Type.Optional(Cursor),
 });
 export type SyncResponse = {
   protocol: number;
@@ -114,6 +120,7 @@ export type SyncResponse = {
   cursor: string;
   hasMore: boolean;
   serverHlc: string;
+  position?: string;
 };
 
 const Email = Type.String({

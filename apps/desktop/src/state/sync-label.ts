@@ -28,6 +28,19 @@ export function clockTime(iso: string): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+/** 12 400: digits in groups of three, a narrow no-break space between groups. */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+}
+
+/** "Syncing… 12 400 of 100 000 notes" from the engine's progress (rows of any table; notes here). */
+function syncingText(s: SyncStatus): string {
+  const p = s.progress;
+  if (!p || p.pulled === 0) return 'Syncing…';
+  if (p.total === null) return `Syncing… ${groupDigits(p.pulled)} notes`;
+  return `Syncing… ${groupDigits(p.pulled)} of ${groupDigits(p.total)} notes`;
+}
+
 function pendingText(n: number): string {
   return n === 1 ? '1 change pending' : `${n} changes pending`;
 }
@@ -43,7 +56,11 @@ export function describeSync(s: SyncStatus): SyncLabel {
         detail: 'Notes are saved on this device. Sign in to sync them.',
       };
     case 'syncing':
-      return { tone: Tone.syncing, text: 'Syncing…', detail: s.server ? `Talking to ${s.server}` : 'Syncing' };
+      return {
+        tone: Tone.syncing,
+        text: syncingText(s),
+        detail: s.server ? `Talking to ${s.server}` : 'Syncing',
+      };
     case 'offline':
       return {
         tone: Tone.offline,
@@ -57,8 +74,22 @@ export function describeSync(s: SyncStatus): SyncLabel {
         detail: s.lastError?.message ?? 'Sync failed.',
       };
     case 'idle':
-      if (s.pending > 0) return { tone: Tone.pending, text: pendingText(s.pending), detail: 'Waiting to send these changes.' };
-      if (s.lastSyncAt) return { tone: Tone.synced, text: `Synced at ${clockTime(s.lastSyncAt)}`, detail: `Up to date with ${s.server ?? 'the server'}` };
-      return { tone: Tone.pending, text: 'Not synced yet', detail: 'The first sync has not finished yet.' };
+      if (s.pending > 0)
+        return {
+          tone: Tone.pending,
+          text: pendingText(s.pending),
+          detail: 'Waiting to send these changes.',
+        };
+      if (s.lastSyncAt)
+        return {
+          tone: Tone.synced,
+          text: `Synced at ${clockTime(s.lastSyncAt)}`,
+          detail: `Up to date with ${s.server ?? 'the server'}`,
+        };
+      return {
+        tone: Tone.pending,
+        text: 'Not synced yet',
+        detail: 'The first sync has not finished yet.',
+      };
   }
 }

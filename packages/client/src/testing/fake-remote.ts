@@ -13,6 +13,8 @@ export class FakeRemote {
   private lastSeq = 0;
   /** Called while a sync request is being answered (after the server state changed). */
   during: (() => Promise<void>) | null = null;
+  /** Whether responses carry the user's position (the `position` extension). */
+  sendPosition = true;
   requests: SyncRequest[] = [];
 
   /** Writes a row as if another device had synced it. */
@@ -56,6 +58,7 @@ export class FakeRemote {
       cursor: page.length ? String(page.at(-1)!.position) : body.cursor,
       hasMore: all.length > page.length,
       serverHlc: `${String(Date.now()).padStart(15, '0')}-00000-00000000000000ff`,
+      ...(this.sendPosition ? { position: String(this.position) } : {}),
     };
     if (this.during) {
       const d = this.during;

@@ -21,6 +21,8 @@ export interface PullPage {
   readonly hasMore: boolean;
   /** The user's purged position, read in the same snapshot as the changes. */
   readonly purged: bigint;
+  /** The user's latest change position, in that snapshot too (the `position` extension). */
+  readonly position: string;
 }
 
 /** What bounds a page: at most `limit` changes, and `bytes` of them (see `pullQuery`). */
@@ -74,7 +76,7 @@ export function pullQuery(tables: readonly TableSql[]): string {
     ), page_end AS (
       SELECT max(position) FILTER (WHERE n <= $4 AND before < $5) AS last, count(*) AS found FROM cut
     )
-    SELECT u.purged_position::text AS purged, e.found::int AS found,
+    SELECT u.purged_position::text AS purged, u.position::text AS user_position, e.found::int AS found,
            p.t, p.position::text AS position, p.row, octet_length(p.row) AS bytes
     FROM users u CROSS JOIN page_end e LEFT JOIN (${rows}) p ON true
     WHERE u.id = $1`;
@@ -86,6 +88,7 @@ const byPosition = (a: string, b: string): number =>
 
 interface PullRow {
   purged: string;
+  user_position: string;
   found: number;
   t: string | null;
   position: string | null;
@@ -129,6 +132,7 @@ export async function pull(
     cursor: changes.at(-1)?.seq ?? cursor,
     hasMore: (rows[0]?.found ?? 0) > changes.length,
     purged,
+    position: rows[0]?.user_position ?? cursor,
   };
 }
 
@@ -140,7 +144,7 @@ export function cutPage(
   changes: readonly Change[],
   cursor: string,
   bounds: PageBounds,
-): Omit<PullPage, 'purged'> {
+): Omit<PullPage, 'purged' | 'position'> {
   const page: WireChange[] = [];
   let bytes = 0;
   for (const c of changes) {

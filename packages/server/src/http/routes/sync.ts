@@ -132,14 +132,25 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         userHlc = out.userHlc;
         // The rows just written, cut by the same count and byte bounds as a pull page.
         if (out.changesIfCurrent !== null)
-          known = { ...cutPage(out.changesIfCurrent, body.cursor, bounds), purged: 0n };
+          known = {
+            ...cutPage(out.changesIfCurrent, body.cursor, bounds),
+            purged: 0n,
+            // The cursor was the user's position; the push moved it only if it wrote rows.
+            position: out.newPosition?.toString() ?? body.cursor,
+          };
       } else {
         const client = await claimClient(db, userId, body.clientId);
         lastMutationSeq = client.lastSeq;
         userHlc = client.userHlc;
         // Up to date (the common idle poll): nothing to read.
         if (body.cursor === client.position)
-          known = { changes: [], cursor: body.cursor, hasMore: false, purged: 0n };
+          known = {
+            changes: [],
+            cursor: body.cursor,
+            hasMore: false,
+            purged: 0n,
+            position: client.position,
+          };
       }
 
       const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, bounds));
@@ -171,6 +182,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           cursor: page.cursor,
           hasMore: page.hasMore,
           serverHlc: userServerHlc(deps.clock.now(), userHlc),
+          position: page.position,
         },
         changes,
       );
