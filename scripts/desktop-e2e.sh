@@ -4,6 +4,9 @@
 # apps/desktop/e2e/run.ts, which drives the app through WebKitWebDriver, starts and stops the
 # server, and checks the notes with the `ferry` CLI as a second device.
 #
+# The build is the one scripts/test-all.sh makes in its desktop-build lane (release, the features
+# `tauri build` uses; `cargo test` of the shell reuses it, see docs/testing.md).
+#
 # Screenshots go to artifacts/desktop/. Set FERRY_E2E_SKIP_BUILD=1 to reuse the last build,
 # FERRY_E2E_UPDATE_DOCS=1 to copy the docs screenshot to docs/screenshot.png,
 # FERRY_E2E_VERBOSE=1 to see the server and driver logs. Exits non-zero on any failure.
@@ -16,7 +19,7 @@ admin_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 app="$CARGO_TARGET_DIR/release/ferry-desktop"
 
 for tool in Xvfb WebKitWebDriver dbus-run-session psql; do
-  command -v "$tool" >/dev/null || { echo "desktop-e2e: $tool is missing (run scripts/ensure-deps.sh)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "desktop-e2e: $tool is missing (run scripts/ensure-services.sh)" >&2; exit 1; }
 done
 
 if [ "${FERRY_E2E_SKIP_BUILD:-0}" != 1 ]; then
