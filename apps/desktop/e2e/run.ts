@@ -196,10 +196,10 @@ async function main(): Promise<void> {
     check((await badge(s)) === 'signed-out', `a fresh app is signed out (badge: ${await badge(s)})`);
 
     begin('shared driver and store suites inside the app (webview → IPC → Rust → SQLite)');
-    const report = await s.executeAsync<{ ok: boolean; results: { name: string; ok: boolean; error?: string }[] }>(
+    const report = await s.executeAsync<{ ok: boolean; results: { name: string; ok: boolean; error?: string; detail?: string }[] }>(
       'const done = arguments[arguments.length - 1]; window.__ferrySelfTest().then(done, (e) => done({ ok: false, results: [{ name: "self-test", ok: false, error: String(e) }] }));',
     );
-    for (const r of report.results) log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.error ? `\n${r.error}` : ''}`);
+    for (const r of report.results) log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.detail ? `: ${r.detail}` : ''}${r.error ? `\n${r.error}` : ''}`);
     check(report.ok && report.results.length >= 10, `the in-app driver suites pass (${report.results.filter((r) => r.ok).length}/${report.results.length})`);
 
     begin('write and edit notes offline (no server)');
