@@ -7,7 +7,12 @@ export default defineConfig({
   plugins: [solid()],
   resolve: {
     // No `new Function` in the webview: the CSP has no 'unsafe-eval' (see src/shims).
-    alias: [{ find: /^@sinclair\/typebox\/compiler$/, replacement: fileURLToPath(new URL('./src/shims/typebox-compiler.ts', import.meta.url)) }],
+    alias: [
+      {
+        find: /^@sinclair\/typebox\/compiler$/,
+        replacement: fileURLToPath(new URL('./src/shims/typebox-compiler.ts', import.meta.url)),
+      },
+    ],
   },
   clearScreen: false,
   server: { port: 1420, strictPort: true, host: '127.0.0.1' },

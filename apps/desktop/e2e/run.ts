@@ -53,11 +53,17 @@ function check(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(`check failed: ${msg}`);
 }
 
-function startProcess(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+function startProcess(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): ChildProcess {
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   children.push(child);
   const prefix = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) if (line.trim() && process.env.FERRY_E2E_VERBOSE) console.log(`  [${name}] ${line}`);
+    for (const line of chunk.toString().split('\n'))
+      if (line.trim() && process.env.FERRY_E2E_VERBOSE) console.log(`  [${name}] ${line}`);
   };
   child.stdout?.on('data', prefix);
   child.stderr?.on('data', prefix);
@@ -85,12 +91,17 @@ let serverProcess: ChildProcess | null = null;
 
 async function startServer(): Promise<void> {
   // node itself (not npx), so SIGTERM reaches the server and it shuts down in order.
-  serverProcess = startProcess('server', process.execPath, ['--import', 'tsx', join(repo, 'packages/server/src/main.ts')], {
-    ...process.env,
-    PORT: String(serverPort),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-  });
+  serverProcess = startProcess(
+    'server',
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'packages/server/src/main.ts')],
+    {
+      ...process.env,
+      PORT: String(serverPort),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+    },
+  );
   await waitUntil('the server to be ready', () => httpOk(`${server}/readyz`), 60_000, 300);
 }
 
@@ -136,16 +147,30 @@ async function waitBadge(s: WebDriverSession, state: string, timeoutMs = 30_000)
 }
 
 async function listTitles(s: WebDriverSession): Promise<string[]> {
-  return s.execute<string[]>("return [...document.querySelectorAll('[data-testid=note-item-title]')].map((e) => e.textContent)");
+  return s.execute<string[]>(
+    "return [...document.querySelectorAll('[data-testid=note-item-title]')].map((e) => e.textContent)",
+  );
 }
 
 async function waitSaved(s: WebDriverSession): Promise<void> {
-  await waitUntil('the editor to save', async () => (await s.attribute('[data-testid="save-state"]', 'data-state')) === 'saved', 10_000, 100);
+  await waitUntil(
+    'the editor to save',
+    async () => (await s.attribute('[data-testid="save-state"]', 'data-state')) === 'saved',
+    10_000,
+    100,
+  );
 }
 
 /** Makes a note through the UI: "New" (or Ctrl+N), then type title and content. */
-async function createNote(s: WebDriverSession, title: string, content: string, viaShortcut = false): Promise<string> {
-  const before = await s.execute<string | null>("return document.querySelector('[data-testid=editor]')?.dataset.id ?? null");
+async function createNote(
+  s: WebDriverSession,
+  title: string,
+  content: string,
+  viaShortcut = false,
+): Promise<string> {
+  const before = await s.execute<string | null>(
+    "return document.querySelector('[data-testid=editor]')?.dataset.id ?? null",
+  );
   if (viaShortcut) {
     await s.click('.brand');
     await s.keys(`${CTRL}n`);
@@ -153,7 +178,9 @@ async function createNote(s: WebDriverSession, title: string, content: string, v
     await s.click('[data-testid="new-note"]');
   }
   await waitUntil('the new note to open', async () => {
-    const id = await s.execute<string | null>("return document.querySelector('[data-testid=editor]')?.dataset.id ?? null");
+    const id = await s.execute<string | null>(
+      "return document.querySelector('[data-testid=editor]')?.dataset.id ?? null",
+    );
     return id !== null && id !== before;
   });
   await s.type('[data-testid="editor-title"]', title);
@@ -164,7 +191,10 @@ async function createNote(s: WebDriverSession, title: string, content: string, v
 
 async function openNote(s: WebDriverSession, id: string): Promise<void> {
   await s.click(`[data-testid="note-item"][data-id="${id}"]`);
-  await waitUntil('the note to open', async () => (await s.attribute('[data-testid="editor"]', 'data-id')) === id);
+  await waitUntil(
+    'the note to open',
+    async () => (await s.attribute('[data-testid="editor"]', 'data-id')) === id,
+  );
 }
 
 async function main(): Promise<void> {
@@ -189,51 +219,93 @@ async function main(): Promise<void> {
       async () => (await s.find('[data-testid="app"]')) !== null,
       30_000,
     ).catch(async (e: unknown) => {
-      const stage = await s.execute<string | null>('return window.__ferryBootStage ?? null').catch(() => null);
+      const stage = await s
+        .execute<string | null>('return window.__ferryBootStage ?? null')
+        .catch(() => null);
       throw new Error(`${e instanceof Error ? e.message : String(e)}; boot stage: ${stage}`);
     });
-    await waitUntil('the list to load', async () => (await s.attribute('[data-testid="note-list"]', 'data-loading')) === 'false');
-    check((await badge(s)) === 'signed-out', `a fresh app is signed out (badge: ${await badge(s)})`);
+    await waitUntil(
+      'the list to load',
+      async () => (await s.attribute('[data-testid="note-list"]', 'data-loading')) === 'false',
+    );
+    check(
+      (await badge(s)) === 'signed-out',
+      `a fresh app is signed out (badge: ${await badge(s)})`,
+    );
 
     begin('shared driver and store suites inside the app (webview → IPC → Rust → SQLite)');
-    const report = await s.executeAsync<{ ok: boolean; results: { name: string; ok: boolean; error?: string; detail?: string }[] }>(
+    const report = await s.executeAsync<{
+      ok: boolean;
+      results: { name: string; ok: boolean; error?: string; detail?: string }[];
+    }>(
       'const done = arguments[arguments.length - 1]; window.__ferrySelfTest().then(done, (e) => done({ ok: false, results: [{ name: "self-test", ok: false, error: String(e) }] }));',
     );
-    for (const r of report.results) log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.detail ? `: ${r.detail}` : ''}${r.error ? `\n${r.error}` : ''}`);
-    check(report.ok && report.results.length >= 10, `the in-app driver suites pass (${report.results.filter((r) => r.ok).length}/${report.results.length})`);
+    for (const r of report.results)
+      log(
+        `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.detail ? `: ${r.detail}` : ''}${r.error ? `\n${r.error}` : ''}`,
+      );
+    check(
+      report.ok && report.results.length >= 10,
+      `the in-app driver suites pass (${report.results.filter((r) => r.ok).length}/${report.results.length})`,
+    );
 
     begin('write and edit notes offline (no server)');
     const groceries = await createNote(s, 'Groceries', 'milk, bread');
-    const lisbon = await createNote(s, 'Trip to Lisbon', `Book the tram 28 tour.${ENTER}Pastéis de nata at Belém.`, true);
+    const lisbon = await createNote(
+      s,
+      'Trip to Lisbon',
+      `Book the tram 28 tour.${ENTER}Pastéis de nata at Belém.`,
+      true,
+    );
     const ideas = await createNote(s, 'Ideas', 'A notes app that never loses a word.');
     const scratch = await createNote(s, 'Scratch', 'to be deleted');
     // Edit the first note again: the list shows the newest first.
     await openNote(s, groceries);
     await s.type('[data-testid="editor-content"]', ', eggs');
     await waitSaved(s);
-    await waitUntil('the edited note to come first', async () => (await listTitles(s))[0] === 'Groceries');
-    check((await s.text('[data-testid="sync-indicator"]')).includes('pending'), 'the badge counts pending changes');
+    await waitUntil(
+      'the edited note to come first',
+      async () => (await listTitles(s))[0] === 'Groceries',
+    );
+    check(
+      (await s.text('[data-testid="sync-indicator"]')).includes('pending'),
+      'the badge counts pending changes',
+    );
 
     begin('search, trash and restore');
     await s.type('[data-testid="search"]', 'lisbon');
-    await waitUntil('search to narrow the list', async () => (await listTitles(s)).join() === 'Trip to Lisbon');
+    await waitUntil(
+      'search to narrow the list',
+      async () => (await listTitles(s)).join() === 'Trip to Lisbon',
+    );
     // Select all and delete, as a person would (fires input events, unlike WebDriver's clear).
     await s.type('[data-testid="search"]', `${CTRL}a${NULL_KEY}${BACKSPACE}`);
     await s.click('.brand');
     await s.keys(`${CTRL}k`);
-    check((await s.execute<string>('return document.activeElement?.dataset.testid ?? ""')) === 'search', 'Ctrl+K focuses the search');
+    check(
+      (await s.execute<string>('return document.activeElement?.dataset.testid ?? ""')) === 'search',
+      'Ctrl+K focuses the search',
+    );
     await waitUntil('the full list', async () => (await listTitles(s)).length === 4);
     await openNote(s, scratch);
     await s.click('[data-testid="delete-note"]');
-    await waitUntil('the deleted note to leave the list', async () => !(await listTitles(s)).includes('Scratch'));
+    await waitUntil(
+      'the deleted note to leave the list',
+      async () => !(await listTitles(s)).includes('Scratch'),
+    );
     await s.click('[data-testid="view-trash"]');
     await waitUntil('the trash to show it', async () => (await listTitles(s)).join() === 'Scratch');
     await openNote(s, scratch);
     await s.click('[data-testid="restore-note"]');
-    await waitUntil('the restored note to return', async () => (await listTitles(s)).includes('Scratch'));
+    await waitUntil('the restored note to return', async () =>
+      (await listTitles(s)).includes('Scratch'),
+    );
     await openNote(s, scratch);
     await s.click('[data-testid="delete-note"]');
-    await waitUntil('the note deleted again', async () => !(await listTitles(s)).includes('Scratch'));
+    await waitUntil(
+      'the note deleted again',
+      async () => !(await listTitles(s)).includes('Scratch'),
+    );
 
     await openNote(s, lisbon);
     await shot(s, '01-list-and-editor-offline');
@@ -246,7 +318,12 @@ async function main(): Promise<void> {
     begin('start the server; sign up in the app; wait for sync');
     await startServer();
     await s.click('[data-testid="account-open"]');
-    check((await s.execute<string>('return document.querySelector("[data-testid=account-server]").value')) === server, 'the server URL is preset');
+    check(
+      (await s.execute<string>(
+        'return document.querySelector("[data-testid=account-server]").value',
+      )) === server,
+      'the server URL is preset',
+    );
     await s.type('[data-testid="account-email"]', email);
     await s.type('[data-testid="account-password"]', password);
     await s.click('[data-testid="account-signup"]');
@@ -258,10 +335,20 @@ async function main(): Promise<void> {
 
     begin('the token stays outside the page');
     const session = await stat(join(dataDir, 'session.json'));
-    check((session.mode & 0o777) === 0o600, `the token file is 0600 (got ${(session.mode & 0o777).toString(8)})`);
-    const seen = await s.executeAsync<string | null>("const d = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('token_get').then(d, () => d(null));");
-    check(seen === 'ferry-desktop-held-token', `the page only sees the placeholder (got ${String(seen)})`);
-    const storage = await s.execute<string>('return JSON.stringify(Object.assign({}, localStorage, sessionStorage))');
+    check(
+      (session.mode & 0o777) === 0o600,
+      `the token file is 0600 (got ${(session.mode & 0o777).toString(8)})`,
+    );
+    const seen = await s.executeAsync<string | null>(
+      "const d = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('token_get').then(d, () => d(null));",
+    );
+    check(
+      seen === 'ferry-desktop-held-token',
+      `the page only sees the placeholder (got ${String(seen)})`,
+    );
+    const storage = await s.execute<string>(
+      'return JSON.stringify(Object.assign({}, localStorage, sessionStorage))',
+    );
     check(!storage.includes('token'), 'no token in web storage');
 
     begin('the CLI, as a second device, sees the notes');
@@ -269,12 +356,21 @@ async function main(): Promise<void> {
     await ferry('sync');
     const notes = await cliNotes();
     const byTitle = new Map(notes.map((n) => [n.title, n]));
-    check(byTitle.get('Groceries')?.content === 'milk, bread, eggs', `the edit made offline arrived (${JSON.stringify(byTitle.get('Groceries'))})`);
-    check(byTitle.get('Trip to Lisbon')?.content.includes('Pastéis de nata'), 'the second note arrived');
+    check(
+      byTitle.get('Groceries')?.content === 'milk, bread, eggs',
+      `the edit made offline arrived (${JSON.stringify(byTitle.get('Groceries'))})`,
+    );
+    check(
+      byTitle.get('Trip to Lisbon')?.content.includes('Pastéis de nata'),
+      'the second note arrived',
+    );
     check(byTitle.has('Ideas'), 'the third note arrived');
     check(!byTitle.has('Scratch'), 'the deleted note is not listed');
     const deleted = JSON.parse(await ferry('ls', '--json', '--deleted')) as CliNote[];
-    check(deleted.some((n) => n.title === 'Scratch' && n.deleted_at !== null), 'the deleted note arrived as deleted');
+    check(
+      deleted.some((n) => n.title === 'Scratch' && n.deleted_at !== null),
+      'the deleted note arrived as deleted',
+    );
 
     begin('an edit on the CLI appears in the app');
     await openNote(s, lisbon);
@@ -283,7 +379,10 @@ async function main(): Promise<void> {
     // The server pokes the app's event stream (read by the Rust shell): no 30 s wait.
     await waitUntil(
       'the CLI edit in the open editor',
-      async () => (await s.execute<string>('return document.querySelector("[data-testid=editor-content]").value')) === 'Edited on the CLI: tram 28 at 9:00.',
+      async () =>
+        (await s.execute<string>(
+          'return document.querySelector("[data-testid=editor-content]").value',
+        )) === 'Edited on the CLI: tram 28 at 9:00.',
       25_000,
     );
     await waitBadge(s, 'synced');
@@ -296,14 +395,20 @@ async function main(): Promise<void> {
     await waitSaved(s);
     await s.click('[data-testid="sync-now"]');
     await waitBadge(s, 'offline', 20_000);
-    check((await s.text('[data-testid="sync-indicator"]')).includes('1 change pending'), `offline badge counts the pending change: ${await s.text('[data-testid="sync-indicator"]')}`);
+    check(
+      (await s.text('[data-testid="sync-indicator"]')).includes('1 change pending'),
+      `offline badge counts the pending change: ${await s.text('[data-testid="sync-indicator"]')}`,
+    );
     await shot(s, '06-offline');
     await startServer();
     await s.click('[data-testid="sync-now"]');
     await waitBadge(s, 'synced', 30_000);
     await ferry('sync');
     const after = await cliNotes();
-    check(after.find((n) => n.id === ideas)?.content.endsWith('Written while offline.'), 'the offline edit reached the other device');
+    check(
+      after.find((n) => n.id === ideas)?.content.endsWith('Written while offline.'),
+      'the offline edit reached the other device',
+    );
 
     begin('sign out keeps the local notes and forgets the token');
     await s.click('[data-testid="account-open"]');
@@ -312,13 +417,26 @@ async function main(): Promise<void> {
     await s.click('[data-testid="account-close"]');
     await waitBadge(s, 'signed-out');
     check((await listTitles(s)).length === 3, 'the notes are still on this device');
-    check(await stat(join(dataDir, 'session.json')).then(() => false, () => true), 'the token file is gone');
-    const revoked = await fetch(`${server}/v1/me`, { headers: { authorization: 'Bearer ferry-desktop-held-token' } });
+    check(
+      await stat(join(dataDir, 'session.json')).then(
+        () => false,
+        () => true,
+      ),
+      'the token file is gone',
+    );
+    const revoked = await fetch(`${server}/v1/me`, {
+      headers: { authorization: 'Bearer ferry-desktop-held-token' },
+    });
     check(revoked.status === 401, 'the placeholder is worthless on the server');
 
     begin('sign in again, back to synced');
     await s.click('[data-testid="account-open"]');
-    if ((await s.execute<string>('return document.querySelector("[data-testid=account-email]").value')) === '') await s.type('[data-testid="account-email"]', email);
+    if (
+      (await s.execute<string>(
+        'return document.querySelector("[data-testid=account-email]").value',
+      )) === ''
+    )
+      await s.type('[data-testid="account-email"]', email);
     await s.type('[data-testid="account-password"]', password);
     await s.click('[data-testid="account-signin"]');
     await s.waitFor('[data-testid="account-identity"]', 20_000);
@@ -349,7 +467,9 @@ main().then(
     process.exit(0);
   },
   async (e: unknown) => {
-    console.log(`[desktop-e2e] FAILED during "${step}": ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    console.log(
+      `[desktop-e2e] FAILED during "${step}": ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    );
     await Promise.all(children.map(stopProcess));
     process.exit(1);
   },

@@ -57,7 +57,10 @@ export class WebDriverSession {
 
   /** The first element matching a CSS selector, or null. */
   async find(css: string): Promise<string | null> {
-    const found = (await this.cmd('POST', '/elements', { using: 'css selector', value: css })) as Record<string, string>[];
+    const found = (await this.cmd('POST', '/elements', {
+      using: 'css selector',
+      value: css,
+    })) as Record<string, string>[];
     return found[0]?.[ELEMENT] ?? null;
   }
 
@@ -82,7 +85,9 @@ export class WebDriverSession {
 
   /** Sends key strokes to the focused element (e.g. "\uE009n" for Ctrl+N). */
   async keys(value: string): Promise<void> {
-    const actions = [...value].flatMap((k) => [{ type: 'keyDown', value: k }]).concat([...value].reverse().map((k) => ({ type: 'keyUp', value: k })));
+    const actions = [...value]
+      .flatMap((k) => [{ type: 'keyDown', value: k }])
+      .concat([...value].reverse().map((k) => ({ type: 'keyUp', value: k })));
     await this.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
     await this.cmd('DELETE', '/actions').catch(() => undefined);
   }
@@ -94,7 +99,8 @@ export class WebDriverSession {
 
   /** An attribute of the element matching `css`. */
   async attribute(css: string, name: string): Promise<string | null> {
-    return (await this.cmd('GET', `/element/${await this.waitFor(css)}/attribute/${name}`)) as string | null;
+    return (await this.cmd('GET', `/element/${await this.waitFor(css)}/attribute/${name}`)) as
+      string | null;
   }
 
   /** Resizes the window. */
@@ -108,12 +114,20 @@ export class WebDriverSession {
    * the window is used when ImageMagick's `import` is there; the driver's screenshot otherwise.
    */
   async screenshot(path: string): Promise<void> {
-    const rect = (await this.cmd('GET', '/window/rect')) as { x: number; y: number; width: number; height: number };
+    const rect = (await this.cmd('GET', '/window/rect')) as {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    };
     if (process.env.DISPLAY && hasImport()) {
       // Let a pending relayout paint first.
       await new Promise((r) => setTimeout(r, 400));
       const crop = `${rect.width}x${rect.height}+${Math.max(0, rect.x)}+${Math.max(0, rect.y)}`;
-      execFileSync('import', ['-window', 'root', '-crop', crop, '+repage', path], { stdio: 'ignore', timeout: 20_000 });
+      execFileSync('import', ['-window', 'root', '-crop', crop, '+repage', path], {
+        stdio: 'ignore',
+        timeout: 20_000,
+      });
       return;
     }
     const b64 = (await this.cmd('GET', '/screenshot')) as string;
@@ -128,7 +142,11 @@ export class WebDriverSession {
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   // A command that hangs (e.g. waiting for a frame that never comes) fails the test instead.
-  const init: RequestInit = { method, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(90_000) };
+  const init: RequestInit = {
+    method,
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(90_000),
+  };
   if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(`${base}${path}`, init);
   const json = (await res.json()) as { value: unknown };
@@ -140,7 +158,12 @@ async function call(base: string, method: string, path: string, body?: unknown):
 }
 
 /** Polls `cond` until it is true; fails with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 200): Promise<void> {
+export async function waitUntil(
+  what: string,
+  cond: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  everyMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
@@ -149,7 +172,10 @@ export async function waitUntil(what: string, cond: () => Promise<boolean>, time
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

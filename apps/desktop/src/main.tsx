@@ -16,8 +16,21 @@ function Root() {
     return b;
   });
   return (
-    <ErrorBoundary fallback={(e: unknown) => <p class="fatal" data-testid="fatal">Ferry could not start: {e instanceof Error ? e.message : String(e)}</p>}>
-      <Show when={booted()} fallback={<p class="loading" data-testid="booting">Opening your notes…</p>}>
+    <ErrorBoundary
+      fallback={(e: unknown) => (
+        <p class="fatal" data-testid="fatal">
+          Ferry could not start: {e instanceof Error ? e.message : String(e)}
+        </p>
+      )}
+    >
+      <Show
+        when={booted()}
+        fallback={
+          <p class="loading" data-testid="booting">
+            Opening your notes…
+          </p>
+        }
+      >
         {(b) => <App booted={b()} />}
       </Show>
     </ErrorBoundary>

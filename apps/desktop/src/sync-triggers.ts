@@ -31,7 +31,8 @@ export async function startSyncTriggers(ferry: Ferry, win: Window): Promise<Sync
   await onShellEvent(ShellEvent.poke, () => scheduler.notifyPoke());
   ferry.subscribe((e) => {
     // Signing in (state leaves signed-out) restarts a scheduler a 401 had stopped.
-    if (e.type === 'status' && e.status.state !== 'signed-out' && !scheduler.active) scheduler.start();
+    if (e.type === 'status' && e.status.state !== 'signed-out' && !scheduler.active)
+      scheduler.start();
   });
   if (ferry.status().state !== 'signed-out') scheduler.start();
   return { scheduler, restart };

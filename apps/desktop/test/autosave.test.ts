@@ -53,7 +53,10 @@ describe('autosave', () => {
 
   it('reports a failed save', async () => {
     const states: SaveState[] = [];
-    const a = new Autosave<string>(() => Promise.reject(new Error('disk full')), (s) => states.push(s));
+    const a = new Autosave<string>(
+      () => Promise.reject(new Error('disk full')),
+      (s) => states.push(s),
+    );
     a.change('x');
     await a.flush();
     expect(states.at(-1)).toBe(SaveState.error);

@@ -15,7 +15,10 @@ afterEach(async () => {
 });
 
 async function engine(): Promise<Ferry> {
-  ferry = await openFerry({ driver: await openNodeDriver(':memory:'), tokenStore: memoryTokenStore() });
+  ferry = await openFerry({
+    driver: await openNodeDriver(':memory:'),
+    tokenStore: memoryTokenStore(),
+  });
   return ferry;
 }
 
@@ -31,7 +34,8 @@ const fail = (e: unknown): never => {
 describe('the notes list', () => {
   it('shows a first page of a large account, then more on demand', async () => {
     const f = await engine();
-    for (let i = 0; i < PAGE_SIZE * 2 + 5; i++) await f.notes.create({ title: `note ${String(i).padStart(3, '0')}`, content: '' });
+    for (let i = 0; i < PAGE_SIZE * 2 + 5; i++)
+      await f.notes.create({ title: `note ${String(i).padStart(3, '0')}`, content: '' });
     const list = createNotesList(f, fail);
     expect(list.loading()).toBe(true);
     await settle(() => !list.loading());
@@ -55,12 +59,30 @@ describe('the notes list', () => {
     await f.notes.create({ title: 'Lisbon', content: 'tram' });
     await settle(() => list.notes().length === 2);
     list.setSearch('MILK');
-    await settle(() => list.notes().map((n) => n.title).join() === 'Groceries');
+    await settle(
+      () =>
+        list
+          .notes()
+          .map((n) => n.title)
+          .join() === 'Groceries',
+    );
     list.setSearch('');
     await f.notes.remove(a.id);
-    await settle(() => list.notes().map((n) => n.title).join() === 'Lisbon');
+    await settle(
+      () =>
+        list
+          .notes()
+          .map((n) => n.title)
+          .join() === 'Lisbon',
+    );
     list.setView(View.trash);
-    await settle(() => list.notes().map((n) => n.title).join() === 'Groceries');
+    await settle(
+      () =>
+        list
+          .notes()
+          .map((n) => n.title)
+          .join() === 'Groceries',
+    );
     list.dispose();
   });
 });

@@ -25,7 +25,10 @@ describe('the shell token store', () => {
     await store.set(null);
     expect(calls).toEqual([
       { cmd: 'token_get', args: {} },
-      { cmd: 'token_set', args: { token: 'ferry-desktop-held-token', origin: 'http://127.0.0.1:8787' } },
+      {
+        cmd: 'token_set',
+        args: { token: 'ferry-desktop-held-token', origin: 'http://127.0.0.1:8787' },
+      },
       { cmd: 'token_clear', args: {} },
     ]);
   });
@@ -33,13 +36,33 @@ describe('the shell token store', () => {
 
 describe('the shell HTTP transport', () => {
   it('sends the request to http_request and returns its response', async () => {
-    const calls = record(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }));
+    const calls = record(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: '{"ok":true}',
+    }));
     const http = createShellHttp();
-    const res = await http({ method: 'POST', url: 'http://127.0.0.1:8787/v1/sync', headers: { authorization: 'Bearer x' }, body: '{}' });
-    expect(res).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+    const res = await http({
+      method: 'POST',
+      url: 'http://127.0.0.1:8787/v1/sync',
+      headers: { authorization: 'Bearer x' },
+      body: '{}',
+    });
+    expect(res).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: '{"ok":true}',
+    });
     expect(calls[0]).toEqual({
       cmd: 'http_request',
-      args: { request: { method: 'POST', url: 'http://127.0.0.1:8787/v1/sync', headers: { authorization: 'Bearer x' }, body: '{}' } },
+      args: {
+        request: {
+          method: 'POST',
+          url: 'http://127.0.0.1:8787/v1/sync',
+          headers: { authorization: 'Bearer x' },
+          body: '{}',
+        },
+      },
     });
   });
 
@@ -47,14 +70,23 @@ describe('the shell HTTP transport', () => {
     record(() => {
       throw new Error('network: connection refused');
     });
-    await expect(createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/healthz', headers: {} })).rejects.toThrow(/connection refused/);
+    await expect(
+      createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/healthz', headers: {} }),
+    ).rejects.toThrow(/connection refused/);
   });
 
   it('does not start an already aborted request', async () => {
     const calls = record(() => ({ status: 200, headers: {}, body: '' }));
     const ac = new AbortController();
     ac.abort();
-    await expect(createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {}, signal: ac.signal })).rejects.toThrow();
+    await expect(
+      createShellHttp()({
+        method: 'GET',
+        url: 'http://127.0.0.1:1/',
+        headers: {},
+        signal: ac.signal,
+      }),
+    ).rejects.toThrow();
     expect(calls).toEqual([]);
   });
 });

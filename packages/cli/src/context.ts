@@ -20,12 +20,19 @@ export interface Session {
 }
 
 /** Opens the engine on `--db` (or the default path), creating the folder on first use. */
-export async function openSession(opts: DbOptions, env: NodeJS.ProcessEnv = process.env): Promise<Session> {
+export async function openSession(
+  opts: DbOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Session> {
   const paths = pathsFor(opts.db ?? env.FERRY_DB ?? defaultDbPath(env));
   await mkdir(dataDir(paths), { recursive: true, mode: 0o700 });
   const driver = await openNodeDriver(paths.db);
   try {
-    const ferry = await openFerry({ driver, tokenStore: fileTokenStore(paths.token), allowInsecure: opts.insecure === true });
+    const ferry = await openFerry({
+      driver,
+      tokenStore: fileTokenStore(paths.token),
+      allowInsecure: opts.insecure === true,
+    });
     return { ferry, driver, paths };
   } catch (err) {
     await driver.close();
@@ -49,9 +56,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export async function resolveNoteId(ferry: Ferry, typed: string): Promise<string> {
   const wanted = typed.trim().toLowerCase();
   if (UUID.test(wanted)) return wanted;
-  if (!/^[0-9a-f-]{4,}$/.test(wanted)) throw usage(`not a note id: ${JSON.stringify(typed)} (give the id, or at least its first 4 characters)`);
-  const matches = (await ferry.notes.list({ deleted: true })).filter((n) => n.id.startsWith(wanted));
+  if (!/^[0-9a-f-]{4,}$/.test(wanted))
+    throw usage(
+      `not a note id: ${JSON.stringify(typed)} (give the id, or at least its first 4 characters)`,
+    );
+  const matches = (await ferry.notes.list({ deleted: true })).filter((n) =>
+    n.id.startsWith(wanted),
+  );
   if (matches.length === 0) throw notFound(`no note with id ${typed}`);
-  if (matches.length > 1) throw usage(`id prefix ${typed} matches ${matches.length} notes; give more characters`);
+  if (matches.length > 1)
+    throw usage(`id prefix ${typed} matches ${matches.length} notes; give more characters`);
   return matches[0]!.id;
 }

@@ -120,11 +120,24 @@ export function toCliError(err: unknown): CliError {
 
   const byKind = kind === undefined ? undefined : ENGINE_KINDS[kind];
   if (byKind === 'auth' && (kind === 'unauthorized' || kind === 'no_server')) {
-    return new CliError('auth', withHint(message, kind === 'no_server' ? 'run `ferry login --server URL --email E` first' : 'sign in with `ferry login --server URL --email E`'));
+    return new CliError(
+      'auth',
+      withHint(
+        message,
+        kind === 'no_server'
+          ? 'run `ferry login --server URL --email E` first'
+          : 'sign in with `ferry login --server URL --email E`',
+      ),
+    );
   }
-  if (byKind === 'unreachable') return new CliError('unreachable', message.startsWith('cannot reach') ? message : `cannot reach the server: ${message}`);
+  if (byKind === 'unreachable')
+    return new CliError(
+      'unreachable',
+      message.startsWith('cannot reach') ? message : `cannot reach the server: ${message}`,
+    );
   if (byKind !== undefined) return new CliError(byKind, message);
-  if (code === 'unauthorized' || status === 401 || code === 'forbidden' || status === 403) return new CliError('auth', message);
+  if (code === 'unauthorized' || status === 401 || code === 'forbidden' || status === 403)
+    return new CliError('auth', message);
   if (code === 'not_found') return new CliError('notFound', message);
   if (
     (code !== undefined && NETWORK_CODES.has(code)) ||

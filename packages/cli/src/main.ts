@@ -14,12 +14,18 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its message (or the help); only the exit code is ours.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return ExitCode.ok;
       return ExitCode.usage;
     }
     const cli = toCliError(err);
     process.stderr.write(`ferry: ${cli.message}\n`);
-    if (cli.kind === 'failure' && process.env.FERRY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (cli.kind === 'failure' && process.env.FERRY_DEBUG && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
     return cli.exitCode;
   }
 }

@@ -6,6 +6,8 @@ export function dbCommand(parent: Command, name: string): Command {
     .command(name)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .addOption(new Option('--db <path>', 'local database file (default: $XDG_DATA_HOME/ferry/ferry.db)'))
+    .addOption(
+      new Option('--db <path>', 'local database file (default: $XDG_DATA_HOME/ferry/ferry.db)'),
+    )
     .addOption(new Option('--insecure', 'allow plain http:// to a non-loopback server'));
 }

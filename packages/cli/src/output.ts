@@ -1,7 +1,16 @@
 import type { Note, SyncStatus } from '@ferry/client';
 
 /** The seed's columns, in the seed's order: exactly what `ls --json` and `show --json` print. */
-export const NOTE_FIELDS = ['id', 'title', 'content', 'created_at', 'updated_at', 'deleted_at', 'version', 'synced'] as const;
+export const NOTE_FIELDS = [
+  'id',
+  'title',
+  'content',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+  'version',
+  'synced',
+] as const;
 
 /** A note reduced to the seed's fields (the engine may carry more columns internally). */
 export function noteJson(row: object): Note {
@@ -28,7 +37,12 @@ export function formatNote(n: Note): string {
     `updated_at: ${n.updated_at}`,
   ];
   if (n.deleted_at !== null) lines.push(`deleted_at: ${n.deleted_at}`);
-  lines.push(`version:    ${n.version}`, `synced:     ${n.synced === 1 ? 'yes' : 'no (queued)'}`, '', n.content);
+  lines.push(
+    `version:    ${n.version}`,
+    `synced:     ${n.synced === 1 ? 'yes' : 'no (queued)'}`,
+    '',
+    n.content,
+  );
   return lines.join('\n');
 }
 

@@ -4,7 +4,11 @@ import { usage } from './errors.ts';
  * Reads the password: `FERRY_PASSWORD` if set, else standard input — the first line of a pipe,
  * or typed at a terminal with echo off. Never a flag: flags end up in shell history and `ps`.
  */
-export async function readPassword(env: NodeJS.ProcessEnv, stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream): Promise<string> {
+export async function readPassword(
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadStream,
+  stderr: NodeJS.WriteStream,
+): Promise<string> {
   const fromEnv = env.FERRY_PASSWORD;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   const password = stdin.isTTY ? await readHidden(stdin, stderr) : firstLine(await readAll(stdin));
@@ -20,7 +24,8 @@ function firstLine(text: string): string {
 
 async function readAll(stdin: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 

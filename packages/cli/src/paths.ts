@@ -15,7 +15,10 @@ export interface FerryPaths {
 }
 
 /** The default database: `$XDG_DATA_HOME/ferry/ferry.db`, else `~/.local/share/ferry/ferry.db`. */
-export function defaultDbPath(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+export function defaultDbPath(
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): string {
   const xdg = env.XDG_DATA_HOME;
   // The XDG spec says a relative value is invalid and must be ignored.
   const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(home, '.local', 'share');

@@ -10,15 +10,40 @@ import { mulberry32 } from './support/prng.ts';
 // The simulation is only as good as its oracle: these feed it wrong states and expect it to say so.
 const A = '0193a1c2-0000-7000-8000-000000000001';
 const B = '0193a1c2-0000-7000-8000-000000000002';
-const h = (wall: number, node = '00000000000000aa'): string => `${String(wall).padStart(15, '0')}-00000-${node}`;
+const h = (wall: number, node = '00000000000000aa'): string =>
+  `${String(wall).padStart(15, '0')}-00000-${node}`;
 
 function model(): WriteModel {
   const m = new WriteModel();
-  m.record({ client: 'c1', table: 'notes', id: A, hlc: h(1), fields: { title: 'one', content: 'x', deleted_at: null } });
-  m.record({ client: 'c2', table: 'notes', id: A, hlc: h(3, '00000000000000bb'), fields: { title: 'three' } });
+  m.record({
+    client: 'c1',
+    table: 'notes',
+    id: A,
+    hlc: h(1),
+    fields: { title: 'one', content: 'x', deleted_at: null },
+  });
+  m.record({
+    client: 'c2',
+    table: 'notes',
+    id: A,
+    hlc: h(3, '00000000000000bb'),
+    fields: { title: 'three' },
+  });
   // An older write arriving later must not win.
-  m.record({ client: 'c1', table: 'notes', id: A, hlc: h(2), fields: { title: 'two', content: 'y' } });
-  m.record({ client: 'c1', table: 'notes', id: B, hlc: h(5), fields: { title: 'b', content: '', deleted_at: '2026-01-01T00:00:00.000Z' } });
+  m.record({
+    client: 'c1',
+    table: 'notes',
+    id: A,
+    hlc: h(2),
+    fields: { title: 'two', content: 'y' },
+  });
+  m.record({
+    client: 'c1',
+    table: 'notes',
+    id: B,
+    hlc: h(5),
+    fields: { title: 'b', content: '', deleted_at: '2026-01-01T00:00:00.000Z' },
+  });
   return m;
 }
 
@@ -84,12 +109,15 @@ describe('mulberry32', () => {
   });
 });
 
-describe('checkDatabase (the crash test\'s consistency check)', () => {
+describe("checkDatabase (the crash test's consistency check)", () => {
   it('passes a healthy engine database and reports an orphan entry, a synced row with queued changes and stamps out of order', async () => {
     const dir = await tempDir();
     try {
       const path = `${dir.path}/x.db`;
-      const ferry = await openFerry({ driver: await openNodeDriver(path), tokenStore: memoryTokenStore() });
+      const ferry = await openFerry({
+        driver: await openNodeDriver(path),
+        tokenStore: memoryTokenStore(),
+      });
       const a = await ferry.notes.create({ title: 'a' });
       await ferry.notes.update(a.id, { title: 'a2' });
       await ferry.close();
@@ -97,7 +125,9 @@ describe('checkDatabase (the crash test\'s consistency check)', () => {
 
       const db = new Database(path);
       db.prepare('UPDATE notes SET synced = 1 WHERE id = ?').run(a.id);
-      db.prepare("INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, created_at) VALUES ('notes', ?, 'upsert', '{}', '000000000000001-00000-0000000000000000', NULL, '')").run(B);
+      db.prepare(
+        "INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, created_at) VALUES ('notes', ?, 'upsert', '{}', '000000000000001-00000-0000000000000000', NULL, '')",
+      ).run(B);
       db.close();
       const { problems } = checkDatabase(path);
       expect(problems.join('\n')).toMatch(/without a row/);

@@ -29,7 +29,10 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-function ferry(args: string[], opts: { password?: string; input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+function ferry(
+  args: string[],
+  opts: { password?: string; input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
   return runFerry(args, {
     ...(opts.input === undefined ? {} : { input: opts.input }),
     env: { ...(opts.password === undefined ? {} : { FERRY_PASSWORD: opts.password }), ...opts.env },
@@ -60,9 +63,15 @@ describe('ferry CLI end to end', () => {
 
   it('signs up with FERRY_PASSWORD and logs in with the password on stdin; the token file is 0600 and never printed', async () => {
     email = `cli-${Date.now()}@example.com`;
-    const signup = await ferry(['signup', '--server', server.url, '--email', email, '--db', db('a')], { password: PASSWORD });
+    const signup = await ferry(
+      ['signup', '--server', server.url, '--email', email, '--db', db('a')],
+      { password: PASSWORD },
+    );
     expect(signup.code, signup.stderr).toBe(0);
-    const login = await ferry(['login', '--server', server.url, '--email', email, '--db', db('b')], { input: `${PASSWORD}\n` });
+    const login = await ferry(
+      ['login', '--server', server.url, '--email', email, '--db', db('b')],
+      { input: `${PASSWORD}\n` },
+    );
     expect(login.code, login.stderr).toBe(0);
 
     for (const name of ['a', 'b']) {
@@ -82,20 +91,42 @@ describe('ferry CLI end to end', () => {
     }
 
     // Wrong password: auth exit code; taken email: refused; no password at all: usage.
-    const bad = await ferry(['login', '--server', server.url, '--email', email, '--db', db('x')], { password: 'wrong password!' });
+    const bad = await ferry(['login', '--server', server.url, '--email', email, '--db', db('x')], {
+      password: 'wrong password!',
+    });
     expect(bad.code).toBe(4);
     expect(bad.stderr).toMatch(/ferry: .*(invalid|credentials|password)/i);
-    const taken = await ferry(['signup', '--server', server.url, '--email', email, '--db', db('y')], { password: PASSWORD });
+    const taken = await ferry(
+      ['signup', '--server', server.url, '--email', email, '--db', db('y')],
+      { password: PASSWORD },
+    );
     expect(taken.code).toBe(7);
     expect(taken.stderr).toMatch(/ferry: /);
-    const none = await ferry(['login', '--server', server.url, '--email', email, '--db', db('z')], { input: '' });
+    const none = await ferry(['login', '--server', server.url, '--email', email, '--db', db('z')], {
+      input: '',
+    });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/FERRY_PASSWORD/);
   });
 
   it.skipIf(!hasScript)('prompts for the password on a terminal without echoing it', async () => {
-    const cmd = [process.execPath, FERRY_BIN, 'login', '--server', server.url, '--email', email, '--db', db('tty')].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const cmd = [
+      process.execPath,
+      FERRY_BIN,
+      'login',
+      '--server',
+      server.url,
+      '--email',
+      email,
+      '--db',
+      db('tty'),
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+      env: cleanEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -115,12 +146,24 @@ describe('ferry CLI end to end', () => {
     let rows = await lsJson('a');
     expect(rows).toHaveLength(1);
     expect(Object.keys(rows[0]!)).toEqual([...NOTE_FIELDS]);
-    expect(rows[0]).toMatchObject({ id, title: 'Groceries', content: 'milk, eggs', deleted_at: null, version: 0, synced: 0 });
+    expect(rows[0]).toMatchObject({
+      id,
+      title: 'Groceries',
+      content: 'milk, eggs',
+      deleted_at: null,
+      version: 0,
+      synced: 0,
+    });
     expect(await ok(['show', id, '--db', db('a')])).toContain('milk, eggs');
     // A unique prefix works too.
-    expect(JSON.parse(await ok(['show', id.slice(0, 8), '--json', '--db', db('a')]))).toMatchObject({ id });
+    expect(JSON.parse(await ok(['show', id.slice(0, 8), '--json', '--db', db('a')]))).toMatchObject(
+      { id },
+    );
 
-    const status = JSON.parse(await ok(['status', '--json', '--db', db('a')])) as Record<string, unknown>;
+    const status = JSON.parse(await ok(['status', '--json', '--db', db('a')])) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(status).sort()).toEqual(['lastSyncAt', 'pending', 'server', 'state']);
     expect(status).toMatchObject({ pending: 2, lastSyncAt: null, server: server.url });
 
@@ -134,7 +177,10 @@ describe('ferry CLI end to end', () => {
 
     const sync = await ferry(['sync', '--db', db('a')]);
     expect(sync.code, sync.stderr).toBe(0);
-    const after = JSON.parse(await ok(['status', '--json', '--db', db('a')])) as { pending: number; lastSyncAt: string | null };
+    const after = JSON.parse(await ok(['status', '--json', '--db', db('a')])) as {
+      pending: number;
+      lastSyncAt: string | null;
+    };
     expect(after.pending).toBe(0);
     expect(after.lastSyncAt).not.toBeNull();
     const synced = (await lsJson('a'))[0]!;
@@ -162,7 +208,17 @@ describe('ferry CLI end to end', () => {
       ferry(['sync', '--db', db('never-signed-in')]),
       ferry(['rejected', 'dismiss', 'nope', '--db', db('a')]),
     ]);
-    const [editMissing, rmMissing, editNothing, badFlag, noTitle, badId, bothMissing, signedOut, dismissMissing] = results;
+    const [
+      editMissing,
+      rmMissing,
+      editNothing,
+      badFlag,
+      noTitle,
+      badId,
+      bothMissing,
+      signedOut,
+      dismissMissing,
+    ] = results;
     expect([editMissing.code, rmMissing.code]).toEqual([5, 5]);
     expect(editMissing.stderr).toMatch(/^ferry: no notes? .*01937000-0000-7000-8000-000000000000/m);
     expect(editNothing.code).toBe(2);
@@ -177,14 +233,32 @@ describe('ferry CLI end to end', () => {
     expect(dismissMissing.code).toBe(5);
     for (const r of results) expect(r.stdout).toBe('');
     // Nothing was rejected and notes (per-field LWW) never conflict: both lists are empty.
-    const [conflicts, rejected] = await Promise.all([ok(['conflicts', '--json', '--db', db('a')]), ok(['rejected', '--json', '--db', db('a')])]);
+    const [conflicts, rejected] = await Promise.all([
+      ok(['conflicts', '--json', '--db', db('a')]),
+      ok(['rejected', '--json', '--db', db('a')]),
+    ]);
     expect([JSON.parse(conflicts), JSON.parse(rejected)]).toEqual([[], []]);
   });
 
   it('refuses plain http to a non-loopback host unless --insecure', async () => {
     const [refused, insecure] = await Promise.all([
-      ferry(['login', '--server', 'http://ferry.invalid', '--email', 'x@example.com', '--db', db('i1')], { password: PASSWORD }),
-      ferry(['login', '--server', 'http://ferry.invalid', '--email', 'x@example.com', '--insecure', '--db', db('i2')], { password: PASSWORD }),
+      ferry(
+        ['login', '--server', 'http://ferry.invalid', '--email', 'x@example.com', '--db', db('i1')],
+        { password: PASSWORD },
+      ),
+      ferry(
+        [
+          'login',
+          '--server',
+          'http://ferry.invalid',
+          '--email',
+          'x@example.com',
+          '--insecure',
+          '--db',
+          db('i2'),
+        ],
+        { password: PASSWORD },
+      ),
     ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/insecure|https/i);
@@ -202,12 +276,16 @@ describe('ferry CLI end to end', () => {
   it('writes locally while the server is down; the writes reach the other device once it is back', async () => {
     await server.stop();
     try {
-      const id = (await ok(['add', 'written offline', '--content', 'no network', '--db', db('a')])).trim();
+      const id = (
+        await ok(['add', 'written offline', '--content', 'no network', '--db', db('a')])
+      ).trim();
       await ok(['edit', id, '--title', 'written offline, edited', '--db', db('a')]);
       const down = await ferry(['sync', '--db', db('a')]);
       expect(down.code).toBe(3);
       expect(down.stderr).toMatch(/^ferry: cannot reach/m);
-      const status = JSON.parse(await ok(['status', '--json', '--db', db('a')])) as { pending: number };
+      const status = JSON.parse(await ok(['status', '--json', '--db', db('a')])) as {
+        pending: number;
+      };
       expect(status.pending).toBe(2);
     } finally {
       await server.restart();
@@ -220,14 +298,26 @@ describe('ferry CLI end to end', () => {
   });
 
   it('72 notes of 120 000 characters written offline (over the 8 MiB body limit together) drain in one sync: pending 0', async () => {
-    await ok(['login', '--server', server.url, '--email', email, '--db', db('big')], { password: PASSWORD });
+    await ok(['login', '--server', server.url, '--email', email, '--db', db('big')], {
+      password: PASSWORD,
+    });
     // Written through the engine on the same file, as `ferry add` would, without 72 processes.
-    const f = await openFerry({ driver: await openNodeDriver(db('big')), tokenStore: memoryTokenStore() });
-    for (let i = 0; i < 72; i++) await f.notes.create({ title: `big ${i}`, content: `${i} `.padEnd(120_000, 'lorem ipsum ') });
+    const f = await openFerry({
+      driver: await openNodeDriver(db('big')),
+      tokenStore: memoryTokenStore(),
+    });
+    for (let i = 0; i < 72; i++)
+      await f.notes.create({ title: `big ${i}`, content: `${i} `.padEnd(120_000, 'lorem ipsum ') });
     await f.close();
-    expect((JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number }).pending).toBe(72);
+    expect(
+      (JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number })
+        .pending,
+    ).toBe(72);
     expect(await ok(['sync', '--db', db('big')])).toMatch(/^Pushed 72, pulled \d+; 0 pending\.$/m);
-    expect((JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number }).pending).toBe(0);
+    expect(
+      (JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number })
+        .pending,
+    ).toBe(0);
   });
 
   it('signs out: the token is revoked on the server and sync then fails with the auth exit code', async () => {

@@ -34,14 +34,21 @@ async function account(): Promise<string> {
   const res = await fetch(`${server.url}/v1/auth/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `skew-${Date.now()}-${users++}@example.com`, password: 'skewed clocks!' }),
+    body: JSON.stringify({
+      email: `skew-${Date.now()}-${users++}@example.com`,
+      password: 'skewed clocks!',
+    }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }
 
 async function device(token: string, skewMs: number): Promise<Ferry> {
-  const ferry = await openFerry({ driver: await openNodeDriver(':memory:'), tokenStore: memoryTokenStore(token), now: () => Date.now() + skewMs });
+  const ferry = await openFerry({
+    driver: await openNodeDriver(':memory:'),
+    tokenStore: memoryTokenStore(token),
+    now: () => Date.now() + skewMs,
+  });
   await ferry.setServer(server.url);
   return ferry;
 }
@@ -78,7 +85,11 @@ describe('clocks a day off', () => {
           await A.notes.remove(note.id);
           await mustSync(A);
           await mustSync(B);
-          for (const f of [A, B]) expect(await f.notes.get(note.id)).toMatchObject({ title: 'A3', deleted_at: expect.any(String) as string });
+          for (const f of [A, B])
+            expect(await f.notes.get(note.id)).toMatchObject({
+              title: 'A3',
+              deleted_at: expect.any(String) as string,
+            });
         } finally {
           await A.close();
           await B.close();
@@ -103,7 +114,8 @@ describe('clocks a day off', () => {
           await B.notes.update(note.id, { title: 'from B (later)' });
           await mustSync(B);
           await mustSync(A);
-          for (const f of [A, B]) expect((await f.notes.get(note.id))?.title).toBe('from B (later)');
+          for (const f of [A, B])
+            expect((await f.notes.get(note.id))?.title).toBe('from B (later)');
         } finally {
           await A.close();
           await B.close();
@@ -122,7 +134,11 @@ describe('clocks a day off', () => {
       });
       const { token } = (await res.json()) as { token: string };
       const open = async (skew: number): Promise<Ferry> => {
-        const f = await openFerry({ driver: await openNodeDriver(':memory:'), tokenStore: memoryTokenStore(token), now: () => Date.now() + skew });
+        const f = await openFerry({
+          driver: await openNodeDriver(':memory:'),
+          tokenStore: memoryTokenStore(token),
+          now: () => Date.now() + skew,
+        });
         await f.setServer(lax.url);
         return f;
       };
@@ -143,12 +159,21 @@ describe('clocks a day off', () => {
     }
   });
 
-  it('seeded random runs with clocks +24 h, -24 h and 0 converge through the faulty network', { timeout: 120_000 }, async () => {
-    const failures: string[] = [];
-    for (let seed = 1; seed <= 20; seed++) {
-      const r = await runSeed(server.url, lane, { seed, clockOffsetsMs: [DAY, -DAY, 0], modelCheck: 'ids' });
-      if (r.diffs.length > 0) failures.push(`seed ${seed}:\n  ${r.diffs.slice(0, 10).join('\n  ')}`);
-    }
-    expect(failures).toEqual([]);
-  });
+  it(
+    'seeded random runs with clocks +24 h, -24 h and 0 converge through the faulty network',
+    { timeout: 120_000 },
+    async () => {
+      const failures: string[] = [];
+      for (let seed = 1; seed <= 20; seed++) {
+        const r = await runSeed(server.url, lane, {
+          seed,
+          clockOffsetsMs: [DAY, -DAY, 0],
+          modelCheck: 'ids',
+        });
+        if (r.diffs.length > 0)
+          failures.push(`seed ${seed}:\n  ${r.diffs.slice(0, 10).join('\n  ')}`);
+      }
+      expect(failures).toEqual([]);
+    },
+  );
 });

@@ -30,11 +30,22 @@ describe('docs/cli.md', () => {
     // `ferry` on the PATH, as after the README's install step.
     const bin = join(dir.path, 'bin');
     await import('node:fs/promises').then((fs) => fs.mkdir(bin));
-    await writeFile(join(bin, 'ferry'), `#!/bin/sh\nexec "${process.execPath}" "${FERRY_BIN}" "$@"\n`);
+    await writeFile(
+      join(bin, 'ferry'),
+      `#!/bin/sh\nexec "${process.execPath}" "${FERRY_BIN}" "$@"\n`,
+    );
     await chmod(join(bin, 'ferry'), 0o755);
 
-    const env = cleanEnv({ PATH: `${bin}:${process.env.PATH ?? ''}`, SERVER: server.url, EMAIL: `docs-${Date.now()}@example.com` });
-    const child = spawn('bash', ['-euo', 'pipefail', '-x', '-c', script!], { cwd: dir.path, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = cleanEnv({
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+      SERVER: server.url,
+      EMAIL: `docs-${Date.now()}@example.com`,
+    });
+    const child = spawn('bash', ['-euo', 'pipefail', '-x', '-c', script!], {
+      cwd: dir.path,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

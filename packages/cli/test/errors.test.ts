@@ -41,10 +41,15 @@ describe('toCliError', () => {
     const e = new CliError('usage', 'bad');
     expect(toCliError(e)).toBe(e);
     expect(toCliError(new Error('disk on fire')).exitCode).toBe(ExitCode.failure);
-    expect(toCliError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })).exitCode).toBe(ExitCode.unreachable);
+    expect(
+      toCliError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))
+        .exitCode,
+    ).toBe(ExitCode.unreachable);
   });
 
   it('says how to sign in when not signed in', () => {
-    expect(toCliError(new FerryError(ErrorKind.unauthorized, 'not signed in')).message).toMatch(/ferry login --server URL --email E/);
+    expect(toCliError(new FerryError(ErrorKind.unauthorized, 'not signed in')).message).toMatch(
+      /ferry login --server URL --email E/,
+    );
   });
 });

@@ -8,7 +8,9 @@ import { runFerry } from './support/cli.ts';
 
 // `--help` on every command, in-process (fast), plus the two that are special as real processes.
 function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
-  return cmd.commands.flatMap((c) => (c.name() === 'help' ? [] : [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]));
+  return cmd.commands.flatMap((c) =>
+    c.name() === 'help' ? [] : [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])],
+  );
 }
 
 async function help(path: string[]): Promise<{ out: string; code: string }> {
@@ -28,7 +30,25 @@ describe('--help', () => {
 
   it('covers every command of the scripting surface', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const c of ['signup', 'login', 'logout', 'add', 'import', 'edit', 'rm', 'restore', 'ls', 'show', 'sync', 'watch', 'status', 'conflicts', 'conflicts resolve', 'rejected', 'rejected dismiss']) {
+    for (const c of [
+      'signup',
+      'login',
+      'logout',
+      'add',
+      'import',
+      'edit',
+      'rm',
+      'restore',
+      'ls',
+      'show',
+      'sync',
+      'watch',
+      'status',
+      'conflicts',
+      'conflicts resolve',
+      'rejected',
+      'rejected dismiss',
+    ]) {
       expect(names).toContain(c);
     }
   });
@@ -46,7 +66,9 @@ describe('--help', () => {
     const doc = readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8');
     const table = doc.slice(doc.indexOf('## Commands'), doc.indexOf('### Passwords'));
     for (const path of commandPaths(buildProgram())) {
-      expect(table, `ferry ${path.join(' ')}`).toMatch(new RegExp(`^\\| \`ferry ${path.join(' ')}[ \`]`, 'm'));
+      expect(table, `ferry ${path.join(' ')}`).toMatch(
+        new RegExp(`^\\| \`ferry ${path.join(' ')}[ \`]`, 'm'),
+      );
     }
   });
 
@@ -61,7 +83,10 @@ describe('--help', () => {
 
   it('is linked as node_modules/.bin/ferry at the repository root (what `npx ferry` runs)', () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const r = spawnSync(`${root}node_modules/.bin/ferry`, ['--version'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(`${root}node_modules/.bin/ferry`, ['--version'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('0.1.0');
   });

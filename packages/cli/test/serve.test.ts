@@ -14,7 +14,15 @@ afterAll(async () => {
 
 describe('ferry serve', () => {
   it('serves the API until SIGINT, then exits 0', async () => {
-    const child = spawnFerry(['serve', '--database-url', db.url, '--port', '0', '--log-level', 'warn']);
+    const child = spawnFerry([
+      'serve',
+      '--database-url',
+      db.url,
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+    ]);
     const done = collect(child);
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';

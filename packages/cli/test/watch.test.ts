@@ -34,9 +34,15 @@ describe('ferry watch', () => {
     const b = join(dir.path, 'b.db');
     const env = { FERRY_PASSWORD: 'watch password' };
     const email = `watch-${Date.now()}@example.com`;
-    expect((await runFerry(['signup', '--server', server.url, '--email', email, '--db', a], { env })).code).toBe(0);
+    expect(
+      (await runFerry(['signup', '--server', server.url, '--email', email, '--db', a], { env }))
+        .code,
+    ).toBe(0);
     // The other device runs in-process, to keep this test to a few process starts.
-    const other: Ferry = await openFerry({ driver: await openNodeDriver(b), tokenStore: fileTokenStore(`${b}.token`) });
+    const other: Ferry = await openFerry({
+      driver: await openNodeDriver(b),
+      tokenStore: fileTokenStore(`${b}.token`),
+    });
     await other.login(server.url, email, env.FERRY_PASSWORD);
 
     const watch = spawnFerry(['watch', '--interval', '1', '--db', a]);
@@ -44,7 +50,10 @@ describe('ferry watch', () => {
     let stderr = '';
     watch.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      await waitFor(() => Promise.resolve(/idle · 0 pending · last sync \d\d:/.test(stderr)), 'the first sync');
+      await waitFor(
+        () => Promise.resolve(/idle · 0 pending · last sync \d\d:/.test(stderr)),
+        'the first sync',
+      );
       // A write from another process on the same database is pushed by the watcher.
       const add = await runFerry(['add', 'written while watching', '--db', a]);
       expect(add.code, add.stderr).toBe(0);
@@ -55,7 +64,10 @@ describe('ferry watch', () => {
       // A write on the other device is pulled by the watcher (periodic sync or server poke).
       const { id } = await other.notes.create({ title: 'from b' });
       expect((await other.sync()).complete).toBe(true);
-      await waitFor(async () => (await runFerry(['show', id, '--db', a])).code === 0, 'the watcher to pull the note');
+      await waitFor(
+        async () => (await runFerry(['show', id, '--db', a])).code === 0,
+        'the watcher to pull the note',
+      );
     } finally {
       watch.kill('SIGINT');
       await other.close();

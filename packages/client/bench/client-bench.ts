@@ -9,7 +9,14 @@ import { cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { HlcClock, PROTOCOL_VERSION, SCHEMA_VERSION, hlcNode, uuidv7, type Mutation } from '@ferry/protocol';
+import {
+  HlcClock,
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  hlcNode,
+  uuidv7,
+  type Mutation,
+} from '@ferry/protocol';
 import { createTestDatabase } from '@ferry/server/testing';
 import { fetchHttp, memoryTokenStore, openFerry, type Ferry, type HttpFn } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
@@ -30,7 +37,9 @@ const ms = (x: number): string => `${x.toFixed(2)} ms`;
 
 async function startChildServer(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [join(here, 'server-child.ts'), dbUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(tsx, [join(here, 'server-child.ts'), dbUrl], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const rl = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     rl.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
@@ -50,22 +59,44 @@ const timedHttp: HttpFn = async (req) => {
   }
 };
 
-async function engine(server: string, user: string, signup = false, sync: 'FULL' | 'NORMAL' = 'FULL'): Promise<Ferry> {
-  const f = await openFerry({ driver: await openNodeDriver(dbPath(), { synchronous: sync }), tokenStore: memoryTokenStore(), http: timedHttp });
+async function engine(
+  server: string,
+  user: string,
+  signup = false,
+  sync: 'FULL' | 'NORMAL' = 'FULL',
+): Promise<Ferry> {
+  const f = await openFerry({
+    driver: await openNodeDriver(dbPath(), { synchronous: sync }),
+    tokenStore: memoryTokenStore(),
+    http: timedHttp,
+  });
   if (signup) await f.signup(server, user, PASSWORD);
   else await f.login(server, user, PASSWORD);
   return f;
 }
 
 /** Local write latency: create and update, each one transaction with its outbox entry. */
-async function writeLatency(sync: 'FULL' | 'NORMAL', n: number): Promise<{ create: number[]; update: number[] }> {
-  const f = await openFerry({ driver: await openNodeDriver(dbPath(), { synchronous: sync }), tokenStore: memoryTokenStore() });
+async function writeLatency(
+  sync: 'FULL' | 'NORMAL',
+  n: number,
+): Promise<{ create: number[]; update: number[] }> {
+  const f = await openFerry({
+    driver: await openNodeDriver(dbPath(), { synchronous: sync }),
+    tokenStore: memoryTokenStore(),
+  });
   const create: number[] = [];
   const update: number[] = [];
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    ids.push((await f.notes.create({ title: `note ${i}`, content: 'some content of a typical note '.repeat(8) })).id);
+    ids.push(
+      (
+        await f.notes.create({
+          title: `note ${i}`,
+          content: 'some content of a typical note '.repeat(8),
+        })
+      ).id,
+    );
     create.push(performance.now() - t);
   }
   for (let i = 0; i < n; i++) {
@@ -82,8 +113,14 @@ async function writeLatency(sync: 'FULL' | 'NORMAL', n: number): Promise<{ creat
  * created one call at a time (one transaction and one fsync each; 1 000 of them, scaled up).
  * Returns wall and CPU milliseconds (this process: the engine and SQLite run in it).
  */
-async function importCost(): Promise<{ batch: { wall: number; cpu: number }[]; oneByOne: { wall: number; cpu: number } }> {
-  const notes = Array.from({ length: 10_000 }, (_, i) => ({ title: `imported ${i}`, content: 'some content of a typical note '.repeat(8) }));
+async function importCost(): Promise<{
+  batch: { wall: number; cpu: number }[];
+  oneByOne: { wall: number; cpu: number };
+}> {
+  const notes = Array.from({ length: 10_000 }, (_, i) => ({
+    title: `imported ${i}`,
+    content: 'some content of a typical note '.repeat(8),
+  }));
   const timed = async (fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -93,11 +130,17 @@ async function importCost(): Promise<{ batch: { wall: number; cpu: number }[]; o
   };
   const batch: { wall: number; cpu: number }[] = [];
   for (let run = 0; run < 3; run++) {
-    const f = await openFerry({ driver: await openNodeDriver(dbPath()), tokenStore: memoryTokenStore() });
+    const f = await openFerry({
+      driver: await openNodeDriver(dbPath()),
+      tokenStore: memoryTokenStore(),
+    });
     batch.push(await timed(() => f.notes.createMany(notes)));
     await f.close();
   }
-  const f = await openFerry({ driver: await openNodeDriver(dbPath()), tokenStore: memoryTokenStore() });
+  const f = await openFerry({
+    driver: await openNodeDriver(dbPath()),
+    tokenStore: memoryTokenStore(),
+  });
   const one = await timed(async () => {
     for (const n of notes.slice(0, 1000)) await f.notes.create(n);
   });
@@ -111,19 +154,39 @@ async function seedOverHttp(server: string, token: string, count: number): Promi
   const clock = new HlcClock(hlcNode(clientId));
   let seq = 0;
   const ids: string[] = [];
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const batch: Mutation[] = [];
     for (; batch.length < 500 && done < count; done++) {
       const id = uuidv7();
       ids.push(id);
       const now = new Date().toISOString();
-      batch.push({ seq: ++seq, table: 'notes', id, op: 'upsert', fields: { title: `seed ${done}`, content: `content of seeded note ${done}`, created_at: now, updated_at: now }, hlc: clock.now(), baseVersion: null });
+      batch.push({
+        seq: ++seq,
+        table: 'notes',
+        id,
+        op: 'upsert',
+        fields: {
+          title: `seed ${done}`,
+          content: `content of seeded note ${done}`,
+          created_at: now,
+          updated_at: now,
+        },
+        hlc: clock.now(),
+        baseVersion: null,
+      });
     }
     const res = await fetchHttp({
       method: 'POST',
       url: `${server}/v1/sync`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ protocol: PROTOCOL_VERSION, clientId, schemaVersion: SCHEMA_VERSION, cursor: '999999999999', mutations: batch, pullLimit: 1 }),
+      body: JSON.stringify({
+        protocol: PROTOCOL_VERSION,
+        clientId,
+        schemaVersion: SCHEMA_VERSION,
+        cursor: '999999999999',
+        mutations: batch,
+        pullLimit: 1,
+      }),
     });
     if (res.status !== 200) throw new Error(`seed failed: ${res.status} ${res.body.slice(0, 200)}`);
   }
@@ -153,7 +216,9 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   out('## Client');
   out('');
-  out(`Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; PostgreSQL on loopback; the server in a child process; SQLite via better-sqlite3 (WAL). Load average when it started: ${loadavg()[0]!.toFixed(1)} (other work shares these cores). Run: \`npm run bench\`.`);
+  out(
+    `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}; PostgreSQL on loopback; the server in a child process; SQLite via better-sqlite3 (WAL). Load average when it started: ${loadavg()[0]!.toFixed(1)} (other work shares these cores). Run: \`npm run bench\`.`,
+  );
   out('');
 
   // 1. Local write latency.
@@ -163,8 +228,12 @@ async function main(): Promise<void> {
   out('');
   out('| durability | create p50 | create p99 | update p50 | update p99 |');
   out('|---|---|---|---|---|');
-  out(`| synchronous=FULL (default: survives a power cut) | ${ms(pct(full.create, 50))} | ${ms(pct(full.create, 99))} | ${ms(pct(full.update, 50))} | ${ms(pct(full.update, 99))} |`);
-  out(`| synchronous=NORMAL (reference: engine cost without the fsync) | ${ms(pct(normal.create, 50))} | ${ms(pct(normal.create, 99))} | ${ms(pct(normal.update, 50))} | ${ms(pct(normal.update, 99))} |`);
+  out(
+    `| synchronous=FULL (default: survives a power cut) | ${ms(pct(full.create, 50))} | ${ms(pct(full.create, 99))} | ${ms(pct(full.update, 50))} | ${ms(pct(full.update, 99))} |`,
+  );
+  out(
+    `| synchronous=NORMAL (reference: engine cost without the fsync) | ${ms(pct(normal.create, 50))} | ${ms(pct(normal.create, 99))} | ${ms(pct(normal.update, 50))} | ${ms(pct(normal.update, 99))} |`,
+  );
   out('');
 
   // 1b. Importing 10 000 notes locally.
@@ -175,8 +244,12 @@ async function main(): Promise<void> {
   out('| how | wall | CPU (this process) |');
   out('|---|---|---|');
   out(`| \`notes.createMany\` (one transaction), best of 3 | ${ms(best.wall)} | ${ms(best.cpu)} |`);
-  out(`| — all 3 runs | ${imp.batch.map((r) => ms(r.wall)).join(', ')} | ${imp.batch.map((r) => ms(r.cpu)).join(', ')} |`);
-  out(`| \`notes.create\` one call at a time (1 000 measured, × 10) | ${ms(imp.oneByOne.wall)} | ${ms(imp.oneByOne.cpu)} |`);
+  out(
+    `| — all 3 runs | ${imp.batch.map((r) => ms(r.wall)).join(', ')} | ${imp.batch.map((r) => ms(r.cpu)).join(', ')} |`,
+  );
+  out(
+    `| \`notes.create\` one call at a time (1 000 measured, × 10) | ${ms(imp.oneByOne.wall)} | ${ms(imp.oneByOne.cpu)} |`,
+  );
   out('');
 
   const db = await createTestDatabase();
@@ -188,7 +261,11 @@ async function main(): Promise<void> {
     const clients: Ferry[] = [await engine(proxy.url, user, true)];
     for (let i = 1; i < 10; i++) clients.push(await engine(proxy.url, user));
     for (const [i, c] of clients.entries()) {
-      for (let k = 0; k < 1000; k++) await c.notes.create({ title: `client ${i} note ${k}`, content: `written offline by client ${i}` });
+      for (let k = 0; k < 1000; k++)
+        await c.notes.create({
+          title: `client ${i} note ${k}`,
+          content: `written offline by client ${i}`,
+        });
     }
     proxy.reset();
     const t0 = performance.now();
@@ -204,8 +281,12 @@ async function main(): Promise<void> {
     const wire = proxy.bytes();
     out('### 10 clients × 1 000 notes written offline, then all sync');
     out('');
-    out(`- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds`);
-    out(`- bytes on the wire (HTTP, both directions, all clients): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**`);
+    out(
+      `- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds`,
+    );
+    out(
+      `- bytes on the wire (HTTP, both directions, all clients): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**`,
+    );
     out('');
     for (const c of clients) await c.close();
 
@@ -227,11 +308,16 @@ async function main(): Promise<void> {
     const firstSecs = (performance.now() - t1) / 1000;
     const firstWire = proxy.bytes();
     const firstHttp = httpWaitMs / 1000;
-    if (first.pulled !== 100_000 || (await count(fresh)) !== 100_000) throw new Error(`first sync pulled ${first.pulled}`);
+    if (first.pulled !== 100_000 || (await count(fresh)) !== 100_000)
+      throw new Error(`first sync pulled ${first.pulled}`);
     out('### First sync of a 100 000-note account into an empty client');
     out('');
-    out(`- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire; seeding the account took ${seedSecs.toFixed(1)} s)`);
-    out(`- of which waiting for the server's responses: ${firstHttp.toFixed(2)} s; the client's own work (parse, validate, apply in SQLite): ${(firstSecs - firstHttp).toFixed(2)} s, i.e. ${Math.round(100_000 / (firstSecs - firstHttp)).toLocaleString('en-US')} notes/s`);
+    out(
+      `- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire; seeding the account took ${seedSecs.toFixed(1)} s)`,
+    );
+    out(
+      `- of which waiting for the server's responses: ${firstHttp.toFixed(2)} s; the client's own work (parse, validate, apply in SQLite): ${(firstSecs - firstHttp).toFixed(2)} s, i.e. ${Math.round(100_000 / (firstSecs - firstHttp)).toLocaleString('en-US')} notes/s`,
+    );
     out('');
 
     // 4. One change synced into a client that holds 100 000 notes (and, for comparison, 1 000).
@@ -265,7 +351,9 @@ async function main(): Promise<void> {
     out(`| 100 000 | ${ms(pct(bigTimes, 50))} | ${ms(pct(bigTimes, 90))} |`);
     out(`| 1 000 | ${ms(pct(smallTimes, 50))} | ${ms(pct(smallTimes, 90))} |`);
     out('');
-    out('(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)');
+    out(
+      '(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)',
+    );
     for (const f of [seeder, fresh, smallSeeder, smallClient]) await f.close();
   } finally {
     await proxy.close();

@@ -3,7 +3,12 @@ import { startServer } from '@ferry/server';
 
 const dbUrl = process.argv[2];
 if (!dbUrl) throw new Error('usage: server-child.ts DATABASE_URL');
-const server = await startServer({ port: 0, databaseUrl: dbUrl, logLevel: 'warn', loginFailuresPerMinute: 1000 });
+const server = await startServer({
+  port: 0,
+  databaseUrl: dbUrl,
+  logLevel: 'warn',
+  loginFailuresPerMinute: 1000,
+});
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 const stop = (): void => {
   void server.close().then(() => process.exit(0));

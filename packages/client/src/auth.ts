@@ -43,16 +43,27 @@ export async function authenticate(
   const before = await deps.driver.transaction((tx) => allState(tx));
   const boundServer = before[StateKey.serverUrl];
   if (before[StateKey.userId] && boundServer && boundServer !== server) {
-    throw new FerryError(ErrorKind.wrongAccount, `this local database belongs to an account on ${boundServer}; use another database for ${server}`);
+    throw new FerryError(
+      ErrorKind.wrongAccount,
+      `this local database belongs to an account on ${boundServer}; use another database for ${server}`,
+    );
   }
-  const body = kind === 'signup' ? { email, password } : { email, password, ...(deviceName === undefined ? {} : { deviceName }) };
+  const body =
+    kind === 'signup'
+      ? { email, password }
+      : { email, password, ...(deviceName === undefined ? {} : { deviceName }) };
   const res = await deps.transport.call<unknown>(server, 'POST', `/v1/auth/${kind}`, { body });
   if (!authCheck.Check(res)) throw new FerryError(ErrorKind.protocol, `malformed ${kind} response`);
   const boundUser = before[StateKey.userId];
   if (boundUser && boundUser !== res.userId) {
     // Do not leave a live token behind for an account we refuse to use.
-    await deps.transport.call(server, 'POST', '/v1/auth/logout', { token: res.token }).catch(() => undefined);
-    throw new FerryError(ErrorKind.wrongAccount, `this local database belongs to another account (${before[StateKey.userEmail] ?? boundUser}); use another database`);
+    await deps.transport
+      .call(server, 'POST', '/v1/auth/logout', { token: res.token })
+      .catch(() => undefined);
+    throw new FerryError(
+      ErrorKind.wrongAccount,
+      `this local database belongs to another account (${before[StateKey.userEmail] ?? boundUser}); use another database`,
+    );
   }
   await deps.driver.transaction(async (tx) => {
     await setState(tx, StateKey.serverUrl, server);
@@ -75,7 +86,11 @@ export async function logout(deps: AuthDeps, everywhere = false): Promise<{ revo
   let revoked = false;
   const server = state[StateKey.serverUrl];
   if (everywhere) {
-    if (!token || !server) throw new FerryError(ErrorKind.unauthorized, 'not signed in: sign in first to sign out everywhere');
+    if (!token || !server)
+      throw new FerryError(
+        ErrorKind.unauthorized,
+        'not signed in: sign in first to sign out everywhere',
+      );
     await deps.transport.call(server, 'POST', '/v1/auth/logout-all', { token });
     await deps.tokenStore.set(null);
     return { revoked: true };

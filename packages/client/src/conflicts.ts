@@ -37,7 +37,11 @@ const toConflict = (r: ConflictRow): Conflict => ({
 
 /** Unresolved conflicts (version policy), oldest first. */
 export async function listConflicts(driver: SqlDriver): Promise<Conflict[]> {
-  return (await driver.transaction((tx) => tx.all<ConflictRow>('SELECT * FROM conflicts ORDER BY detected_at, id'))).map(toConflict);
+  return (
+    await driver.transaction((tx) =>
+      tx.all<ConflictRow>('SELECT * FROM conflicts ORDER BY detected_at, id'),
+    )
+  ).map(toConflict);
 }
 
 /**
@@ -62,7 +66,8 @@ export async function resolveConflict(
     if (!t) return { table: c.table, recordId: c.recordId };
     const local = await getRow(tx, t, c.recordId);
     if (choice === 'mine') {
-      const theirVersion = typeof c.theirs?.version === 'number' ? c.theirs.version : (local?.version ?? 0);
+      const theirVersion =
+        typeof c.theirs?.version === 'number' ? c.theirs.version : (local?.version ?? 0);
       const hlc = await clock.stamp(tx);
       if (local) await updateColumns(tx, t, c.recordId, c.mine, 0);
       const deleting = Object.hasOwn(c.mine, t.deletedField) && c.mine[t.deletedField] !== null;
@@ -76,11 +81,15 @@ export async function resolveConflict(
         createdAt: nowIso(),
       });
       // Older queued entries for this record were based on the same stale view: move them along too.
-      await tx.run('UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ?', [theirVersion > 0 ? theirVersion : null, t.name, c.recordId]);
+      await tx.run(
+        'UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ?',
+        [theirVersion > 0 ? theirVersion : null, t.name, c.recordId],
+      );
     } else if (c.theirs && local) {
       const pending = await pendingFields(tx, t.name, c.recordId);
       const back: Record<string, unknown> = {};
-      for (const f of Object.keys(t.fields)) if (Object.hasOwn(c.theirs, f) && !pending.has(f)) back[f] = c.theirs[f];
+      for (const f of Object.keys(t.fields))
+        if (Object.hasOwn(c.theirs, f) && !pending.has(f)) back[f] = c.theirs[f];
       await updateColumns(tx, t, c.recordId, back, null);
       await refreshSynced(tx, t, c.recordId);
     }
@@ -90,7 +99,9 @@ export async function resolveConflict(
 
 /** Changes the server rejected, newest first. */
 export async function listRejected(driver: SqlDriver): Promise<RejectedChange[]> {
-  const rows = await driver.transaction((tx) => tx.all<RejectedRow>('SELECT * FROM rejected_changes ORDER BY rejected_at DESC, id DESC'));
+  const rows = await driver.transaction((tx) =>
+    tx.all<RejectedRow>('SELECT * FROM rejected_changes ORDER BY rejected_at DESC, id DESC'),
+  );
   return rows.map((r) => ({
     id: r.id,
     table: r.table_name,
@@ -105,6 +116,8 @@ export async function listRejected(driver: SqlDriver): Promise<RejectedChange[]>
 
 /** Forgets a rejected change once the user has seen it. */
 export async function dismissRejected(driver: SqlDriver, id: string): Promise<void> {
-  const { changes } = await driver.transaction((tx) => tx.run('DELETE FROM rejected_changes WHERE id = ?', [id]));
+  const { changes } = await driver.transaction((tx) =>
+    tx.run('DELETE FROM rejected_changes WHERE id = ?', [id]),
+  );
   if (changes === 0) throw new FerryError(ErrorKind.notFound, `no rejected change with id ${id}`);
 }

@@ -81,7 +81,12 @@ export class FerryError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly details: { code?: string; status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    readonly details: {
+      code?: string;
+      status?: number;
+      retryAfterMs?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
   }
@@ -132,7 +137,12 @@ const statusKinds: Readonly<Record<number, ErrorKind>> = {
 };
 
 /** Classifies a non-2xx response. `codeHint` overrides by the body's error code (e.g. invalid_credentials). */
-export function errorFromResponse(status: number, body: string, headers: Record<string, string>, nowMs: number): FerryError {
+export function errorFromResponse(
+  status: number,
+  body: string,
+  headers: Record<string, string>,
+  nowMs: number,
+): FerryError {
   let code: string | undefined;
   let message = `HTTP ${status}`;
   try {
@@ -142,7 +152,8 @@ export function errorFromResponse(status: number, body: string, headers: Record<
   } catch {
     // Not the envelope (a proxy's HTML page, say): the status decides.
   }
-  let kind: ErrorKind = statusKinds[status] ?? (status >= 500 ? ErrorKind.server : ErrorKind.badRequest);
+  let kind: ErrorKind =
+    statusKinds[status] ?? (status >= 500 ? ErrorKind.server : ErrorKind.badRequest);
   if (code === 'invalid_credentials') kind = ErrorKind.invalidCredentials;
   if (code === 'client_id_reused') kind = ErrorKind.clientIdReused;
   const retryAfterMs = parseRetryAfter(headers['retry-after'], nowMs);

@@ -14,9 +14,13 @@ export function checkServerUrl(raw: string, allowInsecure = false): string {
   } catch {
     throw new FerryError(ErrorKind.insecureUrl, `not a URL: ${raw}`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new FerryError(ErrorKind.insecureUrl, `unsupported scheme ${u.protocol} in ${raw}`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new FerryError(ErrorKind.insecureUrl, `unsupported scheme ${u.protocol} in ${raw}`);
   if (u.protocol === 'http:' && !LOOPBACK.test(u.hostname) && !allowInsecure) {
-    throw new FerryError(ErrorKind.insecureUrl, `refusing plain http:// to ${u.hostname}: use https://, or allow insecure connections explicitly`);
+    throw new FerryError(
+      ErrorKind.insecureUrl,
+      `refusing plain http:// to ${u.hostname}: use https://, or allow insecure connections explicitly`,
+    );
   }
   return u.toString().replace(/\/+$/, '');
 }
@@ -42,7 +46,12 @@ export class Transport {
   ) {}
 
   /** Calls `method path` on `base`; returns the parsed JSON body (null for 204). */
-  async call<T>(base: string, method: 'GET' | 'POST', path: string, opts: { body?: unknown; token?: string | null; signal?: AbortSignal } = {}): Promise<T> {
+  async call<T>(
+    base: string,
+    method: 'GET' | 'POST',
+    path: string,
+    opts: { body?: unknown; token?: string | null; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     // Compression buys nothing over loopback and costs CPU on both ends of a bulk pull.
     if (isLoopback(base)) headers['accept-encoding'] = 'identity';
@@ -55,14 +64,23 @@ export class Transport {
     try {
       res = await this.http(req);
     } catch (e) {
-      throw new FerryError(ErrorKind.network, `cannot reach ${base}: ${e instanceof Error ? (causeMessage(e) ?? e.message) : String(e)}`, { cause: e });
+      throw new FerryError(
+        ErrorKind.network,
+        `cannot reach ${base}: ${e instanceof Error ? (causeMessage(e) ?? e.message) : String(e)}`,
+        { cause: e },
+      );
     }
-    if (res.status < 200 || res.status >= 300) throw errorFromResponse(res.status, res.body, lower(res.headers), this.now());
+    if (res.status < 200 || res.status >= 300)
+      throw errorFromResponse(res.status, res.body, lower(res.headers), this.now());
     if (res.status === 204 || res.body === '') return null as T;
     try {
       return JSON.parse(res.body) as T;
     } catch (e) {
-      throw new FerryError(ErrorKind.protocol, `the server at ${base} answered with something that is not JSON`, { status: res.status, cause: e });
+      throw new FerryError(
+        ErrorKind.protocol,
+        `the server at ${base} answered with something that is not JSON`,
+        { status: res.status, cause: e },
+      );
     }
   }
 }

@@ -26,7 +26,10 @@ export const fetchEventSource: EventSourceFn = async (req) => {
     if (!stream) return;
     const decoder = new TextDecoder();
     // The DOM stream types are not in this package's lib; declare the two methods used.
-    const reader = stream.getReader() as unknown as { read(): Promise<{ done: boolean; value?: Uint8Array }>; releaseLock(): void };
+    const reader = stream.getReader() as unknown as {
+      read(): Promise<{ done: boolean; value?: Uint8Array }>;
+      releaseLock(): void;
+    };
     try {
       for (;;) {
         const r = await reader.read();
@@ -161,7 +164,11 @@ export class PokeListener {
     if (this.abort === abort) this.abort = null;
     if (!this.running) return;
     this.attempt++;
-    const delay = backoffDelay(this.attempt, this.opts.backoff ?? { baseMs: 1000, maxMs: 60_000 }, this.opts.random);
+    const delay = backoffDelay(
+      this.attempt,
+      this.opts.backoff ?? { baseMs: 1000, maxMs: 60_000 },
+      this.opts.random,
+    );
     this.timer = this.opts.timers.setTimeout(() => void this.connect(), delay);
   }
 }

@@ -1,7 +1,14 @@
 import type { FerryEvent, SyncOutcome } from './api.ts';
 import { toFerryError, type FerryError } from './errors.ts';
 import { PokeListener, fetchEventSource, type EventSourceFn } from './poke.ts';
-import { backoffDelay, systemClock, systemTimers, type BackoffOptions, type Clock, type Timers } from './timers.ts';
+import {
+  backoffDelay,
+  systemClock,
+  systemTimers,
+  type BackoffOptions,
+  type Clock,
+  type Timers,
+} from './timers.ts';
 
 /** The part of the engine the scheduler drives. `Ferry` has this shape. */
 export interface Syncable {
@@ -29,7 +36,8 @@ export interface SchedulerOptions {
 }
 
 /** Why a sync was asked for. */
-export type Trigger = 'start' | 'interval' | 'write' | 'online' | 'focus' | 'poke' | 'retry' | 'follow-up';
+export type Trigger =
+  'start' | 'interval' | 'write' | 'online' | 'focus' | 'poke' | 'retry' | 'follow-up';
 
 /**
  * Decides when to sync: on start, every `intervalMs`, shortly after local writes, when the host

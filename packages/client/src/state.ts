@@ -16,19 +16,28 @@ export type StateKey = (typeof StateKey)[keyof typeof StateKey];
 
 /** Reads one app_state value. */
 export async function getState(tx: SqlTx, key: StateKey): Promise<string | null> {
-  const [row] = await tx.all<{ value: string | null }>('SELECT value FROM app_state WHERE key = ?', [key]);
+  const [row] = await tx.all<{ value: string | null }>(
+    'SELECT value FROM app_state WHERE key = ?',
+    [key],
+  );
   return row?.value ?? null;
 }
 
 /** Writes (or clears, with null) one app_state value. */
 export async function setState(tx: SqlTx, key: StateKey, value: string | null): Promise<void> {
   if (value === null) await tx.run('DELETE FROM app_state WHERE key = ?', [key]);
-  else await tx.run('INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  else
+    await tx.run(
+      'INSERT INTO app_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
 }
 
 /** Reads every app_state value at once. */
 export async function allState(tx: SqlTx): Promise<Partial<Record<StateKey, string>>> {
-  const rows = await tx.all<{ key: StateKey; value: string | null }>('SELECT key, value FROM app_state');
+  const rows = await tx.all<{ key: StateKey; value: string | null }>(
+    'SELECT key, value FROM app_state',
+  );
   const out: Partial<Record<StateKey, string>> = {};
   for (const r of rows) if (r.value !== null) out[r.key] = r.value;
   return out;

@@ -1,4 +1,11 @@
-import { Limits, PROTOCOL_VERSION, SCHEMA_VERSION, SyncResponse, type SyncRequest, type TableDecl } from '@ferry/protocol';
+import {
+  Limits,
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  SyncResponse,
+  type SyncRequest,
+  type TableDecl,
+} from '@ferry/protocol';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { SyncOutcome, SyncProgress, TokenStore } from './api.ts';
 import { applyResponse, type ApplyProbe, type ApplySummary } from './apply.ts';
@@ -43,7 +50,10 @@ export interface SyncContext {
 export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   const token = await ctx.tokenStore.get();
   if (!token) throw new FerryError(ErrorKind.unauthorized, 'not signed in');
-  const start = await ctx.driver.transaction(async (tx) => ({ state: await allState(tx), maxSeq: await maxSeq(tx) }));
+  const start = await ctx.driver.transaction(async (tx) => ({
+    state: await allState(tx),
+    maxSeq: await maxSeq(tx),
+  }));
   const server = start.state[StateKey.serverUrl];
   const storedClientId = start.state[StateKey.clientId];
   if (!server) throw new FerryError(ErrorKind.noServer, 'no server configured: sign in first');
@@ -53,7 +63,11 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
 
   const outcome: SyncOutcome = { pushed: 0, pulled: 0, complete: false };
   const budget = new PushBudget();
-  const request = (cursor: string, batch: readonly OutboxEntry[], pullLimit?: number): Promise<SyncResponse> => {
+  const request = (
+    cursor: string,
+    batch: readonly OutboxEntry[],
+    pullLimit?: number,
+  ): Promise<SyncResponse> => {
     const req: SyncRequest = {
       protocol: PROTOCOL_VERSION,
       clientId,
@@ -70,7 +84,11 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   for (let round = 0; ; round++) {
     const local = await ctx.driver.transaction(async (tx) => {
       const s = await allState(tx);
-      return { batch: await nextBatch(tx, ctx.tables, budget.limits()), cursor: s[StateKey.cursor] ?? '0', resync: s[StateKey.resync] === '1' };
+      return {
+        batch: await nextBatch(tx, ctx.tables, budget.limits()),
+        cursor: s[StateKey.cursor] ?? '0',
+        resync: s[StateKey.resync] === '1',
+      };
     });
     const { cursor, resync } = local;
     // A prefetched page was requested without mutations: this round pushes nothing.
@@ -93,11 +111,19 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
         continue;
       }
       // 413, a reset while sending a large batch, a whole-request 400: send less, or set one aside.
-      if (await recoverPush(e, batch, budget, { ...ctx, verify: () => request(cursor, [], 1) })) continue;
+      if (await recoverPush(e, batch, budget, { ...ctx, verify: () => request(cursor, [], 1) }))
+        continue;
       throw e;
     }
     prefetched = null;
-    if (batch.length === 0 && typeof res === 'object' && res !== null && (res as Partial<SyncResponse>).hasMore === true && typeof res.cursor === 'string' && /^[0-9]{1,19}$/.test(res.cursor)) {
+    if (
+      batch.length === 0 &&
+      typeof res === 'object' &&
+      res !== null &&
+      (res as Partial<SyncResponse>).hasMore === true &&
+      typeof res.cursor === 'string' &&
+      /^[0-9]{1,19}$/.test(res.cursor)
+    ) {
       // Pure pull with more to come: ask for the next page now (even before validating this one),
       // so the server works on it while this one is checked and applied. Its cursor is the one
       // this apply is about to store; if validation or the apply fails, the page is dropped
@@ -107,12 +133,18 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     }
     if (!responseCheck.Check(res)) {
       const first = responseCheck.Errors(res).First();
-      throw new FerryError(ErrorKind.protocol, `malformed sync response${first ? ` at ${first.path}: ${first.message}` : ''}`);
+      throw new FerryError(
+        ErrorKind.protocol,
+        `malformed sync response${first ? ` at ${first.path}: ${first.message}` : ''}`,
+      );
     }
     const acked = checkAcknowledgement(batch, res);
     const nowIso = new Date(ctx.now()).toISOString();
     const { summary, oldestSeq } = await ctx.driver.transaction(async (tx) => {
-      const applied = await applyResponse(tx, ctx.tables, ctx.clock, batch, res, nowIso, { resync, ...(ctx.probe ? { probe: ctx.probe } : {}) });
+      const applied = await applyResponse(tx, ctx.tables, ctx.clock, batch, res, nowIso, {
+        resync,
+        ...(ctx.probe ? { probe: ctx.probe } : {}),
+      });
       if (resync && !res.hasMore) await finishResync(tx, ctx.tables);
       const oldest = (await nextBatch(tx, ctx.tables, 1))[0]?.seq ?? null;
       // Complete (nothing queued, pull at its end): recorded in the same commit, one fsync fewer.
@@ -146,7 +178,10 @@ function checkAcknowledgement(batch: readonly OutboxEntry[], res: SyncResponse):
   const acked = batch.filter((e) => e.seq <= res.lastMutationSeq).length;
   if (batch.length > 0 && acked === 0) {
     // Otherwise the same batch would be sent forever.
-    throw new FerryError(ErrorKind.protocol, `the server acknowledged none of seqs ${batch[0]?.seq}..${batch.at(-1)?.seq} (lastMutationSeq ${res.lastMutationSeq})`);
+    throw new FerryError(
+      ErrorKind.protocol,
+      `the server acknowledged none of seqs ${batch[0]?.seq}..${batch.at(-1)?.seq} (lastMutationSeq ${res.lastMutationSeq})`,
+    );
   }
   return acked;
 }
@@ -161,7 +196,10 @@ async function startResync(driver: SqlDriver): Promise<void> {
 }
 
 /** The full pull reached the end: drop synced rows the server no longer has; pending rows stay. */
-async function finishResync(tx: Parameters<Parameters<SqlDriver['transaction']>[0]>[0], tables: ReadonlyMap<string, TableDecl>): Promise<void> {
+async function finishResync(
+  tx: Parameters<Parameters<SqlDriver['transaction']>[0]>[0],
+  tables: ReadonlyMap<string, TableDecl>,
+): Promise<void> {
   for (const t of tables.values()) {
     await tx.run(
       `DELETE FROM ${q(t.name)} WHERE synced = 1 AND NOT EXISTS (SELECT 1 FROM resync_seen s WHERE s.table_name = ? AND s.record_id = ${q(t.name)}.id)`,

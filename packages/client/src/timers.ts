@@ -30,7 +30,12 @@ export interface BackoffOptions {
  * ("full jitter"), so many clients failing together do not retry together; never below
  * `retryAfterMs` when the server asked for it.
  */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number, retryAfterMs?: number): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions,
+  random: () => number,
+  retryAfterMs?: number,
+): number {
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
   const jittered = Math.floor(random() * ceiling);
   return Math.max(jittered, retryAfterMs ?? 0);

@@ -12,18 +12,31 @@ export function tempDbPath(name = 'ferry.db'): string {
 }
 
 /** Opens an engine on a new temp database. */
-export async function openTestFerry(opts: Partial<FerryOptions> & { path?: string } = {}, hooks: FerryTestHooks = {}): Promise<Ferry> {
+export async function openTestFerry(
+  opts: Partial<FerryOptions> & { path?: string } = {},
+  hooks: FerryTestHooks = {},
+): Promise<Ferry> {
   const driver = opts.driver ?? (await openNodeDriver(opts.path ?? tempDbPath()));
   return openFerry({ tokenStore: memoryTokenStore(), ...opts, driver }, hooks);
 }
 
 /** A JSON response. */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 /** An HttpFn that answers from a handler and records every request body. */
-export function scriptedHttp(handler: (path: string, body: unknown) => HttpResponse | Promise<HttpResponse>): HttpFn & { calls: { path: string; body: unknown }[] } {
+export function scriptedHttp(
+  handler: (path: string, body: unknown) => HttpResponse | Promise<HttpResponse>,
+): HttpFn & { calls: { path: string; body: unknown }[] } {
   const calls: { path: string; body: unknown }[] = [];
   const fn = (async (req) => {
     const path = new URL(req.url).pathname;

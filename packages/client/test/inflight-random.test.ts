@@ -19,7 +19,8 @@ type Model = Map<string, { title: string; content: string; deleted: boolean }>;
 
 const single = process.env.FERRY_CLIENT_SEED;
 const count = Number(process.env.FERRY_CLIENT_SEEDS ?? 15);
-const seeds = single !== undefined ? [Number(single)] : Array.from({ length: count }, (_, i) => i + 1);
+const seeds =
+  single !== undefined ? [Number(single)] : Array.from({ length: count }, (_, i) => i + 1);
 
 let server: TestServer;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ afterAll(async () => {
  */
 async function runSeed(seed: number): Promise<void> {
   const rnd = prng(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const user = email();
   const hook = hookedHttp(fetchHttp);
   const a = await device(server, user, { signup: true, http: hook.http });
@@ -46,7 +47,10 @@ async function runSeed(seed: number): Promise<void> {
     const ids = [...model.keys()];
     const r = rnd();
     if (ids.length === 0 || r < 0.3) {
-      const n = await f.notes.create({ title: `t${Math.floor(rnd() * 1e6)}`, content: `c${Math.floor(rnd() * 1e6)}` });
+      const n = await f.notes.create({
+        title: `t${Math.floor(rnd() * 1e6)}`,
+        content: `c${Math.floor(rnd() * 1e6)}`,
+      });
       model.set(n.id, { title: n.title, content: n.content, deleted: false });
       return;
     }
@@ -54,8 +58,12 @@ async function runSeed(seed: number): Promise<void> {
     const m = model.get(id)!;
     if (r < 0.6) {
       const title = rnd() < 0.5 ? `t${Math.floor(rnd() * 1e6)}` : undefined;
-      const content = title === undefined || rnd() < 0.5 ? `c${Math.floor(rnd() * 1e6)}` : undefined;
-      await f.notes.update(id, { ...(title !== undefined ? { title } : {}), ...(content !== undefined ? { content } : {}) });
+      const content =
+        title === undefined || rnd() < 0.5 ? `c${Math.floor(rnd() * 1e6)}` : undefined;
+      await f.notes.update(id, {
+        ...(title !== undefined ? { title } : {}),
+        ...(content !== undefined ? { content } : {}),
+      });
       if (title !== undefined) m.title = title;
       if (content !== undefined) m.content = content;
     } else if (r < 0.8) {
@@ -89,20 +97,32 @@ async function runSeed(seed: number): Promise<void> {
   for (const [id, m] of model) {
     const n = seen.get(id);
     if (!n) diffs.push(`${id}: missing on the other device`);
-    else if (n.title !== m.title || n.content !== m.content || (n.deleted_at !== null) !== m.deleted) {
-      diffs.push(`${id}: expected ${JSON.stringify(m)}, got ${JSON.stringify({ title: n.title, content: n.content, deleted: n.deleted_at !== null })}`);
+    else if (
+      n.title !== m.title ||
+      n.content !== m.content ||
+      (n.deleted_at !== null) !== m.deleted
+    ) {
+      diffs.push(
+        `${id}: expected ${JSON.stringify(m)}, got ${JSON.stringify({ title: n.title, content: n.content, deleted: n.deleted_at !== null })}`,
+      );
     }
   }
-  if (seen.size !== model.size) diffs.push(`expected ${model.size} notes, the other device has ${seen.size}`);
+  if (seen.size !== model.size)
+    diffs.push(`expected ${model.size} notes, the other device has ${seen.size}`);
   expect(await a.outbox(), `seed ${seed}: outbox empty at the end`).toEqual([]);
   await a.close();
   await b.close();
-  if (diffs.length > 0) throw new Error(`seed ${seed} (replay: FERRY_CLIENT_SEED=${seed}):\n  ${diffs.join('\n  ')}`);
+  if (diffs.length > 0)
+    throw new Error(`seed ${seed} (replay: FERRY_CLIENT_SEED=${seed}):\n  ${diffs.join('\n  ')}`);
 }
 
 describe('random writes, some while a sync is in flight', () => {
-  it(`never lose a local write (${seeds.length} seeds; FERRY_CLIENT_SEEDS=n for more, FERRY_CLIENT_SEED=s to replay)`, { timeout: 30_000 + seeds.length * 5_000 }, async () => {
-    console.log(`in-flight random writes: seeds ${seeds[0]}..${seeds.at(-1)}`);
-    for (const seed of seeds) await runSeed(seed);
-  });
+  it(
+    `never lose a local write (${seeds.length} seeds; FERRY_CLIENT_SEEDS=n for more, FERRY_CLIENT_SEED=s to replay)`,
+    { timeout: 30_000 + seeds.length * 5_000 },
+    async () => {
+      console.log(`in-flight random writes: seeds ${seeds[0]}..${seeds.at(-1)}`);
+      for (const seed of seeds) await runSeed(seed);
+    },
+  );
 });

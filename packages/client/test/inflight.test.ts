@@ -27,7 +27,9 @@ let naiveSeq = 1_000_000;
  * without ever being sent.
  */
 const naiveMarkSynced: SyncStrategy = async (f, driver) => {
-  const rows = await driver.transaction((tx) => tx.all<Record<string, string | number | null>>('SELECT * FROM notes WHERE synced = 0'));
+  const rows = await driver.transaction((tx) =>
+    tx.all<Record<string, string | number | null>>('SELECT * FROM notes WHERE synced = 0'),
+  );
   const outbox = await f.outbox();
   const { server: url, token } = (await f.connection())!;
   const body = {
@@ -40,13 +42,24 @@ const naiveMarkSynced: SyncStrategy = async (f, driver) => {
       table: 'notes',
       id: r.id,
       op: 'upsert',
-      fields: { title: r.title, content: r.content, created_at: r.created_at, updated_at: r.updated_at, deleted_at: r.deleted_at },
+      fields: {
+        title: r.title,
+        content: r.content,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        deleted_at: r.deleted_at,
+      },
       hlc: outbox.at(-1)!.hlc,
       baseVersion: null,
     })),
   };
   const http = (f as unknown as { opts: { http: typeof fetchHttp } }).opts.http;
-  const res = await http({ method: 'POST', url: `${url}/v1/sync`, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const res = await http({
+    method: 'POST',
+    url: `${url}/v1/sync`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 200) throw new Error(`naive sync failed: ${res.status} ${res.body}`);
   void (JSON.parse(res.body) as SyncResponse);
   await driver.transaction(async (tx) => {
@@ -56,7 +69,9 @@ const naiveMarkSynced: SyncStrategy = async (f, driver) => {
 };
 
 /** Device A edits a note while its sync is in flight; afterwards B must see that edit. */
-async function editDuringSync(strategy: SyncStrategy): Promise<{ onB: string | undefined; local: string | undefined }> {
+async function editDuringSync(
+  strategy: SyncStrategy,
+): Promise<{ onB: string | undefined; local: string | undefined }> {
   const user = email();
   const path = tempDbPath();
   let a: Ferry | null = null;
@@ -108,7 +123,9 @@ describe('an edit made while a sync is in flight', () => {
     const row = await a.notes.get(id);
     expect(row).toMatchObject({ title: 'new title', synced: 0, version: 1 });
     expect(out.complete).toBe(false);
-    expect((await a.outbox()).map((e) => e.fields)).toEqual([{ title: 'new title', updated_at: row!.updated_at }]);
+    expect((await a.outbox()).map((e) => e.fields)).toEqual([
+      { title: 'new title', updated_at: row!.updated_at },
+    ]);
     expect(a.status().pending).toBe(1);
     await a.sync();
     expect(await a.outbox()).toEqual([]);

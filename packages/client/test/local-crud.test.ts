@@ -9,11 +9,24 @@ describe('local writes', () => {
     const f = await openTestFerry({ now: () => t });
     const n = await f.notes.create({ title: 'Groceries', content: 'milk' });
     expect(isUuid(n.id)).toBe(true);
-    expect(n).toMatchObject({ title: 'Groceries', content: 'milk', created_at: '2026-01-02T03:04:05.000Z', updated_at: '2026-01-02T03:04:05.000Z', deleted_at: null, version: 0, synced: 0 });
+    expect(n).toMatchObject({
+      title: 'Groceries',
+      content: 'milk',
+      created_at: '2026-01-02T03:04:05.000Z',
+      updated_at: '2026-01-02T03:04:05.000Z',
+      deleted_at: null,
+      version: 0,
+      synced: 0,
+    });
     const [e, ...rest] = await f.outbox();
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ table: 'notes', recordId: n.id, op: 'upsert', baseVersion: null });
-    expect(e!.fields).toEqual({ title: 'Groceries', content: 'milk', created_at: '2026-01-02T03:04:05.000Z', updated_at: '2026-01-02T03:04:05.000Z' });
+    expect(e!.fields).toEqual({
+      title: 'Groceries',
+      content: 'milk',
+      created_at: '2026-01-02T03:04:05.000Z',
+      updated_at: '2026-01-02T03:04:05.000Z',
+    });
     expect(f.status().pending).toBe(1);
 
     t += 1000;
@@ -58,9 +71,15 @@ describe('local writes', () => {
 
   it('refuses invalid input and unknown ids without writing anything', async () => {
     const f = await openTestFerry();
-    await expect(f.notes.create({ title: 'x'.repeat(1001) })).rejects.toMatchObject({ kind: 'invalid_input' });
-    await expect(f.notes.update('0193a1c3-0000-7000-8000-000000000000', { title: 'x' })).rejects.toBeInstanceOf(FerryError);
-    await expect(f.table('notes').update('0193a1c3-0000-7000-8000-000000000000', { version: 3 })).rejects.toMatchObject({ kind: 'invalid_input' });
+    await expect(f.notes.create({ title: 'x'.repeat(1001) })).rejects.toMatchObject({
+      kind: 'invalid_input',
+    });
+    await expect(
+      f.notes.update('0193a1c3-0000-7000-8000-000000000000', { title: 'x' }),
+    ).rejects.toBeInstanceOf(FerryError);
+    await expect(
+      f.table('notes').update('0193a1c3-0000-7000-8000-000000000000', { version: 3 }),
+    ).rejects.toMatchObject({ kind: 'invalid_input' });
     expect(await f.outbox()).toEqual([]);
     expect(await f.notes.list({ deleted: true })).toEqual([]);
     await f.close();
@@ -71,7 +90,11 @@ describe('local writes', () => {
     const path = tempDbPath();
     const f = await openTestFerry({ path });
     const events: string[] = [];
-    f.subscribe((e) => events.push(e.type === 'changed' ? `changed:${e.origin}:${e.ids.length}` : `status:${e.status.pending}`));
+    f.subscribe((e) =>
+      events.push(
+        e.type === 'changed' ? `changed:${e.origin}:${e.ids.length}` : `status:${e.status.pending}`,
+      ),
+    );
     await f.notes.create({ title: 'a' });
     expect(events).toEqual(['changed:local:1', 'status:1']);
     const id = f.clientId;

@@ -45,7 +45,7 @@ describe('pulled rows and pending local changes (LWW)', () => {
     await b.close();
   });
 
-  it('an edit made after seeing another device\'s change wins, whatever the clocks say (±24 h)', async () => {
+  it("an edit made after seeing another device's change wins, whatever the clocks say (±24 h)", async () => {
     const user = email();
     const day = 24 * 60 * 60 * 1000;
     const fast = await device(server, user, { signup: true, now: () => Date.now() + day });
@@ -107,7 +107,12 @@ describe('version policy: conflicts', () => {
     expect(out.complete).toBe(true);
     const [c, ...more] = await b.conflicts();
     expect(more).toEqual([]);
-    expect(c).toMatchObject({ table: 'notes', recordId: id, mine: { title: 'B edit' }, theirs: { title: 'A edit', version: 2 } });
+    expect(c).toMatchObject({
+      table: 'notes',
+      recordId: id,
+      mine: { title: 'B edit' },
+      theirs: { title: 'A edit', version: 2 },
+    });
     expect(await b.notes.get(id)).toMatchObject({ title: 'A edit', version: 2, synced: 1 });
 
     await b.resolveConflict(c!.id, 'mine');
@@ -134,7 +139,13 @@ describe('version policy: conflicts', () => {
     await a.notes.restore(id);
     await a.sync();
     expect(await a.conflicts()).toEqual([]);
-    expect(await a.notes.get(id)).toMatchObject({ title: 'v2', content: 'c3', deleted_at: null, version: 5, synced: 1 });
+    expect(await a.notes.get(id)).toMatchObject({
+      title: 'v2',
+      content: 'c3',
+      deleted_at: null,
+      version: 5,
+      synced: 1,
+    });
     await b.sync();
     await a.notes.update(id, { title: 'A' });
     await a.sync();
@@ -182,7 +193,13 @@ describe('rejected changes', () => {
     expect(await a.outbox()).toEqual([]);
     const [r, ...more] = await a.rejected();
     expect(more).toEqual([]);
-    expect(r).toMatchObject({ table: 'tasks', recordId: task.id, op: 'upsert', code: 'unknown_table', fields: { title: 'a task' } });
+    expect(r).toMatchObject({
+      table: 'tasks',
+      recordId: task.id,
+      op: 'upsert',
+      code: 'unknown_table',
+      fields: { title: 'a task' },
+    });
     expect(await a.notes.get(note.id)).toMatchObject({ synced: 1, version: 1 });
     // The server never took the task: it stays unsynced locally.
     expect(await a.table('tasks').get(task.id)).toMatchObject({ synced: 0, version: 0 });

@@ -25,9 +25,7 @@ afterEach(async () => {
   cleanup = null;
 });
 
-async function setup(
-  withReader: boolean,
-): Promise<{
+async function setup(withReader: boolean): Promise<{
   f: Ferry;
   reader: ReturnType<typeof nodeReader> | null;
   hold: () => { release: () => Promise<void> };

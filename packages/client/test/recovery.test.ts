@@ -45,7 +45,10 @@ describe('410 resync_required', () => {
     expect(await b.notes.get(stays.id)).toMatchObject({ content: 'edited on B', synced: 1 });
     expect(await b.notes.get(pending.id)).toMatchObject({ synced: 1 });
     await a.sync();
-    expect((await a.notes.list()).map((n) => n.title).sort()).toEqual(['stays', 'written on B before the resync']);
+    expect((await a.notes.list()).map((n) => n.title).sort()).toEqual([
+      'stays',
+      'written on B before the resync',
+    ]);
     expect((await a.notes.get(stays.id))!.content).toBe('edited on B');
     await a.close();
     await b.close();
@@ -72,8 +75,18 @@ describe('crash consistency', () => {
     const snapshot = async (): Promise<unknown> => ({
       outbox: await a.outbox(),
       rows: await a.notes.list({ deleted: true }),
-      state: await (a as unknown as { driver: { transaction: <T>(fn: (tx: { all: (s: string) => Promise<T> }) => Promise<T>) => Promise<T> } }).driver.transaction((tx) =>
-        tx.all("SELECT key, value FROM app_state WHERE key IN ('cursor', 'last_sync_at') ORDER BY key"),
+      state: await (
+        a as unknown as {
+          driver: {
+            transaction: <T>(
+              fn: (tx: { all: (s: string) => Promise<T> }) => Promise<T>,
+            ) => Promise<T>;
+          };
+        }
+      ).driver.transaction((tx) =>
+        tx.all(
+          "SELECT key, value FROM app_state WHERE key IN ('cursor', 'last_sync_at') ORDER BY key",
+        ),
       ),
     });
     for (const step of ['acknowledged', 'pulled'] as const) {
@@ -88,8 +101,15 @@ describe('crash consistency', () => {
     // The server already applied the batch in the failed attempts: the retry is acknowledged as duplicates.
     expect(out).toMatchObject({ pushed: 2, complete: true });
     expect(await a.outbox()).toEqual([]);
-    expect((await a.notes.list()).map((x) => x.title).sort()).toEqual(['from the other device', 'mine']);
-    expect(await a.notes.get(n.id)).toMatchObject({ content: 'second edit', version: 2, synced: 1 });
+    expect((await a.notes.list()).map((x) => x.title).sort()).toEqual([
+      'from the other device',
+      'mine',
+    ]);
+    expect(await a.notes.get(n.id)).toMatchObject({
+      content: 'second edit',
+      version: 2,
+      synced: 1,
+    });
     await other.sync();
     expect(await other.notes.get(n.id)).toMatchObject({ content: 'second edit', version: 2 });
     await a.close();

@@ -21,7 +21,7 @@ async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
 }
 
 describe('scheduler with the real engine, server and SSE pokes', () => {
-  it('syncs a local write shortly after it, and pulls another device\'s change on a poke', async () => {
+  it("syncs a local write shortly after it, and pulls another device's change on a poke", async () => {
     const user = email();
     const a: Ferry = await device(server, user, { signup: true });
     const b: Ferry = await device(server, user);
@@ -30,7 +30,11 @@ describe('scheduler with the real engine, server and SSE pokes', () => {
     const sb = createScheduler(b, { intervalMs: 600_000, debounceMs: 50 });
     sa.start();
     sb.start();
-    await until(() => Promise.resolve(sa.history.length >= 1 && sb.history.length >= 1 && !a.isSyncing() && !b.isSyncing()));
+    await until(() =>
+      Promise.resolve(
+        sa.history.length >= 1 && sb.history.length >= 1 && !a.isSyncing() && !b.isSyncing(),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 300)); // let the poke streams connect
     const n = await a.notes.create({ title: 'from a' });
     await until(async () => (await a.notes.get(n.id))?.synced === 1);

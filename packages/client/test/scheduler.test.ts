@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError, Scheduler, SseParser, backoffDelay, type EventSourceFn, type FerryEvent, type SchedulerOptions, type SyncOutcome, type Syncable } from '../src/index.ts';
+import {
+  FerryError,
+  Scheduler,
+  SseParser,
+  backoffDelay,
+  type EventSourceFn,
+  type FerryEvent,
+  type SchedulerOptions,
+  type SyncOutcome,
+  type Syncable,
+} from '../src/index.ts';
 import { FakeTime, flush } from './fake-time.ts';
 
 const ok: SyncOutcome = { pushed: 0, pulled: 0, complete: true };
@@ -42,7 +52,8 @@ class FakeEngine implements Syncable {
   }
 
   write(): void {
-    for (const l of this.listeners) l({ type: 'changed', table: 'notes', ids: ['x'], origin: 'local' });
+    for (const l of this.listeners)
+      l({ type: 'changed', table: 'notes', ids: ['x'], origin: 'local' });
   }
 
   setOffline(o: boolean): void {
@@ -54,10 +65,21 @@ class FakeEngine implements Syncable {
   }
 }
 
-function setup(opts: SchedulerOptions = {}): { time: FakeTime; engine: FakeEngine; s: Scheduler; t0: number } {
+function setup(opts: SchedulerOptions = {}): {
+  time: FakeTime;
+  engine: FakeEngine;
+  s: Scheduler;
+  t0: number;
+} {
   const time = new FakeTime();
   const engine = new FakeEngine(time);
-  const s = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: null, ...opts });
+  const s = new Scheduler(engine, {
+    clock: time,
+    timers: time,
+    random: () => 1,
+    eventSource: null,
+    ...opts,
+  });
   return { time, engine, s, t0: time.now() };
 }
 
@@ -138,7 +160,12 @@ describe('scheduler triggers', () => {
       }
       return Promise.resolve({ status: 200, body: body() });
     };
-    const s = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: es });
+    const s = new Scheduler(engine, {
+      clock: time,
+      timers: time,
+      random: () => 1,
+      eventSource: es,
+    });
     s.start();
     await flush();
     expect(engine.starts.length).toBe(1);
@@ -166,7 +193,13 @@ describe('poke stream reconnects', () => {
       async function* empty(): AsyncIterable<string> {}
       return Promise.resolve({ status: a === 'end' ? 200 : 401, body: empty() });
     };
-    const s = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: es, intervalMs: 1_000_000 });
+    const s = new Scheduler(engine, {
+      clock: time,
+      timers: time,
+      random: () => 1,
+      eventSource: es,
+      intervalMs: 1_000_000,
+    });
     s.start();
     await flush();
     await time.advance(20_000);
@@ -204,7 +237,10 @@ describe('scheduler single-flight', () => {
 
 describe('scheduler backoff', () => {
   it('backs off exponentially up to the cap after retryable failures, then resets on success', async () => {
-    const { time, engine, s, t0 } = setup({ backoff: { baseMs: 1000, maxMs: 16_000 }, intervalMs: 1_000_000 });
+    const { time, engine, s, t0 } = setup({
+      backoff: { baseMs: 1000, maxMs: 16_000 },
+      intervalMs: 1_000_000,
+    });
     let fails = 7;
     engine.auto = () => (fails-- > 0 ? new FerryError('server', 'boom', { status: 500 }) : ok);
     s.start();
@@ -221,8 +257,12 @@ describe('scheduler backoff', () => {
     for (let attempt = 1; attempt < 12; attempt++) {
       const ceiling = Math.min(300_000, 1000 * 2 ** (attempt - 1));
       expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0)).toBe(0);
-      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0.5)).toBe(Math.floor(ceiling / 2));
-      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0.999999)).toBeLessThan(ceiling);
+      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0.5)).toBe(
+        Math.floor(ceiling / 2),
+      );
+      expect(backoffDelay(attempt, { baseMs: 1000, maxMs: 300_000 }, () => 0.999999)).toBeLessThan(
+        ceiling,
+      );
     }
   });
 
@@ -264,9 +304,16 @@ describe('scheduler backoff', () => {
   it('a 401 stops syncing (signed out) until started again', async () => {
     const { time, engine, s, t0 } = setup();
     let n = 0;
-    engine.auto = () => (n++ === 1 ? new FerryError('unauthorized', 'token revoked', { status: 401 }) : ok);
+    engine.auto = () =>
+      n++ === 1 ? new FerryError('unauthorized', 'token revoked', { status: 401 }) : ok;
     const errors: string[] = [];
-    const s2 = new Scheduler(engine, { clock: time, timers: time, random: () => 1, eventSource: null, onError: (e) => errors.push(e.kind) });
+    const s2 = new Scheduler(engine, {
+      clock: time,
+      timers: time,
+      random: () => 1,
+      eventSource: null,
+      onError: (e) => errors.push(e.kind),
+    });
     void s;
     s2.start();
     await flush();

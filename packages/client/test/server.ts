@@ -1,6 +1,13 @@
 import { startServer, type StartOptions } from '@ferry/server';
 import { createTestDatabase } from '@ferry/server/testing';
-import { fetchHttp, memoryTokenStore, openFerry, type Ferry, type FerryOptions, type FerryTestHooks } from '../src/index.ts';
+import {
+  fetchHttp,
+  memoryTokenStore,
+  openFerry,
+  type Ferry,
+  type FerryOptions,
+  type FerryTestHooks,
+} from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { tempDbPath } from './helpers.ts';
 
@@ -19,7 +26,12 @@ export interface TestServer {
 /** Starts `@ferry/server` on a fresh database, listening on loopback. */
 export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
   const db = await createTestDatabase();
-  let running: Awaited<ReturnType<typeof startServer>> | null = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url, ...opts });
+  let running: Awaited<ReturnType<typeof startServer>> | null = await startServer({
+    port: 0,
+    logLevel: 'silent',
+    databaseUrl: db.url,
+    ...opts,
+  });
   const url = running.url;
   const port = Number(new URL(url).port);
   return {
@@ -50,7 +62,15 @@ export const PASSWORD = 'correct horse battery';
 export async function device(
   server: TestServer,
   user: string,
-  opts: { signup?: boolean; pullLimit?: number; now?: () => number; http?: FerryOptions['http']; tables?: FerryOptions['tables']; hooks?: FerryTestHooks; path?: string } = {},
+  opts: {
+    signup?: boolean;
+    pullLimit?: number;
+    now?: () => number;
+    http?: FerryOptions['http'];
+    tables?: FerryOptions['tables'];
+    hooks?: FerryTestHooks;
+    path?: string;
+  } = {},
 ): Promise<Ferry> {
   const driver = await openNodeDriver(opts.path ?? tempDbPath());
   const f = await openFerry(

@@ -61,7 +61,12 @@ describe('sync against the real server', () => {
     await a.sync();
     await b.sync();
     await a.sync();
-    for (const d of [a, b]) expect(await d.notes.get(n.id)).toMatchObject({ title: 'T by a', content: 'C by b', synced: 1 });
+    for (const d of [a, b])
+      expect(await d.notes.get(n.id)).toMatchObject({
+        title: 'T by a',
+        content: 'C by b',
+        synced: 1,
+      });
     await a.close();
     await b.close();
   });
@@ -116,7 +121,10 @@ describe('sync against the real server', () => {
     const b = await device(server, user);
     // Revoke a's token from elsewhere: log out a's token through a copy of the engine's transport.
     const { token } = (await a.connection())!;
-    const r = await fetch(`${server.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${server.url}/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(r.status).toBe(204);
     await expect(a.sync()).rejects.toMatchObject({ kind: 'unauthorized' });
     expect(a.status()).toMatchObject({ state: 'signed-out', pending: 1 });
@@ -136,8 +144,12 @@ describe('sync against the real server', () => {
   it('refuses another account on a bound database and plain http to non-loopback hosts', async () => {
     const a = await device(server, email(), { signup: true });
     const other = email();
-    await expect(a.signup(server.url, other, 'correct horse battery')).rejects.toMatchObject({ kind: 'wrong_account' });
-    await expect(a.login('http://example.com', other, 'x')).rejects.toMatchObject({ kind: 'insecure_url' });
+    await expect(a.signup(server.url, other, 'correct horse battery')).rejects.toMatchObject({
+      kind: 'wrong_account',
+    });
+    await expect(a.login('http://example.com', other, 'x')).rejects.toMatchObject({
+      kind: 'insecure_url',
+    });
     await a.close();
   });
 
@@ -146,8 +158,12 @@ describe('sync against the real server', () => {
     const a = await device(server, user, { signup: true });
     const { openTestFerry } = await import('./helpers.ts');
     const c = await openTestFerry();
-    await expect(c.login(server.url, user, 'wrong password')).rejects.toMatchObject({ kind: 'invalid_credentials' });
-    await expect(c.signup(server.url, user, 'whatever123')).rejects.toMatchObject({ kind: 'email_taken' });
+    await expect(c.login(server.url, user, 'wrong password')).rejects.toMatchObject({
+      kind: 'invalid_credentials',
+    });
+    await expect(c.signup(server.url, user, 'whatever123')).rejects.toMatchObject({
+      kind: 'email_taken',
+    });
     expect(await a.whoami({ remote: true })).toMatchObject({ email: user });
     await a.close();
     await c.close();

@@ -40,7 +40,11 @@ export function postgresTableDdl(t: TableDecl): string[] {
     if (name === VERSION_FIELD) cols.push(`${q(name)} bigint NOT NULL DEFAULT 1`);
     else cols.push(`${q(name)} ${pgType(f)}${f.nullable ? '' : ' NOT NULL'}`);
   }
-  cols.push('position bigint NOT NULL', "hlcs jsonb NOT NULL DEFAULT '{}'::jsonb", 'PRIMARY KEY (user_id, id)');
+  cols.push(
+    'position bigint NOT NULL',
+    "hlcs jsonb NOT NULL DEFAULT '{}'::jsonb",
+    'PRIMARY KEY (user_id, id)',
+  );
   return [
     `CREATE TABLE IF NOT EXISTS ${q(t.name)} (\n  ${cols.join(',\n  ')}\n)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${t.name}_user_position`)} ON ${q(t.name)} (user_id, position)`,

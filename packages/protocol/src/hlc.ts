@@ -27,9 +27,12 @@ export function isHlc(s: string): s is Hlc {
 
 /** Formats parts into a stamp. */
 export function formatHlc(p: HlcParts): Hlc {
-  if (!Number.isInteger(p.wall) || p.wall < 0 || p.wall > MAX_WALL) throw new RangeError(`HLC wall out of range: ${p.wall}`);
-  if (!Number.isInteger(p.counter) || p.counter < 0 || p.counter > MAX_COUNTER) throw new RangeError(`HLC counter out of range: ${p.counter}`);
-  if (!/^[0-9a-f]{16}$/.test(p.node)) throw new RangeError(`HLC node must be 16 hex digits: ${p.node}`);
+  if (!Number.isInteger(p.wall) || p.wall < 0 || p.wall > MAX_WALL)
+    throw new RangeError(`HLC wall out of range: ${p.wall}`);
+  if (!Number.isInteger(p.counter) || p.counter < 0 || p.counter > MAX_COUNTER)
+    throw new RangeError(`HLC counter out of range: ${p.counter}`);
+  if (!/^[0-9a-f]{16}$/.test(p.node))
+    throw new RangeError(`HLC node must be 16 hex digits: ${p.node}`);
   return `${String(p.wall).padStart(15, '0')}-${String(p.counter).padStart(5, '0')}-${p.node}` as Hlc;
 }
 

@@ -23,7 +23,10 @@ describe('HLC encoding', () => {
   it('orders stamps as strings exactly as (wall, counter, node) tuples', () => {
     fc.assert(
       fc.property(parts, parts, (a, b) => {
-        const tuple = a.wall - b.wall || a.counter - b.counter || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
+        const tuple =
+          a.wall - b.wall ||
+          a.counter - b.counter ||
+          (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
         const str = formatHlc(a) < formatHlc(b) ? -1 : formatHlc(a) > formatHlc(b) ? 1 : 0;
         expect(Math.sign(str)).toBe(Math.sign(tuple));
       }),
@@ -31,7 +34,13 @@ describe('HLC encoding', () => {
   });
 
   it('rejects malformed stamps', () => {
-    for (const bad of ['', '1-2-3', '00000000000000-00000-0000000000000000', `${HLC_ZERO}0`, HLC_ZERO.toUpperCase().replace('0000000000000000', 'ABCDEF0123456789')]) {
+    for (const bad of [
+      '',
+      '1-2-3',
+      '00000000000000-00000-0000000000000000',
+      `${HLC_ZERO}0`,
+      HLC_ZERO.toUpperCase().replace('0000000000000000', 'ABCDEF0123456789'),
+    ]) {
       expect(isHlc(bad)).toBe(false);
       expect(() => parseHlc(bad)).toThrow();
     }
@@ -48,7 +57,10 @@ describe('HLC clock', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ kind: fc.constant('tick' as const), dt: fc.integer({ min: -5_000, max: 5_000 }) }),
+            fc.record({
+              kind: fc.constant('tick' as const),
+              dt: fc.integer({ min: -5_000, max: 5_000 }),
+            }),
             fc.record({ kind: fc.constant('recv' as const), remote: parts }),
           ),
           { maxLength: 200 },
@@ -64,7 +76,10 @@ describe('HLC clock', () => {
               expect(s > last).toBe(true);
               last = s;
             } else {
-              const r = formatHlc({ ...e.remote, wall: Math.min(e.remote.wall, 999_999_999_000_000) });
+              const r = formatHlc({
+                ...e.remote,
+                wall: Math.min(e.remote.wall, 999_999_999_000_000),
+              });
               clock.receive(r);
               const s = clock.now();
               expect(s > r).toBe(true);
@@ -87,7 +102,11 @@ describe('HLC clock', () => {
   });
 
   it('resumes from a persisted stamp', () => {
-    const c = new HlcClock('0000000000000001', () => 5, formatHlc({ wall: 10, counter: 3, node: '0000000000000001' }));
+    const c = new HlcClock(
+      '0000000000000001',
+      () => 5,
+      formatHlc({ wall: 10, counter: 3, node: '0000000000000001' }),
+    );
     expect(parseHlc(c.now())).toMatchObject({ wall: 10, counter: 4 });
   });
 });

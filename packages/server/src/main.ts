@@ -7,7 +7,11 @@ import { startCluster, wantsCluster } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
 
-function log(level: 'info' | 'warn' | 'error', msg: string, extra: Record<string, unknown> = {}): void {
+function log(
+  level: 'info' | 'warn' | 'error',
+  msg: string,
+  extra: Record<string, unknown> = {},
+): void {
   process.stdout.write(`${JSON.stringify({ level, time: Date.now(), msg, ...extra })}\n`);
 }
 

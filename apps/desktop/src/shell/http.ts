@@ -9,11 +9,18 @@ import { invoke as tauriInvoke, type Invoke } from './invoke.ts';
 export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
   return async (req) => {
     req.signal?.throwIfAborted();
-    const request = { method: req.method, url: req.url, headers: req.headers, body: req.body ?? null };
+    const request = {
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: req.body ?? null,
+    };
     try {
       return await invoke<HttpResponse>('http_request', { request });
     } catch (e) {
-      throw new TypeError(typeof e === 'string' ? e : e instanceof Error ? e.message : 'network error');
+      throw new TypeError(
+        typeof e === 'string' ? e : e instanceof Error ? e.message : 'network error',
+      );
     }
   };
 }

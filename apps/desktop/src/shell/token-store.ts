@@ -7,7 +7,10 @@ import type { TokenStore } from '@ferry/client';
 import { invoke as tauriInvoke, type Invoke } from './invoke.ts';
 
 /** A TokenStore over `token_get` / `token_set` / `token_clear`. */
-export function createShellTokenStore(currentServer: () => string | null, invoke: Invoke = tauriInvoke): TokenStore {
+export function createShellTokenStore(
+  currentServer: () => string | null,
+  invoke: Invoke = tauriInvoke,
+): TokenStore {
   return {
     get: () => invoke<string | null>('token_get'),
     async set(token) {

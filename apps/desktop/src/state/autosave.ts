@@ -4,7 +4,12 @@
  */
 
 /** Where the editor's save currently stands. */
-export const SaveState = { saved: 'saved', pending: 'pending', saving: 'saving', error: 'error' } as const;
+export const SaveState = {
+  saved: 'saved',
+  pending: 'pending',
+  saving: 'saving',
+  error: 'error',
+} as const;
 export type SaveState = (typeof SaveState)[keyof typeof SaveState];
 
 /** A debounced, single-writer saver of the latest value. */

@@ -24,7 +24,10 @@ export interface Editor {
 }
 
 /** The editor's state over the engine's notes API. */
-export function createEditor(ferry: Pick<Ferry, 'notes' | 'subscribe'>, onError: (e: unknown) => void): Editor {
+export function createEditor(
+  ferry: Pick<Ferry, 'notes' | 'subscribe'>,
+  onError: (e: unknown) => void,
+): Editor {
   const [note, setNote] = createSignal<Note | null>(null);
   const [draft, setDraft] = createSignal<Draft>({ title: '', content: '' });
   const [saveState, setSaveState] = createSignal<SaveState>(SaveState.saved);
@@ -49,7 +52,8 @@ export function createEditor(ferry: Pick<Ferry, 'notes' | 'subscribe'>, onError:
   };
 
   const unsubscribe = ferry.subscribe((e) => {
-    if (e.type !== 'changed' || e.origin !== 'remote' || openId === null || !e.ids.includes(openId)) return;
+    if (e.type !== 'changed' || e.origin !== 'remote' || openId === null || !e.ids.includes(openId))
+      return;
     if (!saver.dirty()) load(openId).catch(onError);
   });
 

@@ -29,7 +29,10 @@ export interface NotesList {
 }
 
 /** A live, paginated, searchable list over `ferry.notes.list`. */
-export function createNotesList(ferry: Pick<Ferry, 'notes' | 'subscribe'>, onError: (e: unknown) => void): NotesList {
+export function createNotesList(
+  ferry: Pick<Ferry, 'notes' | 'subscribe'>,
+  onError: (e: unknown) => void,
+): NotesList {
   const [notes, setNotes] = createSignal<Note[]>([]);
   const [loading, setLoading] = createSignal(true);
   const [hasMore, setHasMore] = createSignal(false);
@@ -43,7 +46,11 @@ export function createNotesList(ferry: Pick<Ferry, 'notes' | 'subscribe'>, onErr
     const mine = ++generation;
     const s = search().trim();
     // One row more than shown tells whether a next page exists without a count query.
-    const rows = await ferry.notes.list({ ...(s ? { search: s } : {}), deleted: view() === View.trash ? 'only' : false, limit: limit + 1 });
+    const rows = await ferry.notes.list({
+      ...(s ? { search: s } : {}),
+      deleted: view() === View.trash ? 'only' : false,
+      limit: limit + 1,
+    });
     if (mine !== generation) return; // a newer query (e.g. the next keystroke) superseded this one
     setHasMore(rows.length > limit);
     setNotes(rows.slice(0, limit));

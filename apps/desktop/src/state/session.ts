@@ -38,10 +38,20 @@ export function createSession(ferry: SessionEngine, onError: (e: unknown) => voi
     const before = status();
     setStatus(e.status);
     // A sync just ended: it may have recorded conflicts or rejections, or signed us out.
-    if (before.state === 'syncing' && e.status.state !== 'syncing') refreshProblems().catch(onError);
-    if (before.state !== e.status.state || before.server !== e.status.server) refreshIdentity().catch(onError);
+    if (before.state === 'syncing' && e.status.state !== 'syncing')
+      refreshProblems().catch(onError);
+    if (before.state !== e.status.state || before.server !== e.status.server)
+      refreshIdentity().catch(onError);
   });
   Promise.all([refreshIdentity(), refreshProblems()]).catch(onError);
 
-  return { status, identity, conflicts, rejected, refreshIdentity, refreshProblems, dispose: unsubscribe };
+  return {
+    status,
+    identity,
+    conflicts,
+    rejected,
+    refreshIdentity,
+    refreshProblems,
+    dispose: unsubscribe,
+  };
 }

@@ -9,8 +9,17 @@ export interface AccountActions {
 }
 
 /** Server URL, sign up / in / out, and where the session is kept. */
-export function AccountPanel(props: { status: SyncStatus; identity: Identity | null; tokenStore: string; defaultServer: string | null; actions: AccountActions; onClose: () => void }) {
-  const [server, setServer] = createSignal(props.status.server ?? props.defaultServer ?? 'http://127.0.0.1:8787');
+export function AccountPanel(props: {
+  status: SyncStatus;
+  identity: Identity | null;
+  tokenStore: string;
+  defaultServer: string | null;
+  actions: AccountActions;
+  onClose: () => void;
+}) {
+  const [server, setServer] = createSignal(
+    props.status.server ?? props.defaultServer ?? 'http://127.0.0.1:8787',
+  );
   const [email, setEmail] = createSignal(props.identity?.email ?? '');
   const [password, setPassword] = createSignal('');
   const [busy, setBusy] = createSignal(false);
@@ -32,14 +41,25 @@ export function AccountPanel(props: { status: SyncStatus; identity: Identity | n
   };
   const submit = (kind: 'in' | 'up') => (e?: Event) => {
     e?.preventDefault();
-    void act(() => (kind === 'in' ? props.actions.signIn : props.actions.signUp)(server().trim(), email().trim(), password()));
+    void act(() =>
+      (kind === 'in' ? props.actions.signIn : props.actions.signUp)(
+        server().trim(),
+        email().trim(),
+        password(),
+      ),
+    );
   };
 
   return (
     <aside class="panel" data-testid="account-panel" aria-label="Account">
       <header class="panel-head">
         <h2>Account</h2>
-        <button class="ghost" data-testid="account-close" onClick={() => props.onClose()} aria-label="Close">
+        <button
+          class="ghost"
+          data-testid="account-close"
+          onClick={() => props.onClose()}
+          aria-label="Close"
+        >
           ✕
         </button>
       </header>
@@ -49,21 +69,44 @@ export function AccountPanel(props: { status: SyncStatus; identity: Identity | n
           <form onSubmit={submit('in')}>
             <label>
               Server
-              <input data-testid="account-server" value={server()} onInput={(e) => setServer(e.currentTarget.value)} placeholder="https://ferry.example.com" />
+              <input
+                data-testid="account-server"
+                value={server()}
+                onInput={(e) => setServer(e.currentTarget.value)}
+                placeholder="https://ferry.example.com"
+              />
             </label>
             <label>
               Email
-              <input data-testid="account-email" type="email" autocomplete="username" value={email()} onInput={(e) => setEmail(e.currentTarget.value)} />
+              <input
+                data-testid="account-email"
+                type="email"
+                autocomplete="username"
+                value={email()}
+                onInput={(e) => setEmail(e.currentTarget.value)}
+              />
             </label>
             <label>
               Password
-              <input data-testid="account-password" type="password" autocomplete="current-password" value={password()} onInput={(e) => setPassword(e.currentTarget.value)} />
+              <input
+                data-testid="account-password"
+                type="password"
+                autocomplete="current-password"
+                value={password()}
+                onInput={(e) => setPassword(e.currentTarget.value)}
+              />
             </label>
             <div class="row">
               <button type="submit" data-testid="account-signin" disabled={busy()}>
                 Sign in
               </button>
-              <button type="button" class="ghost" data-testid="account-signup" disabled={busy()} onClick={() => submit('up')()}>
+              <button
+                type="button"
+                class="ghost"
+                data-testid="account-signup"
+                disabled={busy()}
+                onClick={() => submit('up')()}
+              >
                 Create account
               </button>
             </div>
@@ -75,7 +118,11 @@ export function AccountPanel(props: { status: SyncStatus; identity: Identity | n
           <br />
           <span class="muted small">{props.status.server}</span>
         </p>
-        <button data-testid="account-signout" disabled={busy()} onClick={() => void act(() => props.actions.signOut())}>
+        <button
+          data-testid="account-signout"
+          disabled={busy()}
+          onClick={() => void act(() => props.actions.signOut())}
+        >
           Sign out
         </button>
         <p class="muted small">Signing out keeps your notes on this device.</p>
@@ -89,9 +136,21 @@ export function AccountPanel(props: { status: SyncStatus; identity: Identity | n
       <Show when={!signedIn()}>
         <details class="danger-zone">
           <summary>Remove notes from this device</summary>
-          <Show when={confirmErase()} fallback={<button class="ghost danger" onClick={() => setConfirmErase(true)}>Remove all local notes…</button>}>
+          <Show
+            when={confirmErase()}
+            fallback={
+              <button class="ghost danger" onClick={() => setConfirmErase(true)}>
+                Remove all local notes…
+              </button>
+            }
+          >
             <p class="small">Notes that were never synced will be lost. This cannot be undone.</p>
-            <button class="danger" data-testid="account-erase" disabled={busy()} onClick={() => void act(() => props.actions.eraseLocal())}>
+            <button
+              class="danger"
+              data-testid="account-erase"
+              disabled={busy()}
+              onClick={() => void act(() => props.actions.eraseLocal())}
+            >
               Remove them
             </button>
           </Show>

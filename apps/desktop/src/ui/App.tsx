@@ -97,15 +97,31 @@ export function App(props: { booted: Booted }): JSX.Element {
         <h1 class="brand">Ferry</h1>
         <SyncIndicator status={session.status()} onSyncNow={syncNow} />
         <span class="spacer" />
-        <button class="ghost" data-testid="account-open" onClick={() => setAccountOpen(!accountOpen())}>
-          {session.identity()?.email && session.status().state !== 'signed-out' ? session.identity()?.email : 'Sign in'}
+        <button
+          class="ghost"
+          data-testid="account-open"
+          onClick={() => setAccountOpen(!accountOpen())}
+        >
+          {session.identity()?.email && session.status().state !== 'signed-out'
+            ? session.identity()?.email
+            : 'Sign in'}
         </button>
       </header>
       <Problems
         conflicts={session.conflicts()}
         rejected={session.rejected()}
-        onResolve={(id, choice) => void ferry.resolveConflict(id, choice).then(() => session.refreshProblems()).catch(report)}
-        onDismiss={(id) => void ferry.dismissRejected(id).then(() => session.refreshProblems()).catch(report)}
+        onResolve={(id, choice) =>
+          void ferry
+            .resolveConflict(id, choice)
+            .then(() => session.refreshProblems())
+            .catch(report)
+        }
+        onDismiss={(id) =>
+          void ferry
+            .dismissRejected(id)
+            .then(() => session.refreshProblems())
+            .catch(report)
+        }
         onOpen={(id) => void select(id).catch(report)}
       />
       <div class="body">
@@ -119,25 +135,56 @@ export function App(props: { booted: Booted }): JSX.Element {
               value={list.search()}
               onInput={(e) => list.setSearch(e.currentTarget.value)}
             />
-            <button data-testid="new-note" onClick={() => void newNote().catch(report)} title="New note (Ctrl+N)">
+            <button
+              data-testid="new-note"
+              onClick={() => void newNote().catch(report)}
+              title="New note (Ctrl+N)"
+            >
               New
             </button>
           </div>
           <div class="tabs" role="tablist">
-            <button role="tab" data-testid="view-notes" aria-selected={list.view() === View.notes} onClick={() => list.setView(View.notes)}>
+            <button
+              role="tab"
+              data-testid="view-notes"
+              aria-selected={list.view() === View.notes}
+              onClick={() => list.setView(View.notes)}
+            >
               Notes
             </button>
-            <button role="tab" data-testid="view-trash" aria-selected={list.view() === View.trash} onClick={() => list.setView(View.trash)}>
+            <button
+              role="tab"
+              data-testid="view-trash"
+              aria-selected={list.view() === View.trash}
+              onClick={() => list.setView(View.trash)}
+            >
               Trash
             </button>
           </div>
-          <NoteList list={list} selected={selected()} onSelect={(id) => void select(id).catch(report)} />
+          <NoteList
+            list={list}
+            selected={selected()}
+            onSelect={(id) => void select(id).catch(report)}
+          />
         </nav>
         <main class="main">
-          <EditorPane editor={editor} titleRef={(el) => (titleEl = el)} onDelete={(id) => void remove(id).catch(report)} onRestore={(id) => void restore(id).catch(report)} onBack={() => void select(null).catch(report)} />
+          <EditorPane
+            editor={editor}
+            titleRef={(el) => (titleEl = el)}
+            onDelete={(id) => void remove(id).catch(report)}
+            onRestore={(id) => void restore(id).catch(report)}
+            onBack={() => void select(null).catch(report)}
+          />
         </main>
         <Show when={accountOpen()}>
-          <AccountPanel status={session.status()} identity={session.identity()} tokenStore={config.tokenStore} defaultServer={config.serverUrl} actions={actions} onClose={() => setAccountOpen(false)} />
+          <AccountPanel
+            status={session.status()}
+            identity={session.identity()}
+            tokenStore={config.tokenStore}
+            defaultServer={config.serverUrl}
+            actions={actions}
+            onClose={() => setAccountOpen(false)}
+          />
         </Show>
       </div>
       <Show when={toast()}>
@@ -153,7 +200,9 @@ export function App(props: { booted: Booted }): JSX.Element {
 async function eraseDatabase(): Promise<void> {
   const driver = createTauriDriver();
   await driver.transaction(async (tx) => {
-    const tables = await tx.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    const tables = await tx.all<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    );
     for (const t of tables) await tx.exec(`DROP TABLE IF EXISTS "${t.name.replace(/"/g, '""')}"`);
   });
 }

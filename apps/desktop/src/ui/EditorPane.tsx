@@ -1,28 +1,54 @@
 import { Show } from 'solid-js';
 import type { Editor } from '../state/editor.ts';
 
-const saveText = { saved: 'Saved on this device', pending: 'Editing…', saving: 'Saving…', error: 'Not saved!' } as const;
+const saveText = {
+  saved: 'Saved on this device',
+  pending: 'Editing…',
+  saving: 'Saving…',
+  error: 'Not saved!',
+} as const;
 
 /** Title and content of the open note; typing saves locally (debounced). */
-export function EditorPane(props: { editor: Editor; onDelete: (id: string) => void; onRestore: (id: string) => void; onBack: () => void; titleRef: (el: HTMLInputElement) => void }) {
+export function EditorPane(props: {
+  editor: Editor;
+  onDelete: (id: string) => void;
+  onRestore: (id: string) => void;
+  onBack: () => void;
+  titleRef: (el: HTMLInputElement) => void;
+}) {
   const note = () => props.editor.note();
   const deleted = () => note()?.deleted_at != null;
   return (
-    <Show when={note()} fallback={<div class="empty muted" data-testid="editor-empty">Select a note, or press Ctrl+N for a new one.</div>}>
+    <Show
+      when={note()}
+      fallback={
+        <div class="empty muted" data-testid="editor-empty">
+          Select a note, or press Ctrl+N for a new one.
+        </div>
+      }
+    >
       {(n) => (
         <section class="editor" data-testid="editor" data-id={n().id}>
           <div class="editor-bar">
             <button class="ghost back" onClick={() => props.onBack()} aria-label="Back to the list">
               ←
             </button>
-            <span class="muted small" data-testid="save-state" data-state={props.editor.saveState()}>
+            <span
+              class="muted small"
+              data-testid="save-state"
+              data-state={props.editor.saveState()}
+            >
               {deleted() ? 'In the trash' : saveText[props.editor.saveState()]}
             </span>
             <span class="spacer" />
             <Show
               when={deleted()}
               fallback={
-                <button class="ghost danger" data-testid="delete-note" onClick={() => props.onDelete(n().id)}>
+                <button
+                  class="ghost danger"
+                  data-testid="delete-note"
+                  onClick={() => props.onDelete(n().id)}
+                >
                   Move to trash
                 </button>
               }

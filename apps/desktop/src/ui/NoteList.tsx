@@ -16,11 +16,37 @@ function when(iso: string): string {
 }
 
 /** The list of notes (or of the trash), newest first, with its loading and empty states. */
-export function NoteList(props: { list: NotesList; selected: string | null; onSelect: (id: string) => void }) {
+export function NoteList(props: {
+  list: NotesList;
+  selected: string | null;
+  onSelect: (id: string) => void;
+}) {
   return (
-    <div class="list" data-testid="note-list" data-loading={props.list.loading() ? 'true' : 'false'}>
-      <Show when={!props.list.loading()} fallback={<p class="muted pad" data-testid="list-loading">Loading notes…</p>}>
-        <Show when={props.list.notes().length > 0} fallback={<p class="muted pad" data-testid="list-empty">{props.list.search() ? 'No note matches.' : props.list.view() === 'trash' ? 'Trash is empty.' : 'No notes yet. Press Ctrl+N.'}</p>}>
+    <div
+      class="list"
+      data-testid="note-list"
+      data-loading={props.list.loading() ? 'true' : 'false'}
+    >
+      <Show
+        when={!props.list.loading()}
+        fallback={
+          <p class="muted pad" data-testid="list-loading">
+            Loading notes…
+          </p>
+        }
+      >
+        <Show
+          when={props.list.notes().length > 0}
+          fallback={
+            <p class="muted pad" data-testid="list-empty">
+              {props.list.search()
+                ? 'No note matches.'
+                : props.list.view() === 'trash'
+                  ? 'Trash is empty.'
+                  : 'No notes yet. Press Ctrl+N.'}
+            </p>
+          }
+        >
           <ul>
             <For each={props.list.notes()}>
               {(n) => (
@@ -32,7 +58,9 @@ export function NoteList(props: { list: NotesList; selected: string | null; onSe
                     data-synced={String(n.synced)}
                     onClick={() => props.onSelect(n.id)}
                   >
-                    <span class="item-title" data-testid="note-item-title">{n.title || 'Untitled'}</span>
+                    <span class="item-title" data-testid="note-item-title">
+                      {n.title || 'Untitled'}
+                    </span>
                     <span class="item-meta">
                       <span>{when(n.updated_at)}</span>
                       <span class="item-snippet">{snippet(n)}</span>
@@ -43,7 +71,11 @@ export function NoteList(props: { list: NotesList; selected: string | null; onSe
             </For>
           </ul>
           <Show when={props.list.hasMore()}>
-            <button class="ghost more" data-testid="load-more" onClick={() => props.list.loadMore()}>
+            <button
+              class="ghost more"
+              data-testid="load-more"
+              onClick={() => props.list.loadMore()}
+            >
               Show more
             </button>
           </Show>

@@ -25,7 +25,8 @@ export function Problems(props: {
           {(c) => (
             <div class="problem" data-testid="conflict" data-id={c.id}>
               <p>
-                <strong>Conflict</strong> on <a onClick={() => props.onOpen(c.recordId)}>a note</a>: it changed on another device.
+                <strong>Conflict</strong> on <a onClick={() => props.onOpen(c.recordId)}>a note</a>:
+                it changed on another device.
               </p>
               <p class="small">Mine: {fieldsText(c.mine)}</p>
               <p class="small">Theirs: {fieldsText(c.theirs)}</p>
@@ -33,7 +34,11 @@ export function Problems(props: {
                 <button data-testid="conflict-mine" onClick={() => props.onResolve(c.id, 'mine')}>
                   Keep mine
                 </button>
-                <button class="ghost" data-testid="conflict-theirs" onClick={() => props.onResolve(c.id, 'theirs')}>
+                <button
+                  class="ghost"
+                  data-testid="conflict-theirs"
+                  onClick={() => props.onResolve(c.id, 'theirs')}
+                >
                   Take theirs
                 </button>
               </div>
@@ -47,10 +52,15 @@ export function Problems(props: {
                 <strong>Not accepted by the server</strong> ({r.code}): {r.message}
               </p>
               <p class="small">
-                Change to <a onClick={() => props.onOpen(r.recordId)}>a note</a>: {fieldsText(r.fields)}
+                Change to <a onClick={() => props.onOpen(r.recordId)}>a note</a>:{' '}
+                {fieldsText(r.fields)}
               </p>
               <div class="row">
-                <button class="ghost" data-testid="rejected-dismiss" onClick={() => props.onDismiss(r.id)}>
+                <button
+                  class="ghost"
+                  data-testid="rejected-dismiss"
+                  onClick={() => props.onDismiss(r.id)}
+                >
                   Dismiss
                 </button>
               </div>

@@ -10,7 +10,14 @@ export function installShortcuts(target: Window, actions: ShortcutActions): () =
   const onKey = (e: KeyboardEvent): void => {
     if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
     const key = e.key.toLowerCase();
-    const action = key === 'n' ? actions.newNote : key === 'f' || key === 'k' ? actions.search : key === 's' ? actions.syncNow : null;
+    const action =
+      key === 'n'
+        ? actions.newNote
+        : key === 'f' || key === 'k'
+          ? actions.search
+          : key === 's'
+            ? actions.syncNow
+            : null;
     if (!action) return;
     e.preventDefault();
     action();

@@ -20,10 +20,16 @@ export function registerAuthCommands(program: Command): void {
           ? 'create an account on a server and sign this database in to it'
           : 'sign this database in to an existing account',
       )
-      .requiredOption('--server <url>', 'the server, e.g. http://127.0.0.1:8787 (https:// unless loopback or --insecure)')
+      .requiredOption(
+        '--server <url>',
+        'the server, e.g. http://127.0.0.1:8787 (https:// unless loopback or --insecure)',
+      )
       .requiredOption('--email <email>', 'the account email')
       .option('--device <name>', 'a name for this device (login only)', hostname())
-      .addHelpText('after', '\nThe password is read from FERRY_PASSWORD, else from standard input (the first line of a pipe,\nor typed at a terminal without echo).')
+      .addHelpText(
+        'after',
+        '\nThe password is read from FERRY_PASSWORD, else from standard input (the first line of a pipe,\nor typed at a terminal without echo).',
+      )
       .action(async (opts: AuthOpts) => {
         if (!opts.server || !opts.email) throw usage('--server and --email are required');
         const password = await readPassword(process.env, process.stdin, process.stderr);
@@ -32,14 +38,18 @@ export function registerAuthCommands(program: Command): void {
             kind === 'signup'
               ? await ferry.signup(opts.server!, opts.email!, password)
               : await ferry.login(opts.server!, opts.email!, password, opts.device);
-          process.stdout.write(`${kind === 'signup' ? 'Signed up' : 'Signed in'} as ${who.email ?? opts.email} on ${who.server ?? opts.server}\n`);
+          process.stdout.write(
+            `${kind === 'signup' ? 'Signed up' : 'Signed in'} as ${who.email ?? opts.email} on ${who.server ?? opts.server}\n`,
+          );
           process.stderr.write(`(token saved to ${paths.token}, readable only by you)\n`);
         });
       });
   }
 
   dbCommand(program, 'logout')
-    .description('revoke this device\'s token (when the server is reachable) and forget it; local notes and queued changes stay')
+    .description(
+      "revoke this device's token (when the server is reachable) and forget it; local notes and queued changes stay",
+    )
     .option('--everywhere', 'sign out every device of the account (the server must be reachable)')
     .action(async (opts: DbOptions & { everywhere?: boolean }) => {
       await withSession(opts, async ({ ferry }) => {
@@ -49,7 +59,11 @@ export function registerAuthCommands(program: Command): void {
           return;
         }
         const { revoked } = await ferry.logout();
-        process.stdout.write(revoked ? 'Signed out.\n' : 'Signed out locally (the server could not be told; the token is forgotten here).\n');
+        process.stdout.write(
+          revoked
+            ? 'Signed out.\n'
+            : 'Signed out locally (the server could not be told; the token is forgotten here).\n',
+        );
       });
     });
 }

@@ -9,7 +9,9 @@ import { untilStopSignal } from '../signals.ts';
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('start the Ferry server in this process (until Ctrl-C); flags as for the server, see `ferry serve --help`')
+    .description(
+      'start the Ferry server in this process (until Ctrl-C); flags as for the server, see `ferry serve --help`',
+    )
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()

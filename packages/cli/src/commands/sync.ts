@@ -15,13 +15,18 @@ interface SyncOpts extends DbOptions {
 /** sync, watch, status. */
 export function registerSyncCommands(program: Command): void {
   dbCommand(program, 'sync')
-    .description('push every queued change and pull until up to date; exits 0 only when both are complete')
+    .description(
+      'push every queued change and pull until up to date; exits 0 only when both are complete',
+    )
     .option('--progress', 'print progress on stderr even when it is not a terminal')
     .option('--json', 'print {pushed, pulled, complete, pending} as JSON')
     .action(async (opts: SyncOpts) => {
       await withSession(opts, async (session) => {
         const { ferry } = session;
-        const progress = progressReporter(process.stderr, opts.progress === true || process.stderr.isTTY === true);
+        const progress = progressReporter(
+          process.stderr,
+          opts.progress === true || process.stderr.isTTY === true,
+        );
         const stopProgress = watchProgress(session, progress.update);
         let outcome;
         try {
@@ -34,11 +39,23 @@ export function registerSyncCommands(program: Command): void {
         const rejected = (await ferry.rejected()).length;
         const conflicts = (await ferry.conflicts()).length;
         if (opts.json) printJson({ ...outcome, pending: status.pending });
-        else process.stdout.write(`Pushed ${outcome.pushed}, pulled ${outcome.pulled}; ${status.pending} pending.\n`);
-        if (rejected > 0) process.stderr.write(`ferry: ${rejected} change(s) were rejected by the server: see \`ferry rejected\`\n`);
-        if (conflicts > 0) process.stderr.write(`ferry: ${conflicts} conflict(s) to resolve: see \`ferry conflicts\`\n`);
+        else
+          process.stdout.write(
+            `Pushed ${outcome.pushed}, pulled ${outcome.pulled}; ${status.pending} pending.\n`,
+          );
+        if (rejected > 0)
+          process.stderr.write(
+            `ferry: ${rejected} change(s) were rejected by the server: see \`ferry rejected\`\n`,
+          );
+        if (conflicts > 0)
+          process.stderr.write(
+            `ferry: ${conflicts} conflict(s) to resolve: see \`ferry conflicts\`\n`,
+          );
         if (!outcome.complete) {
-          throw new CliError('incomplete', `sync incomplete: ${status.pending} change(s) still queued${status.lastError ? ` (${status.lastError.message})` : ''}; run \`ferry sync\` again`);
+          throw new CliError(
+            'incomplete',
+            `sync incomplete: ${status.pending} change(s) still queued${status.lastError ? ` (${status.lastError.message})` : ''}; run \`ferry sync\` again`,
+          );
         }
       });
     });
@@ -49,18 +66,27 @@ export function registerSyncCommands(program: Command): void {
     .action(async (opts: SyncOpts) => {
       await withSession(opts, ({ ferry }) => {
         const s = ferry.status();
-        if (opts.json) printJson({ state: s.state, pending: s.pending, lastSyncAt: s.lastSyncAt, server: s.server });
+        if (opts.json)
+          printJson({
+            state: s.state,
+            pending: s.pending,
+            lastSyncAt: s.lastSyncAt,
+            server: s.server,
+          });
         else process.stdout.write(`${formatStatus(s)}\n`);
         return Promise.resolve();
       });
     });
 
   dbCommand(program, 'watch')
-    .description('sync continuously (on start, every interval, on server pokes) with a live status line; Ctrl-C stops')
+    .description(
+      'sync continuously (on start, every interval, on server pokes) with a live status line; Ctrl-C stops',
+    )
     .option('--interval <seconds>', 'seconds between periodic syncs', '30')
     .action(async (opts: DbOptions & { interval: string }) => {
       const seconds = Number(opts.interval);
-      if (!Number.isFinite(seconds) || seconds <= 0) throw usage(`--interval must be a positive number of seconds, not ${opts.interval}`);
+      if (!Number.isFinite(seconds) || seconds <= 0)
+        throw usage(`--interval must be a positive number of seconds, not ${opts.interval}`);
       const { ferry } = await openSession(opts);
       const line = statusLine(process.stderr);
       const unsubscribe = ferry.subscribe((e) => {

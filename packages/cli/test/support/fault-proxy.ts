@@ -28,7 +28,10 @@ export const Fault = {
 export type Fault = (typeof Fault)[keyof typeof Fault];
 
 /** Decides the fault for one request. */
-export type FaultPlan = (req: { method: string; path: string }) => { fault: Fault; delayMs: number };
+export type FaultPlan = (req: { method: string; path: string }) => {
+  fault: Fault;
+  delayMs: number;
+};
 
 /** Seeded faults: each kind with probability `rate` / 4, delays up to `maxDelayMs`. */
 export function seededFaults(rng: Rng, rate: number, maxDelayMs = 30): FaultPlan {
@@ -63,26 +66,57 @@ interface Upstream {
   body: Buffer;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+]);
 
 /** Starts a proxy to `target` on a random loopback port. */
-export async function startFaultProxy(target: string, plan: FaultPlan = noFaults): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  plan: FaultPlan = noFaults,
+): Promise<FaultProxy> {
   let current = plan;
   let upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const counts = Object.fromEntries(Object.values(Fault).map((f) => [f, 0])) as Record<Fault, number>;
+  const counts = Object.fromEntries(Object.values(Fault).map((f) => [f, 0])) as Record<
+    Fault,
+    number
+  >;
 
   const forward = (req: http.IncomingMessage, body: Buffer): Promise<Upstream> =>
     new Promise((resolve, reject) => {
-      const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) };
+      const headers = {
+        ...req.headers,
+        host: upstream.host,
+        'content-length': String(body.length),
+      };
       delete headers.connection;
       delete headers['transfer-encoding'];
       const out = http.request(
-        { agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+        {
+          agent,
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 502,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -93,7 +127,13 @@ export async function startFaultProxy(target: string, plan: FaultPlan = noFaults
   const streamThrough = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // Server-sent events stay open: pipe them without buffering or faults.
     const out = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -113,7 +153,11 @@ export async function startFaultProxy(target: string, plan: FaultPlan = noFaults
     });
   });
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> => {
+  const handle = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+  ): Promise<void> => {
     const { fault, delayMs } = current({ method: req.method ?? 'GET', path: req.url ?? '/' });
     counts[fault] += 1;
     try {
@@ -130,7 +174,8 @@ export async function startFaultProxy(target: string, plan: FaultPlan = noFaults
         return;
       }
       const headers: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+      for (const [k, v] of Object.entries(up.headers))
+        if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
       headers['content-length'] = up.body.length;
       res.writeHead(up.status, headers);
       if (fault === Fault.resetMidResponse) {
@@ -171,7 +216,10 @@ interface SyncBody {
 }
 
 /** For `ackWithoutApply`: the request without its last mutation, and that mutation's seq. */
-function stripLastMutation(req: http.IncomingMessage, body: Buffer): { body: Buffer; seq: number } | null {
+function stripLastMutation(
+  req: http.IncomingMessage,
+  body: Buffer,
+): { body: Buffer; seq: number } | null {
   if (req.url !== '/v1/sync') return null;
   const parsed = JSON.parse(body.toString('utf8')) as SyncBody;
   const last = parsed.mutations?.pop();
@@ -183,7 +231,10 @@ function stripLastMutation(req: http.IncomingMessage, body: Buffer): { body: Buf
 
 function pretendApplied(up: Upstream, seq: number): Upstream {
   if (up.status !== 200) return up;
-  const parsed = JSON.parse(up.body.toString('utf8')) as { results: unknown[]; lastMutationSeq: number };
+  const parsed = JSON.parse(up.body.toString('utf8')) as {
+    results: unknown[];
+    lastMutationSeq: number;
+  };
   parsed.results.push({ seq, status: 'applied', version: 1 });
   parsed.lastMutationSeq = Math.max(parsed.lastMutationSeq, seq);
   return { ...up, body: Buffer.from(JSON.stringify(parsed)) };

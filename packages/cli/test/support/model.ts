@@ -19,7 +19,8 @@ export interface RecordedWrite {
 /** A row as a client (or the server, via a fresh client) holds it. */
 export type RowLike = { readonly id: string };
 
-const field = (row: RowLike, name: string): unknown => (row as unknown as Record<string, unknown>)[name];
+const field = (row: RowLike, name: string): unknown =>
+  (row as unknown as Record<string, unknown>)[name];
 
 interface FieldWinner {
   hlc: string;
@@ -55,7 +56,9 @@ export class WriteModel {
   /** The ids of every row written in `table`. */
   ids(table = 'notes'): string[] {
     const prefix = `${table}/`;
-    return [...this.rows.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    return [...this.rows.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => k.slice(prefix.length));
   }
 
   /**
@@ -64,7 +67,11 @@ export class WriteModel {
    * before, so a three-way text merge must end at the last write like last-writer-wins does, and
    * text fields are compared too.
    */
-  diff(actual: readonly RowLike[], table = 'notes', opts: { singleWriter?: boolean } = {}): string[] {
+  diff(
+    actual: readonly RowLike[],
+    table = 'notes',
+    opts: { singleWriter?: boolean } = {},
+  ): string[] {
     const out: string[] = [];
     // Fields declared `merge: 'text'` merge three-way instead (the text simulation checks them;
     // here every client must still equal the server, which diffRows checks).
@@ -75,7 +82,9 @@ export class WriteModel {
       const row = byId.get(id);
       const fields = this.rows.get(`${table}/${id}`)!;
       if (!row) {
-        out.push(`${table} ${id}: missing (written by ${[...new Set([...fields.values()].map((f) => f.client))].join(', ')})`);
+        out.push(
+          `${table} ${id}: missing (written by ${[...new Set([...fields.values()].map((f) => f.client))].join(', ')})`,
+        );
         continue;
       }
       for (const [name, want] of fields) {
@@ -88,7 +97,8 @@ export class WriteModel {
       }
     }
     const known = new Set(this.ids(table));
-    for (const r of actual) if (!known.has(r.id)) out.push(`${table} ${r.id}: present but never written`);
+    for (const r of actual)
+      if (!known.has(r.id)) out.push(`${table} ${r.id}: present but never written`);
     return out;
   }
 }
@@ -114,7 +124,10 @@ export function diffRows(
     }
     for (const k of Object.keys(r)) {
       if (ignore.includes(k)) continue;
-      if (!sameValue(field(r, k), field(o, k))) out.push(`${otherName} ${r.id}.${k} = ${show(field(o, k))}, ${referenceName} has ${show(field(r, k))}`);
+      if (!sameValue(field(r, k), field(o, k)))
+        out.push(
+          `${otherName} ${r.id}.${k} = ${show(field(o, k))}, ${referenceName} has ${show(field(r, k))}`,
+        );
     }
     theirs.delete(r.id);
   }

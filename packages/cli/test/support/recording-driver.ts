@@ -16,7 +16,10 @@ export interface CapturedEntry {
  * record_id, operation, fields, hlc, ...)` is the contract relied on; `expectOne` fails loudly if
  * it ever changes, rather than letting the model silently record nothing.
  */
-export function recordingDriver(inner: SqlDriver, onCommit: (entries: CapturedEntry[]) => void): SqlDriver {
+export function recordingDriver(
+  inner: SqlDriver,
+  onCommit: (entries: CapturedEntry[]) => void,
+): SqlDriver {
   return {
     async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
       const captured: CapturedEntry[] = [];
@@ -24,7 +27,8 @@ export function recordingDriver(inner: SqlDriver, onCommit: (entries: CapturedEn
         fn({
           run: async (sql: string, params?: readonly SqlValue[]) => {
             const r = await tx.run(sql, params);
-            if (/^\s*INSERT INTO "?sync_queue"?/i.test(sql)) captured.push(decode(sql, params ?? []));
+            if (/^\s*INSERT INTO "?sync_queue"?/i.test(sql))
+              captured.push(decode(sql, params ?? []));
             return r;
           },
           all: <R>(sql: string, params?: readonly SqlValue[]) => tx.all<R>(sql, params),
@@ -39,7 +43,11 @@ export function recordingDriver(inner: SqlDriver, onCommit: (entries: CapturedEn
 }
 
 function decode(sql: string, params: readonly SqlValue[]): CapturedEntry {
-  const cols = /\(([^)]*)\)\s*VALUES/i.exec(sql)?.[1]?.split(',').map((c) => c.trim().replace(/"/g, '')) ?? [];
+  const cols =
+    /\(([^)]*)\)\s*VALUES/i
+      .exec(sql)?.[1]
+      ?.split(',')
+      .map((c) => c.trim().replace(/"/g, '')) ?? [];
   const at = (name: string): SqlValue | undefined => params[cols.indexOf(name)];
   const fields = at('fields');
   const entry = {

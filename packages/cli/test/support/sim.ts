@@ -1,6 +1,13 @@
 import { FerryError, memoryTokenStore, openFerry, type Ferry, type Note } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
-import { Fault, noFaults, seededFaults, startFaultProxy, type FaultPlan, type FaultProxy } from './fault-proxy.ts';
+import {
+  Fault,
+  noFaults,
+  seededFaults,
+  startFaultProxy,
+  type FaultPlan,
+  type FaultProxy,
+} from './fault-proxy.ts';
 import { WriteModel, diffRows } from './model.ts';
 import { mulberry32, type Rng } from './prng.ts';
 import { recordingDriver } from './recording-driver.ts';
@@ -54,7 +61,9 @@ export interface SimLane {
 
 /** Starts the proxies of a lane in front of `serverUrl`. */
 export async function createLane(serverUrl: string, clients = 3): Promise<SimLane> {
-  const proxies = await Promise.all(Array.from({ length: clients }, () => startFaultProxy(serverUrl)));
+  const proxies = await Promise.all(
+    Array.from({ length: clients }, () => startFaultProxy(serverUrl)),
+  );
   return { proxies, close: async () => void (await Promise.all(proxies.map((p) => p.close()))) };
 }
 
@@ -70,7 +79,11 @@ const PASSWORD = 'simulation password';
 const offlinePlan: FaultPlan = () => ({ fault: Fault.dropRequest, delayMs: 0 });
 
 /** Runs one seed against the server behind `lane`; never throws for a wrong result, returns it in `diffs`. */
-export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig): Promise<SimResult> {
+export async function runSeed(
+  serverUrl: string,
+  lane: SimLane,
+  cfg: SimConfig,
+): Promise<SimResult> {
   const rng = mulberry32(cfg.seed);
   const n = cfg.clients ?? 3;
   const steps = cfg.steps ?? 40;
@@ -78,7 +91,10 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
   const model = new WriteModel();
   const diffs: string[] = [];
   const before = snapshot(lane);
-  const token = await signup(serverUrl, `sim-${cfg.seed}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`);
+  const token = await signup(
+    serverUrl,
+    `sim-${cfg.seed}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`,
+  );
 
   const clients: SimClient[] = [];
   for (let i = 0; i < n; i++) {
@@ -86,9 +102,21 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
     const offset = cfg.clockOffsetsMs?.[i] ?? rng.int(10_001) - 5_000;
     const engineRng = rng.fork(`engine-${i}`);
     const driver = recordingDriver(await openNodeDriver(':memory:'), (entries) => {
-      for (const e of entries) model.record({ client: name, table: e.table, id: e.recordId, hlc: e.hlc, fields: e.fields });
+      for (const e of entries)
+        model.record({
+          client: name,
+          table: e.table,
+          id: e.recordId,
+          hlc: e.hlc,
+          fields: e.fields,
+        });
     });
-    const ferry = await openFerry({ driver, tokenStore: memoryTokenStore(token), now: () => Date.now() + offset, random: () => engineRng.next() });
+    const ferry = await openFerry({
+      driver,
+      tokenStore: memoryTokenStore(token),
+      now: () => Date.now() + offset,
+      random: () => engineRng.next(),
+    });
     const proxy = lane.proxies[i]!;
     await ferry.setServer(proxy.url);
     const plan = faultPlan(rng.fork(`proxy-${i}`), faultRate, cfg.broken);
@@ -105,7 +133,8 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
     inFlight.push(
       c.ferry.sync().catch((e: unknown) => {
         // Faults may only ever look like network failures to the engine.
-        if (!(e instanceof FerryError && e.kind === 'network')) diffs.push(`${c.name}: unexpected sync error during faults: ${describe(e)}`);
+        if (!(e instanceof FerryError && e.kind === 'network'))
+          diffs.push(`${c.name}: unexpected sync error during faults: ${describe(e)}`);
       }),
     );
   };
@@ -116,7 +145,10 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
       const r = rng.next();
       const label = `s${cfg.seed}-${step}-${c.name}`;
       if (r < 0.2) {
-        const note = await c.ferry.notes.create({ title: `title ${label}`, content: `content ${label}` });
+        const note = await c.ferry.notes.create({
+          title: `title ${label}`,
+          content: `content ${label}`,
+        });
         order.set(note.id, order.size);
       } else if (r < 0.45) {
         const row = await pickRow(c.ferry, rng, order, 'any');
@@ -150,11 +182,24 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
     await Promise.all(inFlight);
     let quiet = false;
     for (let round = 0; round < 8 && !quiet; round++) {
-      const outcomes = await Promise.all(clients.map((c) => c.ferry.sync().then((o) => o, (e: unknown) => e)));
+      const outcomes = await Promise.all(
+        clients.map((c) =>
+          c.ferry.sync().then(
+            (o) => o,
+            (e: unknown) => e,
+          ),
+        ),
+      );
       syncs += clients.length;
-      quiet = outcomes.every((o, i) => !(o instanceof Error) && (o as { complete: boolean }).complete && clients[i]!.ferry.status().pending === 0);
+      quiet = outcomes.every(
+        (o, i) =>
+          !(o instanceof Error) &&
+          (o as { complete: boolean }).complete &&
+          clients[i]!.ferry.status().pending === 0,
+      );
       outcomes.forEach((o, i) => {
-        if (o instanceof Error) diffs.push(`${clients[i]!.name}: sync failed with no faults: ${describe(o)}`);
+        if (o instanceof Error)
+          diffs.push(`${clients[i]!.name}: sync failed with no faults: ${describe(o)}`);
       });
     }
     if (!quiet) diffs.push('the clients did not quiesce within 8 rounds of syncs');
@@ -166,7 +211,8 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
     await reference.close();
     if (cfg.modelCheck === 'ids') {
       const onServer = new Set(serverRows.map((r) => r.id));
-      for (const id of model.ids()) if (!onServer.has(id)) diffs.push(`server vs model: ${id} missing on the server`);
+      for (const id of model.ids())
+        if (!onServer.has(id)) diffs.push(`server vs model: ${id} missing on the server`);
     } else {
       diffs.push(...model.diff(serverRows).map((d) => `server vs model: ${d}`));
     }
@@ -174,11 +220,15 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
       const rows = await c.ferry.notes.list({ deleted: true });
       diffs.push(...diffRows('server', serverRows, c.name, rows));
       const [rejected, conflicts] = [await c.ferry.rejected(), await c.ferry.conflicts()];
-      if (rejected.length > 0) diffs.push(`${c.name}: ${rejected.length} rejected change(s): ${rejected[0]!.code} ${rejected[0]!.message}`);
+      if (rejected.length > 0)
+        diffs.push(
+          `${c.name}: ${rejected.length} rejected change(s): ${rejected[0]!.code} ${rejected[0]!.message}`,
+        );
       if (conflicts.length > 0) diffs.push(`${c.name}: ${conflicts.length} conflict(s)`);
     }
     // (A seed may make no write at all: about 1 in 7 500 never draws a create in 40 steps.)
-    if (model.writes === 0 && order.size > 0) diffs.push('the model recorded no writes: is the recording driver still seeing the outbox?');
+    if (model.writes === 0 && order.size > 0)
+      diffs.push('the model recorded no writes: is the recording driver still seeing the outbox?');
   } finally {
     await Promise.allSettled(inFlight);
     for (const c of clients) await c.ferry.close();
@@ -188,7 +238,10 @@ export async function runSeed(serverUrl: string, lane: SimLane, cfg: SimConfig):
 
 /** A client that has never written: its pull is the server's state. */
 async function freshClient(serverUrl: string, token: string): Promise<Ferry> {
-  const ferry = await openFerry({ driver: await openNodeDriver(':memory:'), tokenStore: memoryTokenStore(token) });
+  const ferry = await openFerry({
+    driver: await openNodeDriver(':memory:'),
+    tokenStore: memoryTokenStore(token),
+  });
   await ferry.setServer(serverUrl);
   const outcome = await ferry.sync();
   if (!outcome.complete) throw new Error('fresh client: pull incomplete');
@@ -205,8 +258,15 @@ async function signup(serverUrl: string, email: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-async function pickRow(ferry: Ferry, rng: Rng, order: ReadonlyMap<string, number>, which: 'any' | 'live' | 'deleted'): Promise<Note | null> {
-  const rows = await ferry.notes.list({ deleted: which === 'any' ? true : which === 'deleted' ? 'only' : false });
+async function pickRow(
+  ferry: Ferry,
+  rng: Rng,
+  order: ReadonlyMap<string, number>,
+  which: 'any' | 'live' | 'deleted',
+): Promise<Note | null> {
+  const rows = await ferry.notes.list({
+    deleted: which === 'any' ? true : which === 'deleted' ? 'only' : false,
+  });
   if (rows.length === 0) return null;
   // list() orders by updated_at, which differs between runs; creation order is replayable.
   rows.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
@@ -216,7 +276,10 @@ async function pickRow(ferry: Ferry, rng: Rng, order: ReadonlyMap<string, number
 function faultPlan(rng: Rng, rate: number, broken: SimConfig['broken']): FaultPlan {
   const base = seededFaults(rng, rate);
   if (broken !== 'ack-without-apply') return base;
-  return (req) => (req.path === '/v1/sync' && rng.chance(0.3) ? { fault: Fault.ackWithoutApply, delayMs: 0 } : base(req));
+  return (req) =>
+    req.path === '/v1/sync' && rng.chance(0.3)
+      ? { fault: Fault.ackWithoutApply, delayMs: 0 }
+      : base(req);
 }
 
 function snapshot(lane: SimLane): Record<Fault, number>[] {

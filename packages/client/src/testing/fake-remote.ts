@@ -21,7 +21,11 @@ export class FakeRemote {
   put(table: string, row: Record<string, unknown> & { id: string }): void {
     const prev = this.rows.get(row.id);
     const version = (prev?.row.version ?? 0) + 1;
-    this.rows.set(row.id, { table, row: { ...prev?.row, ...row, version }, position: ++this.position });
+    this.rows.set(row.id, {
+      table,
+      row: { ...prev?.row, ...row, version },
+      position: ++this.position,
+    });
   }
 
   /** The server-side row. */
@@ -32,9 +36,21 @@ export class FakeRemote {
   readonly http: HttpFn = async (req) => {
     const path = new URL(req.url).pathname;
     if (path === '/v1/auth/signup' || path === '/v1/auth/login') {
-      return { status: path.endsWith('signup') ? 201 : 200, headers: {}, body: JSON.stringify({ userId: '00000000-0000-7000-8000-000000000001', token: 'fake-token' }) };
+      return {
+        status: path.endsWith('signup') ? 201 : 200,
+        headers: {},
+        body: JSON.stringify({
+          userId: '00000000-0000-7000-8000-000000000001',
+          token: 'fake-token',
+        }),
+      };
     }
-    if (path !== '/v1/sync') return { status: 404, headers: {}, body: JSON.stringify({ error: { code: 'not_found', message: path } }) };
+    if (path !== '/v1/sync')
+      return {
+        status: 404,
+        headers: {},
+        body: JSON.stringify({ error: { code: 'not_found', message: path } }),
+      };
     const body = JSON.parse(req.body ?? '{}') as SyncRequest;
     this.requests.push(body);
     const results: MutationResult[] = [];
@@ -48,7 +64,9 @@ export class FakeRemote {
     }
     this.lastSeq = Math.max(this.lastSeq, ...body.mutations.map((m) => m.seq));
     const limit = body.pullLimit ?? 500;
-    const all = [...this.rows.values()].filter((r) => r.position > Number(body.cursor)).sort((a, b) => a.position - b.position);
+    const all = [...this.rows.values()]
+      .filter((r) => r.position > Number(body.cursor))
+      .sort((a, b) => a.position - b.position);
     const page = all.slice(0, limit);
     const res: SyncResponse = {
       protocol: 1,
@@ -65,6 +83,10 @@ export class FakeRemote {
       this.during = null;
       await d();
     }
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(res) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(res),
+    };
   };
 }

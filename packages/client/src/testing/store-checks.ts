@@ -7,7 +7,11 @@ import { FakeRemote } from './fake-remote.ts';
 /** Makes a new, empty database. */
 export type MakeStoreDriver = () => Promise<SqlDriver>;
 
-async function withEngine(make: MakeStoreDriver, fn: (f: Ferry, remote: FakeRemote, d: SqlDriver) => Promise<void>, failAt?: 'acknowledged' | 'pulled'): Promise<void> {
+async function withEngine(
+  make: MakeStoreDriver,
+  fn: (f: Ferry, remote: FakeRemote, d: SqlDriver) => Promise<void>,
+  failAt?: 'acknowledged' | 'pulled',
+): Promise<void> {
   const d = await make();
   const remote = new FakeRemote();
   const f = await openFerry(
@@ -50,12 +54,24 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
     run: (make) =>
       withEngine(make, async (f) => {
         const n = await f.notes.create({ title: 'hello', content: 'world' });
-        equal([n.title, n.content, n.synced, n.version, n.deleted_at], ['hello', 'world', 0, 0, null], 'row as written');
+        equal(
+          [n.title, n.content, n.synced, n.version, n.deleted_at],
+          ['hello', 'world', 0, 0, null],
+          'row as written',
+        );
         await f.notes.update(n.id, { title: 'hello again' });
         await f.notes.remove(n.id);
         const q = await f.outbox();
-        equal(q.map((e) => e.op), ['upsert', 'upsert', 'delete'], 'three outbox entries in order');
-        equal(q.map((e) => e.recordId), [n.id, n.id, n.id], 'all for the note');
+        equal(
+          q.map((e) => e.op),
+          ['upsert', 'upsert', 'delete'],
+          'three outbox entries in order',
+        );
+        equal(
+          q.map((e) => e.recordId),
+          [n.id, n.id, n.id],
+          'all for the note',
+        );
         await rejects(f.notes.create({ title: 'x'.repeat(2000) }), 'invalid input is refused');
         equal((await f.outbox()).length, 3, 'a refused write queues nothing');
       }),
@@ -66,7 +82,14 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
       withEngine(make, async (f, remote) => {
         const n = await f.notes.create({ title: 'mine' });
         const t = new Date().toISOString();
-        remote.put('notes', { id: '0193a1c3-0000-7000-8000-0000000000aa', title: 'theirs', content: '', created_at: t, updated_at: t, deleted_at: null });
+        remote.put('notes', {
+          id: '0193a1c3-0000-7000-8000-0000000000aa',
+          title: 'theirs',
+          content: '',
+          created_at: t,
+          updated_at: t,
+          deleted_at: null,
+        });
         const out = await f.sync();
         equal([out.pushed, out.complete], [1, true], 'one pushed, complete');
         equal(await f.outbox(), [], 'outbox empty');
@@ -87,7 +110,11 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
         };
         await f.sync();
         const row = await f.notes.get(n.id);
-        equal([row?.title, row?.synced], ['during', 0], 'the in-flight edit is kept and not marked synced');
+        equal(
+          [row?.title, row?.synced],
+          ['during', 0],
+          'the in-flight edit is kept and not marked synced',
+        );
         equal((await f.outbox()).length, 1, 'it is still queued');
         await f.sync();
         equal(remote.get(n.id)?.title, 'during', 'the server got it');
@@ -103,10 +130,25 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
           async (f, remote) => {
             const n = await f.notes.create({ title: 'x' });
             const t = new Date().toISOString();
-            remote.put('notes', { id: '0193a1c3-0000-7000-8000-0000000000bb', title: 'r', content: '', created_at: t, updated_at: t, deleted_at: null });
+            remote.put('notes', {
+              id: '0193a1c3-0000-7000-8000-0000000000bb',
+              title: 'r',
+              content: '',
+              created_at: t,
+              updated_at: t,
+              deleted_at: null,
+            });
             await rejects(f.sync(), 'the sync fails');
-            equal((await f.outbox()).map((e) => e.recordId), [n.id], `after a crash at ${step}, the entry is still queued`);
-            equal(await f.notes.get('0193a1c3-0000-7000-8000-0000000000bb'), null, 'the pulled row is not there');
+            equal(
+              (await f.outbox()).map((e) => e.recordId),
+              [n.id],
+              `after a crash at ${step}, the entry is still queued`,
+            );
+            equal(
+              await f.notes.get('0193a1c3-0000-7000-8000-0000000000bb'),
+              null,
+              'the pulled row is not there',
+            );
             equal((await f.notes.get(n.id))?.synced, 0, 'not marked synced');
           },
           step,
@@ -126,4 +168,3 @@ export async function runStoreChecks(make: MakeStoreDriver): Promise<void> {
     }
   }
 }
-

@@ -87,8 +87,11 @@ export function openDatabase(url: string, poolSize: number, opts: DatabaseOption
     connectionTimeoutMillis: 10_000,
     ...(pooled ? {} : { options: SESSION_SETTINGS }),
   });
-  const toQuery = (sql: string, params: readonly unknown[] | undefined, prepare: boolean | undefined) =>
-    statement(sql, params, prepare === true && !pooled);
+  const toQuery = (
+    sql: string,
+    params: readonly unknown[] | undefined,
+    prepare: boolean | undefined,
+  ) => statement(sql, params, prepare === true && !pooled);
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
   return {
