@@ -141,11 +141,19 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
         counter: fc.integer({ min: 0, max: 2 }),
         device: fc.integer({ min: 0, max: 3 }),
       });
-      const ops = fc.uniqueArray(op, {
-        minLength: 2,
-        maxLength: 4,
-        selector: (o) => `${o.wall}/${o.counter}/${o.device}`,
-      });
+      // `content` merges three-way, and a device's later text edit is built on its own earlier
+      // one in seq order; a device's seqs and stamps rise together, so two content edits of one
+      // device arriving against their stamp order cannot happen: at most one per device here.
+      const ops = fc
+        .uniqueArray(op, {
+          minLength: 2,
+          maxLength: 4,
+          selector: (o) => `${o.wall}/${o.counter}/${o.device}`,
+        })
+        .filter((list) => {
+          const writers = list.filter((o) => o.kind === 'content').map((o) => o.device);
+          return new Set(writers).size === writers.length;
+        });
       await fc.assert(
         fc.asyncProperty(ops, async (list) => {
           const creator = devices[0]!;
