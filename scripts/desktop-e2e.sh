@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The desktop app end to end in a real window: builds the release app (no bundle, cached Cargo
-# target dir), starts Xvfb and a D-Bus session, makes a fresh PostgreSQL database, and runs
-# apps/desktop/e2e/run.ts, which drives the app through WebKitWebDriver, starts and stops the
-# server, and checks the notes with the `ferry` CLI as a second device.
+# The desktop app end to end in a real window: builds the app (`tauri build --debug --no-bundle`,
+# cached Cargo target dir), starts Xvfb and a D-Bus session, makes a fresh PostgreSQL database,
+# and runs apps/desktop/e2e/run.ts, which drives the app through WebKitWebDriver, starts and stops
+# the server, and checks the notes with the `ferry` CLI as a second device.
 #
-# The build is the one scripts/test-all.sh makes in its desktop-build lane (release, the features
-# `tauri build` uses; `cargo test` of the shell reuses it, see docs/testing.md).
+# The debug build is the one CI makes (scripts/test-all.sh, desktop-build lane) and the one
+# `cargo test` of the shell shares: the production features (the front end embedded, served by
+# the custom protocol, under the CSP) without the release optimiser (docs/testing.md, "CI
+# pipeline"). FERRY_E2E_RELEASE=1 builds and drives the release app instead.
 #
 # Screenshots go to artifacts/desktop/. Set FERRY_E2E_SKIP_BUILD=1 to reuse the last build,
 # FERRY_E2E_UPDATE_DOCS=1 to copy the docs screenshot to docs/screenshot.png,
@@ -16,7 +18,11 @@ repo=$(pwd)
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 admin_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-app="$CARGO_TARGET_DIR/release/ferry-desktop"
+if [ "${FERRY_E2E_RELEASE:-0}" = 1 ]; then
+  app="$CARGO_TARGET_DIR/release/ferry-desktop" build_script=build
+else
+  app="$CARGO_TARGET_DIR/debug/ferry-desktop" build_script=build:debug
+fi
 
 for tool in Xvfb WebKitWebDriver dbus-run-session psql; do
   command -v "$tool" >/dev/null || { echo "desktop-e2e: $tool is missing (run scripts/ensure-services.sh)" >&2; exit 1; }
@@ -24,7 +30,7 @@ done
 
 if [ "${FERRY_E2E_SKIP_BUILD:-0}" != 1 ]; then
   start=$(date +%s)
-  npm run --silent desktop:build
+  npm run --silent "$build_script" -w @ferry/desktop
   echo "desktop-e2e: build took $(( $(date +%s) - start )) s"
 fi
 [ -x "$app" ] || { echo "desktop-e2e: no app at $app" >&2; exit 1; }

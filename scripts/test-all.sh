@@ -5,12 +5,12 @@
 #   lint           eslint                                                        (nice 5)
 #   vitest         the TypeScript suites: real PostgreSQL, real SQLite, loopback HTTP
 #   schemathesis   scripts/schemathesis.sh: the server's /openapi.json against the running server
-#   desktop-build  the desktop app, release, no bundle (`tauri build`): the run's one Rust build,
-#                  at nice 10 so it takes the CPU the test lanes leave idle
+#   desktop-build  the desktop app, no bundle (`tauri build --debug`): the run's one Rust build, at
+#                  nice 10 so it takes the CPU the test lanes leave idle
 #   cargo-test     after desktop-build: the shell's Rust tests, built with the same profile and
-#                  features as the app (release, tauri/custom-protocol), so they reuse every
-#                  compiled dependency; the lane fails if cargo compiles any dependency again (nice 10)
-#   desktop-e2e    after desktop-build: the app end to end in a real window (Xvfb, WebKitWebDriver)
+#                  features as the app (dev, tauri/custom-protocol), so they reuse every compiled
+#                  dependency; the lane fails if the tests need any crate compiled again (nice 10)
+#   desktop-e2e    after desktop-build: that app end to end in a real window (Xvfb, WebKitWebDriver)
 #
 # Each lane writes its own log; the tail of every failing lane's log is printed at the end. The last
 # line is "tests: N passed, M failed" over vitest, cargo test, schemathesis (one per API operation)
@@ -42,17 +42,17 @@ lane_lint() { nice -n 5 npm run lint; }
 # shellcheck disable=SC2086 # FERRY_VITEST_ARGS is a list of arguments
 lane_vitest() { npx vitest run ${FERRY_VITEST_ARGS:-}; }
 lane_schemathesis() { touch "$logs/schemathesis.start" && bash scripts/schemathesis.sh; }
-lane_desktop_build() { nice -n 10 npm run --silent build -w @ferry/desktop -- -- --locked; }
-# The app build's profile and features, as `tauri build` passes them to cargo.
-cargo_flags=(--locked --release --features tauri/custom-protocol --manifest-path apps/desktop/src-tauri/Cargo.toml)
+lane_desktop_build() { nice -n 10 npm run --silent build:debug -w @ferry/desktop -- -- --locked; }
+# The app build's profile and features, as `tauri build --debug` passes them to cargo.
+cargo_flags=(--locked --features tauri/custom-protocol --manifest-path apps/desktop/src-tauri/Cargo.toml)
 lane_cargo_test() {
-  # The units desktop-build left (nothing compiles here), then the test build, which must compile
-  # nothing those have (scripts/cargo-reuse.mjs), then the tests.
+  # The units desktop-build left (all fresh: nothing compiles here), then the test build, which
+  # must reuse every one of them (scripts/cargo-reuse.mjs), then the tests.
   nice -n 10 cargo build --bins "${cargo_flags[@]}" --message-format=json >"$logs/cargo-app-units.json"
   nice -n 10 cargo test --no-run "${cargo_flags[@]}" --message-format=json-render-diagnostics >"$logs/cargo-test-units.json"
   if ! node scripts/cargo-reuse.mjs "$logs/cargo-app-units.json" "$logs/cargo-test-units.json"; then
-    echo "cargo-test: the test build compiled dependencies the app build had compiled, with other"
-    echo "features: pin those features in Cargo.toml (see its bitflags line and docs/testing.md)"
+    echo "cargo-test: the test build compiled these crates again, with other features than the app"
+    echo "build: pin those features in Cargo.toml (see its bitflags line and docs/testing.md)"
     return 1
   fi
   nice -n 10 cargo test "${cargo_flags[@]}"
