@@ -71,16 +71,33 @@ export class WebDriverSession {
     return el!;
   }
 
+  /**
+   * Runs `act` on the element matching `css`. When the page replaced that element between the
+   * find and the act (a list re-rendering under a live refresh: WebDriver's "stale element
+   * reference"), finds it again and retries, a few times at most.
+   */
+  private async onElement<T>(css: string, act: (el: string) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await act(await this.waitFor(css));
+      } catch (e) {
+        const stale = e instanceof Error && e.message.includes('stale element reference');
+        if (!stale || attempt >= 5) throw e;
+      }
+    }
+  }
+
   /** Clicks the element matching `css`. */
   async click(css: string): Promise<void> {
-    await this.cmd('POST', `/element/${await this.waitFor(css)}/click`, {});
+    await this.onElement(css, (el) => this.cmd('POST', `/element/${el}/click`, {}));
   }
 
   /** Types `text` into the element matching `css` (after clearing it when asked). */
   async type(css: string, text: string, opts: { clear?: boolean } = {}): Promise<void> {
-    const el = await this.waitFor(css);
-    if (opts.clear) await this.cmd('POST', `/element/${el}/clear`, {});
-    await this.cmd('POST', `/element/${el}/value`, { text });
+    await this.onElement(css, async (el) => {
+      if (opts.clear) await this.cmd('POST', `/element/${el}/clear`, {});
+      await this.cmd('POST', `/element/${el}/value`, { text });
+    });
   }
 
   /** Sends key strokes to the focused element (e.g. "\uE009n" for Ctrl+N). */
@@ -94,13 +111,14 @@ export class WebDriverSession {
 
   /** The visible text of the element matching `css`. */
   async text(css: string): Promise<string> {
-    return (await this.cmd('GET', `/element/${await this.waitFor(css)}/text`)) as string;
+    return (await this.onElement(css, (el) => this.cmd('GET', `/element/${el}/text`))) as string;
   }
 
   /** An attribute of the element matching `css`. */
   async attribute(css: string, name: string): Promise<string | null> {
-    return (await this.cmd('GET', `/element/${await this.waitFor(css)}/attribute/${name}`)) as
-      string | null;
+    return (await this.onElement(css, (el) =>
+      this.cmd('GET', `/element/${el}/attribute/${name}`),
+    )) as string | null;
   }
 
   /** Resizes the window. */
