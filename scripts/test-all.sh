@@ -3,7 +3,9 @@
 #
 #   typecheck      tsc over every workspace                                      (nice 5)
 #   lint           eslint                                                        (nice 5)
-#   vitest         the TypeScript suites: real PostgreSQL, real SQLite, loopback HTTP
+#   vitest         the TypeScript suites: real PostgreSQL, real SQLite, loopback HTTP; two test
+#                  files at a time (vitest's default on two cores is one: most of their time is
+#                  spent waiting on PostgreSQL, child processes and sockets)
 #   schemathesis   scripts/schemathesis.sh: the server's /openapi.json against the running server
 #   desktop-build  the desktop app, no bundle (`tauri build --debug`): the run's one Rust build, at
 #                  nice 10 so it takes the CPU the test lanes leave idle
@@ -19,7 +21,8 @@
 #
 # Quicker local runs: FERRY_TEST_LANES="typecheck vitest" runs only the lanes listed (cargo-test
 # and desktop-e2e also need desktop-build listed); FERRY_VITEST_ARGS="packages/protocol" passes
-# arguments to `vitest run`; FERRY_TEST_LOGS=dir keeps the lane logs in dir.
+# arguments to `vitest run`; FERRY_VITEST_WORKERS=n runs n test files at a time (default 2);
+# FERRY_TEST_LOGS=dir keeps the lane logs in dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
@@ -40,7 +43,7 @@ fi
 lane_typecheck() { nice -n 5 npm run typecheck; }
 lane_lint() { nice -n 5 npm run lint; }
 # shellcheck disable=SC2086 # FERRY_VITEST_ARGS is a list of arguments
-lane_vitest() { npx vitest run ${FERRY_VITEST_ARGS:-}; }
+lane_vitest() { npx vitest run --maxWorkers="${FERRY_VITEST_WORKERS:-2}" ${FERRY_VITEST_ARGS:-}; }
 lane_schemathesis() { touch "$logs/schemathesis.start" && bash scripts/schemathesis.sh; }
 lane_desktop_build() { nice -n 10 npm run --silent build:debug -w @ferry/desktop -- -- --locked; }
 # The app build's profile and features, as `tauri build --debug` passes them to cargo.
