@@ -15,8 +15,8 @@
 #   desktop-e2e    after desktop-build: that app end to end in a real window (Xvfb, WebKitWebDriver)
 #
 # Each lane writes its own log; the tail of every failing lane's log is printed at the end. The last
-# line is "tests: N passed, M failed" over vitest, cargo test, schemathesis (one per API operation)
-# and the desktop end-to-end test (one). A lane that fails without a failed test to show for it (a
+# line is "tests: N passed, M failed" over vitest, cargo test, schemathesis (its JUnit test cases:
+# one per API operation and one for the stateful phase) and the desktop end-to-end test (one). A lane that fails without a failed test to show for it (a
 # type error, a compile error, a crash) counts as one failed test, so M is 0 only if every lane passed.
 #
 # Quicker local runs: FERRY_TEST_LANES="typecheck vitest" runs only the lanes listed (cargo-test
