@@ -6,6 +6,7 @@ import { registerImportCommand } from './commands/import.ts';
 import { registerNoteCommands } from './commands/notes.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
+import { globalDbOptions } from './options.ts';
 
 /**
  * The `ferry` command tree. Each command group lives in its own file under commands/. `output`
@@ -32,6 +33,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 server unreachable, 4 auth, 5 not found,
 Environment: FERRY_PASSWORD (signup/login), FERRY_DB (default for --db), XDG_DATA_HOME.
 See docs/cli.md.`,
   );
+  globalDbOptions(program);
   registerAuthCommands(program);
   registerNoteCommands(program);
   registerImportCommand(program);
