@@ -46,6 +46,8 @@ export interface SyncContext {
  * each response applied in one local transaction. Stops when the pull is complete and every
  * entry that was queued when it started has been acknowledged; entries written meanwhile go on
  * the next round only if one is needed anyway (so a busy writer cannot keep it running forever).
+ * A long pull is such a case: an entry queued during it goes with the next page's request (no
+ * page is prefetched while one waits), not after the last page.
  */
 export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   const token = await ctx.tokenStore.get();
@@ -118,6 +120,8 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     prefetched = null;
     if (
       batch.length === 0 &&
+      // Edits queued meanwhile go out with the next request, between pull pages, not after the last.
+      local.batch.length === 0 &&
       typeof res === 'object' &&
       res !== null &&
       (res as Partial<SyncResponse>).hasMore === true &&
