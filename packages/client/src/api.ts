@@ -85,6 +85,21 @@ export interface ListOptions {
   deleted?: boolean | 'only';
   limit?: number;
   offset?: number;
+  /** Start at this position (inclusive), e.g. the row a view is anchored to. */
+  from?: ListPosition;
+}
+
+/** A row's place in list order (newest `updated_at` first, then id descending). */
+export interface ListPosition {
+  updated_at: string;
+  id: string;
+}
+
+/** Filters of a count: those of `list`, and `before` to count only rows ahead of a position. */
+export interface CountOptions {
+  search?: string;
+  deleted?: boolean | 'only';
+  before?: ListPosition;
 }
 
 export interface Conflict {

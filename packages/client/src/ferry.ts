@@ -10,6 +10,7 @@ import {
 } from '@ferry/protocol';
 import type {
   Conflict,
+  CountOptions,
   FerryEvent,
   FerryOptions,
   ListOptions,
@@ -54,6 +55,8 @@ export interface NotesApi {
   restore(id: string): Promise<Note>;
   get(id: string): Promise<Note | null>;
   list(opts?: ListOptions): Promise<Note[]>;
+  /** How many notes `list` would give (with `before`: only those ahead of a position). */
+  count(opts?: CountOptions): Promise<number>;
 }
 
 /** Hooks for tests only. */
@@ -138,6 +141,7 @@ export class Ferry {
       restore: (id) => notes.restore(id),
       get: (id) => notes.get(id),
       list: (o) => notes.list(o),
+      count: (o) => notes.count(o),
     };
   }
 

@@ -5,7 +5,7 @@ import {
   uuidv7,
   type TableDecl,
 } from '@ferry/protocol';
-import type { ListOptions } from './api.ts';
+import type { CountOptions, ListOptions, ListPosition } from './api.ts';
 import type { PersistentClock } from './clock.ts';
 import type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
@@ -218,6 +218,25 @@ export class TableStore<R extends LocalRow = LocalRow> {
 
   /** Rows, newest `updated_at` first, optionally filtered by a case-insensitive text search. */
   async list(opts: ListOptions = {}): Promise<R[]> {
+    const { where, params } = this.filter(opts);
+    if (opts.from) this.position(opts.from, '<=', where, params);
+    const order = this.has(UPDATED) ? `${q(UPDATED)} DESC, id DESC` : 'id DESC';
+    const sql = `SELECT * FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    params.push(opts.limit ?? -1, opts.offset ?? 0);
+    return this.read<R>(sql, params);
+  }
+
+  /** How many rows `list` would give with the same filters; with `before`, only those ahead of it. */
+  async count(opts: CountOptions = {}): Promise<number> {
+    const { where, params } = this.filter(opts);
+    if (opts.before) this.position(opts.before, '>', where, params);
+    const sql = `SELECT COUNT(*) AS n FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    const [row] = await this.read<{ n: number }>(sql, params);
+    return Number(row?.n ?? 0);
+  }
+
+  /** The search and trash filters of `list` and `count`. */
+  private filter(opts: CountOptions): { where: string[]; params: SqlValue[] } {
     const where: string[] = [];
     const params: SqlValue[] = [];
     const del = q(this.table.deletedField);
@@ -230,11 +249,27 @@ export class TableStore<R extends LocalRow = LocalRow> {
       );
       for (const _ of this.table.searchFields) params.push(pattern);
     }
-    const order = this.has(UPDATED) ? `${q(UPDATED)} DESC, id DESC` : 'id DESC';
-    const sql = `SELECT * FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
-    params.push(opts.limit ?? -1, opts.offset ?? 0);
-    if (this.deps.reader) return this.deps.reader.all<R>(sql, params);
-    return this.deps.driver.transaction((tx) => tx.all<R>(sql, params));
+    return { where, params };
+  }
+
+  /**
+   * Rows at or after `p` in list order (`<=`: newest first, so "after" is smaller), or strictly
+   * ahead of it (`>`).
+   */
+  private position(p: ListPosition, cmp: '<=' | '>', where: string[], params: SqlValue[]): void {
+    if (!this.has(UPDATED)) {
+      where.push(`id ${cmp} ?`);
+      params.push(p.id);
+      return;
+    }
+    const strict = cmp === '<=' ? '<' : '>';
+    where.push(`(${q(UPDATED)} ${strict} ? OR (${q(UPDATED)} = ? AND id ${cmp} ?))`);
+    params.push(p.updated_at, p.updated_at, p.id);
+  }
+
+  private read<T>(sql: string, params: SqlValue[]): Promise<T[]> {
+    if (this.deps.reader) return this.deps.reader.all<T>(sql, params);
+    return this.deps.driver.transaction((tx) => tx.all<T>(sql, params));
   }
 
   private async mustGet(tx: SqlTx, id: string): Promise<R> {

@@ -35,6 +35,18 @@ export function NoteList(props: {
           </p>
         }
       >
+        <Show when={props.list.newAbove() > 0}>
+          <button
+            class="ghost more"
+            data-testid="new-above"
+            onClick={(e) => {
+              props.list.showNew();
+              e.currentTarget.parentElement?.scrollTo({ top: 0 });
+            }}
+          >
+            {props.list.newAbove()} new {props.list.newAbove() === 1 ? 'note' : 'notes'}
+          </button>
+        </Show>
         <Show
           when={props.list.notes().length > 0}
           fallback={

@@ -1,0 +1,177 @@
+/**
+ * The notes list keeps still while a sync delivers notes: the anchor rule alone, then the list
+ * state over a real engine (real SQLite) pulling from an in-memory server in small pages.
+ */
+import { memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
+import { openNodeDriver } from '@ferry/client/node';
+import { FakeRemote } from '@ferry/client/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ListAnchor } from '../src/state/list-anchor.ts';
+import { createNotesList, PAGE_SIZE, type NotesList } from '../src/state/notes.ts';
+
+const row = (i: number) => ({
+  id: `0193a1c3-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  updated_at: `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`,
+});
+
+describe('ListAnchor', () => {
+  it('follows the top until rows are shown, then queries from its first row and counts above it', () => {
+    const a = new ListAnchor();
+    expect(a.query({ limit: 51 })).toEqual({ list: { limit: 51 }, above: null });
+    expect(a.settle([], 0)).toBe(false);
+    expect(a.position).toBeNull(); // nothing shown yet: nothing to keep still
+    a.settle([row(9), row(8)], 0);
+    expect(a.query({ search: 'x', deleted: false, limit: 51 })).toEqual({
+      list: {
+        search: 'x',
+        deleted: false,
+        limit: 51,
+        from: { id: row(9).id, updated_at: row(9).updated_at },
+      },
+      above: {
+        search: 'x',
+        deleted: false,
+        before: { id: row(9).id, updated_at: row(9).updated_at },
+      },
+    });
+    a.settle([row(20)], 3); // a later answer does not move it
+    expect(a.position?.id).toBe(row(9).id);
+    a.release();
+    expect(a.query({ limit: 51 }).above).toBeNull();
+  });
+
+  it('lets go when nothing is left at or below it but notes sort above it', () => {
+    const a = new ListAnchor();
+    a.settle([row(1)], 0);
+    expect(a.settle([], 0)).toBe(false); // the list is simply empty
+    expect(a.position).not.toBeNull();
+    expect(a.settle([], 2)).toBe(true);
+    expect(a.position).toBeNull();
+  });
+});
+
+let ferry: Ferry | null = null;
+afterEach(async () => {
+  await ferry?.close();
+  ferry = null;
+});
+
+const id = (i: number): string => `0193a1c3-0000-7000-8000-${String(i).padStart(12, '0')}`;
+/** Note i was last edited i seconds after a fixed time, so higher numbers sort above. */
+const put = (remote: FakeRemote, from: number, to: number): void => {
+  for (let i = from; i < to; i++) {
+    const t = new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString();
+    remote.put('notes', {
+      id: id(i),
+      title: `n${i}`,
+      content: '',
+      created_at: t,
+      updated_at: t,
+      deleted_at: null,
+    });
+  }
+};
+
+/** Run before the fake server answers each request, when set. */
+let seeTop: (() => Promise<void>) | null = null;
+
+async function engine(remote: FakeRemote, pullLimit: number): Promise<Ferry> {
+  seeTop = null;
+  ferry = await openFerry({
+    driver: await openNodeDriver(':memory:'),
+    tokenStore: memoryTokenStore(),
+    http: async (req) => {
+      await seeTop?.();
+      return remote.http(req);
+    },
+    pullLimit,
+  });
+  await ferry.login('http://127.0.0.1:9', 'me@example.com', 'password1');
+  return ferry;
+}
+
+const settle = async (cond: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+};
+/** Waits until the list has answered every query asked so far (one refresh round). */
+const quiet = async (list: NotesList): Promise<void> => {
+  list.refresh();
+  await new Promise((r) => setTimeout(r, 30));
+};
+
+const fail = (e: unknown): never => {
+  throw e;
+};
+const titles = (list: NotesList): string[] => list.notes().map((n) => n.title);
+
+describe('the notes list during a first sync', () => {
+  it('keeps the rows it shows while newer pages arrive, and announces the new notes', async () => {
+    const remote = new FakeRemote();
+    put(remote, 0, 200); // pulled oldest first, 20 a page: every page sorts above the last
+    const f = await engine(remote, 20);
+    const list = createNotesList(f, fail);
+    await settle(() => !list.loading());
+    // The top row whenever a page is asked for, as the user saw it.
+    const tops = new Set<string>();
+    seeTop = async () => {
+      await quiet(list);
+      tops.add(titles(list)[0] ?? '');
+    };
+    await f.sync();
+    await quiet(list);
+    tops.add(titles(list)[0] ?? '');
+    expect([...tops].filter((t) => t !== '')).toEqual(['n19']);
+    expect(titles(list)).toEqual(Array.from({ length: 20 }, (_, k) => `n${19 - k}`));
+    expect(list.newAbove()).toBe(180);
+
+    list.showNew();
+    await settle(() => titles(list)[0] === 'n199');
+    expect(list.notes()).toHaveLength(PAGE_SIZE);
+    expect(list.newAbove()).toBe(0);
+    list.dispose();
+  });
+
+  it("shows the user's own new note at once, with whatever waited above", async () => {
+    const remote = new FakeRemote();
+    put(remote, 0, 10);
+    const f = await engine(remote, 1000);
+    const list = createNotesList(f, fail);
+    await f.sync();
+    await settle(() => titles(list)[0] === 'n9');
+    put(remote, 10, 15);
+    await f.sync();
+    await settle(() => list.newAbove() === 5);
+    expect(titles(list)[0]).toBe('n9');
+    // Searching starts from the top too.
+    list.setSearch('n1');
+    await settle(() => titles(list)[0] === 'n14' && list.newAbove() === 0);
+    list.setSearch('');
+    await settle(() => titles(list)[0] === 'n14');
+    put(remote, 15, 17);
+    await f.sync();
+    await settle(() => list.newAbove() === 2);
+    await f.notes.create({ title: 'mine' });
+    await settle(() => titles(list)[0] === 'mine');
+    expect(titles(list).slice(0, 3)).toEqual(['mine', 'n16', 'n15']);
+    expect(list.newAbove()).toBe(0);
+    list.dispose();
+  });
+
+  it('lets go of its rows when they are all gone and newer notes remain', async () => {
+    const remote = new FakeRemote();
+    put(remote, 0, 3);
+    const f = await engine(remote, 1000);
+    const list = createNotesList(f, fail);
+    await f.sync();
+    await settle(() => titles(list)[0] === 'n2');
+    put(remote, 3, 5);
+    const deletedAt = new Date(Date.UTC(2025, 0, 2)).toISOString();
+    for (let i = 0; i < 3; i++)
+      remote.put('notes', { id: id(i), deleted_at: deletedAt, updated_at: deletedAt });
+    await f.sync();
+    await settle(() => titles(list).join() === 'n4,n3');
+    expect(list.newAbove()).toBe(0);
+    list.dispose();
+  });
+});
