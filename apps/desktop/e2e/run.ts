@@ -15,6 +15,7 @@ import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BACKSPACE, CTRL, ENTER, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
+import { largeAccountStep } from './large-account.ts';
 
 const exec = promisify(execFile);
 
@@ -458,6 +459,7 @@ async function main(): Promise<void> {
     await s.quit();
     await stopProcess(driver);
   }
+  await largeAccountStep({ app, work, server, repo, artifacts, begin, log });
 }
 
 main().then(
