@@ -1,5 +1,3 @@
-import { gzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:http';
 import Fastify, {
@@ -12,6 +10,7 @@ import { PROTOCOL_VERSION } from '@ferry/protocol';
 import type { AppDeps } from './deps.ts';
 import { installAuthBeforeBody } from './auth-hook.ts';
 import { installBodyGuards } from './body-guard.ts';
+import { installCompression } from './compression.ts';
 import { API_HEADERS, clientErrorHandler, frameworkErrors } from './early-errors.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { installJsonBody } from './json-body.ts';
@@ -20,8 +19,6 @@ import { eventRoutes } from './routes/events.ts';
 import { historyRoutes } from './routes/history.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { syncRoutes } from './routes/sync.ts';
-
-const gzipAsync = promisify(gzip);
 
 /** How often Node checks the request and headers timeouts (its default is 30 s). */
 const TIMEOUT_CHECK_MS = 1000;
@@ -99,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (req.method === 'OPTIONS') {
       void reply
         .header('access-control-allow-methods', 'GET, POST, OPTIONS')
-        .header('access-control-allow-headers', 'authorization, content-type')
+        .header('access-control-allow-headers', 'authorization, content-type, content-encoding')
         .header('access-control-max-age', '600');
     }
   });
@@ -107,20 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.code(204).send();
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    const accepts = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    if (!accepts || reply.getHeader('content-encoding') !== undefined) return payload;
-    const size =
-      typeof payload === 'string'
-        ? Buffer.byteLength(payload)
-        : Buffer.isBuffer(payload)
-          ? payload.length
-          : 0;
-    if (size < 1024) return payload;
-    void reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding');
-    reply.removeHeader('content-length');
-    return gzipAsync(payload as string | Buffer);
-  });
+  installCompression(app, deps.config.bodyLimitBytes);
 
   app.addHook('onResponse', async (req, reply) => {
     countRequest(req, reply.statusCode);

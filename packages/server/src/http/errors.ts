@@ -1,18 +1,24 @@
 import { ErrorStatus, type ErrorCode } from '@ferry/protocol';
 
 /**
- * The protocol's codes, the auth-specific one it names in its endpoint table, and two HTTP-level
- * extensions: a known path asked with a method it does not serve, and a request not received in
- * time (raised by Node's parser: see early-errors.ts).
+ * The protocol's codes, the auth-specific one it names in its endpoint table, and three HTTP-level
+ * extensions: a known path asked with a method it does not serve, a request not received in
+ * time (raised by Node's parser: see early-errors.ts), and a request body in a coding the server
+ * does not read (`Content-Encoding`, compression.ts).
  */
 const STATUS: Readonly<Record<string, number>> = {
   ...ErrorStatus,
   invalid_credentials: 401,
   method_not_allowed: 405,
   request_timeout: 408,
+  unsupported_encoding: 415,
 };
 export type ServerErrorCode =
-  ErrorCode | 'invalid_credentials' | 'method_not_allowed' | 'request_timeout';
+  | ErrorCode
+  | 'invalid_credentials'
+  | 'method_not_allowed'
+  | 'request_timeout'
+  | 'unsupported_encoding';
 
 /** An error that becomes the protocol's error envelope; the status follows from the code. */
 export class HttpError extends Error {
