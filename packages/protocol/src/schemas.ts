@@ -42,6 +42,11 @@ export const SyncRequest = Type.Object({
    * with `409 client_id_reused` instead of a per-mutation `rejected` result.
    */
   clientReset: Type.Optional(Type.Boolean()),
+  /**
+   * Extension: the client reads compact pages (compact.ts) of this encoding version or below;
+   * the response then carries `compact` and `tables` instead of `changes`.
+   */
+  compact: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type SyncRequest = Static<typeof SyncRequest>;
 

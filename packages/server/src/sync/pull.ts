@@ -10,7 +10,7 @@ import type { TableSql } from './rows.ts';
 export interface WireChange {
   readonly table: string;
   readonly seq: string;
-  /** `{"table":…,"seq":…,"row":{…}}` */
+  /** As the response writes it: v1 `{"table":…,"seq":…,"row":{…}}`; compact, the row's array. */
   readonly json: string;
 }
 
@@ -32,7 +32,7 @@ export interface PageBounds {
 }
 
 /** A change's JSON; table names are identifiers and positions digits, so nothing needs escaping. */
-const changeJson = (table: string, seq: string, row: string): string =>
+export const changeJson = (table: string, seq: string, row: string): string =>
   `{"table":"${table}","seq":"${seq}","row":${row}}`;
 
 /**
@@ -107,6 +107,8 @@ export async function pull(
   userId: string,
   cursor: string,
   bounds: PageBounds,
+  /** How a row's JSON from the query goes into the response (compact pages take it as it is). */
+  wrap: (table: string, seq: string, row: string) => string = changeJson,
 ): Promise<PullPage> {
   const rows = await db.query<PullRow>(
     query,
@@ -122,7 +124,7 @@ export async function pull(
   let bytes = 0;
   for (const r of found) {
     if (bytes >= bounds.bytes) break;
-    const json = changeJson(r.t!, r.position!, r.row!);
+    const json = wrap(r.t!, r.position!, r.row!);
     // UTF-8 bytes: the row's from PostgreSQL, the rest is ASCII. The comma after it counts too.
     bytes += r.bytes! + json.length - r.row!.length + 1;
     changes.push({ table: r.t!, seq: r.position!, json });

@@ -39,9 +39,18 @@ export interface PushOutcome {
    * exactly the rows this push wrote, in position order: the pull needs no query.
    */
   readonly changesIfCurrent: Change[] | null;
+  /** Every row this push wrote, with its new position (for compact pages: see encode-page.ts). */
+  readonly written: readonly WrittenRow[];
   readonly counts: Readonly<Record<MutationResult['status'], number>>;
   /** The latest stamp of this user's own mutations (see `userHlc`). */
   readonly userHlc: string;
+}
+
+/** A row a push wrote, and the position it got. */
+export interface WrittenRow {
+  readonly table: string;
+  readonly row: StoredRow;
+  readonly position: bigint;
 }
 
 interface ClientRow {
@@ -365,7 +374,9 @@ export async function push(
     }
     changesIfCurrent.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
   }
-  return { results, lastMutationSeq, newPosition, counts, changesIfCurrent, userHlc };
+  const written: WrittenRow[] = [];
+  for (const [table, list] of perTable) for (const r of list) written.push({ table, ...r });
+  return { results, lastMutationSeq, newPosition, counts, changesIfCurrent, written, userHlc };
 }
 
 /** The table declarations behind the prepared SQL. */

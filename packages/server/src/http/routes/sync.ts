@@ -7,6 +7,8 @@ import {
   MIN_SCHEMA_VERSION,
   PROTOCOL_VERSION,
   SCHEMA_VERSION,
+  CompactSyncResponse,
+  SentValues,
   SyncRequest,
   SyncResponse,
   servedTo,
@@ -20,6 +22,12 @@ import {
   type PageBounds,
   type PullPage,
 } from '../../sync/pull.ts';
+import {
+  CompactAcks,
+  compactPullQuery,
+  compactResponseBody,
+  compactRow,
+} from '../../sync/encode-page.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
@@ -91,6 +99,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     maxClockDriftMs: config.maxClockDriftMs,
     now: deps.now,
   };
+  const compactSql = compactPullQuery([...deps.tables.values()]);
 
   app.post(
     '/v1/sync',
@@ -99,7 +108,12 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['sync'],
         security: [{ bearer: [] }],
         body: SyncRequest,
-        response: { 200: SyncResponse, ...errors },
+        response: {
+          200: Type.Union([SyncResponse, CompactSyncResponse], {
+            description: 'v1; with `compact` in the request, the compact form (docs/protocol.md)',
+          }),
+          ...errors,
+        },
       },
       config: {
         swaggerTransform: ({ schema, url }) => ({
@@ -119,6 +133,9 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         limit: Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit),
         bytes: config.pullPageBytes,
       };
+      const compact = body.compact !== undefined;
+      // Compact pages acknowledge the rows this request wrote instead of sending them back.
+      let acks: CompactAcks | null = null;
       let results: MutationResult[] = [];
       let lastMutationSeq: number;
       let userHlc: string;
@@ -130,10 +147,14 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         results = out.results;
         lastMutationSeq = out.lastMutationSeq;
         userHlc = out.userHlc;
+        if (compact)
+          acks = new CompactAcks(deps.tables, out.written, new SentValues(body.mutations));
         // The rows just written, cut by the same count and byte bounds as a pull page.
         if (out.changesIfCurrent !== null)
           known = {
-            ...cutPage(out.changesIfCurrent, body.cursor, bounds),
+            ...(acks !== null
+              ? acks.knownPage(body.cursor, bounds)
+              : cutPage(out.changesIfCurrent, body.cursor, bounds)),
             purged: 0n,
             // The cursor was the user's position; the push moved it only if it wrote rows.
             position: out.newPosition?.toString() ?? body.cursor,
@@ -153,7 +174,11 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           };
       }
 
-      const page = known ?? (await pull(db, deps.pullSql, userId, body.cursor, bounds));
+      const page =
+        known ??
+        (compact
+          ? await pull(db, compactSql, userId, body.cursor, bounds, compactRow)
+          : await pull(db, deps.pullSql, userId, body.cursor, bounds));
       // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
       // seen here, and one that committed after it could not have hidden anything from it. (A
       // cursor equal to the user's position is never below the purged position.)
@@ -174,18 +199,18 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // The body is made here, with the rows' JSON spliced in as PostgreSQL wrote it (a string
       // reply with a JSON content type is sent as it is).
       void reply.type('application/json; charset=utf-8');
-      return syncResponseBody(
-        {
-          protocol: PROTOCOL_VERSION,
-          results,
-          lastMutationSeq,
-          cursor: page.cursor,
-          hasMore: page.hasMore,
-          serverHlc: userServerHlc(deps.clock.now(), userHlc),
-          position: page.position,
-        },
-        changes,
-      );
+      const head = {
+        protocol: PROTOCOL_VERSION,
+        results,
+        lastMutationSeq,
+        cursor: page.cursor,
+        hasMore: page.hasMore,
+        serverHlc: userServerHlc(deps.clock.now(), userHlc),
+        position: page.position,
+      };
+      return compact
+        ? compactResponseBody(head, changes, acks, deps.tables)
+        : syncResponseBody(head, changes);
     },
   );
 }

@@ -1,0 +1,174 @@
+import {
+  MAX_ACK_FIELDS,
+  COMPACT_VERSION,
+  storedFields,
+  type CompactSyncResponse,
+  type SentValues,
+  type TableDecl,
+} from '@ferry/protocol';
+import { pullQuery, type PageBounds, type PullPage, type WireChange } from './pull.ts';
+import type { WrittenRow } from './push.ts';
+import type { TableSql } from './rows.ts';
+
+/**
+ * Compact pages (`compact: 1`, protocol/src/compact.ts): rows as arrays in one group per table,
+ * and the rows a push wrote as acknowledgements that leave out what the client sent.
+ */
+
+const ident = (name: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad identifier: ${name}`);
+  return `"${name}"`;
+};
+const isText = (t: TableDecl, f: string): boolean =>
+  t.fields[f]!.type !== 'integer' && t.fields[f]!.type !== 'uuid';
+
+/**
+ * The bytes of a row's array (`["id",version,…]`) that do not depend on its values, at least:
+ * brackets, commas, a uuid's quotes and 36 characters, one digit per integer, the quotes of a
+ * non-null text. Text values add their UTF-8 length, more when escaped.
+ */
+export function fixedArrayBytes(t: TableDecl): number {
+  let n = 1 + 38 + 2; // `["…id…",` and one digit of the version
+  for (const f of storedFields(t)) {
+    const d = t.fields[f]!;
+    n += 1 + (d.type === 'uuid' ? 38 : d.type === 'integer' ? 1 : d.nullable === true ? 0 : 2);
+  }
+  return n + 1;
+}
+
+/** `pullQuery`'s fragments for compact rows: `json_build_array(id, version, …fields)`. */
+function compactFragments(sql: TableSql): TableSql {
+  const t = sql.table;
+  const name = ident(t.name);
+  const size = [
+    String(fixedArrayBytes(t)),
+    ...Object.keys(t.fields)
+      .filter((f) => isText(t, f))
+      .map((f) => `coalesce(octet_length(${ident(f)}), 0)`),
+  ];
+  const values = ['id', 'version', ...storedFields(t)].map((c) => `x.${ident(c)}`).join(', ');
+  return {
+    ...sql,
+    pullSizes: `SELECT position, (${size.join(' + ')})::bigint AS est
+    FROM ${name} WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3`,
+    pullRows: `SELECT '${t.name}' AS t, x.position, json_build_array(${values})::text AS row
+    FROM ${name} x
+    WHERE x.user_id = $1 AND x.position > $2::bigint AND x.position <= (SELECT last FROM page_end)`,
+  };
+}
+
+/** The pull query for compact pages (same plan as `pullQuery`, rows as arrays). */
+export function compactPullQuery(tables: readonly TableSql[]): string {
+  return pullQuery(tables.map(compactFragments));
+}
+
+/** A compact page's row taken from the query as it is. */
+export const compactRow = (_table: string, _seq: string, row: string): string => row;
+
+/** An entry of a compact page: a row's array, or an acknowledgement's. */
+interface Entry {
+  readonly table: string;
+  readonly json: string;
+  readonly ack: boolean;
+}
+
+/**
+ * The acknowledgement of a row this request wrote (`[id, version, mask, ...rest]`), or null when
+ * no field holds what the request last sent for it (the row then goes whole).
+ */
+export function ackJson(t: TableDecl, w: WrittenRow, sent: SentValues): string | null {
+  const mine = sent.of(t.name, w.row.id);
+  const fields = storedFields(t);
+  if (mine === undefined || fields.length > MAX_ACK_FIELDS) return null;
+  let mask = 0;
+  const rest: unknown[] = [];
+  fields.forEach((f, i) => {
+    const v = w.row.fields[f] ?? null;
+    if (mine.has(f) && mine.get(f) === v) mask |= 1 << i;
+    else rest.push(v);
+  });
+  return mask === 0 ? null : JSON.stringify([w.row.id, w.row.version, mask, ...rest]);
+}
+
+/** A written row as a whole compact row. */
+function rowJson(t: TableDecl, w: WrittenRow): string {
+  return JSON.stringify([
+    w.row.id,
+    w.row.version,
+    ...storedFields(t).map((f) => w.row.fields[f] ?? null),
+  ]);
+}
+
+/** What a compact page is made from: the request's own writes, by position. */
+export class CompactAcks {
+  private readonly byPosition = new Map<string, WrittenRow>();
+
+  constructor(
+    private readonly tables: ReadonlyMap<string, TableSql>,
+    private readonly written: readonly WrittenRow[],
+    private readonly sent: SentValues,
+  ) {
+    for (const w of written) this.byPosition.set(w.position.toString(), w);
+  }
+
+  /** A page entry: this request's write as an acknowledgement when it can be one. */
+  entry(c: WireChange): Entry {
+    const w = this.byPosition.get(c.seq);
+    const t = this.tables.get(c.table)?.table;
+    const ack = w !== undefined && t !== undefined ? ackJson(t, w, this.sent) : null;
+    return ack === null
+      ? { table: c.table, json: c.json, ack: false }
+      : { table: c.table, json: ack, ack: true };
+  }
+
+  /**
+   * The page when the request's cursor was the user's position: exactly the rows this push
+   * wrote, in position order, cut by `bounds` as a pull page is (the acknowledgements' bytes).
+   */
+  knownPage(cursor: string, bounds: PageBounds): Omit<PullPage, 'purged' | 'position'> {
+    const sorted = [...this.written].sort((a, b) =>
+      a.position < b.position ? -1 : a.position > b.position ? 1 : 0,
+    );
+    const changes: WireChange[] = [];
+    let bytes = 0;
+    for (const w of sorted) {
+      if (changes.length >= bounds.limit || bytes >= bounds.bytes) break;
+      const t = this.tables.get(w.table)!.table;
+      const json = ackJson(t, w, this.sent) ?? rowJson(t, w);
+      bytes += Buffer.byteLength(json) + 1;
+      changes.push({ table: w.table, seq: w.position.toString(), json });
+    }
+    return {
+      changes,
+      cursor: changes.at(-1)?.seq ?? cursor,
+      hasMore: changes.length < sorted.length,
+    };
+  }
+}
+
+/** The compact response body: `head` as JSON with the page's table groups spliced in. */
+export function compactResponseBody(
+  head: Omit<CompactSyncResponse, 'tables' | 'compact'>,
+  changes: readonly WireChange[],
+  acks: CompactAcks | null,
+  tables: ReadonlyMap<string, TableSql>,
+): string {
+  const groups = new Map<string, { rows: string[]; acks: string[] }>();
+  for (const c of changes) {
+    const e = acks?.entry(c) ?? { table: c.table, json: c.json, ack: false };
+    let g = groups.get(e.table);
+    if (!g) groups.set(e.table, (g = { rows: [], acks: [] }));
+    (e.ack ? g.acks : g.rows).push(e.json);
+  }
+  const body: Omit<CompactSyncResponse, 'tables'> = { ...head, compact: COMPACT_VERSION };
+  if (groups.size === 0) return JSON.stringify(body);
+  const parts = [...groups].map(([table, g]) => {
+    const fields = JSON.stringify(storedFields(tables.get(table)!.table));
+    const rows = g.rows.length > 0 ? `,"rows":[${g.rows.join(',')}]` : '';
+    const ackList = g.acks.length > 0 ? `,"acks":[${g.acks.join(',')}]` : '';
+    return `{"table":${JSON.stringify(table)},"fields":${fields}${rows}${ackList}}`;
+  });
+  const text = JSON.stringify(body);
+  // `body` is an object: put `tables` before its closing brace.
+  return `${text.slice(0, -1)},"tables":[${parts.join(',')}]}`;
+}
