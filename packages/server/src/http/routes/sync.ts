@@ -33,7 +33,7 @@ import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 
 const errors = Object.fromEntries(
-  [400, 401, 403, 409, 410, 413, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
+  [400, 401, 403, 409, 410, 413, 415, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
 );
 
 /**
