@@ -29,6 +29,11 @@ export interface HttpRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * The body may go gzip-compressed (`content-encoding: gzip`). An HttpFn that cannot compress
+   * (no `codings.gzipRequests`) sends it as it is.
+   */
+  gzip?: boolean;
   signal?: AbortSignal;
 }
 export interface HttpResponse {
@@ -36,7 +41,18 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: string;
 }
-export type HttpFn = (req: HttpRequest) => Promise<HttpResponse>;
+export type HttpFn = ((req: HttpRequest) => Promise<HttpResponse>) & {
+  /** What the transport can decode and encode; without it the engine sets no `accept-encoding`. */
+  readonly codings?: HttpCodings;
+};
+
+/** The content codings an HttpFn handles (see `Transport`). */
+export interface HttpCodings {
+  /** `Accept-Encoding` to send: only codings whose responses it hands back decoded. */
+  readonly accept: string;
+  /** It sends a request marked `gzip` compressed, with `content-encoding: gzip`. */
+  readonly gzipRequests: boolean;
+}
 
 export const SyncState = {
   idle: 'idle',
@@ -149,4 +165,9 @@ export interface FerryOptions {
   allowInsecure?: boolean;
   /** Rows per pull page (1–1000, default 1000; the server may cap it lower). */
   pullLimit?: number;
+  /**
+   * Compress what goes on the wire: compressed responses (by the HttpFn's `codings`) and gzip
+   * request bodies. Default: on, except to a loopback server, where it buys nothing and costs CPU.
+   */
+  compress?: boolean;
 }

@@ -110,7 +110,7 @@ export class Ferry {
     this.tables = tableMap(tableList);
     this.currentClientId = state[StateKey.clientId] ?? '';
     this.clock = new PersistentClock(this.currentClientId, this.now, state[StateKey.hlc] ?? null);
-    this.transport = new Transport(opts.http ?? fetchHttp, this.now);
+    this.transport = new Transport(opts.http ?? fetchHttp, this.now, opts.compress);
     this.current = {
       state: hasToken ? 'idle' : 'signed-out',
       pending,

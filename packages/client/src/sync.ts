@@ -1,15 +1,17 @@
 import {
+  COMPACT_VERSION,
   Limits,
   PROTOCOL_VERSION,
   SCHEMA_VERSION,
-  SyncResponse,
+  type Mutation,
   type SyncRequest,
+  type SyncResponse,
   type TableDecl,
 } from '@ferry/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { SyncOutcome, SyncProgress, TokenStore } from './api.ts';
 import { applyResponse, type ApplyProbe, type ApplySummary } from './apply.ts';
 import type { PersistentClock } from './clock.ts';
+import { readSyncResponse } from './decode-page.ts';
 import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import type { Transport } from './http.ts';
@@ -18,8 +20,6 @@ import { maxSeq, nextBatch, toMutation, type OutboxEntry } from './outbox.ts';
 import { PushBudget, recoverPush } from './push-budget.ts';
 import { q } from './rows.ts';
 import { StateKey, allState, setState } from './state.ts';
-
-const responseCheck = TypeCompiler.Compile(SyncResponse);
 
 /** What one sync run needs. */
 export interface SyncContext {
@@ -65,11 +65,16 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
 
   const outcome: SyncOutcome = { pushed: 0, pulled: 0, complete: false };
   const budget = new PushBudget();
-  const request = (
+  /** A response as it came (v1 or compact) and the mutations its request carried. */
+  interface Answer {
+    res: SyncResponse;
+    sent: Mutation[];
+  }
+  const request = async (
     cursor: string,
     batch: readonly OutboxEntry[],
     pullLimit?: number,
-  ): Promise<SyncResponse> => {
+  ): Promise<Answer> => {
     const req: SyncRequest = {
       protocol: PROTOCOL_VERSION,
       clientId,
@@ -78,11 +83,16 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       mutations: batch.map(toMutation),
       pullLimit: pullLimit ?? ctx.pullLimit ?? Limits.maxPullLimit,
       clientReset: true,
+      compact: COMPACT_VERSION,
     };
-    return ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', { body: req, token });
+    const res = await ctx.transport.call<SyncResponse>(server, 'POST', '/v1/sync', {
+      body: req,
+      token,
+    });
+    return { res, sent: req.mutations };
   };
   // A pull-only page asked for while the previous one is being applied (see below).
-  let prefetched: Promise<SyncResponse> | null = null;
+  let prefetched: Promise<Answer> | null = null;
   for (let round = 0; ; round++) {
     const local = await ctx.driver.transaction(async (tx) => {
       const s = await allState(tx);
@@ -95,9 +105,9 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     const { cursor, resync } = local;
     // A prefetched page was requested without mutations: this round pushes nothing.
     const batch = prefetched ? [] : local.batch;
-    let res: SyncResponse;
+    let answer: Answer;
     try {
-      res = await (prefetched ?? request(cursor, batch));
+      answer = await (prefetched ?? request(cursor, batch));
     } catch (e) {
       prefetched = null;
       if (e instanceof FerryError && e.kind === ErrorKind.resyncRequired && round < 50) {
@@ -118,30 +128,25 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       throw e;
     }
     prefetched = null;
+    const raw = answer.res;
     if (
       batch.length === 0 &&
       // Edits queued meanwhile go out with the next request, between pull pages, not after the last.
       local.batch.length === 0 &&
-      typeof res === 'object' &&
-      res !== null &&
-      (res as Partial<SyncResponse>).hasMore === true &&
-      typeof res.cursor === 'string' &&
-      /^[0-9]{1,19}$/.test(res.cursor)
+      typeof raw === 'object' &&
+      raw !== null &&
+      (raw as Partial<SyncResponse>).hasMore === true &&
+      typeof raw.cursor === 'string' &&
+      /^[0-9]{1,19}$/.test(raw.cursor)
     ) {
       // Pure pull with more to come: ask for the next page now (even before validating this one),
       // so the server works on it while this one is checked and applied. Its cursor is the one
       // this apply is about to store; if validation or the apply fails, the page is dropped
       // unread and the next sync asks again from the stored cursor.
-      prefetched = request(res.cursor, []);
+      prefetched = request(raw.cursor, []);
       prefetched.catch(() => undefined);
     }
-    if (!responseCheck.Check(res)) {
-      const first = responseCheck.Errors(res).First();
-      throw new FerryError(
-        ErrorKind.protocol,
-        `malformed sync response${first ? ` at ${first.path}: ${first.message}` : ''}`,
-      );
-    }
+    const res = readSyncResponse(raw, answer.sent);
     const acked = checkAcknowledgement(batch, res);
     const nowIso = new Date(ctx.now()).toISOString();
     const { summary, oldestSeq } = await ctx.driver.transaction(async (tx) => {

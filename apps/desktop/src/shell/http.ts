@@ -5,9 +5,13 @@
 import type { HttpFn, HttpResponse } from '@ferry/client';
 import { invoke as tauriInvoke, type Invoke } from './invoke.ts';
 
-/** An HttpFn that performs requests in the Rust shell. A transport failure rejects, like fetch. */
+/**
+ * An HttpFn that performs requests in the Rust shell. A transport failure rejects, like fetch.
+ * reqwest (its `gzip` feature) decodes gzip responses, and only gzip: no brotli is asked for.
+ * Bodies go as they are (the IPC carries text; `gzip` on a request is ignored).
+ */
 export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
-  return async (req) => {
+  const http = async (req: Parameters<HttpFn>[0]): Promise<HttpResponse> => {
     req.signal?.throwIfAborted();
     const request = {
       method: req.method,
@@ -23,4 +27,5 @@ export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
       );
     }
   };
+  return Object.assign(http, { codings: { accept: 'gzip', gzipRequests: false } });
 }
