@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompactSyncResponse } from '@ferry/protocol';
+import type { HttpFn, HttpRequest, HttpResponse } from '../src/api.ts';
+import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '../src/index.ts';
+import { openNodeDriver } from '../src/node/index.ts';
+import { tempDbPath } from './helpers.ts';
+import { PASSWORD, email, startTestServer, type TestServer } from './server.ts';
+
+interface Exchange {
+  req: HttpRequest;
+  res: HttpResponse;
+}
+
+/** fetchHttp, with every sync exchange kept (the request as the engine made it, the answer decoded). */
+function recordingHttp(log: Exchange[]): HttpFn {
+  const http = async (req: HttpRequest): Promise<HttpResponse> => {
+    const res = await fetchHttp(req);
+    if (req.url.endsWith('/v1/sync')) log.push({ req, res });
+    return res;
+  };
+  return Object.assign(http, { codings: fetchHttp.codings });
+}
+
+async function engine(s: TestServer, user: string, log: Exchange[], signup = false) {
+  const f = await openFerry({
+    driver: await openNodeDriver(tempDbPath()),
+    tokenStore: memoryTokenStore(),
+    http: recordingHttp(log),
+    compress: true,
+  });
+  if (signup) await f.signup(s.url, user, PASSWORD);
+  else await f.login(s.url, user, PASSWORD, 'wire test');
+  return f;
+}
+
+const snapshot = async (f: Ferry) =>
+  (await f.notes.list({ deleted: true }))
+    .map(({ synced: _s, ...n }) => n)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+
+describe('the engine on compact, compressed pages', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('pushes gzip, reads brotli, gets its own rows acknowledged, and two devices converge', async () => {
+    const user = email();
+    const logA: Exchange[] = [];
+    const logB: Exchange[] = [];
+    const a = await engine(s, user, logA, true);
+    const b = await engine(s, user, logB);
+    const made = [
+      { title: '', content: '' },
+      { title: '日本語 😀', content: 'tab\there\nnewline\u0001 "q" \\' },
+      { title: 'big', content: 'ü'.repeat(512 * 1024) },
+      ...Array.from({ length: 200 }, (_, i) => ({ title: `n${i}`, content: 'words '.repeat(30) })),
+    ];
+    for (const n of made) await a.notes.create(n);
+    await a.notes.remove((await a.notes.list())[0]!.id);
+    logA.length = 0;
+    await a.sync();
+
+    const pushes = logA.filter((e) => e.req.body?.includes('"mutations":[{') === true);
+    expect(pushes.length).toBeGreaterThan(0);
+    for (const p of pushes) {
+      expect(p.req.gzip).toBe(true);
+      expect(p.req.headers['accept-encoding']).toBe('br, gzip');
+      expect(p.res.headers['content-encoding']).toBe('br');
+      const body = JSON.parse(p.res.body) as CompactSyncResponse;
+      expect(body.compact).toBe(1);
+      // Up to date: the page is this push's rows, every one acknowledged, none sent back whole.
+      for (const g of body.tables ?? []) expect(g.rows).toBeUndefined();
+    }
+    const acked = pushes.flatMap((p) =>
+      ((JSON.parse(p.res.body) as CompactSyncResponse).tables ?? []).flatMap((g) => g.acks ?? []),
+    );
+    expect(acked.length).toBeGreaterThanOrEqual(made.length);
+    expect(
+      (await a.notes.list({ deleted: true })).every((n) => n.version >= 1 && n.synced === 1),
+    ).toBe(true);
+
+    await b.sync();
+    expect(await snapshot(b)).toEqual(await snapshot(a));
+    // b edits, a (behind) edits another note: each gets the other's change whole, its own acked.
+    const [first, second] = await b.notes.list();
+    await b.notes.update(first!.id, { title: 'changed on b' });
+    await b.sync();
+    await a.notes.update(second!.id, { content: 'changed on a' });
+    await a.sync();
+    await b.sync();
+    expect(await snapshot(b)).toEqual(await snapshot(a));
+    expect((await a.notes.get(first!.id))?.title).toBe('changed on b');
+    await a.close();
+    await b.close();
+  });
+});

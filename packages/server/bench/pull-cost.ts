@@ -1,0 +1,260 @@
+/**
+ * What a pulled row costs the server (issue 11, item 2), against a plain SELECT of the same
+ * columns: `npm run bench:pull -w @ferry/server`.
+ *
+ * One user holds BENCH_PULL_NOTES notes (default 50 000) of ~220 bytes of English-like title and
+ * text (a seeded generator, BENCH_SEED), pushed through the API. Then, for each way of reading
+ * them, every page of 1 000 from cursor "0", twice (the second pass is measured, warm):
+ *
+ * - PostgreSQL CPU: user + system time of the one backend that runs the queries
+ *   (`/proc/<pg_backend_pid()>/stat`), for the plain SELECT, the v1 pull query (`row_to_json`)
+ *   and the compact one (`json_build_array`);
+ * - server CPU in Node: this process's CPU for `pull()` and building the response body (v1 and
+ *   compact), and for compressing those bodies (brotli quality 1, gzip level 1, gzip level 6);
+ * - bytes per note of each body, plain and compressed.
+ *
+ * The figures are CPU time, steadier than wall time on a shared machine; the load average is
+ * printed.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import pg from 'pg';
+import {
+  HlcClock,
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  SentValues,
+  defaultTables,
+  hlcNode,
+  uuidv7,
+  withTextConflicts,
+  type Mutation,
+} from '@ferry/protocol';
+import { createTestDatabase } from '../src/testing/index.ts';
+import { startServer } from '../src/index.ts';
+import { pull, pullQuery, syncResponseBody, type PullPage } from '../src/sync/pull.ts';
+import { tableSql } from '../src/sync/rows.ts';
+import {
+  CompactAcks,
+  compactPullQuery,
+  compactResponseBody,
+  compactRow,
+} from '../src/sync/encode-page.ts';
+
+const NOTES = Number(process.env.BENCH_PULL_NOTES ?? 50_000);
+const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 1e9);
+const PAGE = 1000;
+
+const WORDS =
+  'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part over new sound take only little work know place year live me back give most very after thing our just name good sentence man think say great where help through much before line right too mean old any same tell boy follow came want show also around form three small set put end does another well large must big even such because turn here why ask went men read need land different home us move try kind hand picture again change off play spell air away animal house point page letter mother answer found study still learn should world'.split(
+    ' ',
+  );
+
+/** mulberry32 */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A sentence of about `chars` characters. */
+function words(rnd: () => number, chars: number): string {
+  const out: string[] = [];
+  let n = 0;
+  while (n < chars) {
+    const w = WORDS[Math.floor(rnd() * WORDS.length)]!;
+    out.push(w);
+    n += w.length + 1;
+  }
+  const s = out.join(' ');
+  return s.charAt(0).toUpperCase() + s.slice(1) + '.';
+}
+
+/** A note of ~220 bytes of title and content, as the issue's comparison had. */
+export function benchNote(rnd: () => number): Record<string, string> {
+  const now = new Date(1764000000000 + Math.floor(rnd() * 1e10)).toISOString();
+  return { title: words(rnd, 25), content: words(rnd, 190), created_at: now, updated_at: now };
+}
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+const nodeCpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+async function seed(url: string, token: string, rnd: () => number): Promise<void> {
+  const clientId = uuidv7();
+  const clock = new HlcClock(hlcNode(clientId));
+  let seq = 0;
+  for (let done = 0; done < NOTES;) {
+    const mutations: Mutation[] = [];
+    for (; mutations.length < 500 && done < NOTES; done++)
+      mutations.push({
+        seq: ++seq,
+        table: 'notes',
+        id: uuidv7(),
+        op: 'upsert',
+        fields: benchNote(rnd),
+        hlc: clock.now(),
+        baseVersion: null,
+      });
+    const r = await fetch(`${url}/v1/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        protocol: PROTOCOL_VERSION,
+        clientId,
+        schemaVersion: SCHEMA_VERSION,
+        cursor: '999999999999',
+        mutations,
+        pullLimit: 1,
+      }),
+    });
+    if (r.status !== 200) throw new Error(`seed: ${r.status} ${await r.text()}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const rnd = prng(SEED);
+  const load0 = loadavg()[0]!;
+  const db = await createTestDatabase();
+  const server = await startServer({ port: 0, databaseUrl: db.url, logLevel: 'warn' });
+  try {
+    const signup = await fetch(`${server.url}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `pull-${SEED}@example.com`, password: 'bench password' }),
+    });
+    const { userId, token } = (await signup.json()) as { userId: string; token: string };
+    await seed(server.url, token, rnd);
+
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query('ANALYZE');
+    const pid = (await client.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+    const tables = withTextConflicts(defaultTables).map(tableSql);
+    const byName = new Map(tables.map((t) => [t.table.name, t]));
+    const queries = { v1: pullQuery(tables), compact: compactPullQuery(tables) };
+    const plain = `SELECT id::text, title, content, created_at, updated_at, deleted_at, version, position::text
+      FROM notes WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3`;
+    const queryable = {
+      query: async <R extends object>(sql: string, params: unknown[]): Promise<R[]> =>
+        (await client.query<R>(sql, params)).rows,
+    };
+    const bounds = { limit: PAGE, bytes: 4 * 1024 * 1024 };
+
+    /** Every page from "0"; returns PostgreSQL and Node CPU seconds of the second pass. */
+    const pages = async (
+      page: (cursor: string) => Promise<{ cursor: string; hasMore: boolean }>,
+    ): Promise<{ pgCpu: number; nodeCpu: number; count: number }> => {
+      let out = { pgCpu: 0, nodeCpu: 0, count: 0 };
+      for (let pass = 0; pass < 2; pass++) {
+        const pg0 = cpuSeconds(pid);
+        const n0 = nodeCpu();
+        let cursor = '0';
+        let count = 0;
+        for (;;) {
+          const p = await page(cursor);
+          count++;
+          cursor = p.cursor;
+          if (!p.hasMore) break;
+        }
+        out = { pgCpu: cpuSeconds(pid) - pg0, nodeCpu: nodeCpu() - n0, count };
+      }
+      return out;
+    };
+    const head = (p: PullPage) => ({
+      protocol: 1,
+      results: [],
+      lastMutationSeq: 0,
+      cursor: p.cursor,
+      hasMore: p.hasMore,
+      serverHlc: '001764000000000-00000-0000000000000000',
+      position: p.position,
+    });
+    const bodies: Record<string, string[]> = { v1: [], compact: [] };
+    const plainRun = await pages(async (cursor) => {
+      const rows = (await client.query<{ position: string }>(plain, [userId, cursor, PAGE])).rows;
+      return { cursor: rows.at(-1)?.position ?? cursor, hasMore: rows.length === PAGE };
+    });
+    const v1Run = await pages(async (cursor) => {
+      const p = await pull(queryable, queries.v1, userId, cursor, bounds);
+      const body = syncResponseBody(head(p), p.changes);
+      if (bodies.v1!.length < 200) bodies.v1!.push(body);
+      return p;
+    });
+    const noAcks = new CompactAcks(byName, [], new SentValues([]));
+    const compactRun = await pages(async (cursor) => {
+      const p = await pull(queryable, queries.compact, userId, cursor, bounds, compactRow);
+      const body = compactResponseBody(head(p), p.changes, noAcks, byName);
+      if (bodies.compact!.length < 200) bodies.compact!.push(body);
+      return p;
+    });
+    await client.end();
+
+    const us = (s: number): string => `${((s / NOTES) * 1e6).toFixed(2)} µs`;
+    const lines: string[] = [];
+    const out = (s: string): void => {
+      lines.push(s);
+      console.log(s);
+    };
+    out(`### What a pulled row costs the server (\`bench/pull-cost.ts\`)`);
+    out('');
+    out(
+      `${NOTES} notes of ~220 B of title and content (seed ${SEED}), pages of ${PAGE}, second (warm) pass. ${cpus().length} × ${cpus()[0]?.model}; load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
+    );
+    out('');
+    out('| read | PostgreSQL CPU per row | Node CPU per row (pull + body) | pages |');
+    out('|---|---|---|---|');
+    out(
+      `| plain SELECT of the same columns | ${us(plainRun.pgCpu)} | (pg's row parsing: ${us(plainRun.nodeCpu)}) | ${plainRun.count} |`,
+    );
+    out(
+      `| v1 pull (\`row_to_json\`) | ${us(v1Run.pgCpu)} | ${us(v1Run.nodeCpu)} | ${v1Run.count} |`,
+    );
+    out(
+      `| compact pull (\`json_build_array\`) | ${us(compactRun.pgCpu)} | ${us(compactRun.nodeCpu)} | ${compactRun.count} |`,
+    );
+    out('');
+    const rows = (b: string[]): number =>
+      b.reduce((a, x) => a + (x.match(/"id":"|\["[0-9a-f]{8}-/g)?.length ?? 0), 0);
+    out('| body | bytes per note | CPU per note to compress |');
+    out('|---|---|---|');
+    for (const [name, list] of Object.entries(bodies)) {
+      const n = rows(list);
+      const raw = list.reduce((a, b) => a + Buffer.byteLength(b), 0);
+      out(`| ${name}, plain | ${(raw / n).toFixed(1)} | — |`);
+      for (const [coding, f] of [
+        [
+          'brotli q1',
+          (b: string) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }),
+        ],
+        ['gzip 1', (b: string) => gzipSync(b, { level: 1 })],
+        ['gzip 6', (b: string) => gzipSync(b, { level: 6 })],
+      ] as const) {
+        const c0 = nodeCpu();
+        const size = list.reduce((a, b) => a + f(b).length, 0);
+        const c = nodeCpu() - c0;
+        out(`| ${name}, ${coding} | ${(size / n).toFixed(1)} | ${((c / n) * 1e6).toFixed(2)} µs |`);
+      }
+    }
+    if (process.env.BENCH_OUT) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(process.env.BENCH_OUT, `${lines.join('\n')}\n`);
+    }
+  } finally {
+    await server.close();
+    await db.drop();
+  }
+}
+
+await main();
