@@ -2,6 +2,11 @@
  * `npm run bench`: the client engine against the real server on real PostgreSQL over loopback.
  * The server runs in a child process (so client and server each get a core); PostgreSQL from
  * DATABASE_URL (default local). Prints a Markdown section for docs/benchmarks.md.
+ *
+ * BENCH_COMPRESS=0 runs the engines without compression (as they run against a loopback server
+ * by default); otherwise they compress as against a remote one (`FerryOptions.compress`), which
+ * is what the bytes-on-the-wire figures are about. BENCH_ONLY=wire runs only the two sync
+ * sections that count bytes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,14 +55,19 @@ async function startChildServer(dbUrl: string): Promise<{ url: string; child: Ch
 
 /** Milliseconds spent waiting for HTTP responses, by every engine of this benchmark. */
 let httpWaitMs = 0;
-const timedHttp: HttpFn = async (req) => {
-  const t = performance.now();
-  try {
-    return await fetchHttp(req);
-  } finally {
-    httpWaitMs += performance.now() - t;
-  }
-};
+const timedHttp: HttpFn = Object.assign(
+  async (req: Parameters<HttpFn>[0]) => {
+    const t = performance.now();
+    try {
+      return await fetchHttp(req);
+    } finally {
+      httpWaitMs += performance.now() - t;
+    }
+  },
+  { codings: fetchHttp.codings },
+);
+const COMPRESS = process.env.BENCH_COMPRESS !== '0';
+const WIRE_ONLY = process.env.BENCH_ONLY === 'wire';
 
 async function engine(
   server: string,
@@ -69,6 +79,7 @@ async function engine(
     driver: await openNodeDriver(dbPath(), { synchronous: sync }),
     tokenStore: memoryTokenStore(),
     http: timedHttp,
+    compress: COMPRESS,
   });
   if (signup) await f.signup(server, user, PASSWORD);
   else await f.login(server, user, PASSWORD);
@@ -221,36 +232,40 @@ async function main(): Promise<void> {
   );
   out('');
 
-  // 1. Local write latency.
-  const full = await writeLatency('FULL', 1000);
-  const normal = await writeLatency('NORMAL', 1000);
-  out('### Local write latency (one transaction: row + outbox entry + HLC)');
-  out('');
-  out('| durability | create p50 | create p99 | update p50 | update p99 |');
-  out('|---|---|---|---|---|');
-  out(
-    `| synchronous=FULL (default: survives a power cut) | ${ms(pct(full.create, 50))} | ${ms(pct(full.create, 99))} | ${ms(pct(full.update, 50))} | ${ms(pct(full.update, 99))} |`,
-  );
-  out(
-    `| synchronous=NORMAL (reference: engine cost without the fsync) | ${ms(pct(normal.create, 50))} | ${ms(pct(normal.create, 99))} | ${ms(pct(normal.update, 50))} | ${ms(pct(normal.update, 99))} |`,
-  );
-  out('');
+  if (!WIRE_ONLY) {
+    // 1. Local write latency.
+    const full = await writeLatency('FULL', 1000);
+    const normal = await writeLatency('NORMAL', 1000);
+    out('### Local write latency (one transaction: row + outbox entry + HLC)');
+    out('');
+    out('| durability | create p50 | create p99 | update p50 | update p99 |');
+    out('|---|---|---|---|---|');
+    out(
+      `| synchronous=FULL (default: survives a power cut) | ${ms(pct(full.create, 50))} | ${ms(pct(full.create, 99))} | ${ms(pct(full.update, 50))} | ${ms(pct(full.update, 99))} |`,
+    );
+    out(
+      `| synchronous=NORMAL (reference: engine cost without the fsync) | ${ms(pct(normal.create, 50))} | ${ms(pct(normal.create, 99))} | ${ms(pct(normal.update, 50))} | ${ms(pct(normal.update, 99))} |`,
+    );
+    out('');
 
-  // 1b. Importing 10 000 notes locally.
-  const imp = await importCost();
-  const best = imp.batch.reduce((a, b) => (b.wall < a.wall ? b : a));
-  out('### Importing 10 000 notes locally (`synchronous=FULL`)');
-  out('');
-  out('| how | wall | CPU (this process) |');
-  out('|---|---|---|');
-  out(`| \`notes.createMany\` (one transaction), best of 3 | ${ms(best.wall)} | ${ms(best.cpu)} |`);
-  out(
-    `| — all 3 runs | ${imp.batch.map((r) => ms(r.wall)).join(', ')} | ${imp.batch.map((r) => ms(r.cpu)).join(', ')} |`,
-  );
-  out(
-    `| \`notes.create\` one call at a time (1 000 measured, × 10) | ${ms(imp.oneByOne.wall)} | ${ms(imp.oneByOne.cpu)} |`,
-  );
-  out('');
+    // 1b. Importing 10 000 notes locally.
+    const imp = await importCost();
+    const best = imp.batch.reduce((a, b) => (b.wall < a.wall ? b : a));
+    out('### Importing 10 000 notes locally (`synchronous=FULL`)');
+    out('');
+    out('| how | wall | CPU (this process) |');
+    out('|---|---|---|');
+    out(
+      `| \`notes.createMany\` (one transaction), best of 3 | ${ms(best.wall)} | ${ms(best.cpu)} |`,
+    );
+    out(
+      `| — all 3 runs | ${imp.batch.map((r) => ms(r.wall)).join(', ')} | ${imp.batch.map((r) => ms(r.cpu)).join(', ')} |`,
+    );
+    out(
+      `| \`notes.create\` one call at a time (1 000 measured, × 10) | ${ms(imp.oneByOne.wall)} | ${ms(imp.oneByOne.cpu)} |`,
+    );
+    out('');
+  }
 
   const db = await createTestDatabase();
   const { url: serverUrl, child } = await startChildServer(db.url);
@@ -285,7 +300,7 @@ async function main(): Promise<void> {
       `- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds`,
     );
     out(
-      `- bytes on the wire (HTTP, both directions, all clients): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**`,
+      `- bytes on the wire (HTTP, both directions, all clients${COMPRESS ? ', compressing' : ', no compression'}): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**; ${(wire.down / 100_000).toFixed(0)} B down per note a client ends with (10 × 10 000)`,
     );
     out('');
     for (const c of clients) await c.close();
@@ -313,48 +328,52 @@ async function main(): Promise<void> {
     out('### First sync of a 100 000-note account into an empty client');
     out('');
     out(
-      `- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire; seeding the account took ${seedSecs.toFixed(1)} s)`,
+      `- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire${COMPRESS ? ', compressing' : ', no compression'}: ${(firstWire.down / 100_000).toFixed(0)} B down per note; seeding the account took ${seedSecs.toFixed(1)} s)`,
     );
     out(
       `- of which waiting for the server's responses: ${firstHttp.toFixed(2)} s; the client's own work (parse, validate, apply in SQLite): ${(firstSecs - firstHttp).toFixed(2)} s, i.e. ${Math.round(100_000 / (firstSecs - firstHttp)).toLocaleString('en-US')} notes/s`,
     );
     out('');
 
-    // 4. One change synced into a client that holds 100 000 notes (and, for comparison, 1 000).
-    const small = `small-${Date.now()}@example.com`;
-    const smallSeeder = await engine(serverUrl, small, true, 'NORMAL');
-    const smallIds = await seedOverHttp(serverUrl, (await smallSeeder.connection())!.token, 1000);
-    const smallClient = await engine(serverUrl, small);
-    await smallClient.sync();
-    const oneChange = async (client: Ferry, other: Ferry, ids: string[]): Promise<number[]> => {
-      const times: number[] = [];
-      for (let i = 0; i < 30; i++) {
-        await other.notes.update(ids[(i * 7919) % ids.length]!, { content: `changed ${i}` });
-        await other.sync();
-        const t = performance.now();
-        const r = await client.sync();
-        times.push(performance.now() - t);
-        if (r.pulled !== 1) throw new Error(`expected 1 pulled row, got ${r.pulled}`);
-      }
-      return times;
-    };
-    // The seeders must hold the rows to edit them: give each a full copy first.
-    await seeder.sync();
-    await smallSeeder.sync();
-    await fresh.sync();
-    const bigTimes = await oneChange(fresh, seeder, seeded);
-    const smallTimes = await oneChange(smallClient, smallSeeder, smallIds);
-    out('### One change synced into a client that already holds many notes');
-    out('');
-    out('| notes held | sync() p50 | sync() p90 |');
-    out('|---|---|---|');
-    out(`| 100 000 | ${ms(pct(bigTimes, 50))} | ${ms(pct(bigTimes, 90))} |`);
-    out(`| 1 000 | ${ms(pct(smallTimes, 50))} | ${ms(pct(smallTimes, 90))} |`);
-    out('');
-    out(
-      '(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)',
-    );
-    for (const f of [seeder, fresh, smallSeeder, smallClient]) await f.close();
+    if (!WIRE_ONLY) {
+      // 4. One change synced into a client that holds 100 000 notes (and, for comparison, 1 000).
+      const small = `small-${Date.now()}@example.com`;
+      const smallSeeder = await engine(serverUrl, small, true, 'NORMAL');
+      const smallIds = await seedOverHttp(serverUrl, (await smallSeeder.connection())!.token, 1000);
+      const smallClient = await engine(serverUrl, small);
+      await smallClient.sync();
+      const oneChange = async (client: Ferry, other: Ferry, ids: string[]): Promise<number[]> => {
+        const times: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          await other.notes.update(ids[(i * 7919) % ids.length]!, { content: `changed ${i}` });
+          await other.sync();
+          const t = performance.now();
+          const r = await client.sync();
+          times.push(performance.now() - t);
+          if (r.pulled !== 1) throw new Error(`expected 1 pulled row, got ${r.pulled}`);
+        }
+        return times;
+      };
+      // The seeders must hold the rows to edit them: give each a full copy first.
+      await seeder.sync();
+      await smallSeeder.sync();
+      await fresh.sync();
+      const bigTimes = await oneChange(fresh, seeder, seeded);
+      const smallTimes = await oneChange(smallClient, smallSeeder, smallIds);
+      out('### One change synced into a client that already holds many notes');
+      out('');
+      out('| notes held | sync() p50 | sync() p90 |');
+      out('|---|---|---|');
+      out(`| 100 000 | ${ms(pct(bigTimes, 50))} | ${ms(pct(bigTimes, 90))} |`);
+      out(`| 1 000 | ${ms(pct(smallTimes, 50))} | ${ms(pct(smallTimes, 90))} |`);
+      out('');
+      out(
+        '(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)',
+      );
+      await smallSeeder.close();
+      await smallClient.close();
+    }
+    for (const f of [seeder, fresh]) await f.close();
   } finally {
     await proxy.close();
     child.kill('SIGTERM');

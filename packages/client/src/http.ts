@@ -1,4 +1,4 @@
-import type { HttpFn, HttpRequest, HttpResponse } from './api.ts';
+import type { HttpCodings, HttpFn, HttpRequest, HttpResponse } from './api.ts';
 import { ErrorKind, FerryError, errorFromResponse } from './errors.ts';
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
@@ -31,11 +31,8 @@ async function gzipped(body: string): Promise<ArrayBuffer> {
   return new Response(stream).arrayBuffer();
 }
 
-/**
- * The default HttpFn: the platform's fetch (Node 20, browsers). Fetch decodes brotli and gzip
- * responses itself, whoever set `accept-encoding`.
- */
-export const fetchHttp: HttpFn = async (req: HttpRequest): Promise<HttpResponse> => {
+/** One exchange over fetch; a request marked `gzip` goes compressed. */
+async function fetchOnce(req: HttpRequest): Promise<HttpResponse> {
   const init: RequestInit = { method: req.method, headers: req.headers };
   if (req.body !== undefined && req.gzip === true && typeof CompressionStream === 'function') {
     init.body = await gzipped(req.body);
@@ -48,8 +45,14 @@ export const fetchHttp: HttpFn = async (req: HttpRequest): Promise<HttpResponse>
     headers[k.toLowerCase()] = v;
   });
   return { status: res.status, headers, body: await res.text() };
-};
-Object.assign(fetchHttp, { codings: { accept: 'br, gzip', gzipRequests: true } });
+}
+/**
+ * The default HttpFn: the platform's fetch (Node 20, browsers). Fetch decodes brotli and gzip
+ * responses itself, whoever set `accept-encoding`.
+ */
+export const fetchHttp: HttpFn & { readonly codings: HttpCodings } = Object.assign(fetchOnce, {
+  codings: { accept: 'br, gzip', gzipRequests: true },
+});
 
 /** Request bodies smaller than this go uncompressed (an idle sync's body is ~200 bytes). */
 export const MIN_GZIP_BODY = 1024;

@@ -168,7 +168,7 @@ describe('compression on the wire', () => {
     expect(JSON.parse(r.body.toString())).toEqual({
       error: {
         code: 'payload_too_large',
-        message: expect.stringContaining('once decompressed') as unknown as string,
+        message: expect.stringContaining('once decompressed'),
       },
     });
     // Just under the limit once decoded is fine.
