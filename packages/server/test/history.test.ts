@@ -51,6 +51,18 @@ describe('history', () => {
     expect(rest.body.revisions.map((x) => x.version)).toEqual([2, 1]);
   });
 
+  it('orders versions as numbers: 10 and more come before 9', async () => {
+    const long = newId();
+    await a.sync([a.mutation('notes', long, 'upsert', newNote('Long', 'v1\n'))]);
+    for (let v = 2; v <= 12; v++)
+      await a.sync([a.mutation('notes', long, 'upsert', { content: `v${v}\n` }, v - 1)]);
+    const path = `/v1/tables/notes/${long}/revisions`;
+    const first = await call<RevisionList>(s.url, 'GET', `${path}?limit=5`, { token: u.token });
+    expect(first.body.revisions.map((x) => x.version)).toEqual([12, 11, 10, 9, 8]);
+    const rest = await call<RevisionList>(s.url, 'GET', `${path}?before=8`, { token: u.token });
+    expect(rest.body.revisions.map((x) => x.version)).toEqual([7, 6, 5, 4, 3, 2, 1]);
+  });
+
   it('returns one revision with the fields as they were', async () => {
     const r = await call<Revision>(s.url, 'GET', `/v1/tables/notes/${id}/revisions/2`, {
       token: u.token,

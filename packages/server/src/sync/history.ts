@@ -29,12 +29,13 @@ export async function listRevisions(
   before: number | null,
   limit: number,
 ): Promise<RevisionList> {
+  // ORDER BY names the column, not the output alias (text: '9' would sort after '10').
   const rows = await db.query<MetaRow & { bytes: number }>(
     `SELECT version::text AS version, created_at, client_id::text AS client_id, merged, hlc,
             octet_length(fields::text) AS bytes
      FROM revisions
      WHERE user_id = $1 AND table_name = $2 AND record_id = $3 AND ($4::bigint IS NULL OR version < $4)
-     ORDER BY version DESC LIMIT $5`,
+     ORDER BY revisions.version DESC LIMIT $5`,
     [userId, table, id, before, limit + 1],
   );
   return {
