@@ -20,6 +20,8 @@ export interface Editor {
   edit(patch: Partial<Draft>): void;
   /** Writes any pending draft now. */
   flush(): Promise<void>;
+  /** Writes any pending draft, then reads the open note again (after a change made elsewhere). */
+  reload(): Promise<void>;
   dispose(): void;
 }
 
@@ -79,6 +81,10 @@ export function createEditor(
       saver.change({ id: openId, draft: next });
     },
     flush: () => saver.flush(),
+    async reload() {
+      await saver.flush();
+      if (openId !== null) await load(openId);
+    },
     dispose: unsubscribe,
   };
 }

@@ -1,15 +1,23 @@
-import { Show, createSignal, onCleanup, type JSX } from 'solid-js';
+import { Match, Show, Switch, createEffect, createSignal, onCleanup, type JSX } from 'solid-js';
 import type { Booted } from '../boot.ts';
 import { createEditor } from '../state/editor.ts';
+import { createHistory, type CurrentNote } from '../state/history.ts';
 import { createNotesList, View } from '../state/notes.ts';
 import { createTauriDriver } from '../tauri-driver.ts';
 import { createSession } from '../state/session.ts';
+import { createTextConflicts } from '../state/text-conflicts.ts';
 import { AccountPanel, type AccountActions } from './AccountPanel.tsx';
+import { ConflictView } from './ConflictView.tsx';
 import { EditorPane } from './EditorPane.tsx';
+import { HistoryView } from './HistoryView.tsx';
 import { NoteList } from './NoteList.tsx';
 import { Problems } from './Problems.tsx';
 import { installShortcuts } from './shortcuts.ts';
 import { SyncIndicator } from './SyncIndicator.tsx';
+
+/** What the main pane shows for the open note. */
+const Pane = { editor: 'editor', conflicts: 'conflicts', history: 'history' } as const;
+type Pane = (typeof Pane)[keyof typeof Pane];
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -25,14 +33,33 @@ export function App(props: { booted: Booted }): JSX.Element {
   const list = createNotesList(ferry, report);
   const editor = createEditor(ferry, report);
   const session = createSession(ferry, report);
+  const textConflicts = createTextConflicts(ferry, report);
   const [selected, setSelected] = createSignal<string | null>(null);
+  const [pane, setPane] = createSignal<Pane>(Pane.editor);
+  const openConflicts = () => textConflicts.of(editor.note()?.id ?? null);
+  // The last conflict of the note resolved (here or on another device): back to the note.
+  createEffect(() => {
+    if (pane() === Pane.conflicts && openConflicts().length === 0) setPane(Pane.editor);
+  });
+  const currentNote = (): CurrentNote => ({
+    ...editor.draft(),
+    version: editor.note()?.version ?? 0,
+    synced: editor.note()?.synced ?? 0,
+  });
   const [accountOpen, setAccountOpen] = createSignal(false);
   let searchEl: HTMLInputElement | undefined;
   let titleEl: HTMLInputElement | undefined;
 
   const select = async (id: string | null): Promise<void> => {
     setSelected(id);
+    setPane(Pane.editor);
     await editor.open(id);
+  };
+  /** A change made outside the editor (resolve, restore): typed text is saved first. */
+  const besideEditor = async (change: () => Promise<void>): Promise<void> => {
+    await editor.flush();
+    await change();
+    await editor.reload();
   };
   const newNote = async (): Promise<void> => {
     if (list.view() !== View.notes) list.setView(View.notes);
@@ -86,6 +113,7 @@ export function App(props: { booted: Booted }): JSX.Element {
     window.removeEventListener('beforeunload', flushOnHide);
     document.removeEventListener('visibilitychange', flushOnHide);
     list.dispose();
+    textConflicts.dispose();
     editor.dispose();
     session.dispose();
     sync.scheduler.stop();
@@ -108,6 +136,7 @@ export function App(props: { booted: Booted }): JSX.Element {
         </button>
       </header>
       <Problems
+        textConflicts={[...textConflicts.byNote().keys()]}
         conflicts={session.conflicts()}
         rejected={session.rejected()}
         onResolve={(id, choice) =>
@@ -164,17 +193,55 @@ export function App(props: { booted: Booted }): JSX.Element {
           <NoteList
             list={list}
             selected={selected()}
+            conflicts={(id) => textConflicts.of(id).length}
             onSelect={(id) => void select(id).catch(report)}
           />
         </nav>
         <main class="main">
-          <EditorPane
-            editor={editor}
-            titleRef={(el) => (titleEl = el)}
-            onDelete={(id) => void remove(id).catch(report)}
-            onRestore={(id) => void restore(id).catch(report)}
-            onBack={() => void select(null).catch(report)}
-          />
+          <Switch
+            fallback={
+              <EditorPane
+                editor={editor}
+                titleRef={(el) => (titleEl = el)}
+                conflicts={openConflicts().length}
+                onShowConflicts={() => setPane(Pane.conflicts)}
+                onShowHistory={() => void editor.flush().then(() => setPane(Pane.history))}
+                onDelete={(id) => void remove(id).catch(report)}
+                onRestore={(id) => void restore(id).catch(report)}
+                onBack={() => void select(null).catch(report)}
+              />
+            }
+          >
+            <Match when={pane() === Pane.conflicts && openConflicts().length > 0}>
+              <ConflictView
+                title={editor.draft().title}
+                conflicts={openConflicts()}
+                me={ferry.clientId}
+                current={() => editor.draft().content}
+                onResolve={(id, how) =>
+                  besideEditor(() => textConflicts.resolve(id, how)).catch(report)
+                }
+                onClose={() => setPane(Pane.editor)}
+              />
+            </Match>
+            <Match when={pane() === Pane.history && editor.note()}>
+              {(n) => {
+                const history = createHistory(ferry, n().id, currentNote);
+                return (
+                  <HistoryView
+                    title={editor.draft().title}
+                    history={history}
+                    onRestore={() =>
+                      besideEditor(() => history.restore())
+                        .then(() => void setPane(Pane.editor))
+                        .catch(report)
+                    }
+                    onClose={() => setPane(Pane.editor)}
+                  />
+                );
+              }}
+            </Match>
+          </Switch>
         </main>
         <Show when={accountOpen()}>
           <AccountPanel

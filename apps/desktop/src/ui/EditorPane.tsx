@@ -14,6 +14,10 @@ export function EditorPane(props: {
   onDelete: (id: string) => void;
   onRestore: (id: string) => void;
   onBack: () => void;
+  /** Open text conflicts of the open note. */
+  conflicts: number;
+  onShowConflicts: () => void;
+  onShowHistory: () => void;
   titleRef: (el: HTMLInputElement) => void;
 }) {
   const note = () => props.editor.note();
@@ -41,6 +45,9 @@ export function EditorPane(props: {
               {deleted() ? 'In the trash' : saveText[props.editor.saveState()]}
             </span>
             <span class="spacer" />
+            <button class="ghost" data-testid="open-history" onClick={() => props.onShowHistory()}>
+              History
+            </button>
             <Show
               when={deleted()}
               fallback={
@@ -58,6 +65,22 @@ export function EditorPane(props: {
               </button>
             </Show>
           </div>
+          <Show when={props.conflicts > 0}>
+            <div class="conflict-banner" data-testid="editor-conflict-banner" role="status">
+              <span class="conflict-marker" aria-hidden="true">
+                !
+              </span>
+              <span>
+                {props.conflicts === 1
+                  ? 'This note was edited on two devices at once where their edits overlap.'
+                  : `This note has ${props.conflicts} overlapping edits from two devices.`}{' '}
+                The other version is kept aside until you choose.
+              </span>
+              <button data-testid="show-conflicts" onClick={() => props.onShowConflicts()}>
+                Review
+              </button>
+            </div>
+          </Show>
           <input
             ref={props.titleRef}
             class="title"

@@ -19,6 +19,8 @@ function when(iso: string): string {
 export function NoteList(props: {
   list: NotesList;
   selected: string | null;
+  /** Open text conflicts of a note (0: none). */
+  conflicts: (id: string) => number;
   onSelect: (id: string) => void;
 }) {
   return (
@@ -68,10 +70,22 @@ export function NoteList(props: {
                     data-testid="note-item"
                     data-id={n.id}
                     data-synced={String(n.synced)}
+                    data-conflicts={props.conflicts(n.id)}
                     onClick={() => props.onSelect(n.id)}
                   >
-                    <span class="item-title" data-testid="note-item-title">
-                      {n.title || 'Untitled'}
+                    <span class="item-head">
+                      <span class="item-title" data-testid="note-item-title">
+                        {n.title || 'Untitled'}
+                      </span>
+                      <Show when={props.conflicts(n.id) > 0}>
+                        <span
+                          class="conflict-marker"
+                          data-testid="note-conflict-marker"
+                          title="Edited on two devices at once: open the note to choose"
+                        >
+                          !
+                        </span>
+                      </Show>
                     </span>
                     <span class="item-meta">
                       <span>{when(n.updated_at)}</span>

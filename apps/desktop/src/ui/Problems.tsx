@@ -10,8 +10,10 @@ function fieldsText(f: Record<string, unknown> | null): string {
   return parts.join(' — ');
 }
 
-/** Conflicts (version policy) and changes the server refused, each with its way out. */
+/** Notes with text conflicts, conflicts (version policy) and changes the server refused, each with its way out. */
 export function Problems(props: {
+  /** Notes with open text conflicts (overlapping edits). */
+  textConflicts: string[];
   conflicts: Conflict[];
   rejected: RejectedChange[];
   onResolve: (id: string, choice: 'mine' | 'theirs') => void;
@@ -19,8 +21,19 @@ export function Problems(props: {
   onOpen: (recordId: string) => void;
 }) {
   return (
-    <Show when={props.conflicts.length + props.rejected.length > 0}>
+    <Show when={props.textConflicts.length + props.conflicts.length + props.rejected.length > 0}>
       <section class="problems" data-testid="problems">
+        <For each={props.textConflicts}>
+          {(noteId) => (
+            <div class="problem" data-testid="text-conflict-problem" data-id={noteId}>
+              <p>
+                <strong>Conflicting edits</strong> in{' '}
+                <a onClick={() => props.onOpen(noteId)}>a note</a>: it was edited on two devices at
+                once. Open it to choose what it says.
+              </p>
+            </div>
+          )}
+        </For>
         <For each={props.conflicts}>
           {(c) => (
             <div class="problem" data-testid="conflict" data-id={c.id}>

@@ -1,0 +1,42 @@
+/**
+ * The real server on a throwaway PostgreSQL database, and engines on real SQLite signed in to
+ * it: the conflict and history states are tested against what the server really sends.
+ */
+import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
+import { openNodeDriver } from '@ferry/client/node';
+import { startServer } from '@ferry/server';
+import { createTestDatabase } from '@ferry/server/testing';
+
+export interface TestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const running = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url });
+  return {
+    url: running.url,
+    async close() {
+      await running.close();
+      await db.drop();
+    },
+  };
+}
+
+const PASSWORD = 'correct horse battery';
+let n = 0;
+export const email = (): string =>
+  `desk${++n}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+
+/** An engine on an in-memory database, signed in as `user` (signed up when `signup`). */
+export async function device(url: string, user: string, signup = false): Promise<Ferry> {
+  const f = await openFerry({
+    driver: await openNodeDriver(':memory:'),
+    tokenStore: memoryTokenStore(),
+    http: fetchHttp,
+  });
+  if (signup) await f.signup(url, user, PASSWORD);
+  else await f.login(url, user, PASSWORD, 'test device');
+  return f;
+}

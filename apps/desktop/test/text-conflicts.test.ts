@@ -1,0 +1,165 @@
+/**
+ * The text-conflict state the app's marker and conflict view read, against the real server:
+ * two engines edit the same line of a note, the server's merge records the overlap, and the
+ * state shows it, labels the devices, and resolves it so that the other device sees the result.
+ */
+import type { Ferry, TextConflict, TextResolution } from '@ferry/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shortDevice } from '../src/state/devices.ts';
+import { SegmentKind } from '../src/state/diff.ts';
+import {
+  conflictView,
+  createTextConflicts,
+  editStart,
+  groupByNote,
+} from '../src/state/text-conflicts.ts';
+import { device, email, startTestServer, type TestServer } from './support/server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const settle = async (cond: () => boolean): Promise<void> => {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+};
+const fail = (e: unknown): never => {
+  throw e;
+};
+
+const BASE = 'Trip plan\nDay 1: Lisbon\nDay 2: Porto\n';
+
+/** Two devices of one user; `a` and `b` edit line 2 of a new note at once; `a` syncs last. */
+async function overlap(a: Ferry, b: Ferry): Promise<string> {
+  const n = await a.notes.create({ title: 'Trip', content: BASE });
+  await a.sync();
+  await b.sync();
+  await a.notes.update(n.id, { content: BASE.replace('Lisbon', 'Lisbon, visit Belem') });
+  await b.notes.update(n.id, { content: BASE.replace('Lisbon', 'Lisbon, then Sintra') });
+  await b.sync();
+  await a.sync();
+  return n.id;
+}
+
+describe('groupByNote', () => {
+  it("groups a table's conflicts by record, oldest first, and ignores other tables", () => {
+    const c = (id: string, recordId: string, table = 'notes'): TextConflict => ({
+      id,
+      table,
+      recordId,
+      field: 'content',
+      text: '',
+      hunks: [],
+      keptClientId: null,
+      otherClientId: null,
+      recordVersion: 1,
+      createdAt: '2026-01-01T00:00:00Z',
+    });
+    const g = groupByNote([c('1', 'n1'), c('2', 'n2'), c('3', 'n1'), c('4', 'n1', 'tags')]);
+    expect([...g.keys()]).toEqual(['n1', 'n2']);
+    expect(g.get('n1')!.map((x) => x.id)).toEqual(['1', '3']);
+  });
+});
+
+describe('the text conflicts of the app (real server)', () => {
+  it('marks the note, shows both versions with their devices, and "keep both" syncs to the other device', async () => {
+    const user = email();
+    const a = await device(server.url, user, true);
+    const b = await device(server.url, user);
+    try {
+      const state = createTextConflicts(a, fail);
+      const id = await overlap(a, b);
+      await settle(() => state.of(id).length === 1);
+      expect([...state.byNote().keys()]).toEqual([id]);
+      const [c] = state.of(id);
+      const v = conflictView(c!, a.clientId);
+      expect([v.keptBy, v.otherBy].sort()).toEqual([shortDevice(b.clientId), 'this device'].sort());
+      expect(v.hunks).toHaveLength(1);
+      const show = (segs: { kind: string; text: string }[]) => segs.map((s) => s.text).join('');
+      const sides = [show(v.hunks[0]!.kept), show(v.hunks[0]!.other)].join('|');
+      expect(sides).toContain('visit Belem');
+      expect(sides).toContain('then Sintra');
+      // Each side marks what only it has; neither marks the shared text.
+      expect(v.hunks[0]!.kept.some((s) => s.kind === SegmentKind.removed)).toBe(true);
+      expect(v.hunks[0]!.other.some((s) => s.kind === SegmentKind.added)).toBe(true);
+      expect(v.hunks[0]!.kept.every((s) => s.kind !== SegmentKind.added)).toBe(true);
+
+      const current = (await a.notes.get(id))!.content;
+      const start = editStart(c!, current);
+      expect(start).toContain('visit Belem');
+      expect(start).toContain('then Sintra');
+
+      await state.resolve(c!.id, { keep: 'both' });
+      await settle(() => state.of(id).length === 0);
+      const after = (await a.notes.get(id))!.content;
+      expect(after).toBe(start);
+      await a.sync();
+      await b.sync();
+      expect(await b.textConflicts()).toEqual([]);
+      expect((await b.notes.get(id))!.content).toBe(after);
+      state.dispose();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('"keep this", "keep the other" and new content each end the conflict with that text, on both devices', async () => {
+    const user = email();
+    const a = await device(server.url, user, true);
+    const b = await device(server.url, user);
+    try {
+      const state = createTextConflicts(a, fail);
+      const cases: [TextResolution, (kept: string, other: string) => string][] = [
+        [{ keep: 'this' }, (kept) => kept],
+        [{ keep: 'other' }, (_, other) => other],
+        [{ content: 'Trip plan\nDay 1: Lisbon only\n' }, () => 'Trip plan\nDay 1: Lisbon only\n'],
+      ];
+      for (const [how, expected] of cases) {
+        const id = await overlap(a, b);
+        await settle(() => state.of(id).length === 1);
+        const c = state.of(id)[0]!;
+        const kept = (await a.notes.get(id))!.content;
+        const h = c.hunks[0]!;
+        const other = kept.slice(0, h.at) + h.other + kept.slice(h.at + h.kept.length);
+        await state.resolve(c.id, how);
+        await settle(() => state.of(id).length === 0);
+        expect((await a.notes.get(id))!.content).toBe(expected(kept, other));
+        await a.sync();
+        await b.sync();
+        expect((await b.notes.get(id))!.content).toBe(expected(kept, other));
+      }
+      expect(await b.textConflicts()).toEqual([]);
+      state.dispose();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a conflict resolved on the other device leaves this one too', async () => {
+    const user = email();
+    const a = await device(server.url, user, true);
+    const b = await device(server.url, user);
+    try {
+      const state = createTextConflicts(a, fail);
+      const id = await overlap(a, b);
+      await settle(() => state.of(id).length === 1);
+      await b.sync();
+      const [onB] = await b.textConflicts(id);
+      await b.resolveTextConflict(onB!.id, { keep: 'other' });
+      await b.sync();
+      await a.sync();
+      await settle(() => state.of(id).length === 0);
+      expect(state.byNote().size).toBe(0);
+      state.dispose();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
