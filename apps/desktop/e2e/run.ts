@@ -8,11 +8,14 @@
  * The story: the driver suites run inside the app; with the server down, notes are written and
  * edited in the UI; the server comes up, the app signs up and syncs; the `ferry` CLI, as a second
  * device, sees the notes, edits one, and the app shows the edit; the server goes down again, the
- * app shows "offline" with a pending change, and catches up when the server is back.
+ * app shows "offline" with a pending change, and catches up when the server is back; a note
+ * edited offline in the app and on the CLI (other lines) merges; an overlapping edit shows the
+ * conflict marker and is resolved in the app, the CLI sees the resolution; the history view
+ * restores an earlier version.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BACKSPACE, CTRL, ENTER, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
 import { largeAccountStep } from './large-account.ts';
@@ -196,6 +199,41 @@ async function openNote(s: WebDriverSession, id: string): Promise<void> {
     'the note to open',
     async () => (await s.attribute('[data-testid="editor"]', 'data-id')) === id,
   );
+}
+
+async function editorContent(s: WebDriverSession): Promise<string> {
+  return s.execute<string>('return document.querySelector("[data-testid=editor-content]").value');
+}
+
+/**
+ * Replaces the open note's text by typing, as a person would (select all, delete, type). Two
+ * calls: WebKitWebDriver keeps Ctrl down after NULL_KEY until the call ends, and Ctrl+N in the
+ * text would make new notes.
+ */
+async function retype(s: WebDriverSession, text: string): Promise<void> {
+  await s.type('[data-testid="editor-content"]', `${CTRL}a${NULL_KEY}${BACKSPACE}`);
+  await s.type('[data-testid="editor-content"]', text.replaceAll('\n', ENTER));
+  await waitSaved(s);
+  const typed = await editorContent(s);
+  check(typed === text, `typed ${JSON.stringify(text)}, the editor has ${JSON.stringify(typed)}`);
+}
+
+async function noteSynced(s: WebDriverSession, id: string): Promise<void> {
+  await waitUntil(
+    'the note to sync',
+    async () =>
+      (await s.attribute(`[data-testid="note-item"][data-id="${id}"]`, 'data-synced')) === '1',
+    30_000,
+    200,
+  );
+}
+
+/** Copies a screenshot next to the docs screenshot when the docs are being updated. */
+async function toDocs(path: string, name: string): Promise<void> {
+  const docs = process.env.FERRY_E2E_DOCS_SCREENSHOT;
+  if (!docs) return;
+  await copyFile(path, join(dirname(docs), name));
+  log(`copied to ${join(dirname(docs), name)}`);
 }
 
 async function main(): Promise<void> {
@@ -411,13 +449,152 @@ async function main(): Promise<void> {
       'the offline edit reached the other device',
     );
 
+    begin('text merge: an offline edit in the app and a CLI edit of another line both arrive');
+    const plan = 'Trip plan\nDay 1: Lisbon\nDay 2: Sintra\nDay 3: Porto';
+    const trip = (await ferry('add', 'Trip plan', '--content', plan)).trim();
+    await ferry('sync');
+    await waitUntil(
+      'the CLI note in the app',
+      async () => (await listTitles(s)).includes('Trip plan'),
+      25_000,
+    );
+    await openNote(s, trip);
+    await stopServer();
+    const appLine1 = plan.replace('Day 1: Lisbon', 'Day 1: Lisbon, visit Belem');
+    await retype(s, appLine1);
+    await ferry(
+      'edit',
+      trip,
+      '--content',
+      plan.replace('Day 3: Porto', 'Day 3: Porto, then Guimaraes'),
+    );
+    await startServer();
+    await ferry('sync');
+    await s.click('[data-testid="sync-now"]');
+    await waitUntil(
+      'both edits in the app',
+      async () => {
+        const t = await editorContent(s);
+        return t.includes('visit Belem') && t.includes('then Guimaraes');
+      },
+      30_000,
+    );
+    await waitBadge(s, 'synced');
+    const merged = await editorContent(s);
+    check(
+      merged ===
+        'Trip plan\nDay 1: Lisbon, visit Belem\nDay 2: Sintra\nDay 3: Porto, then Guimaraes',
+      `the merge keeps both lines (${JSON.stringify(merged)})`,
+    );
+    await ferry('sync');
+    check(
+      (await cliNotes()).find((n) => n.id === trip)?.content === merged,
+      'the CLI has the merged text',
+    );
+    check(
+      (await s.find('[data-testid="note-conflict-marker"]')) === null,
+      'edits of different lines are no conflict',
+    );
+
+    begin('an overlapping edit: the conflict marker, resolved in the app, seen by the CLI');
+    await ferry('edit', trip, '--content', merged.replace('Day 2: Sintra', 'Day 2: Sintra palace'));
+    await retype(s, merged.replace('Day 2: Sintra', 'Day 2: Sintra, Cabo da Roca'));
+    await noteSynced(s, trip);
+    await ferry('sync');
+    await s.waitFor(
+      `[data-testid="note-item"][data-id="${trip}"] [data-testid="note-conflict-marker"]`,
+      25_000,
+    );
+    await s.waitFor('[data-testid="editor-conflict-banner"]');
+    check(
+      (await s.find(`[data-testid="text-conflict-problem"][data-id="${trip}"]`)) !== null,
+      'the problems bar names the note',
+    );
+    await shot(s, '08-conflict-marker');
+    await s.click('[data-testid="show-conflicts"]');
+    await s.waitFor('[data-testid="conflict-view"]');
+    const sides = `${await s.text('[data-testid="conflict-kept"]')}|${await s.text('[data-testid="conflict-other"]')}`;
+    check(
+      sides.includes('Cabo da Roca') && sides.includes('palace'),
+      `the conflict view shows both versions (${sides})`,
+    );
+    const devices = [
+      await s.text('[data-testid="conflict-kept-by"]'),
+      await s.text('[data-testid="conflict-other-by"]'),
+    ];
+    check(
+      devices.includes('this device') && devices.some((d) => /^device [0-9a-f]{6}$/.test(d)),
+      `the two devices are named (${devices.join(', ')})`,
+    );
+    await toDocs(await shot(s, '09-conflict-view'), 'conflict.png');
+    await s.click('[data-testid="conflict-keep-both"]');
+    await s.waitFor('[data-testid="editor"]');
+    await waitUntil('"keep both" in the editor', async () => {
+      const t = await editorContent(s);
+      return t.includes('Cabo da Roca') && t.includes('palace');
+    });
+    const resolved = await editorContent(s);
+    check((await s.find('[data-testid="note-conflict-marker"]')) === null, 'the marker is gone');
+    await noteSynced(s, trip);
+    await waitBadge(s, 'synced');
+    await ferry('sync');
+    const open = JSON.parse(await ferry('conflicts', '--json')) as unknown[];
+    check(open.length === 0, `the CLI has no open conflict (${JSON.stringify(open)})`);
+    const shown = JSON.parse(await ferry('show', trip, '--json')) as CliNote;
+    check(shown.content === resolved, `the CLI shows the resolution (${JSON.stringify(shown)})`);
+
+    begin('the history view: revisions, a diff, restore a version');
+    await s.click('[data-testid="open-history"]');
+    await waitUntil(
+      'the revisions',
+      async () =>
+        (await s.execute<number>(
+          'return document.querySelectorAll("[data-testid=history-item]").length',
+        )) >= 4,
+      20_000,
+    );
+    const cliDevice = (
+      JSON.parse(await ferry('history', trip, '--json')) as {
+        revisions: { version: number; clientId: string | null }[];
+      }
+    ).revisions.find((r) => r.version === 1)?.clientId;
+    const firstItem = '[data-testid="history-item"][data-version="1"]';
+    const label = await s.text(firstItem);
+    check(
+      cliDevice && label.includes(`device ${cliDevice.replace(/-/g, '').slice(-6)}`),
+      `the first version is the CLI's (${label})`,
+    );
+    check(
+      (await s.text('[data-testid="history-list"] li:first-child')).includes('this device'),
+      "the newest version is this device's",
+    );
+    await s.click(firstItem);
+    await s.waitFor('[data-testid="history-diff"]');
+    const diff = await s.execute<{ removed: string; added: string }>(
+      'const d = document.querySelector("[data-testid=history-diff]"); return { removed: [...d.querySelectorAll("del")].map((e) => e.textContent).join(""), added: [...d.querySelectorAll("ins")].map((e) => e.textContent).join("") };',
+    );
+    check(
+      diff.removed.includes('visit Belem') && diff.removed.includes('Cabo da Roca'),
+      `the diff shows what restoring version 1 takes away (${JSON.stringify(diff)})`,
+    );
+    await toDocs(await shot(s, '10-history-view'), 'history.png');
+    await s.click('[data-testid="history-restore"]');
+    await s.waitFor('[data-testid="editor"]');
+    await waitUntil('the restored text', async () => (await editorContent(s)) === plan);
+    await noteSynced(s, trip);
+    await ferry('sync');
+    check(
+      (await cliNotes()).find((n) => n.id === trip)?.content === plan,
+      'the CLI has the restored version',
+    );
+
     begin('sign out keeps the local notes and forgets the token');
     await s.click('[data-testid="account-open"]');
     await s.click('[data-testid="account-signout"]');
     await s.waitFor('[data-testid="account-signin"]');
     await s.click('[data-testid="account-close"]');
     await waitBadge(s, 'signed-out');
-    check((await listTitles(s)).length === 3, 'the notes are still on this device');
+    check((await listTitles(s)).length === 4, 'the notes are still on this device');
     check(
       await stat(join(dataDir, 'session.json')).then(
         () => false,

@@ -12,6 +12,7 @@ import {
   createTextConflicts,
   editStart,
   groupByNote,
+  hunkContext,
 } from '../src/state/text-conflicts.ts';
 import { device, email, startTestServer, type TestServer } from './support/server.ts';
 
@@ -65,6 +66,30 @@ describe('groupByNote', () => {
   });
 });
 
+describe('hunkContext', () => {
+  const text = 'Trip plan\nDay 2: Sintra, Cabo da Roca today\nDay 3: Porto';
+  const at = text.indexOf(', Cabo');
+  it('shows a hunk of words with the rest of its line', () => {
+    const h = { at, base: '', kept: ', Cabo da Roca', other: ' palace' };
+    expect(hunkContext(text, h)).toEqual({ before: 'Day 2: Sintra', after: ' today' });
+  });
+  it('shows a hunk of whole lines alone', () => {
+    const line = 'Day 2: Sintra, Cabo da Roca today\n';
+    const h = { at: text.indexOf('Day 2'), base: '', kept: line, other: 'Day 2: Evora\n' };
+    expect(hunkContext(text, h)).toEqual({ before: '', after: '' });
+  });
+  it('stops at the ends of the text', () => {
+    expect(hunkContext('Porto', { at: 0, base: '', kept: 'Porto', other: 'Braga' })).toEqual({
+      before: '',
+      after: '',
+    });
+    expect(hunkContext('a\nb c', { at: 4, base: '', kept: 'c', other: 'd' })).toEqual({
+      before: 'b ',
+      after: '',
+    });
+  });
+});
+
 describe('the text conflicts of the app (real server)', () => {
   it('marks the note, shows both versions with their devices, and "keep both" syncs to the other device', async () => {
     const user = email();
@@ -81,8 +106,10 @@ describe('the text conflicts of the app (real server)', () => {
       expect(v.hunks).toHaveLength(1);
       const show = (segs: { kind: string; text: string }[]) => segs.map((s) => s.text).join('');
       const sides = [show(v.hunks[0]!.kept), show(v.hunks[0]!.other)].join('|');
-      expect(sides).toContain('visit Belem');
-      expect(sides).toContain('then Sintra');
+      // Each side is the whole line, in its version.
+      expect(sides.split('|').sort()).toEqual(
+        ['Day 1: Lisbon, visit Belem', 'Day 1: Lisbon, then Sintra'].sort(),
+      );
       // Each side marks what only it has; neither marks the shared text.
       expect(v.hunks[0]!.kept.some((s) => s.kind === SegmentKind.removed)).toBe(true);
       expect(v.hunks[0]!.other.some((s) => s.kind === SegmentKind.added)).toBe(true);

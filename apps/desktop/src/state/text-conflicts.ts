@@ -4,6 +4,7 @@
  * as two versions side by side with their differences marked.
  */
 import type { Ferry, TextConflict, TextResolution } from '@ferry/client';
+import type { TextHunk } from '@ferry/protocol';
 import { TEXT_CONFLICTS_TABLE, mergeText, settleHunks } from '@ferry/protocol';
 import { createSignal, type Accessor } from 'solid-js';
 import { deviceLabel } from './devices.ts';
@@ -26,12 +27,27 @@ export function groupByNote(conflicts: readonly TextConflict[], table = 'notes')
 
 /** One overlap for the view: the two versions, each with what the other lacks marked. */
 export interface HunkView {
-  /** The version the note's text holds now. */
+  /** The version the note's text holds now, in its lines. */
   kept: Segment[];
-  /** The version set aside. */
+  /** The version set aside, in the same lines. */
   other: Segment[];
   /** The part as it was before either edit ('' when not known). */
   base: string;
+}
+
+/**
+ * The lines around an overlap, from the conflict's text: an overlap can be a few words, which
+ * mean little without the rest of their line.
+ */
+export function hunkContext(text: string, h: TextHunk): { before: string; after: string } {
+  const end = h.at + h.kept.length;
+  // A hunk of whole lines (it ends with a line break) needs no more of its last line.
+  const wholeLines = h.kept.endsWith('\n') || (h.kept === '' && h.other.endsWith('\n'));
+  const nl = text.indexOf('\n', end);
+  return {
+    before: text.slice(text.lastIndexOf('\n', h.at - 1) + 1, h.at),
+    after: wholeLines ? '' : text.slice(end, nl === -1 ? text.length : nl),
+  };
 }
 
 /** A conflict for the view. */
@@ -45,9 +61,9 @@ export interface ConflictView {
 }
 
 /**
- * The side-by-side view of a conflict: per overlap, the kept version shows (as `removed`) what
- * only it has, the other version (as `added`) what only it has; both show the shared text as
- * `same`.
+ * The side-by-side view of a conflict: per overlap, in the lines around it, the kept version
+ * shows (as `removed`) what only it has, the other version (as `added`) what only it has; both
+ * show the shared text as `same`.
  */
 export function conflictView(c: TextConflict, me: string): ConflictView {
   return {
@@ -56,7 +72,8 @@ export function conflictView(c: TextConflict, me: string): ConflictView {
     otherBy: deviceLabel(c.otherClientId, me),
     createdAt: c.createdAt,
     hunks: c.hunks.map((h) => {
-      const d = diffSegments(h.kept, h.other);
+      const { before, after } = hunkContext(c.text, h);
+      const d = diffSegments(before + h.kept + after, before + h.other + after);
       return {
         kept: d.filter((s) => s.kind !== SegmentKind.added),
         other: d.filter((s) => s.kind !== SegmentKind.removed),

@@ -136,7 +136,10 @@ export function App(props: { booted: Booted }): JSX.Element {
         </button>
       </header>
       <Problems
-        textConflicts={[...textConflicts.byNote().keys()]}
+        textConflicts={[...textConflicts.byNote().keys()].map((id) => ({
+          id,
+          title: list.notes().find((n) => n.id === id)?.title ?? null,
+        }))}
         conflicts={session.conflicts()}
         rejected={session.rejected()}
         onResolve={(id, choice) =>

@@ -12,8 +12,8 @@ function fieldsText(f: Record<string, unknown> | null): string {
 
 /** Notes with text conflicts, conflicts (version policy) and changes the server refused, each with its way out. */
 export function Problems(props: {
-  /** Notes with open text conflicts (overlapping edits). */
-  textConflicts: string[];
+  /** Notes with open text conflicts (overlapping edits); the title when the list has it. */
+  textConflicts: { id: string; title: string | null }[];
   conflicts: Conflict[];
   rejected: RejectedChange[];
   onResolve: (id: string, choice: 'mine' | 'theirs') => void;
@@ -24,12 +24,14 @@ export function Problems(props: {
     <Show when={props.textConflicts.length + props.conflicts.length + props.rejected.length > 0}>
       <section class="problems" data-testid="problems">
         <For each={props.textConflicts}>
-          {(noteId) => (
-            <div class="problem" data-testid="text-conflict-problem" data-id={noteId}>
+          {(n) => (
+            <div class="problem" data-testid="text-conflict-problem" data-id={n.id}>
               <p>
                 <strong>Conflicting edits</strong> in{' '}
-                <a onClick={() => props.onOpen(noteId)}>a note</a>: it was edited on two devices at
-                once. Open it to choose what it says.
+                <a onClick={() => props.onOpen(n.id)}>
+                  {n.title === null ? 'a note' : `“${n.title || 'Untitled'}”`}
+                </a>
+                : it was edited on two devices at once. Open it to choose what it says.
               </p>
             </div>
           )}
