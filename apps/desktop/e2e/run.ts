@@ -218,13 +218,38 @@ async function retype(s: WebDriverSession, text: string): Promise<void> {
   check(typed === text, `typed ${JSON.stringify(text)}, the editor has ${JSON.stringify(typed)}`);
 }
 
-async function noteSynced(s: WebDriverSession, id: string): Promise<void> {
+/**
+ * Waits until the note is in the list and `ok(item)` holds. A note changed on another device
+ * can sort above the rows shown and be announced as "N new notes" instead (the list keeps still
+ * during a sync): that button is clicked, as a person would.
+ */
+async function waitListed(
+  s: WebDriverSession,
+  id: string,
+  what: string,
+  ok: (item: string) => Promise<boolean> = () => Promise.resolve(true),
+  timeoutMs = 30_000,
+): Promise<void> {
+  const item = `[data-testid="note-item"][data-id="${id}"]`;
   await waitUntil(
-    'the note to sync',
-    async () =>
-      (await s.attribute(`[data-testid="note-item"][data-id="${id}"]`, 'data-synced')) === '1',
-    30_000,
+    what,
+    async () => {
+      if ((await s.find(item)) !== null) return ok(item);
+      if ((await s.find('[data-testid="new-above"]')) !== null)
+        await s.click('[data-testid="new-above"]');
+      return false;
+    },
+    timeoutMs,
     200,
+  );
+}
+
+async function noteSynced(s: WebDriverSession, id: string): Promise<void> {
+  await waitListed(
+    s,
+    id,
+    'the note to sync',
+    async (item) => (await s.attribute(item, 'data-synced')) === '1',
   );
 }
 
@@ -453,11 +478,7 @@ async function main(): Promise<void> {
     const plan = 'Trip plan\nDay 1: Lisbon\nDay 2: Sintra\nDay 3: Porto';
     const trip = (await ferry('add', 'Trip plan', '--content', plan)).trim();
     await ferry('sync');
-    await waitUntil(
-      'the CLI note in the app',
-      async () => (await listTitles(s)).includes('Trip plan'),
-      25_000,
-    );
+    await waitListed(s, trip, 'the CLI note in the app');
     await openNote(s, trip);
     await stopServer();
     const appLine1 = plan.replace('Day 1: Lisbon', 'Day 1: Lisbon, visit Belem');
@@ -501,9 +522,11 @@ async function main(): Promise<void> {
     await retype(s, merged.replace('Day 2: Sintra', 'Day 2: Sintra, Cabo da Roca'));
     await noteSynced(s, trip);
     await ferry('sync');
-    await s.waitFor(
-      `[data-testid="note-item"][data-id="${trip}"] [data-testid="note-conflict-marker"]`,
-      25_000,
+    await waitListed(
+      s,
+      trip,
+      'the conflict marker in the list',
+      async (item) => (await s.find(`${item} [data-testid="note-conflict-marker"]`)) !== null,
     );
     await s.waitFor('[data-testid="editor-conflict-banner"]');
     check(
