@@ -10,6 +10,8 @@ export default tseslint.config(
       '**/dist/**',
       '**/target/**',
       'apps/desktop/src-tauri/**',
+      // A project of its own, compiled against the packed packages by test/packed-install.test.ts.
+      'test/fixtures/**',
       '**/*.js',
       '**/*.mjs',
     ],
@@ -19,7 +21,11 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.config.ts'] },
+        projectService: {
+          allowDefaultProject: ['vitest.config.ts'],
+          // NodeNext resolution (the default project's own cannot find vite's types).
+          defaultProject: 'tsconfig.base.json',
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -81,7 +81,7 @@ trap cleanup EXIT
 
 # The server itself (not through npm, so the pid is the server's and SIGTERM reaches it).
 (cd packages/server && DATABASE_URL="${admin_url%/*}/$dbname" PORT="$port" LOG_LEVEL=warn \
-  exec node --import tsx src/main.ts) >"$work/server.log" 2>&1 &
+  exec node --conditions=ferry-source --import tsx src/main.ts) >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 60); do
   curl -fsS "$base/readyz" >/dev/null 2>&1 && break

@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
 
 // Tauri serves the built files itself; in dev it loads this server (tauri.conf.json devUrl).
 export default defineConfig({
   plugins: [solid()],
   resolve: {
+    // @ferry/client and @ferry/protocol from their TypeScript sources (no build step first).
+    conditions: ['ferry-source', ...defaultClientConditions],
     // No `new Function` in the webview: the CSP has no 'unsafe-eval' (see src/shims).
     alias: [
       {

@@ -98,7 +98,7 @@ async function startServer(): Promise<void> {
   serverProcess = startProcess(
     'server',
     process.execPath,
-    ['--import', 'tsx', join(repo, 'packages/server/src/main.ts')],
+    ['--conditions=ferry-source', '--import', 'tsx', join(repo, 'packages/server/src/main.ts')],
     {
       ...process.env,
       PORT: String(serverPort),

@@ -28,6 +28,34 @@ const settings = [
   join(cliDir, '..', '..', 'tsconfig.base.json'),
 ];
 
+/**
+ * esbuild's options for the CLI bundle written to `outfile`: here (the workspace's bundle, rebuilt
+ * when a source changes) and in build.js (dist/ferry.mjs, what the published package runs).
+ */
+export function bundleOptions(outfile) {
+  return {
+    entryPoints: [entry],
+    absWorkingDir: cliDir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // The workspace packages from their TypeScript sources, whether or not they were built.
+    conditions: ['ferry-source'],
+    // A native addon, and the server (loaded by `ferry serve` only: from its built package once
+    // installed, through tsx in the workspace).
+    external: ['better-sqlite3', '@ferry/server'],
+    // CommonJS dependencies (commander) call require(); an ES module has none of its own.
+    banner: {
+      js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
+    },
+    sourcemap: 'linked',
+    // Names the outputs and roots the map's source paths.
+    outfile,
+    logLevel: 'silent',
+  };
+}
+
 /** Path and stamp (mtime, size) of every file the bundle was built from. */
 function stamp(path) {
   const s = statSync(path, { throwIfNoEntry: false });
@@ -54,24 +82,10 @@ async function rebuild() {
   const { createHash } = await import('node:crypto');
   const started = [...settings];
   const result = await build({
-    entryPoints: [entry],
-    absWorkingDir: cliDir,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // A native addon, and the server (TypeScript, loaded by `ferry serve` only, which runs through tsx).
-    external: ['better-sqlite3', '@ferry/server'],
-    // CommonJS dependencies (commander) call require(); an ES module has none of its own.
-    banner: {
-      js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
-    },
-    sourcemap: 'linked',
-    // Not written as such (write: false); names the outputs and roots the map's source paths.
-    outfile: join(cacheDir, 'ferry.mjs'),
+    ...bundleOptions(join(cacheDir, 'ferry.mjs')),
     metafile: true,
+    // Not written as such: named by a hash of its contents below.
     write: false,
-    logLevel: 'silent',
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));

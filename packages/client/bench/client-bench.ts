@@ -42,7 +42,7 @@ const ms = (x: number): string => `${x.toFixed(2)} ms`;
 
 async function startChildServer(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [join(here, 'server-child.ts'), dbUrl], {
+  const child = spawn(tsx, ['--conditions=ferry-source', join(here, 'server-child.ts'), dbUrl], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const rl = createInterface({ input: child.stdout });

@@ -43,7 +43,7 @@ export async function spawnServer(
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('FERRY_') && !k.startsWith('VITEST') && v !== undefined) base[k] = v;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--conditions=ferry-source', '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { ...base, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(await freePort()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -97,21 +97,25 @@ async function startServerProcess(
   databaseUrl: string,
 ): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    env: {
-      ...process.env,
-      ...databaseEnv(databaseUrl),
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      FERRY_WORKERS: String(WORKERS),
-      FERRY_POOL_SIZE: String(Math.max(2, Math.floor(16 / WORKERS))),
-      ...(process.env.BENCH_PULL_PAGE_BYTES
-        ? { FERRY_PULL_PAGE_BYTES: process.env.BENCH_PULL_PAGE_BYTES }
-        : {}),
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--conditions=ferry-source', '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: serverDir,
+      env: {
+        ...process.env,
+        ...databaseEnv(databaseUrl),
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        FERRY_WORKERS: String(WORKERS),
+        FERRY_POOL_SIZE: String(Math.max(2, Math.floor(16 / WORKERS))),
+        ...(process.env.BENCH_PULL_PAGE_BYTES
+          ? { FERRY_PULL_PAGE_BYTES: process.env.BENCH_PULL_PAGE_BYTES }
+          : {}),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => {

@@ -63,18 +63,22 @@ describe('hostile requests while another client syncs', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: serverDir,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        PORT: '0',
-        LOG_LEVEL: 'error',
-        FERRY_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-        FERRY_HEADERS_TIMEOUT_MS: '1000',
+    child = spawn(
+      process.execPath,
+      ['--conditions=ferry-source', '--import', 'tsx', 'src/main.ts'],
+      {
+        cwd: serverDir,
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          PORT: '0',
+          LOG_LEVEL: 'error',
+          FERRY_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+          FERRY_HEADERS_TIMEOUT_MS: '1000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let out = '';
     child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
     url = await new Promise<string>((resolve, reject) => {

@@ -149,7 +149,7 @@ describe('two server processes on one database', () => {
     const s = await startTestServer();
     const other = await startProcess(
       process.execPath,
-      ['--import', 'tsx', 'src/main.ts'],
+      ['--conditions=ferry-source', '--import', 'tsx', 'src/main.ts'],
       serverDir,
       {
         ...process.env,

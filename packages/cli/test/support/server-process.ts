@@ -52,7 +52,16 @@ export async function startServerProcess(databaseUrl: string): Promise<ServerPro
 function spawnServer(databaseUrl: string, port: number, errors: string[]): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, '--port', String(port), '--host', '127.0.0.1'],
+    [
+      '--conditions=ferry-source',
+      '--import',
+      'tsx',
+      MAIN,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ],
     {
       cwd: ROOT,
       env: cleanEnv({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }),

@@ -30,7 +30,7 @@ export async function runInProcesses(
     return fork(WORKER, [JSON.stringify(job)], {
       cwd: ROOT,
       env: cleanEnv(),
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--conditions=ferry-source', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
   });
