@@ -106,15 +106,19 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 function startServer(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(repo, 'packages/server/src/main.ts')], {
-    env: {
-      ...process.env,
-      PORT: env('FERRY_E2E_SERVER_PORT'),
-      HOST: '127.0.0.1',
-      DATABASE_URL: env('FERRY_E2E_DATABASE_URL'),
+  return spawn(
+    process.execPath,
+    ['--conditions=ferry-source', '--import', 'tsx', join(repo, 'packages/server/src/main.ts')],
+    {
+      env: {
+        ...process.env,
+        PORT: env('FERRY_E2E_SERVER_PORT'),
+        HOST: '127.0.0.1',
+        DATABASE_URL: env('FERRY_E2E_DATABASE_URL'),
+      },
+      stdio: 'ignore',
     },
-    stdio: 'ignore',
-  });
+  );
 }
 
 const stats = (xs: number[]): string => {
