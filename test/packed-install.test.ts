@@ -166,7 +166,7 @@ describe('the packages, packed and installed into another project', () => {
       ) as { exports?: Exports; bin?: Record<string, string> };
       for (const [subpath, targets] of Object.entries(manifest.exports ?? {})) {
         for (const condition of ['types', 'default']) {
-          const target = targets[condition]?.replace(/^\.\//, '');
+          const target = targets[condition]?.replace(/^\.\//, '') ?? '(none)';
           expect(target, `${p.name} ${subpath} ${condition}`).toMatch(/^dist\/.*\.(d\.ts|js)$/);
           expect(files, `${p.name} ${subpath}`).toContain(target);
           if (condition === 'default') expect(files).toContain(`${target}.map`);
