@@ -1,10 +1,23 @@
 /* @refresh reload */
 import { render } from 'solid-js/web';
 import { ErrorBoundary, Show, createResource } from 'solid-js';
-import { boot } from './boot.ts';
+import { boot, type Booted } from './boot.ts';
 import { installSelfTest } from './self-test.ts';
-import { App } from './ui/App.tsx';
-import './styles.css';
+import { App, eraseTables, type AppShell } from '@ferry/ui';
+import '@ferry/ui/styles.css';
+import { createTauriDriver } from './tauri-driver.ts';
+
+/** The shared UI's view of the Tauri shell. */
+function desktopShell(b: Booted): AppShell {
+  return {
+    ferry: b.ferry,
+    sync: b.sync,
+    tokenStore: b.config.tokenStore,
+    defaultServer: b.config.serverUrl,
+    deviceName: 'Ferry desktop',
+    eraseLocalData: () => eraseTables(createTauriDriver()),
+  };
+}
 
 function Root() {
   const [booted] = createResource(async () => {
@@ -31,7 +44,7 @@ function Root() {
           </p>
         }
       >
-        {(b) => <App booted={b()} />}
+        {(b) => <App shell={desktopShell(b())} />}
       </Show>
     </ErrorBoundary>
   );

@@ -1,9 +1,8 @@
 import { Match, Show, Switch, createEffect, createSignal, onCleanup, type JSX } from 'solid-js';
-import type { Booted } from '../boot.ts';
+import type { AppShell } from '../shell.ts';
 import { createEditor } from '../state/editor.ts';
 import { createHistory, type CurrentNote } from '../state/history.ts';
 import { createNotesList, View } from '../state/notes.ts';
-import { createTauriDriver } from '../tauri-driver.ts';
 import { createSession } from '../state/session.ts';
 import { createTextConflicts } from '../state/text-conflicts.ts';
 import { AccountPanel, type AccountActions } from './AccountPanel.tsx';
@@ -24,8 +23,8 @@ function message(e: unknown): string {
 }
 
 /** The notes app once the engine is open. */
-export function App(props: { booted: Booted }): JSX.Element {
-  const { ferry, config, sync } = props.booted;
+export function App(props: { shell: AppShell }): JSX.Element {
+  const { ferry, sync } = props.shell;
   const [toast, setToast] = createSignal<string | null>(null);
   const report = (e: unknown): void => {
     setToast(message(e));
@@ -84,7 +83,7 @@ export function App(props: { booted: Booted }): JSX.Element {
       sync.restart();
     },
     async signIn(server, email, password) {
-      await ferry.login(server, email, password, 'Ferry desktop');
+      await ferry.login(server, email, password, props.shell.deviceName);
       sync.restart();
     },
     async signOut() {
@@ -95,7 +94,7 @@ export function App(props: { booted: Booted }): JSX.Element {
     async eraseLocal() {
       await editor.flush();
       await ferry.close();
-      await eraseDatabase();
+      await props.shell.eraseLocalData();
       window.location.reload();
     },
   };
@@ -250,8 +249,8 @@ export function App(props: { booted: Booted }): JSX.Element {
           <AccountPanel
             status={session.status()}
             identity={session.identity()}
-            tokenStore={config.tokenStore}
-            defaultServer={config.serverUrl}
+            tokenStore={props.shell.tokenStore}
+            defaultServer={props.shell.defaultServer}
             actions={actions}
             onClose={() => setAccountOpen(false)}
           />
@@ -264,15 +263,4 @@ export function App(props: { booted: Booted }): JSX.Element {
       </Show>
     </div>
   );
-}
-
-/** Drops every table of the local database; the engine recreates them on the next start. */
-async function eraseDatabase(): Promise<void> {
-  const driver = createTauriDriver();
-  await driver.transaction(async (tx) => {
-    const tables = await tx.all<{ name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-    );
-    for (const t of tables) await tx.exec(`DROP TABLE IF EXISTS "${t.name.replace(/"/g, '""')}"`);
-  });
 }
