@@ -140,12 +140,15 @@ async function main(): Promise<void> {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     await client.query('ANALYZE');
+    // As the server's sessions run (SESSION_SETTINGS in db/database.ts).
+    await client.query('SET enable_bitmapscan = off');
     const pid = (await client.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
     const tables = withTextConflicts(defaultTables).map(tableSql);
     const byName = new Map(tables.map((t) => [t.table.name, t]));
     const queries = { v1: pullQuery(tables), compact: compactPullQuery(tables) };
+    // (`n.position` in ORDER BY: a bare `position` would sort by the text output column.)
     const plain = `SELECT id::text, title, content, created_at, updated_at, deleted_at, version, position::text
-      FROM notes WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3`;
+      FROM notes n WHERE user_id = $1 AND position > $2::bigint ORDER BY n.position LIMIT $3`;
     const queryable = {
       query: async <R extends object>(sql: string, params: unknown[]): Promise<R[]> =>
         (await client.query<R>(sql, params)).rows,
@@ -154,21 +157,23 @@ async function main(): Promise<void> {
 
     /** Every page from "0"; returns PostgreSQL and Node CPU seconds of the second pass. */
     const pages = async (
-      page: (cursor: string) => Promise<{ cursor: string; hasMore: boolean }>,
-    ): Promise<{ pgCpu: number; nodeCpu: number; count: number }> => {
-      let out = { pgCpu: 0, nodeCpu: 0, count: 0 };
+      page: (cursor: string) => Promise<{ cursor: string; hasMore: boolean; rows: number }>,
+    ): Promise<{ pgCpu: number; nodeCpu: number; count: number; rows: number }> => {
+      let out = { pgCpu: 0, nodeCpu: 0, count: 0, rows: 0 };
       for (let pass = 0; pass < 2; pass++) {
         const pg0 = cpuSeconds(pid);
         const n0 = nodeCpu();
         let cursor = '0';
         let count = 0;
+        let rows = 0;
         for (;;) {
           const p = await page(cursor);
           count++;
+          rows += p.rows;
           cursor = p.cursor;
           if (!p.hasMore) break;
         }
-        out = { pgCpu: cpuSeconds(pid) - pg0, nodeCpu: nodeCpu() - n0, count };
+        out = { pgCpu: cpuSeconds(pid) - pg0, nodeCpu: nodeCpu() - n0, count, rows };
       }
       return out;
     };
@@ -184,24 +189,54 @@ async function main(): Promise<void> {
     const bodies: Record<string, string[]> = { v1: [], compact: [] };
     const plainRun = await pages(async (cursor) => {
       const rows = (await client.query<{ position: string }>(plain, [userId, cursor, PAGE])).rows;
-      return { cursor: rows.at(-1)?.position ?? cursor, hasMore: rows.length === PAGE };
+      return {
+        cursor: rows.at(-1)?.position ?? cursor,
+        hasMore: rows.length === PAGE,
+        rows: rows.length,
+      };
     });
+    const parts: [string, string][] = process.env.BENCH_PULL_PARTS
+      ? [
+          [
+            'json_build_array alone (no size step)',
+            `SELECT json_build_array(id, version, title, content, created_at, updated_at, deleted_at)::text AS row, position::text AS pos
+             FROM notes n WHERE user_id = $1 AND position > $2::bigint ORDER BY n.position LIMIT $3`,
+          ],
+          [
+            'size step alone',
+            `SELECT position::text AS pos, (10 + coalesce(octet_length(title), 0) + coalesce(octet_length(content), 0))::bigint AS est
+             FROM notes n WHERE user_id = $1 AND position > $2::bigint ORDER BY n.position LIMIT $3`,
+          ],
+        ]
+      : [];
+    const partRuns = [];
+    for (const [name, sql] of parts) {
+      const run = await pages(async (cursor) => {
+        const rows = (await client.query<{ pos: string }>(sql, [userId, cursor, PAGE])).rows;
+        return {
+          cursor: rows.at(-1)?.pos ?? cursor,
+          hasMore: rows.length === PAGE,
+          rows: rows.length,
+        };
+      });
+      partRuns.push({ name, run });
+    }
     const v1Run = await pages(async (cursor) => {
       const p = await pull(queryable, queries.v1, userId, cursor, bounds);
       const body = syncResponseBody(head(p), p.changes);
       if (bodies.v1!.length < 200) bodies.v1!.push(body);
-      return p;
+      return { ...p, rows: p.changes.length };
     });
     const noAcks = new CompactAcks(byName, [], new SentValues([]));
     const compactRun = await pages(async (cursor) => {
       const p = await pull(queryable, queries.compact, userId, cursor, bounds, compactRow);
       const body = compactResponseBody(head(p), p.changes, noAcks, byName);
       if (bodies.compact!.length < 200) bodies.compact!.push(body);
-      return p;
+      return { ...p, rows: p.changes.length };
     });
     await client.end();
 
-    const us = (s: number): string => `${((s / NOTES) * 1e6).toFixed(2)} µs`;
+    const us = (s: number, rows: number): string => `${((s / rows) * 1e6).toFixed(2)} µs`;
     const lines: string[] = [];
     const out = (s: string): void => {
       lines.push(s);
@@ -213,17 +248,19 @@ async function main(): Promise<void> {
       `${NOTES} notes of ~220 B of title and content (seed ${SEED}), pages of ${PAGE}, second (warm) pass. ${cpus().length} × ${cpus()[0]?.model}; load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
     );
     out('');
-    out('| read | PostgreSQL CPU per row | Node CPU per row (pull + body) | pages |');
+    out('| read | PostgreSQL CPU per row | Node CPU per row (pull + body) | pages (rows) |');
     out('|---|---|---|---|');
     out(
-      `| plain SELECT of the same columns | ${us(plainRun.pgCpu)} | (pg's row parsing: ${us(plainRun.nodeCpu)}) | ${plainRun.count} |`,
+      `| plain SELECT of the same columns | ${us(plainRun.pgCpu, plainRun.rows)} | (pg's row parsing: ${us(plainRun.nodeCpu, plainRun.rows)}) | ${plainRun.count} (${plainRun.rows}) |`,
     );
     out(
-      `| v1 pull (\`row_to_json\`) | ${us(v1Run.pgCpu)} | ${us(v1Run.nodeCpu)} | ${v1Run.count} |`,
+      `| v1 pull (\`row_to_json\`) | ${us(v1Run.pgCpu, v1Run.rows)} | ${us(v1Run.nodeCpu, v1Run.rows)} | ${v1Run.count} (${v1Run.rows}) |`,
     );
     out(
-      `| compact pull (\`json_build_array\`) | ${us(compactRun.pgCpu)} | ${us(compactRun.nodeCpu)} | ${compactRun.count} |`,
+      `| compact pull (\`json_build_array\`) | ${us(compactRun.pgCpu, compactRun.rows)} | ${us(compactRun.nodeCpu, compactRun.rows)} | ${compactRun.count} (${compactRun.rows}) |`,
     );
+    for (const { name, run } of partRuns)
+      out(`| ${name} | ${us(run.pgCpu, run.rows)} | | ${run.count} (${run.rows}) |`);
     out('');
     const rows = (b: string[]): number =>
       b.reduce((a, x) => a + (x.match(/"id":"|\["[0-9a-f]{8}-/g)?.length ?? 0), 0);
