@@ -66,6 +66,27 @@ describe('the shell HTTP transport', () => {
     });
   });
 
+  it('asks for gzip only (what reqwest decodes) and sends a body marked gzip as it is', async () => {
+    const calls = record(() => ({ status: 200, headers: {}, body: '' }));
+    const http = createShellHttp();
+    expect(http.codings).toEqual({ accept: 'gzip', gzipRequests: false });
+    await http({
+      method: 'POST',
+      url: 'https://ferry.example/v1/sync',
+      headers: { 'accept-encoding': 'gzip' },
+      body: '{"big":true}',
+      gzip: true,
+    });
+    expect(calls[0]?.args).toEqual({
+      request: {
+        method: 'POST',
+        url: 'https://ferry.example/v1/sync',
+        headers: { 'accept-encoding': 'gzip' },
+        body: '{"big":true}',
+      },
+    });
+  });
+
   it('turns a transport failure into a rejection like fetch', async () => {
     record(() => {
       throw new Error('network: connection refused');

@@ -3,6 +3,7 @@ import type { CompactSyncResponse } from '@ferry/protocol';
 import type { HttpFn, HttpRequest, HttpResponse } from '../src/api.ts';
 import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
+import { Transport } from '../src/http.ts';
 import { tempDbPath } from './helpers.ts';
 import { PASSWORD, email, startTestServer, type TestServer } from './server.ts';
 
@@ -96,5 +97,66 @@ describe('the engine on compact, compressed pages', () => {
     expect((await a.notes.get(first!.id))?.title).toBe('changed on b');
     await a.close();
     await b.close();
+  });
+});
+
+describe('what the engine asks of its transport', () => {
+  const seen: HttpRequest[] = [];
+  // A new function each time: `codings` is set on it.
+  const answer =
+    () =>
+    (req: HttpRequest): Promise<HttpResponse> => {
+      seen.push(req);
+      return Promise.resolve({ status: 200, headers: {}, body: '{}' });
+    };
+  const body = { text: 'x'.repeat(2000) };
+
+  it.each([
+    [
+      'fetch to a remote server',
+      { accept: 'br, gzip', gzipRequests: true },
+      'https://ferry.example',
+      undefined,
+      'br, gzip',
+      true,
+    ],
+    [
+      'the desktop shell to a remote server',
+      { accept: 'gzip', gzipRequests: false },
+      'https://ferry.example',
+      undefined,
+      'gzip',
+      false,
+    ],
+    [
+      'fetch to loopback',
+      { accept: 'br, gzip', gzipRequests: true },
+      'http://127.0.0.1:8787',
+      undefined,
+      'identity',
+      false,
+    ],
+    [
+      'fetch to loopback, compress forced',
+      { accept: 'br, gzip', gzipRequests: true },
+      'http://127.0.0.1:8787',
+      true,
+      'br, gzip',
+      true,
+    ],
+    [
+      'a transport without codings',
+      undefined,
+      'https://ferry.example',
+      undefined,
+      undefined,
+      false,
+    ],
+  ] as const)('%s', async (_name, codings, base, compress, accept, gzip) => {
+    seen.length = 0;
+    const http: HttpFn = codings ? Object.assign(answer(), { codings }) : answer();
+    await new Transport(http, Date.now, compress).call(base, 'POST', '/v1/sync', { body });
+    expect(seen[0]?.headers['accept-encoding']).toBe(accept);
+    expect(seen[0]?.gzip === true).toBe(gzip);
   });
 });
