@@ -6,6 +6,10 @@
 #   vitest         the TypeScript suites: real PostgreSQL, real SQLite, loopback HTTP; two test
 #                  files at a time (vitest's default on two cores is one: most of their time is
 #                  spent waiting on PostgreSQL, child processes and sockets)
+#   packed         test/packed-install.test.ts: npm pack every package (which builds it), install
+#                  the tarballs into a project outside the repository and use them there; its own
+#                  lane so that its minutes of building and installing start at once and do not
+#                  hold one of the vitest lane's two slots (nice 5)
 #   schemathesis   scripts/schemathesis.sh: the server's /openapi.json against the running server
 #   desktop-build  the desktop app, no bundle (`tauri build --debug`): the run's one Rust build, at
 #                  nice 10 so it takes the CPU the test lanes leave idle
@@ -15,7 +19,7 @@
 #   desktop-e2e    after desktop-build: that app end to end in a real window (Xvfb, WebKitWebDriver)
 #
 # Each lane writes its own log; the tail of every failing lane's log is printed at the end. The last
-# line is "tests: N passed, M failed" over vitest, cargo test, schemathesis (its JUnit test cases:
+# line is "tests: N passed, M failed" over vitest (both lanes), cargo test, schemathesis (its JUnit test cases:
 # one per API operation and one for the stateful phase) and the desktop end-to-end test (one). A lane that fails without a failed test to show for it (a
 # type error, a compile error, a crash) counts as one failed test, so M is 0 only if every lane passed.
 #
@@ -31,7 +35,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ferry-target}"
 # No colour codes in the logs: the counts below are read from them.
 export NO_COLOR=1 CARGO_TERM_COLOR=never
 
-all_lanes="typecheck lint vitest schemathesis desktop-build cargo-test desktop-e2e"
+all_lanes="typecheck lint vitest packed schemathesis desktop-build cargo-test desktop-e2e"
 lanes=" ${FERRY_TEST_LANES:-$all_lanes} "
 if [ -n "${FERRY_TEST_LOGS:-}" ]; then
   logs=$(mkdir -p "$FERRY_TEST_LOGS" && cd "$FERRY_TEST_LOGS" && pwd)
@@ -43,7 +47,9 @@ fi
 lane_typecheck() { nice -n 5 npm run typecheck; }
 lane_lint() { nice -n 5 npm run lint; }
 # shellcheck disable=SC2086 # FERRY_VITEST_ARGS is a list of arguments
-lane_vitest() { npx vitest run --maxWorkers="${FERRY_VITEST_WORKERS:-2}" ${FERRY_VITEST_ARGS:-}; }
+packed_test=test/packed-install.test.ts
+lane_vitest() { npx vitest run --maxWorkers="${FERRY_VITEST_WORKERS:-2}" --exclude "$packed_test" ${FERRY_VITEST_ARGS:-}; }
+lane_packed() { nice -n 5 npx vitest run "$packed_test"; }
 lane_schemathesis() { touch "$logs/schemathesis.start" && bash scripts/schemathesis.sh; }
 lane_desktop_build() { nice -n 10 npm run --silent build:debug -w @ferry/desktop -- -- --locked; }
 # The app build's profile and features, as `tauri build --debug` passes them to cargo.
@@ -86,7 +92,7 @@ start_lane() {
 }
 
 started=$(date +%s)
-for name in typecheck lint vitest schemathesis desktop-build; do start_lane "$name"; done
+for name in typecheck lint vitest packed schemathesis desktop-build; do start_lane "$name"; done
 while [ "${#lane_pid[@]}" -gt 0 ]; do
   rc=0
   wait -n -p done_pid "${lane_pid[@]}" || rc=$?
@@ -120,7 +126,7 @@ for name in $all_lanes; do
   fi
   log="$logs/$name.log" p=0 f=0
   case $name in
-    vitest)
+    vitest | packed)
       tests=$(grep -E '^ +Tests +[0-9]' "$log" | tail -1 || true)
       p=$(sum '[0-9]+ passed' <(echo "$tests")) f=$(sum '[0-9]+ failed' <(echo "$tests")) ;;
     cargo-test) p=$(sum '[0-9]+ passed;' "$log") f=$(sum '[0-9]+ failed;' "$log") ;;
@@ -137,7 +143,7 @@ for name in $all_lanes; do
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
   passed=$((passed + p)) failed=$((failed + f))
   line="$name: $([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)") in $(cat "$logs/$name.secs") s"
-  case $name in vitest | cargo-test | schemathesis | desktop-e2e) line+="; tests: $p passed, $f failed" ;; esac
+  case $name in vitest | packed | cargo-test | schemathesis | desktop-e2e) line+="; tests: $p passed, $f failed" ;; esac
   lines+=("$line")
 done
 
