@@ -99,11 +99,18 @@ beforeAll(async () => {
   app = join(work, 'app');
   const tarballs = join(work, 'tarballs');
   mkdirSync(tarballs);
+  // Every package with a build (docs/packages.md; not @ferry/ui, whose Solid JSX the shells'
+  // Vite builds compile from its sources).
   const workspaces = (
     JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
       workspaces: string[];
     }
-  ).workspaces.filter((w) => w.startsWith('packages/'));
+  ).workspaces.filter((w) => {
+    const manifest = JSON.parse(readFileSync(join(repo, w, 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+    };
+    return w.startsWith('packages/') && manifest.scripts?.build !== undefined;
+  });
   packed = JSON.parse(
     await run(
       'npm',
