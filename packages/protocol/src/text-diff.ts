@@ -39,9 +39,12 @@ const LAST_CODE = 0xffff;
 export class Interner {
   private readonly codes = new Map<string, number>();
   private next = FIRST_CODE;
+  private readonly encoded = new WeakMap<readonly string[], string>();
 
-  /** The sequence as a string of one code unit per token. */
+  /** The sequence as a string of one code unit per token (each array is encoded once). */
   encode(tokens: readonly string[]): string {
+    const known = this.encoded.get(tokens);
+    if (known !== undefined) return known;
     const units = new Array<number>(tokens.length);
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
@@ -59,6 +62,7 @@ export class Interner {
     let out = '';
     for (let i = 0; i < units.length; i += CHUNK)
       out += String.fromCharCode(...units.slice(i, i + CHUNK));
+    this.encoded.set(tokens, out);
     return out;
   }
 }

@@ -1,3 +1,4 @@
+import { anchoredEdits } from './text-anchors.ts';
 import {
   Interner,
   Overflow,
@@ -153,9 +154,10 @@ function groups(edits: readonly Tagged[], edges: boolean): Tagged[][] {
   return out;
 }
 
+/** The edits of one side, joined where nothing pins them apart (see `anchoredEdits`). */
 function diff(interner: Interner, base: readonly string[], other: readonly string[]): Edit[] {
   try {
-    return tokenEdits(interner, base, other);
+    return anchoredEdits(tokenEdits(interner, base, other), base, other, interner);
   } catch (e) {
     if (e instanceof Overflow) return coarseEdits(base, other);
     throw e;
