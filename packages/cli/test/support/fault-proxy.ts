@@ -89,7 +89,7 @@ export async function startFaultProxy(
     number
   >;
 
-  const forward = (req: http.IncomingMessage, body: Buffer): Promise<Upstream> =>
+  const forward = (req: http.IncomingMessage, body: Buffer, again = true): Promise<Upstream> =>
     new Promise((resolve, reject) => {
       const headers = {
         ...req.headers,
@@ -120,7 +120,13 @@ export async function startFaultProxy(
           res.on('error', reject);
         },
       );
-      out.on('error', reject);
+      out.on('error', (e: NodeJS.ErrnoException) => {
+        // The server closed an idle kept-alive connection as this request went out on it (the
+        // race Node documents with `reusedSocket`): the server never read it, so send it again.
+        if (again && out.reusedSocket && e.code === 'ECONNRESET')
+          forward(req, body, false).then(resolve, reject);
+        else reject(e);
+      });
       out.end(body);
     });
 

@@ -115,8 +115,8 @@ export async function runTextSeed(
         ).id,
       );
     }
-    await devices[0]!.ferry.sync();
-    for (const d of devices) await d.ferry.sync();
+    await setupSync(devices[0]!.ferry);
+    for (const d of devices) await setupSync(d.ferry);
     for (const d of devices) d.lane.proxies[d.index]!.setPlan(d.plan);
 
     for (let step = 0; step < steps; step++) {
@@ -282,6 +282,21 @@ function deleteWord(text: string, rng: Rng): { text: string; word: string } | nu
   const [word] = words.splice(wi, 1);
   lines[li] = words.filter((w) => w !== '').join(' ');
   return { text: lines.join('\n'), word: word! };
+}
+
+/**
+ * A sync before the faults start. A loopback connection can still drop (a kept-alive connection
+ * closed by one end as the other reuses it, more likely on a loaded machine): tried three times.
+ */
+async function setupSync(ferry: Ferry): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ferry.sync();
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof FerryError && e.kind === 'network')) throw e;
+    }
+  }
 }
 
 async function signup(serverUrl: string, email: string): Promise<string> {
