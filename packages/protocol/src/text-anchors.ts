@@ -123,16 +123,19 @@ function byWord(lists: readonly (readonly string[])[]): Map<string, number> {
   return out;
 }
 
-const WORD_CHAR = /[\p{L}\p{M}\p{N}_]/u;
+const ENDS_IN_WORD = /[\p{L}\p{M}\p{N}_]$/u;
+const STARTS_WITH_WORD = /^[\p{L}\p{M}\p{N}_]/u;
 
 /** True when `word` occurs exactly once in `text` as a whole token (see `splitWords`). */
 function occursOnce(text: string, word: string): boolean {
-  const isWord = WORD_CHAR.test(word[0] ?? '');
+  const isWord = STARTS_WITH_WORD.test(word);
   let n = 0;
   for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+    // Two code units each side: a letter outside the BMP is a surrogate pair.
     const whole =
       !isWord ||
-      (!WORD_CHAR.test(text[at - 1] ?? '') && !WORD_CHAR.test(text[at + word.length] ?? ''));
+      (!ENDS_IN_WORD.test(text.slice(Math.max(0, at - 2), at)) &&
+        !STARTS_WITH_WORD.test(text.slice(at + word.length, at + word.length + 2)));
     if (whole && ++n > 1) return false;
   }
   return n === 1;
