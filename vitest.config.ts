@@ -8,7 +8,12 @@ export default defineConfig({
   resolve: { conditions: ['ferry-source', ...defaultClientConditions] },
   ssr: { resolve: { conditions: ['ferry-source', ...defaultServerConditions] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/desktop/test/**/*.test.ts', 'test/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'apps/desktop/test/**/*.test.ts',
+      'apps/web/test/**/*.test.ts',
+      'test/*.test.ts',
+    ],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

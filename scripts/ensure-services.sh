@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a Debian machine: PostgreSQL, the Tauri build
-# libraries, Xvfb and WebKitWebDriver, PgBouncer (the scaling tests start a private one; the
+# libraries, Xvfb and WebKitWebDriver, Chromium (the web app's browser tests drive it with
+# playwright-core), PgBouncer (the scaling tests start a private one; the
 # package's own service is not needed), then the npm packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 apt_packages=(postgresql libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev
   librsvg2-dev webkit2gtk-driver xvfb xauth dbus build-essential pkg-config openssl imagemagick
-  pgbouncer python3-venv curl)
+  pgbouncer python3-venv curl chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,11 +8,13 @@ export default defineConfig({
   resolve: {
     // @ferry/client and @ferry/protocol from their TypeScript sources (no build step first).
     conditions: ['ferry-source', ...defaultClientConditions],
-    // No `new Function` in the webview: the CSP has no 'unsafe-eval' (see src/shims).
+    // No `new Function` in the webview: the CSP has no 'unsafe-eval' (see packages/ui/src/shims).
     alias: [
       {
         find: /^@sinclair\/typebox\/compiler$/,
-        replacement: fileURLToPath(new URL('./src/shims/typebox-compiler.ts', import.meta.url)),
+        replacement: fileURLToPath(
+          new URL('../../packages/ui/src/shims/typebox-compiler.ts', import.meta.url),
+        ),
       },
     ],
   },

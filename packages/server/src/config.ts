@@ -67,6 +67,8 @@ export interface ServerConfig {
   readonly idleTimeoutMs: number;
   /** Open connections at most; more are refused at once; 0 = no cap. */
   readonly maxConnections: number;
+  /** The built web app (`apps/web/dist`) served at `/`; `undefined` serves the API alone. */
+  readonly webRoot: string | undefined;
 }
 
 export const DatabasePooler = { none: 'none', transaction: 'transaction' } as const;
@@ -123,6 +125,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     workers: 1,
     databasePooler: 'none',
     listenDatabaseUrl: undefined,
+    webRoot: undefined,
     preAuthBodyLimitBytes: 16 * 1024,
     requestTimeoutMs: 60_000,
     headersTimeoutMs: 10_000,
@@ -334,6 +337,13 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--database-pooler',
     parse: pooler,
     help: 'none|transaction: DATABASE_URL is a transaction-mode pooler (PgBouncer)',
+  },
+  {
+    key: 'webRoot',
+    env: 'FERRY_WEB_ROOT',
+    flag: '--web-root',
+    parse: optStr,
+    help: 'directory of the built web app served at / (npm start: apps/web/dist)',
   },
   {
     key: 'listenDatabaseUrl',

@@ -3,6 +3,8 @@
  * SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the database, stop the
  * embedded PostgreSQL).
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startCluster, wantsCluster } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
@@ -26,6 +28,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // From the repository, `npm start` serves the web app it built (apps/web/dist) unless told
+  // otherwise (FERRY_WEB_ROOT / --web-root).
+  const builtWeb = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
+  if (config.webRoot === undefined && existsSync(`${builtWeb}/index.html`))
+    config = { ...config, webRoot: builtWeb };
   log(
     'info',
     config.databaseUrl === undefined

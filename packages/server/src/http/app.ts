@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { historyRoutes } from './routes/history.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { installWebApp } from './web-app.ts';
 import { syncRoutes } from './routes/sync.ts';
 
 /** How often Node checks the request and headers timeouts (its default is 30 s). */
@@ -129,5 +130,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   eventRoutes(app, deps);
   historyRoutes(app, deps);
   opsRoutes(app, deps);
+  await installWebApp(app, deps.config.webRoot);
   return app;
 }

@@ -1,5 +1,5 @@
 /**
- * Stands in for `@sinclair/typebox/compiler` in the app bundle (a Vite alias). The engine
+ * Stands in for `@sinclair/typebox/compiler` in the app bundles (desktop and web) (a Vite alias). The engine
  * validates server responses with `TypeCompiler.Compile(schema).Check(value)`; the real compiler
  * builds its checks with `new Function`, which the app's CSP forbids (no 'unsafe-eval'). The same
  * checks through `Value.Check` need no code generation. Node (CLI, tests) keeps the compiler.

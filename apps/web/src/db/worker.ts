@@ -1,0 +1,138 @@
+/**
+ * The database worker: SQLite compiled to WebAssembly (`@sqlite.org/sqlite-wasm`) on the origin
+ * private file system through its `opfs-sahpool` VFS. Runs in a dedicated Worker, so no query
+ * ever blocks the page; the page's driver (`wasm-driver.ts`) sends one message per statement.
+ *
+ * Why opfs-sahpool: it keeps a pool of OPFS sync access handles open, so it needs neither
+ * SharedArrayBuffer nor the COOP/COEP headers (cross-origin isolation) the plain `opfs` VFS
+ * requires, and it is the fastest of the persistent VFSes. Its cost: the pool is exclusive to one
+ * worker at a time, so two tabs cannot both open it (see docs/web.md, "Several tabs").
+ */
+import sqlite3InitModule, { type Database, type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
+import type { SqlValue } from '@ferry/client';
+import type { Request, Response } from './protocol.ts';
+
+/** The VFS's directory in OPFS; one per app. */
+const POOL_NAME = 'ferry';
+
+let pool: Promise<SAHPoolUtil> | null = null;
+const dbs = new Map<number, Database>();
+let nextDb = 1;
+
+function openPool(): Promise<SAHPoolUtil> {
+  pool ??= sqlite3InitModule().then((sqlite3) =>
+    sqlite3.installOpfsSAHPoolVfs({ name: POOL_NAME }),
+  );
+  return pool;
+}
+
+async function open(file: string): Promise<number> {
+  const p = await openPool();
+  // Each database file keeps its slot after it is closed; a new one needs a slot for itself and
+  // one for its journal.
+  await p.reserveMinimumCapacity(p.getFileCount() + 4);
+  const db = new p.OpfsSAHPoolDb(file.startsWith('/') ? file : `/${file}`);
+  // No WAL in any WebAssembly VFS (it needs shared memory); the rollback journal with FULL sync
+  // keeps a committed transaction across a crash.
+  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+  const id = nextDb++;
+  dbs.set(id, db);
+  return id;
+}
+
+function database(id: number): Database {
+  const db = dbs.get(id);
+  if (!db) throw new Error('the database is closed');
+  return db;
+}
+
+function checkArity(db: Database, sql: string, params: readonly SqlValue[]): void {
+  const stmt = db.prepare(sql);
+  try {
+    const want = stmt.parameterCount;
+    if (params.length !== want)
+      throw new Error(`the statement takes ${want} parameters, ${params.length} were given`);
+  } finally {
+    stmt.finalize();
+  }
+}
+
+function run(db: Database, sql: string, params: readonly SqlValue[]): number {
+  checkArity(db, sql, params);
+  if (params.length > 0) db.exec({ sql, bind: [...params] });
+  else db.exec(sql);
+  return db.changes();
+}
+
+function all(db: Database, sql: string, params: readonly SqlValue[]): Record<string, SqlValue>[] {
+  checkArity(db, sql, params);
+  // Blobs come back as Uint8Array, the one binary type the engine's SqlValue has.
+  return db.selectObjects(sql, params.length > 0 ? [...params] : undefined) as Record<
+    string,
+    SqlValue
+  >[];
+}
+
+/** One statement per row, all or nothing (a savepoint), as one message. */
+function runMany(db: Database, sql: string, rows: readonly (readonly SqlValue[])[]): number {
+  if (rows.length === 0) return 0;
+  const stmt = db.prepare(sql);
+  let changes = 0;
+  db.exec('SAVEPOINT ferry_run_many');
+  try {
+    for (const row of rows) {
+      if (row.length !== stmt.parameterCount)
+        throw new Error(
+          `the statement takes ${stmt.parameterCount} parameters, ${row.length} were given`,
+        );
+      if (row.length > 0) stmt.bind([...row]);
+      stmt.step();
+      stmt.reset(true);
+      changes += db.changes();
+    }
+    db.exec('RELEASE ferry_run_many');
+    return changes;
+  } catch (e) {
+    db.exec('ROLLBACK TO ferry_run_many; RELEASE ferry_run_many');
+    throw e;
+  } finally {
+    stmt.finalize();
+  }
+}
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'open':
+      return open(req.file);
+    case 'exec':
+      database(req.db).exec(req.sql);
+      return null;
+    case 'run':
+      return run(database(req.db), req.sql, req.params);
+    case 'all':
+      return all(database(req.db), req.sql, req.params);
+    case 'runMany':
+      return runMany(database(req.db), req.sql, req.rows);
+    case 'close': {
+      const db = dbs.get(req.db);
+      dbs.delete(req.db);
+      db?.close();
+      return null;
+    }
+  }
+}
+
+// Requests are handled one at a time, in order (the page serialises transactions itself).
+let queue: Promise<void> = Promise.resolve();
+self.onmessage = (e: MessageEvent<Request>) => {
+  const req = e.data;
+  queue = queue.then(async () => {
+    let res: Response;
+    try {
+      res = { id: req.id, ok: true, value: await handle(req) };
+    } catch (err) {
+      res = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    self.postMessage(res);
+  });
+};

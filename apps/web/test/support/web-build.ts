@@ -1,0 +1,64 @@
+/**
+ * What the browser tests share: a build of the web app (with the checks page), the real server
+ * serving it on a throwaway PostgreSQL database, and Debian's Chromium driven by playwright-core
+ * (never a downloaded browser).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '@ferry/server';
+import { createTestDatabase } from '@ferry/server/testing';
+import { chromium, type Browser } from 'playwright-core';
+import { build } from 'vite';
+
+const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Builds the app with checks.html into a temporary directory; returns it. */
+export async function buildWebApp(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'ferry-web-'));
+  process.env.FERRY_WEB_CHECKS = '1';
+  process.env.FERRY_WEB_OUT_DIR = outDir;
+  try {
+    await build({ root: APP_DIR, configFile: join(APP_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    delete process.env.FERRY_WEB_CHECKS;
+    delete process.env.FERRY_WEB_OUT_DIR;
+  }
+  return outDir;
+}
+
+export interface WebServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The server with `webRoot`, on its own database. */
+export async function serveWebApp(webRoot: string): Promise<WebServer> {
+  const db = await createTestDatabase();
+  const running = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url, webRoot });
+  return {
+    url: running.url,
+    async close() {
+      await running.close();
+      await db.drop();
+      rmSync(webRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
