@@ -2,7 +2,7 @@
  * The notes list keeps still while a sync delivers notes: the anchor rule alone, then the list
  * state over a real engine (real SQLite) pulling from an in-memory server in small pages.
  */
-import { memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
+import { memoryTokenStore, openFerry, type Ferry, type FerryEvent, type Note } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
 import { FakeRemote } from '@ferry/client/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -173,5 +173,41 @@ describe('the notes list during a first sync', () => {
     await settle(() => titles(list).join() === 'n4,n3');
     expect(list.newAbove()).toBe(0);
     list.dispose();
+  });
+});
+
+describe('the notes list under a stream of changes', () => {
+  it('shows a search result even when changes arrive faster than a query answers', async () => {
+    // A list query takes 40 ms (a search over a large table); a sync page lands every 10 ms.
+    const listeners = new Set<(e: FerryEvent) => void>();
+    const note = (title: string): Note =>
+      ({ id: title, title, updated_at: '2025-01-01T00:00:00.000Z' }) as Note;
+    const fake = {
+      notes: {
+        list: async (o?: { search?: string }) => {
+          await new Promise((r) => setTimeout(r, 40));
+          return [note(o?.search ? `match for ${o.search}` : 'top')];
+        },
+        count: () => Promise.resolve(0),
+      },
+      subscribe: (l: (e: FerryEvent) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const list = createNotesList(fake, fail);
+    const pages = setInterval(() => {
+      for (const l of listeners)
+        l({ type: 'changed', table: 'notes', ids: ['x'], origin: 'remote' });
+    }, 10);
+    try {
+      await settle(() => !list.loading());
+      list.setSearch('needle');
+      // Bounded: 200 × 5 ms, while the changes keep coming.
+      await settle(() => titles(list)[0] === 'match for needle');
+    } finally {
+      clearInterval(pages);
+      list.dispose();
+    }
   });
 });

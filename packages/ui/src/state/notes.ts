@@ -28,7 +28,7 @@ export interface NotesList {
   setSearch(s: string): void;
   setView(v: View): void;
   loadMore(): void;
-  /** Re-runs the query (coalesced with other refreshes in the same tick). */
+  /** Re-runs the query: at most one runs at a time; refreshes asked meanwhile run once after it. */
   refresh(): void;
   /** Stops listening to the engine. */
   dispose(): void;
@@ -47,11 +47,17 @@ export function createNotesList(
   const [search, setSearchSignal] = createSignal('');
   const [view, setViewSignal] = createSignal<View>(View.notes);
   let limit = PAGE_SIZE;
-  let queued = false;
-  let generation = 0;
+  // One query at a time; a refresh asked for meanwhile runs once it answers. (Dropping answers
+  // superseded by a newer refresh starved the list while a sync changed notes faster than a
+  // search over a large table answered: the list kept its old rows for seconds.)
+  let running = false;
+  let again = false;
+  // Bumped when what the list shows changes (search, view, anchor): an answer for older filters
+  // is not shown.
+  let filters = 0;
 
   const run = async (): Promise<void> => {
-    const mine = ++generation;
+    const mine = filters;
     const s = search().trim();
     // One row more than shown tells whether a next page exists without a count query.
     const query = anchor.query({
@@ -63,31 +69,44 @@ export function createNotesList(
       ferry.notes.list(query.list),
       query.above ? ferry.notes.count(query.above) : Promise.resolve(0),
     ]);
-    if (mine !== generation) return; // a newer query (e.g. the next keystroke) superseded this one
+    if (mine !== filters) return; // the filters changed meanwhile: a refresh is queued
     if (anchor.settle(rows, above)) return run();
     setHasMore(rows.length > limit);
     setNotes(rows.slice(0, limit));
     setNewAbove(above);
     setLoading(false);
   };
+  const pump = async (): Promise<void> => {
+    running = true;
+    try {
+      while (again) {
+        again = false;
+        await run();
+      }
+    } finally {
+      running = false;
+    }
+  };
   const refresh = (): void => {
-    if (queued) return;
-    queued = true;
-    queueMicrotask(() => {
-      queued = false;
-      run().catch(onError);
-    });
+    again = true;
+    if (running) return;
+    running = true;
+    queueMicrotask(() => void pump().catch(onError));
   };
   const unsubscribe = ferry.subscribe((e) => {
     if (e.type !== 'changed' || e.table !== 'notes') return;
     // The user's own write goes to the top: show it (and whatever waited above).
-    if (e.origin === 'local') anchor.release();
+    if (e.origin === 'local') {
+      anchor.release();
+      filters++;
+    }
     refresh();
   });
   /** A new query from the top: new filters, or the user asked for the newest. */
   const restart = (): void => {
     limit = PAGE_SIZE;
     anchor.release();
+    filters++;
     refresh();
   };
   refresh();
