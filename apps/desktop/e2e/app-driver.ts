@@ -108,15 +108,15 @@ export async function signIn(s: WebDriverSession, email: string, password: strin
 
 /**
  * Types `term` into the search box (one input event, as a paste would) and returns the
- * milliseconds, measured in the page, until the list shows exactly the titles `expect`; -1 if it
- * did not within 30 s.
+ * milliseconds, measured in the page, until the list shows exactly the titles `expect`; -1 (and
+ * the first titles shown) if it did not within 30 s.
  */
 export async function timedSearch(
   s: WebDriverSession,
   term: string,
   expect: readonly string[],
-): Promise<number> {
-  return s.executeAsync<number>(
+): Promise<{ ms: number; shown: string[] }> {
+  return s.executeAsync<{ ms: number; shown: string[] }>(
     `const [term, want, done] = arguments;
      const input = document.querySelector('[data-testid=search]');
      const t0 = performance.now();
@@ -124,8 +124,8 @@ export async function timedSearch(
      input.dispatchEvent(new Event('input', { bubbles: true }));
      const tick = () => {
        const got = [...document.querySelectorAll('[data-testid=note-item-title]')].map((e) => e.textContent);
-       if (got.length === want.length && got.every((t, i) => t === want[i])) done(performance.now() - t0);
-       else if (performance.now() - t0 > 30000) done(-1);
+       if (got.length === want.length && got.every((t, i) => t === want[i])) done({ ms: performance.now() - t0, shown: got });
+       else if (performance.now() - t0 > 30000) done({ ms: -1, shown: got.slice(0, 5) });
        else setTimeout(tick, 2);
      };
      tick();`,
