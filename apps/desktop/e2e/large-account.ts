@@ -20,9 +20,10 @@ import { waitUntil } from './webdriver.ts';
 
 /**
  * The test's bound on one search during a first sync. The product's promise is 150 ms on this
- * machine's release build (docs/desktop.md, measured by `npm run bench:desktop`); the test
- * allows ten times that for debug builds on a loaded CI machine: it fails when a search waits
- * behind the sync's writes (which took up to 2.2 s before the read-only connection).
+ * machine's release build (docs/desktop.md; `npm run bench:desktop` measures it, and the debug
+ * build has not met it yet); the test allows ten times that for debug builds on a loaded CI
+ * machine: it fails when a search waits behind the sync's writes (up to 2.2 s before the
+ * read-only connection) or when the list drops answers while pages arrive (up to 14 s before).
  */
 export const SEARCH_BOUND_MS = 1500;
 const LINK_DELAY_MS = 700;
