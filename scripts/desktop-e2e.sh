@@ -74,4 +74,4 @@ env DISPLAY="$display" \
   FERRY_E2E_APP="$app" FERRY_E2E_WORK="$work" FERRY_E2E_ARTIFACTS="$artifacts" \
   FERRY_E2E_DATABASE_URL="$database_url" FERRY_E2E_SERVER_PORT="$server_port" \
   FERRY_E2E_DRIVER_PORT="$driver_port" FERRY_E2E_DOCS_SCREENSHOT="$docs_shot" \
-  dbus-run-session -- npx tsx "${FERRY_E2E_SCRIPT:-apps/desktop/e2e/run.ts}" 2> >(grep -v -E 'dbus-daemon|xdg-desktop-portal|Gtk-WARNING|pw.conf|SpiRegistry|max threads|^$' >&2)
+  dbus-run-session -- npx tsx --conditions=ferry-source "${FERRY_E2E_SCRIPT:-apps/desktop/e2e/run.ts}" 2> >(grep -v -E 'dbus-daemon|xdg-desktop-portal|Gtk-WARNING|pw.conf|SpiRegistry|max threads|^$' >&2)
