@@ -7,7 +7,7 @@ import {
   HlcClock,
   Limits,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type SyncResponse,
@@ -80,7 +80,7 @@ export async function seedAccount(
       {
         protocol: PROTOCOL_VERSION,
         clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor,
         mutations,
         pullLimit: 1,

@@ -2,7 +2,9 @@
  * Opens everything the app needs, in order: the Rust shell's settings, the database (rolling
  * back what a reloaded page left open), the engine, and the sync triggers.
  */
-import { openFerry, type Ferry } from '@ferry/client';
+import { openFerry } from '@ferry/client';
+import { ferrySchema } from '@ferry/protocol';
+import type { NotesFerry } from './notes-engine.ts';
 import { createShellHttp } from './shell/http.ts';
 import { loadShellConfig, type ShellConfig } from './shell/config.ts';
 import { createShellTokenStore } from './shell/token-store.ts';
@@ -10,7 +12,7 @@ import { startSyncTriggers, type SyncControl } from './sync-triggers.ts';
 import { createTauriDriver, createTauriReader, resetAbandonedTransaction } from './tauri-driver.ts';
 
 export interface Booted {
-  ferry: Ferry;
+  ferry: NotesFerry;
   config: ShellConfig;
   sync: SyncControl;
 }
@@ -35,6 +37,7 @@ export async function boot(): Promise<Booted> {
   stage('engine');
   let server: string | null = null;
   const ferry = await openFerry({
+    ...ferrySchema,
     driver: createTauriDriver(),
     // The list, search and open read here, so they never wait while a sync writes a page.
     reader: createTauriReader(),

@@ -10,6 +10,7 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTauriDriver } from '../src/tauri-driver.ts';
 import { installFakeShell } from './support/fake-shell.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 afterEach(() => clearMocks());
 
@@ -28,6 +29,7 @@ async function callsForSync(
   const shell = installFakeShell();
   const remote = new FakeRemote();
   const f = await openFerry({
+    ...ferrySchema,
     driver: createTauriDriver(),
     tokenStore: memoryTokenStore(),
     http: remote.http,
@@ -35,8 +37,8 @@ async function callsForSync(
   });
   try {
     await f.login('http://127.0.0.1:9', 'me@example.com', 'password1');
-    const mine = await f.notes.create({ title: 'mine' });
-    for (let i = 1; i < local; i++) await f.notes.create({ title: `local ${i}` });
+    const mine = await f.tables.notes.create({ title: 'mine' });
+    for (let i = 1; i < local; i++) await f.tables.notes.create({ title: `local ${i}` });
     const t = new Date().toISOString();
     for (let i = 0; i < remoteRows; i++)
       remote.put('notes', {
@@ -48,15 +50,15 @@ async function callsForSync(
         deleted_at: null,
       });
     remote.during = async () => {
-      await f.notes.update(mine.id, { title: 'edited during the pull' });
+      await f.tables.notes.update(mine.id, { title: 'edited during the pull' });
     };
     shell.calls.length = 0;
     await f.sync();
     const counts: Record<string, number> = {};
     for (const c of shell.calls) counts[c.cmd] = (counts[c.cmd] ?? 0) + 1;
-    expect(await f.notes.list({ limit: 1 })).toHaveLength(1);
-    expect((await f.notes.get(mine.id))?.title).toBe('edited during the pull');
-    expect((await f.notes.get(id(remoteRows - 1)))?.title).toBe(`theirs ${remoteRows - 1}`);
+    expect(await f.tables.notes.list({ limit: 1 })).toHaveLength(1);
+    expect((await f.tables.notes.get(mine.id))?.title).toBe('edited during the pull');
+    expect((await f.tables.notes.get(id(remoteRows - 1)))?.title).toBe(`theirs ${remoteRows - 1}`);
     return counts;
   } finally {
     await f.close();

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { openFerry, type Ferry, type SqlDriver } from '@ferry/client';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 import { openNodeDriver } from '@ferry/client/node';
 import { notFound, usage } from './errors.ts';
 import { dataDir, defaultDbPath, pathsFor, type FerryPaths } from './paths.ts';
@@ -11,9 +12,12 @@ export interface DbOptions {
   insecure?: boolean;
 }
 
+/** The engine with Ferry's own tables. */
+export type NotesFerry = Ferry<typeof ferryTables>;
+
 /** An open engine on the chosen database, and its files. */
 export interface Session {
-  ferry: Ferry;
+  ferry: NotesFerry;
   /** The engine's database (owned by `ferry`; only for read-only progress queries). */
   driver: SqlDriver;
   paths: FerryPaths;
@@ -29,6 +33,7 @@ export async function openSession(
   const driver = await openNodeDriver(paths.db);
   try {
     const ferry = await openFerry({
+      ...ferrySchema,
       driver,
       tokenStore: fileTokenStore(paths.token),
       allowInsecure: opts.insecure === true,
@@ -53,14 +58,14 @@ export async function withSession<T>(opts: DbOptions, fn: (s: Session) => Promis
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A full note id from what the user typed: the id itself, or an unambiguous prefix of one. */
-export async function resolveNoteId(ferry: Ferry, typed: string): Promise<string> {
+export async function resolveNoteId(ferry: NotesFerry, typed: string): Promise<string> {
   const wanted = typed.trim().toLowerCase();
   if (UUID.test(wanted)) return wanted;
   if (!/^[0-9a-f-]{4,}$/.test(wanted))
     throw usage(
       `not a note id: ${JSON.stringify(typed)} (give the id, or at least its first 4 characters)`,
     );
-  const matches = (await ferry.notes.list({ deleted: true })).filter((n) =>
+  const matches = (await ferry.tables.notes.list({ deleted: true })).filter((n) =>
     n.id.startsWith(wanted),
   );
   if (matches.length === 0) throw notFound(`no note with id ${typed}`);

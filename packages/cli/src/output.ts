@@ -1,4 +1,5 @@
-import type { Note, SyncStatus } from '@ferry/client';
+import type { SyncStatus } from '@ferry/client';
+import type { Note } from '@ferry/protocol';
 
 /** The seed's columns, in the seed's order: exactly what `ls --json` and `show --json` print. */
 export const NOTE_FIELDS = [

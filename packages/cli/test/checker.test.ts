@@ -6,6 +6,7 @@ import { checkDatabase } from './support/db-check.ts';
 import { tempDir } from './support/tmp.ts';
 import { WriteModel, diffRows } from './support/model.ts';
 import { mulberry32 } from './support/prng.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 // The simulation is only as good as its oracle: these feed it wrong states and expect it to say so.
 const A = '0193a1c2-0000-7000-8000-000000000001';
@@ -115,11 +116,12 @@ describe("checkDatabase (the crash test's consistency check)", () => {
     try {
       const path = `${dir.path}/x.db`;
       const ferry = await openFerry({
+        ...ferrySchema,
         driver: await openNodeDriver(path),
         tokenStore: memoryTokenStore(),
       });
-      const a = await ferry.notes.create({ title: 'a' });
-      await ferry.notes.update(a.id, { title: 'a2' });
+      const a = await ferry.tables.notes.create({ title: 'a' });
+      await ferry.tables.notes.update(a.id, { title: 'a2' });
       await ferry.close();
       expect(checkDatabase(path)).toMatchObject({ pending: 2, problems: [] });
 

@@ -8,6 +8,7 @@ import { NOTE_FIELDS } from '../src/output.ts';
 import { FERRY_BIN, cleanEnv, runFerry, type CliResult } from './support/cli.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { tempDir } from './support/tmp.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 // The `ferry` command as scripts use it: separate processes, a real server on real PostgreSQL over
 // loopback HTTP, one --db per simulated device.
@@ -303,11 +304,15 @@ describe('ferry CLI end to end', () => {
     });
     // Written through the engine on the same file, as `ferry add` would, without 72 processes.
     const f = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(db('big')),
       tokenStore: memoryTokenStore(),
     });
     for (let i = 0; i < 72; i++)
-      await f.notes.create({ title: `big ${i}`, content: `${i} `.padEnd(120_000, 'lorem ipsum ') });
+      await f.tables.notes.create({
+        title: `big ${i}`,
+        content: `${i} `.padEnd(120_000, 'lorem ipsum '),
+      });
     await f.close();
     expect(
       (JSON.parse(await ok(['status', '--json', '--db', db('big')])) as { pending: number })

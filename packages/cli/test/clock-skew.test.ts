@@ -3,6 +3,7 @@ import { openNodeDriver } from '@ferry/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLane, runSeed, type SimLane } from './support/sim.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 // Devices whose clocks are a day off. What is asserted, exactly:
 // 1. Causal order: an edit made after seeing another edit wins, for every assignment of
@@ -43,8 +44,9 @@ async function account(): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-async function device(token: string, skewMs: number): Promise<Ferry> {
+async function device(token: string, skewMs: number): Promise<Ferry<typeof ferryTables>> {
   const ferry = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(token),
     now: () => Date.now() + skewMs,
@@ -53,7 +55,7 @@ async function device(token: string, skewMs: number): Promise<Ferry> {
   return ferry;
 }
 
-async function mustSync(f: Ferry): Promise<void> {
+async function mustSync(f: Ferry<typeof ferryTables>): Promise<void> {
   expect((await f.sync()).complete).toBe(true);
 }
 
@@ -68,25 +70,25 @@ describe('clocks a day off', () => {
         const token = await account();
         const [A, B] = [await device(token, a), await device(token, b)];
         try {
-          const note = await A.notes.create({ title: 'base', content: '' });
+          const note = await A.tables.notes.create({ title: 'base', content: '' });
           await mustSync(A);
           await mustSync(B);
-          await A.notes.update(note.id, { title: 'A1' });
+          await A.tables.notes.update(note.id, { title: 'A1' });
           await mustSync(A);
           await mustSync(B);
-          expect((await B.notes.get(note.id))?.title).toBe('A1');
+          expect((await B.tables.notes.get(note.id))?.title).toBe('A1');
           await tick();
-          await B.notes.update(note.id, { title: 'B2' });
+          await B.tables.notes.update(note.id, { title: 'B2' });
           await mustSync(B);
           await mustSync(A);
-          expect((await A.notes.get(note.id))?.title).toBe('B2');
+          expect((await A.tables.notes.get(note.id))?.title).toBe('B2');
           await tick();
-          await A.notes.update(note.id, { title: 'A3' });
-          await A.notes.remove(note.id);
+          await A.tables.notes.update(note.id, { title: 'A3' });
+          await A.tables.notes.remove(note.id);
           await mustSync(A);
           await mustSync(B);
           for (const f of [A, B])
-            expect(await f.notes.get(note.id)).toMatchObject({
+            expect(await f.tables.notes.get(note.id)).toMatchObject({
               title: 'A3',
               deleted_at: expect.any(String) as string,
             });
@@ -104,18 +106,18 @@ describe('clocks a day off', () => {
         const token = await account();
         const [A, B] = [await device(token, a), await device(token, b)];
         try {
-          const note = await A.notes.create({ title: 'base', content: 'base' });
+          const note = await A.tables.notes.create({ title: 'base', content: 'base' });
           await mustSync(A);
           await mustSync(B);
-          await A.notes.update(note.id, { title: 'from A (earlier)' });
+          await A.tables.notes.update(note.id, { title: 'from A (earlier)' });
           await mustSync(A);
           await tick();
           // B has not pulled A's edit: the two edits are concurrent; B's is later in real time.
-          await B.notes.update(note.id, { title: 'from B (later)' });
+          await B.tables.notes.update(note.id, { title: 'from B (later)' });
           await mustSync(B);
           await mustSync(A);
           for (const f of [A, B])
-            expect((await f.notes.get(note.id))?.title).toBe('from B (later)');
+            expect((await f.tables.notes.get(note.id))?.title).toBe('from B (later)');
         } finally {
           await A.close();
           await B.close();
@@ -133,8 +135,9 @@ describe('clocks a day off', () => {
         body: JSON.stringify({ email: 'control@example.com', password: 'skewed clocks!' }),
       });
       const { token } = (await res.json()) as { token: string };
-      const open = async (skew: number): Promise<Ferry> => {
+      const open = async (skew: number): Promise<Ferry<typeof ferryTables>> => {
         const f = await openFerry({
+          ...ferrySchema,
           driver: await openNodeDriver(':memory:'),
           tokenStore: memoryTokenStore(token),
           now: () => Date.now() + skew,
@@ -143,15 +146,15 @@ describe('clocks a day off', () => {
         return f;
       };
       const [A, B] = [await open(23 * 60 * 60 * 1000), await open(0)];
-      const note = await A.notes.create({ title: 'base', content: '' });
+      const note = await A.tables.notes.create({ title: 'base', content: '' });
       await mustSync(A);
       await mustSync(B);
-      await A.notes.update(note.id, { title: 'from A (earlier)' });
+      await A.tables.notes.update(note.id, { title: 'from A (earlier)' });
       await mustSync(A);
       await tick();
-      await B.notes.update(note.id, { title: 'from B (later)' });
+      await B.tables.notes.update(note.id, { title: 'from B (later)' });
       await mustSync(B);
-      expect((await B.notes.get(note.id))?.title).toBe('from A (earlier)');
+      expect((await B.tables.notes.get(note.id))?.title).toBe('from A (earlier)');
       await A.close();
       await B.close();
     } finally {

@@ -12,6 +12,7 @@ import { mulberry32, type Rng } from './support/prng.ts';
 import { recordingDriver } from './support/recording-driver.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { tempDir } from './support/tmp.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 // Crash safety: `ferry sync` processes with thousands of queued changes are killed with SIGKILL at
 // seeded random moments, 50 times (FERRY_CRASH_KILLS), with more local writes between kills. After
@@ -64,17 +65,21 @@ async function metric(status: string): Promise<number> {
 }
 
 /** Opens the engine on the CLI's database, recording every write into the model. */
-async function openRecorded(dbPath: string, model: WriteModel, client = 'cli'): Promise<Ferry> {
+async function openRecorded(
+  dbPath: string,
+  model: WriteModel,
+  client = 'cli',
+): Promise<Ferry<typeof ferryTables>> {
   const driver = recordingDriver(await openNodeDriver(dbPath), (entries) => {
     for (const e of entries)
       model.record({ client, table: e.table, id: e.recordId, hlc: e.hlc, fields: e.fields });
   });
-  return openFerry({ driver, tokenStore: fileTokenStore(`${dbPath}.token`) });
+  return openFerry({ ...ferrySchema, driver, tokenStore: fileTokenStore(`${dbPath}.token`) });
 }
 
 /** `count` seeded writes to the notes in `ids` (new ones are added to it); `content` makes each content. */
 async function randomWrites(
-  ferry: Ferry,
+  ferry: Ferry<typeof ferryTables>,
   rng: Rng,
   count: number,
   ids: string[],
@@ -85,17 +90,22 @@ async function randomWrites(
     const r = rng.next();
     if (ids.length === 0 || r < 0.4) {
       ids.push(
-        (await ferry.notes.create({ title: `t ${tag}.${i}`, content: content(`${tag}.${i}`) })).id,
+        (
+          await ferry.tables.notes.create({
+            title: `t ${tag}.${i}`,
+            content: content(`${tag}.${i}`),
+          })
+        ).id,
       );
     } else if (r < 0.8) {
-      await ferry.notes.update(
+      await ferry.tables.notes.update(
         rng.pick(ids),
         rng.chance(0.5) ? { title: `t ${tag}.${i}` } : { content: content(`${tag}.${i}`) },
       );
     } else if (r < 0.9) {
-      await ferry.notes.remove(rng.pick(ids));
+      await ferry.tables.notes.remove(rng.pick(ids));
     } else {
-      await ferry.notes.restore(rng.pick(ids));
+      await ferry.tables.notes.restore(rng.pick(ids));
     }
   }
 }
@@ -105,7 +115,7 @@ async function writeOn(
   dbPath: string,
   model: WriteModel,
   client: string,
-  fn: (ferry: Ferry) => Promise<void>,
+  fn: (ferry: Ferry<typeof ferryTables>) => Promise<void>,
 ): Promise<void> {
   const ferry = await openRecorded(dbPath, model, client);
   try {
@@ -124,26 +134,30 @@ async function cleanSync(dbPath: string): Promise<void> {
 async function serverRows(
   dbPath: string,
   srv: TestServer = server,
-): Promise<Awaited<ReturnType<Ferry['notes']['list']>>> {
+): Promise<Awaited<ReturnType<Ferry<typeof ferryTables>['tables']['notes']['list']>>> {
   const token = (await fileTokenStore(`${dbPath}.token`).get())!;
   const fresh = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(token),
   });
   await fresh.setServer(srv.url);
   await fresh.sync();
-  const rows = await fresh.notes.list({ deleted: true });
+  const rows = await fresh.tables.notes.list({ deleted: true });
   await fresh.close();
   return rows;
 }
 
-async function localRows(dbPath: string): Promise<Awaited<ReturnType<Ferry['notes']['list']>>> {
+async function localRows(
+  dbPath: string,
+): Promise<Awaited<ReturnType<Ferry<typeof ferryTables>['tables']['notes']['list']>>> {
   const ferry = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(dbPath),
     tokenStore: fileTokenStore(`${dbPath}.token`),
   });
   try {
-    return await ferry.notes.list({ deleted: true });
+    return await ferry.tables.notes.list({ deleted: true });
   } finally {
     await ferry.close();
   }

@@ -1,5 +1,5 @@
-import { notes, type TableDecl } from '@ferry/protocol';
-import { startServer } from '@ferry/server';
+import { notes, type TableDecl, ferrySchema } from '@ferry/protocol';
+import { createServer } from '@ferry/server';
 import { createTestDatabase, type TestDatabase } from '@ferry/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLane, type SimLane } from './support/sim.ts';
@@ -92,13 +92,14 @@ describe('text-merge simulation through a faulty network', () => {
   it('the oracle fails on last-writer-wins text (the control)', { timeout: 120_000 }, async () => {
     const lww: TableDecl = {
       ...notes,
-      fields: { ...notes.fields, content: { ...notes.fields.content, merge: 'lww' } },
+      fields: { ...notes.fields, content: { ...notes.fields.content!, merge: 'lww' } },
     };
     let db: TestDatabase | undefined;
-    let lwwServer: Awaited<ReturnType<typeof startServer>> | undefined;
+    let lwwServer: Awaited<ReturnType<typeof createServer>> | undefined;
     try {
       db = await createTestDatabase();
-      lwwServer = await startServer({
+      lwwServer = await createServer({
+        ...ferrySchema,
         port: 0,
         host: '127.0.0.1',
         logLevel: 'silent',

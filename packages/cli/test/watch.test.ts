@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runFerry, spawnFerry } from './support/cli.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { tempDir } from './support/tmp.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 // `ferry watch`: continuous sync with a status line, stopped cleanly by SIGINT.
 let server: TestServer;
@@ -39,7 +40,8 @@ describe('ferry watch', () => {
         .code,
     ).toBe(0);
     // The other device runs in-process, to keep this test to a few process starts.
-    const other: Ferry = await openFerry({
+    const other: Ferry<typeof ferryTables> = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(b),
       tokenStore: fileTokenStore(`${b}.token`),
     });
@@ -59,10 +61,10 @@ describe('ferry watch', () => {
       expect(add.code, add.stderr).toBe(0);
       await waitFor(async () => {
         await other.sync();
-        return (await other.notes.list()).some((r) => r.title === 'written while watching');
+        return (await other.tables.notes.list()).some((r) => r.title === 'written while watching');
       }, 'the note to reach the other device');
       // A write on the other device is pulled by the watcher (periodic sync or server poke).
-      const { id } = await other.notes.create({ title: 'from b' });
+      const { id } = await other.tables.notes.create({ title: 'from b' });
       expect((await other.sync()).complete).toBe(true);
       await waitFor(
         async () => (await runFerry(['show', id, '--db', a])).code === 0,

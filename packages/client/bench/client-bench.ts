@@ -17,10 +17,12 @@ import { createInterface } from 'node:readline';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type Mutation,
+  ferrySchema,
+  type ferryTables,
 } from '@ferry/protocol';
 import { createTestDatabase } from '@ferry/server/testing';
 import { fetchHttp, memoryTokenStore, openFerry, type Ferry, type HttpFn } from '../src/index.ts';
@@ -74,8 +76,9 @@ async function engine(
   user: string,
   signup = false,
   sync: 'FULL' | 'NORMAL' = 'FULL',
-): Promise<Ferry> {
+): Promise<Ferry<typeof ferryTables>> {
   const f = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(dbPath(), { synchronous: sync }),
     tokenStore: memoryTokenStore(),
     http: timedHttp,
@@ -92,6 +95,7 @@ async function writeLatency(
   n: number,
 ): Promise<{ create: number[]; update: number[] }> {
   const f = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(dbPath(), { synchronous: sync }),
     tokenStore: memoryTokenStore(),
   });
@@ -102,7 +106,7 @@ async function writeLatency(
     const t = performance.now();
     ids.push(
       (
-        await f.notes.create({
+        await f.tables.notes.create({
           title: `note ${i}`,
           content: 'some content of a typical note '.repeat(8),
         })
@@ -112,7 +116,7 @@ async function writeLatency(
   }
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    await f.notes.update(ids[i]!, { content: `edited ${i}` });
+    await f.tables.notes.update(ids[i]!, { content: `edited ${i}` });
     update.push(performance.now() - t);
   }
   await f.close();
@@ -142,18 +146,20 @@ async function importCost(): Promise<{
   const batch: { wall: number; cpu: number }[] = [];
   for (let run = 0; run < 3; run++) {
     const f = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(dbPath()),
       tokenStore: memoryTokenStore(),
     });
-    batch.push(await timed(() => f.notes.createMany(notes)));
+    batch.push(await timed(() => f.tables.notes.createMany(notes)));
     await f.close();
   }
   const f = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(dbPath()),
     tokenStore: memoryTokenStore(),
   });
   const one = await timed(async () => {
-    for (const n of notes.slice(0, 1000)) await f.notes.create(n);
+    for (const n of notes.slice(0, 1000)) await f.tables.notes.create(n);
   });
   await f.close();
   return { batch, oneByOne: { wall: one.wall * 10, cpu: one.cpu * 10 } };
@@ -193,7 +199,7 @@ async function seedOverHttp(server: string, token: string, count: number): Promi
       body: JSON.stringify({
         protocol: PROTOCOL_VERSION,
         clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor: '999999999999',
         mutations: batch,
         pullLimit: 1,
@@ -214,8 +220,8 @@ async function analyze(url: string): Promise<void> {
   }
 }
 
-async function count(f: Ferry): Promise<number> {
-  return (await f.notes.list({ deleted: true })).length;
+async function count(f: Ferry<typeof ferryTables>): Promise<number> {
+  return (await f.tables.notes.list({ deleted: true })).length;
 }
 
 async function main(): Promise<void> {
@@ -273,11 +279,11 @@ async function main(): Promise<void> {
   try {
     // 2. 10 clients x 1000 notes offline, then all sync.
     const user = `bench-${Date.now()}@example.com`;
-    const clients: Ferry[] = [await engine(proxy.url, user, true)];
+    const clients: Ferry<typeof ferryTables>[] = [await engine(proxy.url, user, true)];
     for (let i = 1; i < 10; i++) clients.push(await engine(proxy.url, user));
     for (const [i, c] of clients.entries()) {
       for (let k = 0; k < 1000; k++)
-        await c.notes.create({
+        await c.tables.notes.create({
           title: `client ${i} note ${k}`,
           content: `written offline by client ${i}`,
         });
@@ -342,10 +348,16 @@ async function main(): Promise<void> {
       const smallIds = await seedOverHttp(serverUrl, (await smallSeeder.connection())!.token, 1000);
       const smallClient = await engine(serverUrl, small);
       await smallClient.sync();
-      const oneChange = async (client: Ferry, other: Ferry, ids: string[]): Promise<number[]> => {
+      const oneChange = async (
+        client: Ferry<typeof ferryTables>,
+        other: Ferry<typeof ferryTables>,
+        ids: string[],
+      ): Promise<number[]> => {
         const times: number[] = [];
         for (let i = 0; i < 30; i++) {
-          await other.notes.update(ids[(i * 7919) % ids.length]!, { content: `changed ${i}` });
+          await other.tables.notes.update(ids[(i * 7919) % ids.length]!, {
+            content: `changed ${i}`,
+          });
           await other.sync();
           const t = performance.now();
           const r = await client.sync();

@@ -1,9 +1,11 @@
 /** Runs the real server in its own process for the client benchmark: `tsx server-child.ts DB_URL`; prints its URL. */
-import { startServer } from '@ferry/server';
+import { createServer } from '@ferry/server';
+import { ferrySchema } from '@ferry/protocol';
 
 const dbUrl = process.argv[2];
 if (!dbUrl) throw new Error('usage: server-child.ts DATABASE_URL');
-const server = await startServer({
+const server = await createServer({
+  ...ferrySchema,
   port: 0,
   databaseUrl: dbUrl,
   logLevel: 'warn',

@@ -5,18 +5,6 @@
 import type { SqlDriver, SqlReader } from './driver.ts';
 import type { TableDecl } from '@ferry/protocol';
 
-/** A note as the app sees it: the seed's columns. `version` is 0 until the server has acknowledged the row. */
-export interface Note {
-  id: string;
-  title: string;
-  content: string;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-  version: number;
-  synced: 0 | 1;
-}
-
 /** Where the auth token lives (a 0600 file for the CLI, the OS keyring / Rust side for the desktop). */
 export interface TokenStore {
   get(): Promise<string | null>;
@@ -105,9 +93,12 @@ export interface ListOptions {
   from?: ListPosition;
 }
 
-/** A row's place in list order (newest `updated_at` first, then id descending). */
+/**
+ * A row's place in list order (most recently modified first, then id descending): the value of
+ * its `updatedAt` timestamp field, and its id.
+ */
 export interface ListPosition {
-  updated_at: string;
+  updated: string;
   id: string;
 }
 
@@ -147,8 +138,16 @@ export interface SyncOutcome {
   complete: boolean;
 }
 
-export interface FerryOptions {
+export interface FerryOptions<T extends readonly TableDecl[] = readonly TableDecl[]> {
   driver: SqlDriver;
+  /**
+   * The app's synced tables (`defineTable`), checked when the engine opens: a declaration the
+   * engine cannot sync fails here, naming the table and the field. The engine adds its own
+   * `text_conflicts` when a field merges as text.
+   */
+  tables: T;
+  /** The app's schema version, sent with every sync (the server answers 426 when it does not serve it). */
+  schemaVersion: number;
   /**
    * A read-only connection to the same database for `get` and `list`, so they never wait for a
    * write transaction (a sync applying a page); see `SqlReader`. Without it they use `driver`.
@@ -157,10 +156,8 @@ export interface FerryOptions {
   tokenStore: TokenStore;
   /** Transport seam; defaults to global fetch. */
   http?: HttpFn;
-  tables?: readonly TableDecl[];
   /** Physical clock (ms). */
   now?: () => number;
-  random?: () => number;
   /** Allow plain http:// to non-loopback hosts. */
   allowInsecure?: boolean;
   /** Rows per pull page (1–1000, default 1000; the server may cap it lower). */

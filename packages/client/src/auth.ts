@@ -29,7 +29,7 @@ export interface AuthDeps {
 /**
  * Signup and login bind a local database to one account on one server: its outbox holds that
  * account's changes and its clientId belongs to that user, so another account is refused
- * (use another database file) rather than mixing notes between accounts.
+ * (use another database file) rather than mixing rows between accounts.
  */
 export async function authenticate(
   deps: AuthDeps,
@@ -75,7 +75,7 @@ export async function authenticate(
 }
 
 /**
- * Revokes the token on the server when reachable, then forgets it; local notes and the outbox stay.
+ * Revokes the token on the server when reachable, then forgets it; local rows and the outbox stay.
  * With `everywhere`, asks the server to revoke every token of the account (`POST
  * /v1/auth/logout-all`, every device signs out); that must reach the server, so a failure throws and
  * the token is kept for another try.

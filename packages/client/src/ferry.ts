@@ -1,6 +1,7 @@
 import {
   TEXT_CONFLICTS_TABLE,
-  defaultTables,
+  checkTables,
+  keepsRevisions,
   tableMap,
   uuidv7,
   withTextConflicts,
@@ -13,8 +14,6 @@ import type {
   CountOptions,
   FerryEvent,
   FerryOptions,
-  ListOptions,
-  Note,
   RejectedChange,
   SyncOutcome,
   SyncStatus,
@@ -29,9 +28,10 @@ import { Emitter, type FerryListener } from './events.ts';
 import { Transport, fetchHttp } from './http.ts';
 import { allEntries, outboxCount, type OutboxEntry } from './outbox.ts';
 import type { LocalRow } from './rows.ts';
-import { migrate } from './schema.ts';
+import { LOCAL_ENGINE_TABLES, migrate } from './schema.ts';
 import { StateKey, allState, getState, setState } from './state.ts';
 import { TableStore } from './store.ts';
+import type { TablesOf } from './typed-tables.ts';
 import { runSync } from './sync.ts';
 import { fetchHistory, fetchRevision, restorableFields, type HistoryDeps } from './history.ts';
 import {
@@ -41,33 +41,23 @@ import {
   type TextResolution,
 } from './text-conflicts.ts';
 
-/** The notes API: write-local-first, each call one local transaction. */
-export interface NotesApi {
-  create(input: { title: string; content?: string }): Promise<Note>;
-  /**
-   * Creates many notes in one local transaction (an import): all or nothing, one 'changed' event;
-   * each note still gets its own outbox entry and HLC stamp. See `TableStore.createMany`.
-   */
-  createMany(inputs: readonly { title: string; content?: string }[]): Promise<Note[]>;
-  update(id: string, patch: { title?: string; content?: string }): Promise<Note>;
-  /** Soft delete. */
-  remove(id: string): Promise<Note>;
-  restore(id: string): Promise<Note>;
-  get(id: string): Promise<Note | null>;
-  list(opts?: ListOptions): Promise<Note[]>;
-  /** How many notes `list` would give (with `before`: only those ahead of a position). */
-  count(opts?: CountOptions): Promise<number>;
-}
-
 /** Hooks for tests only. */
 export interface FerryTestHooks {
   applyProbe?: ApplyProbe;
 }
 
-/** Opens the engine on a database: migrates it, makes the clientId once, loads the clock. */
-export async function openFerry(opts: FerryOptions, hooks: FerryTestHooks = {}): Promise<Ferry> {
+/**
+ * Opens the engine on a database with the app's tables: checks the declarations (a mistake
+ * throws `TableDeclError` naming the table and the field), migrates the database, makes the
+ * clientId once, loads the clock.
+ */
+export async function openFerry<const T extends readonly TableDecl[]>(
+  opts: FerryOptions<T>,
+  hooks: FerryTestHooks = {},
+): Promise<Ferry<T>> {
+  checkTables(opts.tables, { schemaVersion: opts.schemaVersion, reserved: LOCAL_ENGINE_TABLES });
   // Overlaps of text merges arrive as rows of text_conflicts: it is synced whenever text merges.
-  const tables = withTextConflicts(opts.tables ?? defaultTables);
+  const tables = withTextConflicts(opts.tables);
   const now = opts.now ?? Date.now;
   const state = await opts.driver.transaction(async (tx) => {
     await migrate(tx, tables);
@@ -76,14 +66,18 @@ export async function openFerry(opts: FerryOptions, hooks: FerryTestHooks = {}):
     return { state: await allState(tx), pending: await outboxCount(tx) };
   });
   const token = await opts.tokenStore.get();
-  return new Ferry(opts, tables, state.state, state.pending, token !== null, hooks);
+  return new Ferry<T>(opts, tables, state.state, state.pending, token !== null, hooks);
 }
 
-/** The engine: local tables, the outbox, sync, status and events. Make one with `openFerry`. */
-export class Ferry {
+/**
+ * The engine: local tables, the outbox, sync, status and events. Make one with `openFerry`;
+ * `T` is the app's tables, so `ferry.tables.todos.create({...})` is checked by the compiler.
+ */
+export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
   private currentClientId: string;
-  readonly notes: NotesApi;
-  private readonly tables: ReadonlyMap<string, TableDecl>;
+  /** The app's tables by name, each typed from its declaration. */
+  readonly tables: TablesOf<T>;
+  private readonly decls: ReadonlyMap<string, TableDecl>;
   private readonly stores = new Map<string, TableStore>();
   private readonly clock: PersistentClock;
   private readonly transport: Transport;
@@ -98,7 +92,7 @@ export class Ferry {
 
   /** @internal use openFerry */
   constructor(
-    private readonly opts: FerryOptions,
+    private readonly opts: FerryOptions<T>,
     tableList: readonly TableDecl[],
     state: Partial<Record<StateKey, string>>,
     pending: number,
@@ -107,7 +101,7 @@ export class Ferry {
   ) {
     this.driver = opts.driver;
     this.now = opts.now ?? Date.now;
-    this.tables = tableMap(tableList);
+    this.decls = tableMap(tableList);
     this.currentClientId = state[StateKey.clientId] ?? '';
     this.clock = new PersistentClock(this.currentClientId, this.now, state[StateKey.hlc] ?? null);
     this.transport = new Transport(opts.http ?? fetchHttp, this.now, opts.compress);
@@ -131,18 +125,9 @@ export class Ferry {
         }),
       );
     }
-    const notes = this.table<Note & LocalRow>('notes');
-    this.notes = {
-      create: (input) => notes.create({ title: input.title, content: input.content ?? '' }),
-      createMany: (inputs) =>
-        notes.createMany(inputs.map((i) => ({ title: i.title, content: i.content ?? '' }))),
-      update: (id, patch) => notes.update(id, { title: patch.title, content: patch.content }),
-      remove: (id) => notes.remove(id),
-      restore: (id) => notes.restore(id),
-      get: (id) => notes.get(id),
-      list: (o) => notes.list(o),
-      count: (o) => notes.count(o),
-    };
+    this.tables = Object.fromEntries(
+      opts.tables.map((t) => [t.name, this.stores.get(t.name)]),
+    ) as TablesOf<T>;
   }
 
   /**
@@ -153,11 +138,14 @@ export class Ferry {
     return this.currentClientId;
   }
 
-  /** The generic API of any declared table. */
-  table<R extends LocalRow = LocalRow>(name: string): TableStore<R> {
+  /**
+   * Any declared table by a name known only at run time, untyped (rows as `LocalRow`); an app
+   * knows its tables and uses `ferry.tables.<name>`, typed from its declaration.
+   */
+  table(name: string): TableStore {
     const s = this.stores.get(name);
     if (!s) throw new FerryError(ErrorKind.notFound, `no declared table "${name}"`);
-    return s as unknown as TableStore<R>;
+    return s;
   }
 
   /** The current sync status (no I/O). */
@@ -188,7 +176,7 @@ export class Ferry {
   }
 
   /**
-   * Revokes the token when the server is reachable and forgets it; local notes and queued changes
+   * Revokes the token when the server is reachable and forgets it; local rows and queued changes
    * stay. `everywhere` signs every device of the account out (the server must be reachable: a
    * failure throws and this device stays signed in).
    */
@@ -263,7 +251,7 @@ export class Ferry {
   async resolveConflict(id: string, choice: 'mine' | 'theirs'): Promise<void> {
     const { table, recordId } = await resolveConflict(
       this.driver,
-      this.tables,
+      this.decls,
       this.clock,
       () => new Date(this.now()).toISOString(),
       id,
@@ -276,19 +264,19 @@ export class Ferry {
   /** Unresolved overlaps of text merges (every device sees them), oldest first. */
   textConflicts(recordId?: string): Promise<TextConflict[]> {
     // No table merges text: there are none.
-    if (!this.tables.has(TEXT_CONFLICTS_TABLE)) return Promise.resolve([]);
+    if (!this.decls.has(TEXT_CONFLICTS_TABLE)) return Promise.resolve([]);
     return listTextConflicts(this.driver, recordId);
   }
 
   /**
    * Resolves a text conflict: keep the text as it is, take the other version, keep both, or new
-   * content. A local edit of the note and of the conflict row; both sync.
+   * content. A local edit of the merged row and of the conflict row; both sync.
    */
   async resolveTextConflict(id: string, how: TextResolution): Promise<void> {
     const r = await resolveTextConflict(
       {
         driver: this.driver,
-        tables: this.tables,
+        tables: this.decls,
         clock: this.clock,
         nowIso: () => new Date(this.now()).toISOString(),
       },
@@ -322,8 +310,17 @@ export class Ferry {
     return this.table(t.name).update(id, restorableFields(t, rev));
   }
 
-  private decl(table = 'notes'): TableDecl {
-    const t = this.tables.get(table);
+  /** The named table; without a name, the app's one table with revisions (if there is one). */
+  private decl(table?: string): TableDecl {
+    if (table === undefined) {
+      const kept = [...this.decls.values()].filter(keepsRevisions);
+      if (kept.length === 1) return kept[0]!;
+      throw new FerryError(
+        ErrorKind.invalidInput,
+        `name the table: ${kept.length === 0 ? 'no table keeps revisions' : `${kept.map((t) => t.name).join(', ')} keep revisions`}`,
+      );
+    }
+    const t = this.decls.get(table);
     if (!t) throw new FerryError(ErrorKind.notFound, `no declared table "${table}"`);
     return t;
   }
@@ -382,11 +379,12 @@ export class Ferry {
     try {
       const outcome = await runSync({
         driver: this.driver,
-        tables: this.tables,
+        tables: this.decls,
         clock: this.clock,
         transport: this.transport,
         tokenStore: this.opts.tokenStore,
         now: this.now,
+        schemaVersion: this.opts.schemaVersion,
         ...(this.opts.pullLimit !== undefined ? { pullLimit: this.opts.pullLimit } : {}),
         ...(this.hooks.applyProbe ? { probe: this.hooks.applyProbe } : {}),
         onClientIdChanged: (id) => {

@@ -75,13 +75,13 @@ export async function fetchRevision(
 
 /**
  * The fields a restore writes back: the client-written ones a user edits (not the creation
- * time, not the soft delete, not `updated_at`, which the edit sets to now).
+ * time, not the soft delete, not the modification time, which the edit sets to now).
  */
 export function restorableFields(t: TableDecl, rev: Revision): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(t.fields)) {
     if (f.writtenBy !== 'client' || name === t.deletedField) continue;
-    if (name === 'created_at' || name === 'updated_at') continue;
+    if (name === t.timestamps?.createdAt || name === t.timestamps?.updatedAt) continue;
     if (Object.hasOwn(rev.fields, name)) out[name] = rev.fields[name];
   }
   return out;

@@ -1,10 +1,13 @@
 /**
- * @ferry/client — the sync engine. Open it with `openFerry({ driver, tokenStore })`, write with
- * `ferry.notes.*`, sync with `ferry.sync()` or a scheduler from `createScheduler`.
+ * @ferry/client — the sync engine. Declare the app's tables with `defineTable` (from
+ * `@ferry/protocol`), open it with `openFerry({ driver, tokenStore, tables, schemaVersion })`,
+ * write with `ferry.tables.<name>.*`, sync with `ferry.sync()` or a scheduler from
+ * `createScheduler`.
  */
 export * from './api.ts';
 export type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
-export { openFerry, Ferry, type NotesApi, type FerryTestHooks } from './ferry.ts';
+export { openFerry, Ferry, type FerryTestHooks } from './ferry.ts';
+export type { StoreOf, TablesOf } from './typed-tables.ts';
 export type { Identity } from './auth.ts';
 export { TableStore } from './store.ts';
 export type { LocalRow } from './rows.ts';
@@ -14,7 +17,7 @@ export { FerryError, ErrorKind, parseRetryAfter } from './errors.ts';
 export { checkServerUrl, fetchHttp } from './http.ts';
 export { memoryTokenStore } from './token-store.ts';
 export { Mutex } from './mutex.ts';
-export { LOCAL_SCHEMA_VERSION } from './schema.ts';
+export { LOCAL_SCHEMA_VERSION, LOCAL_ENGINE_TABLES } from './schema.ts';
 export {
   Scheduler,
   createScheduler,

@@ -117,7 +117,7 @@ export const ENTRY_OVERHEAD_BYTES = 160;
  * since the server treats every seq at or below the highest it has seen as a duplicate.
  *
  * Sizes are read first without the entries' contents (`octet_length` of a column needs only the
- * record header), so a queue of large notes costs only the batch it sends.
+ * record header), so a queue of large rows costs only the batch it sends.
  */
 export async function nextBatch(
   tx: SqlTx,

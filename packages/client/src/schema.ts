@@ -1,5 +1,6 @@
 import { sqliteTableDdl, type TableDecl } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
+import { q } from './rows.ts';
 import { TEXT_BASE_DDL } from './text-base.ts';
 
 /**
@@ -65,6 +66,17 @@ CREATE TABLE IF NOT EXISTS shadow (
 );
 `;
 
+/** The engine's own local tables: an app may not declare a table by one of these names. */
+export const LOCAL_ENGINE_TABLES: readonly string[] = [
+  'sync_queue',
+  'app_state',
+  'conflicts',
+  'rejected_changes',
+  'resync_seen',
+  'shadow',
+  'text_base',
+];
+
 /** Creates or upgrades the local schema inside `tx`; safe to run on every open. */
 export async function migrate(tx: SqlTx, tables: readonly TableDecl[]): Promise<void> {
   const [row] = await tx.all<{ user_version: number }>('PRAGMA user_version');
@@ -83,10 +95,11 @@ export async function migrate(tx: SqlTx, tables: readonly TableDecl[]): Promise<
   await tx.exec(TEXT_BASE_DDL);
   for (const t of tables) {
     await tx.exec(sqliteTableDdl(t));
-    // Lists sort by updated_at; pulls and the synced flag look rows up by id (the primary key).
-    if ('updated_at' in t.fields) {
+    // Lists sort by the updatedAt timestamp; pulls and the synced flag look rows up by id.
+    const updated = t.timestamps?.updatedAt;
+    if (updated !== undefined) {
       await tx.exec(
-        `CREATE INDEX IF NOT EXISTS "${t.name}_updated_at" ON "${t.name}" (updated_at)`,
+        `CREATE INDEX IF NOT EXISTS ${q(`${t.name}_${updated}`)} ON ${q(t.name)} (${q(updated)})`,
       );
     }
   }

@@ -23,23 +23,31 @@ export interface StoreDeps {
   onWrite: (table: string, ids: string[]) => void;
 }
 
-const CREATED = 'created_at';
-const UPDATED = 'updated_at';
 /** Ids per SELECT when reading a batch back (under SQLite's historical 999-parameter cap). */
 const GET_MANY_CHUNK = 500;
 
 /**
  * Write-local-first access to one declared table. Every write is ONE local transaction that
- * changes the row (synced = 0) and appends its outbox entry; none touches the network.
+ * changes the row (synced = 0) and appends its outbox entry; none touches the network. `R`, `C`
+ * and `P` are the row, create and update types inferred from the declaration (`defineTable`);
+ * the checks at run time are the declaration's own, whatever the types say.
  */
-export class TableStore<R extends LocalRow = LocalRow> {
+export class TableStore<
+  R extends { id: string } = LocalRow,
+  C extends object = Record<string, unknown>,
+  P extends object = Record<string, unknown>,
+> {
   private readonly writable: ReadonlySet<string>;
+  private readonly created: string | undefined;
+  private readonly updated: string | undefined;
 
   constructor(
     readonly table: TableDecl,
     private readonly deps: StoreDeps,
   ) {
     this.writable = new Set(clientFields(table));
+    this.created = table.timestamps?.createdAt;
+    this.updated = table.timestamps?.updatedAt;
   }
 
   private iso(): string {
@@ -56,10 +64,6 @@ export class TableStore<R extends LocalRow = LocalRow> {
       throw new FerryError(ErrorKind.invalidInput, problem.message, { code: problem.code });
   }
 
-  private has(field: string): boolean {
-    return this.writable.has(field);
-  }
-
   private async write<T>(
     fn: (tx: SqlTx) => Promise<{ result: T; id: string; queued?: false }>,
   ): Promise<T> {
@@ -68,9 +72,9 @@ export class TableStore<R extends LocalRow = LocalRow> {
     return result;
   }
 
-  /** Creates a row with a new UUIDv7 id; `created_at`/`updated_at` are filled in when the table has them. */
-  async create(input: Record<string, unknown>): Promise<R> {
-    const fields: Record<string, unknown> = { ...input };
+  /** Creates a row with a new UUIDv7 id; defaults and the creation/modification times are filled in. */
+  async create(input: C): Promise<R> {
+    const fields: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     this.check(fields);
     return this.write(async (tx) => {
       const nowIso = this.iso();
@@ -80,7 +84,7 @@ export class TableStore<R extends LocalRow = LocalRow> {
         await this.deps.clock.stamp(tx),
         nowIso,
       );
-      return { result: (await getRow(tx, this.table, id)) as R, id };
+      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
     });
   }
 
@@ -90,12 +94,12 @@ export class TableStore<R extends LocalRow = LocalRow> {
    * before anything is written, and the first invalid one fails the call (its message names the
    * item, counting from 1). An empty list writes nothing.
    */
-  async createMany(inputs: readonly Record<string, unknown>[]): Promise<R[]> {
+  async createMany(inputs: readonly C[]): Promise<R[]> {
     if (inputs.length === 0) return [];
     const nowIso = this.iso();
     const all = inputs.map((input, i) => {
       try {
-        const fields: Record<string, unknown> = { ...input };
+        const fields: Record<string, unknown> = { ...(input as Record<string, unknown>) };
         this.check(fields);
         return this.completeCreate(fields, nowIso);
       } catch (e) {
@@ -114,10 +118,15 @@ export class TableStore<R extends LocalRow = LocalRow> {
     return result;
   }
 
-  /** Fills the timestamps a create sets and checks that every required field is there. */
+  /** Fills the defaults and timestamps a create sets and checks that every required field is there. */
   private completeCreate(fields: Record<string, unknown>, nowIso: string): Record<string, unknown> {
-    if (this.has(CREATED) && fields[CREATED] === undefined) fields[CREATED] = nowIso;
-    if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
+    for (const [name, f] of Object.entries(this.table.fields)) {
+      if (f.default !== undefined && fields[name] === undefined) fields[name] = f.default;
+    }
+    if (this.created !== undefined && fields[this.created] === undefined)
+      fields[this.created] = nowIso;
+    if (this.updated !== undefined && fields[this.updated] === undefined)
+      fields[this.updated] = nowIso;
     const missing = missingOnCreate(this.table, fields);
     if (missing) throw new FerryError(ErrorKind.invalidInput, `"${missing}" is required`);
     return fields;
@@ -166,18 +175,20 @@ export class TableStore<R extends LocalRow = LocalRow> {
     return ids.map((id) => byId.get(id)!);
   }
 
-  /** Changes some fields of a row (live or deleted); bumps `updated_at`. */
-  async update(id: string, patch: Record<string, unknown>): Promise<R> {
+  /** Changes some fields of a row (live or deleted); bumps the modification time. */
+  async update(id: string, patch: P): Promise<R> {
     const fields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) fields[k] = v;
     this.check(fields);
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (Object.keys(fields).length === 0) return { result: row, id, queued: false };
+      if (Object.keys(fields).length === 0)
+        return { result: row as unknown as R, id, queued: false };
       const nowIso = this.iso();
-      if (this.has(UPDATED) && fields[UPDATED] === undefined) fields[UPDATED] = nowIso;
+      if (this.updated !== undefined && fields[this.updated] === undefined)
+        fields[this.updated] = nowIso;
       await this.change(tx, row, 'upsert', fields, nowIso);
-      return { result: (await getRow(tx, this.table, id)) as R, id };
+      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
     });
   }
 
@@ -185,10 +196,11 @@ export class TableStore<R extends LocalRow = LocalRow> {
   async remove(id: string): Promise<R> {
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (row[this.table.deletedField] !== null) return { result: row, id, queued: false };
+      if (row[this.table.deletedField] !== null)
+        return { result: row as unknown as R, id, queued: false };
       const nowIso = this.iso();
       await this.change(tx, row, 'delete', { [this.table.deletedField]: nowIso }, nowIso);
-      return { result: (await getRow(tx, this.table, id)) as R, id };
+      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
     });
   }
 
@@ -196,9 +208,10 @@ export class TableStore<R extends LocalRow = LocalRow> {
   async restore(id: string): Promise<R> {
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (row[this.table.deletedField] === null) return { result: row, id, queued: false };
+      if (row[this.table.deletedField] === null)
+        return { result: row as unknown as R, id, queued: false };
       await this.change(tx, row, 'upsert', { [this.table.deletedField]: null }, this.iso());
-      return { result: (await getRow(tx, this.table, id)) as R, id };
+      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
     });
   }
 
@@ -212,15 +225,15 @@ export class TableStore<R extends LocalRow = LocalRow> {
       return r ?? null;
     }
     return this.deps.driver.transaction(
-      async (tx) => (await getRow(tx, this.table, id)) as R | null,
+      async (tx) => (await getRow(tx, this.table, id)) as unknown as R | null,
     );
   }
 
-  /** Rows, newest `updated_at` first, optionally filtered by a case-insensitive text search. */
+  /** Rows, most recently modified first, optionally filtered by a case-insensitive text search. */
   async list(opts: ListOptions = {}): Promise<R[]> {
     const { where, params } = this.filter(opts);
     if (opts.from) this.position(opts.from, '<=', where, params);
-    const order = this.has(UPDATED) ? `${q(UPDATED)} DESC, id DESC` : 'id DESC';
+    const order = this.updated !== undefined ? `${q(this.updated)} DESC, id DESC` : 'id DESC';
     const sql = `SELECT * FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(opts.limit ?? -1, opts.offset ?? 0);
     return this.read<R>(sql, params);
@@ -257,14 +270,15 @@ export class TableStore<R extends LocalRow = LocalRow> {
    * ahead of it (`>`).
    */
   private position(p: ListPosition, cmp: '<=' | '>', where: string[], params: SqlValue[]): void {
-    if (!this.has(UPDATED)) {
+    if (this.updated === undefined) {
       where.push(`id ${cmp} ?`);
       params.push(p.id);
       return;
     }
     const strict = cmp === '<=' ? '<' : '>';
-    where.push(`(${q(UPDATED)} ${strict} ? OR (${q(UPDATED)} = ? AND id ${cmp} ?))`);
-    params.push(p.updated_at, p.updated_at, p.id);
+    const updated = q(this.updated);
+    where.push(`(${updated} ${strict} ? OR (${updated} = ? AND id ${cmp} ?))`);
+    params.push(p.updated, p.updated, p.id);
   }
 
   private read<T>(sql: string, params: SqlValue[]): Promise<T[]> {
@@ -272,15 +286,15 @@ export class TableStore<R extends LocalRow = LocalRow> {
     return this.deps.driver.transaction((tx) => tx.all<T>(sql, params));
   }
 
-  private async mustGet(tx: SqlTx, id: string): Promise<R> {
+  private async mustGet(tx: SqlTx, id: string): Promise<LocalRow> {
     const row = await getRow(tx, this.table, id);
     if (!row) throw new FerryError(ErrorKind.notFound, `no ${this.table.name} row with id ${id}`);
-    return row as R;
+    return row;
   }
 
   private async change(
     tx: SqlTx,
-    row: R,
+    row: LocalRow,
     op: 'upsert' | 'delete',
     fields: Record<string, unknown>,
     nowIso: string,

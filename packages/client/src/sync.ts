@@ -2,7 +2,6 @@ import {
   COMPACT_VERSION,
   Limits,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
   type Mutation,
   type SyncRequest,
   type SyncResponse,
@@ -29,6 +28,8 @@ export interface SyncContext {
   transport: Transport;
   tokenStore: TokenStore;
   now: () => number;
+  /** The app's schema version. */
+  schemaVersion: number;
   pullLimit?: number;
   /**
    * Called after each response is applied (and committed), with the run's progress so far; and
@@ -78,7 +79,7 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     const req: SyncRequest = {
       protocol: PROTOCOL_VERSION,
       clientId,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: ctx.schemaVersion,
       cursor,
       mutations: batch.map(toMutation),
       pullLimit: pullLimit ?? ctx.pullLimit ?? Limits.maxPullLimit,

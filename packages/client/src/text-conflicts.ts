@@ -13,7 +13,7 @@ import { getRow, q, updateColumns } from './rows.ts';
 
 /**
  * The overlaps of the server's text merges (`text_conflicts`, a synced table the server writes):
- * listed for the user, resolved on any device by a local edit of the note and of the conflict
+ * listed for the user, resolved on any device by a local edit of the merged row and of the conflict
  * row, both of which sync like any other edit.
  */
 
@@ -119,7 +119,8 @@ export async function resolveTextConflict(
       const next = chosenText(c, current, how);
       if (next !== current) {
         const fields: Record<string, unknown> = { [c.field]: next };
-        if (Object.hasOwn(t.fields, 'updated_at')) fields.updated_at = nowIso;
+        const updated = t.timestamps?.updatedAt;
+        if (updated !== undefined) fields[updated] = nowIso;
         await writeLocal(tx, deps, t, c.recordId, 'upsert', fields, nowIso);
         changed = true;
       }

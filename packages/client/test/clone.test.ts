@@ -4,6 +4,7 @@ import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '../src/index
 import { openNodeDriver } from '../src/node/index.ts';
 import { tempDbPath } from './helpers.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 /**
  * A copied or restored local database (issue 7, item 3): both copies share one clientId and one
@@ -21,15 +22,19 @@ describe('copied and restored databases', () => {
 
   /** Closes `f` (its WAL checkpointed into the file) and opens a copy of its file with the same token. */
   async function copyOf(
-    f: Ferry,
+    f: Ferry<typeof ferryTables>,
     path: string,
     token: string,
-  ): Promise<{ copy: () => Promise<Ferry>; reopen: () => Promise<Ferry> }> {
+  ): Promise<{
+    copy: () => Promise<Ferry<typeof ferryTables>>;
+    reopen: () => Promise<Ferry<typeof ferryTables>>;
+  }> {
     await f.close();
     const backup = tempDbPath('backup.db');
     copyFileSync(path, backup);
-    const open = async (p: string): Promise<Ferry> =>
+    const open = async (p: string): Promise<Ferry<typeof ferryTables>> =>
       openFerry({
+        ...ferrySchema,
         driver: await openNodeDriver(p),
         tokenStore: memoryTokenStore(token),
         http: fetchHttp,
@@ -42,15 +47,19 @@ describe('copied and restored databases', () => {
     const probe = await device(server, user);
     await probe.sync();
     const out = new Map(
-      (await probe.notes.list({ limit: 10_000 })).map((n) => [n.title, n.version]),
+      (await probe.tables.notes.list({ limit: 10_000 })).map((n) => [n.title, n.version]),
     );
     await probe.close();
     return out;
   }
 
-  async function tokenOf(path: string, user: string): Promise<{ f: Ferry; token: string }> {
+  async function tokenOf(
+    path: string,
+    user: string,
+  ): Promise<{ f: Ferry<typeof ferryTables>; token: string }> {
     const tokens = memoryTokenStore();
     const f = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(path),
       tokenStore: tokens,
       http: fetchHttp,
@@ -63,22 +72,22 @@ describe('copied and restored databases', () => {
     const user = email();
     const path = tempDbPath();
     const { f: a0, token } = await tokenOf(path, user);
-    await a0.notes.create({ title: 'before the copy' });
+    await a0.tables.notes.create({ title: 'before the copy' });
     await a0.sync();
     const { copy, reopen } = await copyOf(a0, path, token);
     const a = await reopen();
     const b = await copy();
     expect(b.clientId).toBe(a.clientId);
 
-    await a.notes.create({ title: 'written on a' });
-    await b.notes.create({ title: 'written on b' });
+    await a.tables.notes.create({ title: 'written on a' });
+    await b.tables.notes.create({ title: 'written on b' });
     expect((await a.sync()).complete).toBe(true);
     // On main the server answered `duplicate` here and b's note never arrived.
     expect((await b.sync()).complete).toBe(true);
     await a.sync();
 
-    const titles = (f: Ferry) =>
-      f.notes.list({ limit: 100 }).then((ns) => ns.map((n) => n.title).sort());
+    const titles = (f: Ferry<typeof ferryTables>) =>
+      f.tables.notes.list({ limit: 100 }).then((ns) => ns.map((n) => n.title).sort());
     const all = ['before the copy', 'written on a', 'written on b'];
     expect(await titles(a)).toEqual(all);
     expect(await titles(b)).toEqual(all);
@@ -86,7 +95,7 @@ describe('copied and restored databases', () => {
     expect(await serverNotes(user)).toEqual(new Map(all.map((t) => [t, 1])));
     expect(b.clientId).not.toBe(a.clientId);
     // b keeps syncing under its new id.
-    await b.notes.create({ title: 'later on b' });
+    await b.tables.notes.create({ title: 'later on b' });
     expect((await b.sync()).complete).toBe(true);
     await a.close();
     await b.close();
@@ -98,23 +107,23 @@ describe('copied and restored databases', () => {
     const { f: a0, token } = await tokenOf(path, user);
     await a0.sync();
     // The backup is taken while "queued in backup" is still queued.
-    await a0.notes.create({ title: 'queued in backup' });
+    await a0.tables.notes.create({ title: 'queued in backup' });
     const { copy, reopen } = await copyOf(a0, path, token);
     const a = await reopen();
     await a.sync();
-    await a.notes.create({ title: 'after backup 1' });
+    await a.tables.notes.create({ title: 'after backup 1' });
     await a.sync();
-    await a.notes.create({ title: 'after backup 2' });
+    await a.tables.notes.create({ title: 'after backup 2' });
     await a.sync();
     await a.close();
 
     // The laptop is restored from the backup; the user writes before syncing.
     const b = await copy();
     expect(b.status().pending).toBe(1);
-    await b.notes.create({ title: 'written after restore' });
+    await b.tables.notes.create({ title: 'written after restore' });
     expect((await b.sync()).complete).toBe(true);
     expect(b.status().pending).toBe(0);
-    const titles = (await b.notes.list({ limit: 100 })).map((n) => n.title).sort();
+    const titles = (await b.tables.notes.list({ limit: 100 })).map((n) => n.title).sort();
     expect(titles).toEqual([
       'after backup 1',
       'after backup 2',

@@ -41,7 +41,7 @@ describe('notes.createMany', () => {
     f.subscribe((e) => events.push(e));
     const before = driver.transactions;
 
-    const notes = await f.notes.createMany(inputs(N));
+    const notes = await f.tables.notes.createMany(inputs(N));
 
     expect(driver.transactions - before).toBe(1);
     expect(notes).toHaveLength(N);
@@ -70,7 +70,7 @@ describe('notes.createMany', () => {
     });
 
     // A later single write is stamped after every stamp of the batch.
-    await f.notes.create({ title: 'after' });
+    await f.tables.notes.create({ title: 'after' });
     const last = (await f.outbox()).at(-1)!;
     expect(last.hlc > queued[N - 1]!.hlc).toBe(true);
     await f.close();
@@ -84,14 +84,14 @@ describe('notes.createMany', () => {
     const before = driver.transactions;
     const batch = inputs(100);
     batch[57] = { title: 'x'.repeat(1001), content: '' };
-    const err = await f.notes.createMany(batch).catch((e: unknown) => e);
+    const err = await f.tables.notes.createMany(batch).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'invalid_input' });
     expect((err as Error).message).toMatch(/^item 58 of 100: "title" is longer than 1000/);
     expect(driver.transactions - before).toBe(0);
     expect(events).toEqual([]);
     expect(await f.outbox()).toEqual([]);
-    expect(await f.notes.list({ deleted: true })).toEqual([]);
-    expect(await f.notes.createMany([])).toEqual([]);
+    expect(await f.tables.notes.list({ deleted: true })).toEqual([]);
+    expect(await f.tables.notes.createMany([])).toEqual([]);
     expect(driver.transactions - before).toBe(2);
     expect(events).toEqual([]);
     await f.close();
@@ -101,13 +101,13 @@ describe('notes.createMany', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const notes = await a.notes.createMany(inputs(N, 'synced'));
+    const notes = await a.tables.notes.createMany(inputs(N, 'synced'));
     let rounds = 0;
     for (let done = false; !done && rounds < 20; rounds++) done = (await a.sync()).complete;
     expect(a.status().pending).toBe(0);
     expect(await a.outbox()).toEqual([]);
     expect((await b.sync()).complete).toBe(true);
-    const got = await b.notes.list();
+    const got = await b.tables.notes.list();
     expect(got).toHaveLength(N);
     const byId = new Map(got.map((n) => [n.id, n]));
     for (const n of notes)

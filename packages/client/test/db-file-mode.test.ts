@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryTokenStore, openFerry } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { tempDbPath } from './helpers.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 // Issue 7, item 8: the local database holds every note; it must be as private as the token (0600).
 
@@ -15,10 +16,11 @@ describe.skipIf(process.platform === 'win32')('the local database file is privat
     try {
       const path = tempDbPath();
       const f = await openFerry({
+        ...ferrySchema,
         driver: await openNodeDriver(path),
         tokenStore: memoryTokenStore(),
       });
-      await f.notes.create({ title: 'private' });
+      await f.tables.notes.create({ title: 'private' });
       for (const p of [path, `${path}-wal`, `${path}-shm`]) {
         expect(existsSync(p), p).toBe(true);
         expect(mode(p).toString(8), p).toBe('600');

@@ -2,6 +2,7 @@ import type { HttpFn, HttpResponse } from '../src/api.ts';
 import { memoryTokenStore, openFerry, type Ferry, type FerryTestHooks } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import type { FerryOptions } from '../src/api.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +12,16 @@ export function tempDbPath(name = 'ferry.db'): string {
   return join(mkdtempSync(join(tmpdir(), 'ferry-client-')), name);
 }
 
-/** Opens an engine on a new temp database. */
+/** The engine as Ferry's notes app opens it. */
+export type NotesFerry = Ferry<typeof ferryTables>;
+
+/** Opens an engine with Ferry's tables on a new temp database. */
 export async function openTestFerry(
-  opts: Partial<FerryOptions> & { path?: string } = {},
+  opts: Partial<Omit<FerryOptions, 'tables'>> & { path?: string } = {},
   hooks: FerryTestHooks = {},
-): Promise<Ferry> {
+): Promise<NotesFerry> {
   const driver = opts.driver ?? (await openNodeDriver(opts.path ?? tempDbPath()));
-  return openFerry({ tokenStore: memoryTokenStore(), ...opts, driver }, hooks);
+  return openFerry({ ...ferrySchema, tokenStore: memoryTokenStore(), ...opts, driver }, hooks);
 }
 
 /** A JSON response. */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchHttp, type Ferry, type Note } from '../src/index.ts';
+import { fetchHttp, type Ferry } from '../src/index.ts';
 import { hookedHttp } from './helpers.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
+import { type Note, type ferryTables } from '@ferry/protocol';
 
 /** mulberry32: a small seeded PRNG, so a failing seed replays exactly. */
 function prng(seed: number): () => number {
@@ -43,11 +44,11 @@ async function runSeed(seed: number): Promise<void> {
   const hook = hookedHttp(fetchHttp);
   const a = await device(server, user, { signup: true, http: hook.http });
   const model: Model = new Map();
-  const write = async (f: Ferry): Promise<void> => {
+  const write = async (f: Ferry<typeof ferryTables>): Promise<void> => {
     const ids = [...model.keys()];
     const r = rnd();
     if (ids.length === 0 || r < 0.3) {
-      const n = await f.notes.create({
+      const n = await f.tables.notes.create({
         title: `t${Math.floor(rnd() * 1e6)}`,
         content: `c${Math.floor(rnd() * 1e6)}`,
       });
@@ -60,17 +61,17 @@ async function runSeed(seed: number): Promise<void> {
       const title = rnd() < 0.5 ? `t${Math.floor(rnd() * 1e6)}` : undefined;
       const content =
         title === undefined || rnd() < 0.5 ? `c${Math.floor(rnd() * 1e6)}` : undefined;
-      await f.notes.update(id, {
+      await f.tables.notes.update(id, {
         ...(title !== undefined ? { title } : {}),
         ...(content !== undefined ? { content } : {}),
       });
       if (title !== undefined) m.title = title;
       if (content !== undefined) m.content = content;
     } else if (r < 0.8) {
-      await f.notes.remove(id);
+      await f.tables.notes.remove(id);
       m.deleted = true;
     } else {
-      await f.notes.restore(id);
+      await f.tables.notes.restore(id);
       m.deleted = false;
     }
   };
@@ -92,7 +93,9 @@ async function runSeed(seed: number): Promise<void> {
   await a.sync();
   const b = await device(server, user);
   await b.sync();
-  const seen = new Map<string, Note>((await b.notes.list({ deleted: true })).map((n) => [n.id, n]));
+  const seen = new Map<string, Note>(
+    (await b.tables.notes.list({ deleted: true })).map((n) => [n.id, n]),
+  );
   const diffs: string[] = [];
   for (const [id, m] of model) {
     const n = seen.get(id);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
+import {
+  PROTOCOL_VERSION,
+  FERRY_SCHEMA_VERSION,
+  type SyncResponse,
+  type ferryTables,
+} from '@ferry/protocol';
 import { fetchHttp, type Ferry, type SqlDriver } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { slowHttp, tempDbPath } from './helpers.ts';
@@ -14,7 +19,7 @@ afterAll(async () => {
 });
 
 /** How a device syncs: the engine, or the seed's approach. */
-type SyncStrategy = (f: Ferry, driver: SqlDriver) => Promise<void>;
+type SyncStrategy = (f: Ferry<typeof ferryTables>, driver: SqlDriver) => Promise<void>;
 
 const engineSync: SyncStrategy = async (f) => {
   await f.sync();
@@ -35,7 +40,7 @@ const naiveMarkSynced: SyncStrategy = async (f, driver) => {
   const body = {
     protocol: PROTOCOL_VERSION,
     clientId: f.clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor: '0',
     mutations: rows.map((r) => ({
       seq: ++naiveSeq,
@@ -74,21 +79,21 @@ async function editDuringSync(
 ): Promise<{ onB: string | undefined; local: string | undefined }> {
   const user = email();
   const path = tempDbPath();
-  let a: Ferry | null = null;
+  let a: Ferry<typeof ferryTables> | null = null;
   let noteId = '';
   const http = slowHttp(fetchHttp, async () => {
-    await a!.notes.update(noteId, { content: 'edited while the request was in flight' });
+    await a!.tables.notes.update(noteId, { content: 'edited while the request was in flight' });
   });
   a = await device(server, user, { signup: true, http, path });
   const driver = await openNodeDriver(path); // a second connection, used only by the naive strategy
-  const n = await a.notes.create({ title: 'note', content: 'first' });
+  const n = await a.tables.notes.create({ title: 'note', content: 'first' });
   noteId = n.id;
   await strategy(a, driver); // the edit happens inside this call
   await strategy(a, driver); // any later sync should carry it
   const b = await device(server, user);
   await b.sync();
-  const onB = (await b.notes.get(noteId))?.content;
-  const local = (await a.notes.get(noteId))?.content;
+  const onB = (await b.tables.notes.get(noteId))?.content;
+  const local = (await a.tables.notes.get(noteId))?.content;
   await driver.close();
   await a.close();
   await b.close();
@@ -110,17 +115,17 @@ describe('an edit made while a sync is in flight', () => {
 
   it('stays pending (synced = 0) right after the in-flight sync, even though the pulled row has the old value', async () => {
     const user = email();
-    let a: Ferry | null = null;
+    let a: Ferry<typeof ferryTables> | null = null;
     let id = '';
     const http = slowHttp(fetchHttp, async () => {
-      await a!.notes.update(id, { title: 'new title' });
+      await a!.tables.notes.update(id, { title: 'new title' });
     });
     a = await device(server, user, { signup: true, http });
-    id = (await a.notes.create({ title: 'old title', content: 'c' })).id;
+    id = (await a.tables.notes.create({ title: 'old title', content: 'c' })).id;
     const out = await a.sync();
     // The edit was queued after this sync started, so this sync does not wait for it: it is
     // still queued, the row keeps it (not the pulled old title) and is not marked synced.
-    const row = await a.notes.get(id);
+    const row = await a.tables.notes.get(id);
     expect(row).toMatchObject({ title: 'new title', synced: 0, version: 1 });
     expect(out.complete).toBe(false);
     expect((await a.outbox()).map((e) => e.fields)).toEqual([
@@ -129,7 +134,7 @@ describe('an edit made while a sync is in flight', () => {
     expect(a.status().pending).toBe(1);
     await a.sync();
     expect(await a.outbox()).toEqual([]);
-    expect(await a.notes.get(id)).toMatchObject({ title: 'new title', synced: 1 });
+    expect(await a.tables.notes.get(id)).toMatchObject({ title: 'new title', synced: 1 });
     await a.close();
   });
 });

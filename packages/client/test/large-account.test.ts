@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type SyncResponse,
@@ -86,7 +86,7 @@ async function seed(url: string, user: string, v: Variant): Promise<string[]> {
       body: JSON.stringify({
         protocol: PROTOCOL_VERSION,
         clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor,
         mutations,
         pullLimit: 1,
@@ -135,9 +135,9 @@ describe('a large account', () => {
         Math.ceil((NOTES * v.rowBytes) / (BUDGET + v.rowBytes)),
       );
       for (const p of pages) expect(p).toBeLessThan(BUDGET + v.rowBytes + 64 * 1024);
-      expect(await b.notes.list({ limit: 1000 })).toHaveLength(NOTES);
+      expect(await b.tables.notes.list({ limit: 1000 })).toHaveLength(NOTES);
       for (const [i, id] of ids.entries()) {
-        const n = await b.notes.get(id);
+        const n = await b.tables.notes.get(id);
         expect(n?.title).toBe(`n${i}`);
         expect(n?.content === content(v, i), `note ${i} content`).toBe(true);
       }

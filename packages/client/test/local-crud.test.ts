@@ -7,7 +7,7 @@ describe('local writes', () => {
   it('create writes the row (synced=0, version 0) and one upsert outbox entry', async () => {
     let t = Date.parse('2026-01-02T03:04:05.000Z');
     const f = await openTestFerry({ now: () => t });
-    const n = await f.notes.create({ title: 'Groceries', content: 'milk' });
+    const n = await f.tables.notes.create({ title: 'Groceries', content: 'milk' });
     expect(isUuid(n.id)).toBe(true);
     expect(n).toMatchObject({
       title: 'Groceries',
@@ -30,12 +30,12 @@ describe('local writes', () => {
     expect(f.status().pending).toBe(1);
 
     t += 1000;
-    const u = await f.notes.update(n.id, { content: 'oat milk' });
+    const u = await f.tables.notes.update(n.id, { content: 'oat milk' });
     expect(u.content).toBe('oat milk');
     expect(u.updated_at).toBe('2026-01-02T03:04:06.000Z');
-    const d = await f.notes.remove(n.id);
+    const d = await f.tables.notes.remove(n.id);
     expect(d.deleted_at).toBe('2026-01-02T03:04:06.000Z');
-    const r = await f.notes.restore(n.id);
+    const r = await f.tables.notes.restore(n.id);
     expect(r.deleted_at).toBeNull();
     const q = await f.outbox();
     expect(q.map((x) => [x.op, x.fields])).toEqual([
@@ -55,33 +55,37 @@ describe('local writes', () => {
   it('lists newest first, searches title and content, filters deleted', async () => {
     let t = Date.parse('2026-01-01T00:00:00.000Z');
     const f = await openTestFerry({ now: () => (t += 1000) });
-    const a = await f.notes.create({ title: 'Alpha', content: 'one 100%' });
-    const b = await f.notes.create({ title: 'beta', content: 'two' });
-    const c = await f.notes.create({ title: 'Gamma', content: 'ALPHA inside' });
-    await f.notes.remove(b.id);
-    expect((await f.notes.list()).map((n) => n.id)).toEqual([c.id, a.id]);
-    expect((await f.notes.list({ deleted: true })).map((n) => n.id)).toEqual([c.id, b.id, a.id]);
-    expect((await f.notes.list({ deleted: 'only' })).map((n) => n.id)).toEqual([b.id]);
-    expect((await f.notes.list({ search: 'alpha' })).map((n) => n.id)).toEqual([c.id, a.id]);
-    expect((await f.notes.list({ search: '100%' })).map((n) => n.id)).toEqual([a.id]);
-    expect((await f.notes.list({ search: '_' })).map((n) => n.id)).toEqual([]);
-    expect((await f.notes.list({ limit: 1, offset: 1 })).map((n) => n.id)).toEqual([a.id]);
+    const a = await f.tables.notes.create({ title: 'Alpha', content: 'one 100%' });
+    const b = await f.tables.notes.create({ title: 'beta', content: 'two' });
+    const c = await f.tables.notes.create({ title: 'Gamma', content: 'ALPHA inside' });
+    await f.tables.notes.remove(b.id);
+    expect((await f.tables.notes.list()).map((n) => n.id)).toEqual([c.id, a.id]);
+    expect((await f.tables.notes.list({ deleted: true })).map((n) => n.id)).toEqual([
+      c.id,
+      b.id,
+      a.id,
+    ]);
+    expect((await f.tables.notes.list({ deleted: 'only' })).map((n) => n.id)).toEqual([b.id]);
+    expect((await f.tables.notes.list({ search: 'alpha' })).map((n) => n.id)).toEqual([c.id, a.id]);
+    expect((await f.tables.notes.list({ search: '100%' })).map((n) => n.id)).toEqual([a.id]);
+    expect((await f.tables.notes.list({ search: '_' })).map((n) => n.id)).toEqual([]);
+    expect((await f.tables.notes.list({ limit: 1, offset: 1 })).map((n) => n.id)).toEqual([a.id]);
     await f.close();
   });
 
   it('refuses invalid input and unknown ids without writing anything', async () => {
     const f = await openTestFerry();
-    await expect(f.notes.create({ title: 'x'.repeat(1001) })).rejects.toMatchObject({
+    await expect(f.tables.notes.create({ title: 'x'.repeat(1001) })).rejects.toMatchObject({
       kind: 'invalid_input',
     });
     await expect(
-      f.notes.update('0193a1c3-0000-7000-8000-000000000000', { title: 'x' }),
+      f.tables.notes.update('0193a1c3-0000-7000-8000-000000000000', { title: 'x' }),
     ).rejects.toBeInstanceOf(FerryError);
     await expect(
       f.table('notes').update('0193a1c3-0000-7000-8000-000000000000', { version: 3 }),
     ).rejects.toMatchObject({ kind: 'invalid_input' });
     expect(await f.outbox()).toEqual([]);
-    expect(await f.notes.list({ deleted: true })).toEqual([]);
+    expect(await f.tables.notes.list({ deleted: true })).toEqual([]);
     await f.close();
   });
 
@@ -95,7 +99,7 @@ describe('local writes', () => {
         e.type === 'changed' ? `changed:${e.origin}:${e.ids.length}` : `status:${e.status.pending}`,
       ),
     );
-    await f.notes.create({ title: 'a' });
+    await f.tables.notes.create({ title: 'a' });
     expect(events).toEqual(['changed:local:1', 'status:1']);
     const id = f.clientId;
     await f.close();

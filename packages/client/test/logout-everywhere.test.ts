@@ -14,7 +14,7 @@ describe('logout({ everywhere: true })', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    await b.notes.create({ title: 'queued on b' });
+    await b.tables.notes.create({ title: 'queued on b' });
     await a.logout({ everywhere: true });
     expect(await a.whoami()).toMatchObject({ signedIn: false, email: user });
     await expect(b.sync()).rejects.toMatchObject({ kind: 'unauthorized' });
@@ -23,7 +23,7 @@ describe('logout({ everywhere: true })', () => {
     await b.sync();
     await a.login(server.url, user, 'correct horse battery');
     await a.sync();
-    expect((await a.notes.list()).map((n) => n.title)).toEqual(['queued on b']);
+    expect((await a.tables.notes.list()).map((n) => n.title)).toEqual(['queued on b']);
     await a.close();
     await b.close();
   });

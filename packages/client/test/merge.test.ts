@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FieldType, notes, withPolicy, type TableDecl } from '@ferry/protocol';
+import { defineTable, notes, withPolicy } from '@ferry/protocol';
 import { fetchHttp } from '../src/index.ts';
 import { hookedHttp } from './helpers.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
@@ -19,26 +19,26 @@ describe('pulled rows and pending local changes (LWW)', () => {
     const a = await device(server, user, { signup: true, now: () => Date.now() + 50_000 });
     const hb = hookedHttp(fetchHttp);
     const b = await device(server, user, { http: hb.http });
-    const id = (await a.notes.create({ title: 'original', content: 'body' })).id;
+    const id = (await a.tables.notes.create({ title: 'original', content: 'body' })).id;
     await a.sync();
     await b.sync();
-    await a.notes.update(id, { title: 'A title', content: 'A body' });
+    await a.tables.notes.update(id, { title: 'A title', content: 'A body' });
     await a.sync();
 
     // B's request pulls A's row while B's concurrent edit of `title` is queued but not sent.
     hb.once(async () => {
-      await b.notes.update(id, { title: 'B title' });
+      await b.tables.notes.update(id, { title: 'B title' });
     });
     await b.sync();
-    const mid = await b.notes.get(id);
+    const mid = await b.tables.notes.get(id);
     expect(mid).toMatchObject({ title: 'B title', content: 'A body', synced: 0 });
 
     // B's edit is pushed and loses to A's later HLC (superseded): B must show A's title again.
     await b.sync();
-    const end = await b.notes.get(id);
+    const end = await b.tables.notes.get(id);
     expect(end).toMatchObject({ title: 'A title', content: 'A body', synced: 1 });
     await a.sync();
-    const { synced: _s1, ...onA } = (await a.notes.get(id))!;
+    const { synced: _s1, ...onA } = (await a.tables.notes.get(id))!;
     const { synced: _s2, ...onB } = end!;
     expect(onB).toEqual(onA);
     await a.close();
@@ -52,7 +52,7 @@ describe('pulled rows and pending local changes (LWW)', () => {
     const slow = await device(server, user, { now: () => Date.now() - day });
     const right = await device(server, user);
     const all = [fast, slow, right];
-    const id = (await right.notes.create({ title: 't0', content: 'c0' })).id;
+    const id = (await right.tables.notes.create({ title: 't0', content: 'c0' })).id;
     const syncAll = async (): Promise<void> => {
       for (const d of all) await d.sync();
       for (const d of all) await d.sync();
@@ -62,22 +62,24 @@ describe('pulled rows and pending local changes (LWW)', () => {
     const order = [fast, slow, right, slow, fast, right, fast, slow];
     for (const [i, d] of order.entries()) {
       await d.sync();
-      await d.notes.update(id, { title: `edit ${i}` });
+      await d.tables.notes.update(id, { title: `edit ${i}` });
       await d.sync();
     }
     await syncAll();
-    const rows = await Promise.all(all.map(async (d) => d.notes.get(id)));
+    const rows = await Promise.all(all.map(async (d) => d.tables.notes.get(id)));
     for (const r of rows) expect(r).toMatchObject({ title: `edit ${order.length - 1}`, synced: 1 });
     const strip = rows.map((r) => ({ ...r, synced: 0 }));
     expect(strip[1]).toEqual(strip[0]);
     expect(strip[2]).toEqual(strip[0]);
 
     // Concurrent edits of one field: all converge to one winner, the same on every device.
-    await fast.notes.update(id, { content: 'from fast' });
-    await slow.notes.update(id, { content: 'from slow' });
-    await right.notes.update(id, { content: 'from right' });
+    await fast.tables.notes.update(id, { content: 'from fast' });
+    await slow.tables.notes.update(id, { content: 'from slow' });
+    await right.tables.notes.update(id, { content: 'from right' });
     await syncAll();
-    const contents = await Promise.all(all.map(async (d) => (await d.notes.get(id))!.content));
+    const contents = await Promise.all(
+      all.map(async (d) => (await d.tables.notes.get(id))!.content),
+    );
     expect(new Set(contents).size).toBe(1);
     for (const d of all) await d.close();
   });
@@ -97,12 +99,12 @@ describe('version policy: conflicts', () => {
     const user = email();
     const a = await device(server, user, { signup: true, tables: [versioned] });
     const b = await device(server, user, { tables: [versioned] });
-    const id = (await a.notes.create({ title: 'v1', content: 'c' })).id;
+    const id = (await a.tables.notes.create({ title: 'v1', content: 'c' })).id;
     await a.sync();
     await b.sync();
-    await a.notes.update(id, { title: 'A edit' });
+    await a.tables.notes.update(id, { title: 'A edit' });
     await a.sync();
-    await b.notes.update(id, { title: 'B edit' });
+    await b.tables.notes.update(id, { title: 'B edit' });
     const out = await b.sync();
     expect(out.complete).toBe(true);
     const [c, ...more] = await b.conflicts();
@@ -113,15 +115,15 @@ describe('version policy: conflicts', () => {
       mine: { title: 'B edit' },
       theirs: { title: 'A edit', version: 2 },
     });
-    expect(await b.notes.get(id)).toMatchObject({ title: 'A edit', version: 2, synced: 1 });
+    expect(await b.tables.notes.get(id)).toMatchObject({ title: 'A edit', version: 2, synced: 1 });
 
     await b.resolveConflict(c!.id, 'mine');
     expect(await b.conflicts()).toEqual([]);
-    expect(await b.notes.get(id)).toMatchObject({ title: 'B edit', synced: 0 });
+    expect(await b.tables.notes.get(id)).toMatchObject({ title: 'B edit', synced: 0 });
     expect((await b.outbox())[0]).toMatchObject({ baseVersion: 2, fields: { title: 'B edit' } });
     await b.sync();
     await a.sync();
-    expect(await a.notes.get(id)).toMatchObject({ title: 'B edit', version: 3 });
+    expect(await a.tables.notes.get(id)).toMatchObject({ title: 'B edit', version: 3 });
     expect(await b.conflicts()).toEqual([]);
     await a.close();
     await b.close();
@@ -131,15 +133,15 @@ describe('version policy: conflicts', () => {
     const user = email();
     const a = await device(server, user, { signup: true, tables: [versioned] });
     const b = await device(server, user, { tables: [versioned] });
-    const id = (await a.notes.create({ title: 'v1', content: 'c' })).id;
+    const id = (await a.tables.notes.create({ title: 'v1', content: 'c' })).id;
     // Several edits of one row before any sync: sent one per batch, each rebased on the last.
-    await a.notes.update(id, { title: 'v2' });
-    await a.notes.update(id, { content: 'c3' });
-    await a.notes.remove(id);
-    await a.notes.restore(id);
+    await a.tables.notes.update(id, { title: 'v2' });
+    await a.tables.notes.update(id, { content: 'c3' });
+    await a.tables.notes.remove(id);
+    await a.tables.notes.restore(id);
     await a.sync();
     expect(await a.conflicts()).toEqual([]);
-    expect(await a.notes.get(id)).toMatchObject({
+    expect(await a.tables.notes.get(id)).toMatchObject({
       title: 'v2',
       content: 'c3',
       deleted_at: null,
@@ -147,15 +149,15 @@ describe('version policy: conflicts', () => {
       synced: 1,
     });
     await b.sync();
-    await a.notes.update(id, { title: 'A' });
+    await a.tables.notes.update(id, { title: 'A' });
     await a.sync();
-    await b.notes.update(id, { title: 'B' });
+    await b.tables.notes.update(id, { title: 'B' });
     await b.sync();
     const [c] = await b.conflicts();
     await b.resolveConflict(c!.id, 'theirs');
     expect(await b.conflicts()).toEqual([]);
     expect(await b.outbox()).toEqual([]);
-    expect(await b.notes.get(id)).toMatchObject({ title: 'A', synced: 1 });
+    expect(await b.tables.notes.get(id)).toMatchObject({ title: 'A', synced: 1 });
     await a.close();
     await b.close();
   });
@@ -163,19 +165,11 @@ describe('version policy: conflicts', () => {
 
 describe('rejected changes', () => {
   /** A table this client declares but the server does not serve. */
-  const tasks = {
-    name: 'tasks',
-    policy: 'lww',
-    searchFields: ['title'],
-    deletedField: 'deleted_at',
-    fields: {
-      title: { type: FieldType.text, writtenBy: 'client', requiredOnCreate: true },
-      created_at: { type: FieldType.timestamp, writtenBy: 'client', requiredOnCreate: true },
-      updated_at: { type: FieldType.timestamp, writtenBy: 'client', requiredOnCreate: true },
-      deleted_at: { type: FieldType.timestamp, writtenBy: 'client', nullable: true },
-      version: { type: FieldType.integer, writtenBy: 'server' },
-    },
-  } as const satisfies TableDecl;
+  const tasks = defineTable('tasks', {
+    fields: { title: { type: 'text' } },
+    timestamps: { createdAt: 'created_at', updatedAt: 'updated_at' },
+    search: ['title'],
+  });
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
@@ -186,8 +180,8 @@ describe('rejected changes', () => {
 
   it('are moved aside where the app can show them, and never block the rest of the queue', async () => {
     const a = await device(server, email(), { signup: true, tables: [notes, tasks] });
-    const task = await a.table('tasks').create({ title: 'a task' });
-    const note = await a.notes.create({ title: 'a note' });
+    const task = await a.tables.tasks.create({ title: 'a task' });
+    const note = await a.tables.notes.create({ title: 'a note' });
     const out = await a.sync();
     expect(out).toMatchObject({ pushed: 2, complete: true });
     expect(await a.outbox()).toEqual([]);
@@ -200,9 +194,9 @@ describe('rejected changes', () => {
       code: 'unknown_table',
       fields: { title: 'a task' },
     });
-    expect(await a.notes.get(note.id)).toMatchObject({ synced: 1, version: 1 });
+    expect(await a.tables.notes.get(note.id)).toMatchObject({ synced: 1, version: 1 });
     // The server never took the task: it stays unsynced locally.
-    expect(await a.table('tasks').get(task.id)).toMatchObject({ synced: 0, version: 0 });
+    expect(await a.tables.tasks.get(task.id)).toMatchObject({ synced: 0, version: 0 });
     await a.dismissRejected(r!.id);
     expect(await a.rejected()).toEqual([]);
     await expect(a.dismissRejected(r!.id)).rejects.toMatchObject({ kind: 'not_found' });

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   Limits,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
-  defaultTables,
+  FERRY_SCHEMA_VERSION,
   tableMap,
   type SyncRequest,
+  ferryTables,
+  withTextConflicts,
 } from '@ferry/protocol';
 import type { SqlDriver } from '../src/index.ts';
 import { ENTRY_OVERHEAD_BYTES, nextBatch, toMutation, type SizedEntry } from '../src/outbox.ts';
@@ -13,7 +14,7 @@ import { openNodeDriver } from '../src/node/index.ts';
 import { openTestFerry, tempDbPath } from './helpers.ts';
 
 const MiB = 1024 * 1024;
-const tables = tableMap(defaultTables);
+const tables = tableMap(withTextConflicts(ferryTables));
 const wireBytes = (e: SizedEntry): number => Buffer.byteLength(JSON.stringify(toMutation(e)));
 const batch = (
   driver: SqlDriver,
@@ -34,10 +35,10 @@ describe('outbox batches are cut by size', () => {
       '\u2028\u2029',
     ];
     for (const c of contents) {
-      const n = await f.notes.create({ title: c.slice(0, 10), content: c.repeat(1000) });
-      await f.notes.update(n.id, { title: `${c} again` });
-      await f.notes.remove(n.id);
-      await f.notes.restore(n.id);
+      const n = await f.tables.notes.create({ title: c.slice(0, 10), content: c.repeat(1000) });
+      await f.tables.notes.update(n.id, { title: `${c} again` });
+      await f.tables.notes.remove(n.id);
+      await f.tables.notes.restore(n.id);
     }
     const entries = await batch(driver);
     expect(entries.length).toBe(contents.length * 4);
@@ -53,7 +54,7 @@ describe('outbox batches are cut by size', () => {
     const driver = await openNodeDriver(tempDbPath());
     const f = await openTestFerry({ driver });
     for (let i = 0; i < 10; i++)
-      await f.notes.create({ title: `n${i}`, content: 'x'.repeat(10_000) });
+      await f.tables.notes.create({ title: `n${i}`, content: 'x'.repeat(10_000) });
     const all = await batch(driver);
     const one = all[0]!.bytes;
     expect((await batch(driver, { bytes: 3 * one + 10 })).length).toBe(3);
@@ -69,13 +70,16 @@ describe('outbox batches are cut by size', () => {
     const driver = await openNodeDriver(tempDbPath());
     const f = await openTestFerry({ driver });
     // Worst case for JSON: every byte of content and every character of the title escapes to \u00XX.
-    const n = await f.notes.create({ title: '\u0001'.repeat(1000), content: '\u0001'.repeat(MiB) });
-    await f.notes.remove(n.id);
+    const n = await f.tables.notes.create({
+      title: '\u0001'.repeat(1000),
+      content: '\u0001'.repeat(MiB),
+    });
+    await f.tables.notes.remove(n.id);
     const entries = await batch(driver);
     const req: SyncRequest = {
       protocol: PROTOCOL_VERSION,
       clientId: f.clientId,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: FERRY_SCHEMA_VERSION,
       cursor: '9223372036854775807',
       mutations: [toMutation(entries[0]!)],
       pullLimit: Limits.maxPullLimit,

@@ -5,6 +5,7 @@ import { openNodeDriver } from '../src/node/index.ts';
 import { enqueue, pendingFieldsOf } from '../src/outbox.ts';
 import { FakeRemote } from '../src/testing/index.ts';
 import { tempDbPath } from './helpers.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 /** A driver that records the SQL of every query (`all`) it runs. */
 function recording(inner: SqlDriver, queries: string[]): SqlDriver {
@@ -33,13 +34,14 @@ async function pendingQueriesForPage(rows: number): Promise<number> {
   const queries: string[] = [];
   const remote = new FakeRemote();
   const f = await openFerry({
+    ...ferrySchema,
     driver: recording(await openNodeDriver(tempDbPath()), queries),
     tokenStore: memoryTokenStore(),
     http: remote.http,
   });
   try {
     await f.login('http://127.0.0.1:9', 'me@example.com', 'password1');
-    const mine = await f.notes.create({ title: 'mine' });
+    const mine = await f.tables.notes.create({ title: 'mine' });
     await f.sync();
     const t = new Date().toISOString();
     for (let i = 0; i < rows; i++) {
@@ -53,12 +55,12 @@ async function pendingQueriesForPage(rows: number): Promise<number> {
       });
     }
     remote.during = async () => {
-      await f.notes.update(mine.id, { title: 'edited while the page was in flight' });
+      await f.tables.notes.update(mine.id, { title: 'edited while the page was in flight' });
     };
     queries.length = 0;
     await f.sync();
-    expect(await f.notes.list({ limit: rows + 10 })).toHaveLength(rows + 1);
-    expect((await f.notes.get(mine.id))?.title).toBe('edited while the page was in flight');
+    expect(await f.tables.notes.list({ limit: rows + 10 })).toHaveLength(rows + 1);
+    expect((await f.tables.notes.get(mine.id))?.title).toBe('edited while the page was in flight');
     return queries.filter((s) => /FROM sync_queue\b.*\brecord_id\b/is.test(s)).length;
   } finally {
     await f.close();
@@ -77,7 +79,7 @@ describe('the pending-field check of a pulled page', () => {
 describe('pendingFieldsOf', () => {
   it('gathers the fields of every queued entry of each asked record, and nothing for the others', async () => {
     const d = await openNodeDriver(tempDbPath());
-    const f = await openFerry({ driver: d, tokenStore: memoryTokenStore() });
+    const f = await openFerry({ ...ferrySchema, driver: d, tokenStore: memoryTokenStore() });
     const at = '2025-01-01T00:00:00.000Z';
     const entry = (table: string, recordId: string, fields: Record<string, unknown>) =>
       ({

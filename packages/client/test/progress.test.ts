@@ -4,11 +4,13 @@ import { memoryTokenStore, openFerry } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { FakeRemote } from '../src/testing/index.ts';
 import { tempDbPath } from './helpers.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 const id = (i: number): string => `0193a1c3-0000-7000-8000-${String(i).padStart(12, '0')}`;
 
 async function engine(remote: FakeRemote, pullLimit: number) {
   const f = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(tempDbPath()),
     tokenStore: memoryTokenStore(),
     http: remote.http,

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidv7 } from '@ferry/protocol';
+import { uuidv7, type ferryTables } from '@ferry/protocol';
 import { ErrorKind, FerryError, fetchHttp, type Ferry, type HttpFn } from '../src/index.ts';
 import { tempDbPath } from './helpers.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
@@ -52,7 +52,9 @@ function countingHttp(): HttpFn & { syncs: number } {
   return fn;
 }
 
-async function syncOrReport(f: Ferry): Promise<Awaited<ReturnType<Ferry['sync']>>> {
+async function syncOrReport(
+  f: Ferry<typeof ferryTables>,
+): Promise<Awaited<ReturnType<Ferry<typeof ferryTables>['sync']>>> {
   try {
     return await f.sync();
   } catch (e) {
@@ -72,7 +74,7 @@ describe('a malformed queued mutation that makes the server refuse the whole req
     const good: string[] = [];
     const add = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++)
-        good.push((await a.notes.create({ title: `good ${good.length}` })).id);
+        good.push((await a.tables.notes.create({ title: `good ${good.length}` })).id);
     };
     await add(7);
     const badHlc = insertRaw(path, { fields: goodFields('bad hlc'), hlc: 'not-an-hlc' });
@@ -101,7 +103,7 @@ describe('a malformed queued mutation that makes the server refuse the whole req
 
     const b = await device(server, user);
     await b.sync();
-    expect((await b.notes.list()).map((n) => n.id).sort()).toEqual([...good].sort());
+    expect((await b.tables.notes.list()).map((n) => n.id).sort()).toEqual([...good].sort());
     await a.close();
     await b.close();
   });
@@ -109,7 +111,7 @@ describe('a malformed queued mutation that makes the server refuse the whole req
   it('a 400 about the request itself (not a mutation) sets nothing aside', async () => {
     const path = tempDbPath();
     const a = await device(server, email(), { signup: true, path });
-    for (let i = 0; i < 3; i++) await a.notes.create({ title: `kept ${i}` });
+    for (let i = 0; i < 3; i++) await a.tables.notes.create({ title: `kept ${i}` });
     // A cursor beyond any position: the server refuses every request from this database with 400.
     const db = new Database(path);
     db.prepare("UPDATE app_state SET value = '9300000000000000000' WHERE key = 'cursor'").run();
@@ -132,7 +134,7 @@ describe('a malformed queued mutation that makes the server refuse the whole req
     const small = await startTestServer({ maxMutationsPerRequest: 50 });
     try {
       const a = await device(small, email(), { signup: true });
-      for (let i = 0; i < 120; i++) await a.notes.create({ title: `n${i}` });
+      for (let i = 0; i < 120; i++) await a.tables.notes.create({ title: `n${i}` });
       expect(await syncOrReport(a)).toMatchObject({ pushed: 120, complete: true });
       expect(await a.rejected()).toEqual([]);
       await a.close();

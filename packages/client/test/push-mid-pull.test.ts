@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncResponse } from '@ferry/protocol';
 import { fetchHttp, type Ferry, type HttpFn } from '../src/index.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
+import { type ferryTables } from '@ferry/protocol';
 
 const NOTES = 200;
 const PAGE = 20;
@@ -26,7 +27,7 @@ describe('a local edit made during a long pull', () => {
   it('is pushed between pull pages and reaches another device before the pull ends', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });
-    const seeded = await a.notes.createMany(
+    const seeded = await a.tables.notes.createMany(
       Array.from({ length: NOTES }, (_, i) => ({ title: `n${i}` })),
     );
     await a.sync();
@@ -45,14 +46,14 @@ describe('a local edit made during a long pull', () => {
       exchanges.push({ mutations: sent.mutations?.length ?? 0, hasMore: got.hasMore });
       if (!got.hasMore && seenByOtherBeforeEnd === undefined) {
         await other.sync();
-        seenByOtherBeforeEnd = (await other.notes.get(first))?.title;
+        seenByOtherBeforeEnd = (await other.tables.notes.get(first))?.title;
       }
       return res;
     };
 
     let pages = 0;
     const edits: Promise<unknown>[] = [];
-    let b: Ferry | null = null;
+    let b: Ferry<typeof ferryTables> | null = null;
     b = await device(server, user, {
       http,
       pullLimit: PAGE,
@@ -60,7 +61,7 @@ describe('a local edit made during a long pull', () => {
         applyProbe: (step) => {
           if (step !== 'pulled' || ++pages !== EDIT_AT_PAGE) return;
           // Made while this page's transaction is open: it commits right after the page does.
-          const edit = b!.notes.update(first, { title: 'edited during the pull' });
+          const edit = b!.tables.notes.update(first, { title: 'edited during the pull' });
           edit.catch(() => undefined);
           edits.push(edit);
         },
@@ -82,7 +83,7 @@ describe('a local edit made during a long pull', () => {
     // ... and a second device saw it on the server when the last page was answered.
     expect(seenByOtherBeforeEnd).toBe('edited during the pull');
     expect(b.status()).toMatchObject({ pending: 0 });
-    expect((await b.notes.get(first))?.title).toBe('edited during the pull');
+    expect((await b.tables.notes.get(first))?.title).toBe('edited during the pull');
     await Promise.all([a.close(), b.close(), other.close()]);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Limits } from '@ferry/protocol';
+import { Limits, type ferryTables } from '@ferry/protocol';
 import { ErrorKind, FerryError, fetchHttp, type Ferry, type HttpFn } from '../src/index.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
 
@@ -56,7 +56,9 @@ async function onServer(
   }
 }
 
-async function syncOrReport(f: Ferry): Promise<Awaited<ReturnType<Ferry['sync']>>> {
+async function syncOrReport(
+  f: Ferry<typeof ferryTables>,
+): Promise<Awaited<ReturnType<Ferry<typeof ferryTables>['sync']>>> {
   try {
     return await f.sync();
   } catch (e) {
@@ -75,7 +77,7 @@ describe('the outbox never wedges on size', () => {
     for (let i = 0; i < 72; i++)
       ids.push(
         (
-          await a.notes.create({
+          await a.tables.notes.create({
             title: `big ${i}`,
             content: `${i} `.padEnd(120_000, 'lorem ipsum '),
           })
@@ -107,7 +109,7 @@ describe('the outbox never wedges on size', () => {
         : `${i} `.padEnd(MiB, 'abcdefghijklmnopqrstuvwxyz');
       const title = worst ? '\u0002'.repeat(1000) : `n${i} `.padEnd(1000, 't');
       expectedBytes += MiB;
-      ids.push((await a.notes.create({ title, content })).id);
+      ids.push((await a.tables.notes.create({ title, content })).id);
     }
     const out = await syncOrReport(a);
     expect(out).toMatchObject({ pushed: 200, complete: true });
@@ -129,15 +131,17 @@ describe('the outbox never wedges on size', () => {
       const ids: string[] = [];
       for (let i = 0; i < 30; i++)
         ids.push(
-          (await a.notes.create({ title: `n${i}`, content: `${i} `.padEnd(100_000, 'x') })).id,
+          (await a.tables.notes.create({ title: `n${i}`, content: `${i} `.padEnd(100_000, 'x') }))
+            .id,
         );
-      const tooBig = await a.notes.create({
+      const tooBig = await a.tables.notes.create({
         title: 'too big for this server',
         content: 'y'.repeat(400_000),
       });
       for (let i = 30; i < 40; i++)
         ids.push(
-          (await a.notes.create({ title: `n${i}`, content: `${i} `.padEnd(100_000, 'x') })).id,
+          (await a.tables.notes.create({ title: `n${i}`, content: `${i} `.padEnd(100_000, 'x') }))
+            .id,
         );
       const out = await syncOrReport(a);
       expect(out).toMatchObject({ pushed: 40, complete: true });
@@ -149,7 +153,7 @@ describe('the outbox never wedges on size', () => {
       expect(rejected[0]).toMatchObject({ recordId: tooBig.id, code: 'payload_too_large' });
       expect(rejected[0]!.message).toMatch(/larger than the server accepts/);
       // The note itself stays on this device, unsynced; nothing is lost.
-      expect(await a.notes.get(tooBig.id)).toMatchObject({
+      expect(await a.tables.notes.get(tooBig.id)).toMatchObject({
         synced: 0,
         content: 'y'.repeat(400_000),
       });
@@ -183,8 +187,11 @@ describe('the outbox never wedges on size', () => {
         return res;
       };
       const a = await device(small, email(), { signup: true, http: stale });
-      const tooBig = await a.notes.create({ title: 'too big', content: 'y'.repeat(400_000) });
-      const fine = await a.notes.create({ title: 'fine', content: 'small' });
+      const tooBig = await a.tables.notes.create({
+        title: 'too big',
+        content: 'y'.repeat(400_000),
+      });
+      const fine = await a.tables.notes.create({ title: 'fine', content: 'small' });
       // Every request right after a 413 meets a closed connection: [tooBig, fine] 413, [tooBig]
       // reset then 413 (set aside), [fine] reset then applied.
       expect(await syncOrReport(a)).toMatchObject({ pushed: 1, complete: true });
@@ -213,7 +220,7 @@ describe('the outbox never wedges on size', () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++)
       ids.push(
-        (await a.notes.create({ title: `n${i}`, content: `${i} `.padEnd(100_000, 'z') })).id,
+        (await a.tables.notes.create({ title: `n${i}`, content: `${i} `.padEnd(100_000, 'z') })).id,
       );
     const out = await syncOrReport(a);
     expect(out).toMatchObject({ pushed: 20, complete: true });
@@ -221,7 +228,7 @@ describe('the outbox never wedges on size', () => {
 
     // A single change over that size cannot be made smaller: it is NOT set aside (a reset may be
     // the network), the sync fails as offline and the change stays queued for the next try.
-    const alone = await a.notes.create({ title: 'alone', content: 'w'.repeat(300_000) });
+    const alone = await a.tables.notes.create({ title: 'alone', content: 'w'.repeat(300_000) });
     const err = await a.sync().then(
       () => null,
       (e: unknown) => e,

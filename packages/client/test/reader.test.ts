@@ -4,6 +4,7 @@ import type { SqlReader } from '../src/driver.ts';
 import { memoryTokenStore, openFerry, type Ferry } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { tempDbPath } from './helpers.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 /** A reader on a second, read-only better-sqlite3 connection to the same file. */
 function nodeReader(path: string): SqlReader & { close(): void; queries: number } {
@@ -26,15 +27,17 @@ afterEach(async () => {
 });
 
 async function setup(withReader: boolean): Promise<{
-  f: Ferry;
+  f: Ferry<typeof ferryTables>;
   reader: ReturnType<typeof nodeReader> | null;
   hold: () => { release: () => Promise<void> };
 }> {
   const path = tempDbPath();
   const driver = await openNodeDriver(path);
-  const f0 = await openFerry({ driver, tokenStore: memoryTokenStore() });
+  const f0 = await openFerry({ ...ferrySchema, driver, tokenStore: memoryTokenStore() });
   const reader = withReader ? nodeReader(path) : null;
-  const f = reader ? await openFerry({ driver, reader, tokenStore: memoryTokenStore() }) : f0;
+  const f = reader
+    ? await openFerry({ ...ferrySchema, driver, reader, tokenStore: memoryTokenStore() })
+    : f0;
   cleanup = async () => {
     reader?.close();
     await f.close();
@@ -72,16 +75,20 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still waiting'> =>
 describe('reads on a separate read-only connection (FerryOptions.reader)', () => {
   it('list, search and get answer while a write transaction is open, with committed rows only', async () => {
     const { f, reader, hold } = await setup(true);
-    const n = await f.notes.create({ title: 'committed note', content: 'hello' });
+    const n = await f.tables.notes.create({ title: 'committed note', content: 'hello' });
     const held = hold();
     // Generous bound: the reads must not wait for the held transaction at all (it is released
     // only after them); 2 s is only so a waiting read fails the test instead of hanging it.
-    expect((await within(f.notes.list(), 2000)) as unknown[]).toHaveLength(1);
-    expect(await within(f.notes.list({ search: 'commit' }), 2000)).toMatchObject([{ id: n.id }]);
-    expect(await within(f.notes.get(n.id), 2000)).toMatchObject({ title: 'committed note' });
-    expect(await within(f.notes.get('0193a1c3-0000-7000-8000-00000000f00d'), 2000)).toBeNull();
+    expect((await within(f.tables.notes.list(), 2000)) as unknown[]).toHaveLength(1);
+    expect(await within(f.tables.notes.list({ search: 'commit' }), 2000)).toMatchObject([
+      { id: n.id },
+    ]);
+    expect(await within(f.tables.notes.get(n.id), 2000)).toMatchObject({ title: 'committed note' });
+    expect(
+      await within(f.tables.notes.get('0193a1c3-0000-7000-8000-00000000f00d'), 2000),
+    ).toBeNull();
     await held.release();
-    expect((await f.notes.list()).map((x) => x.title).sort()).toEqual([
+    expect((await f.tables.notes.list()).map((x) => x.title).sort()).toEqual([
       'committed note',
       'uncommitted',
     ]);
@@ -90,19 +97,19 @@ describe('reads on a separate read-only connection (FerryOptions.reader)', () =>
 
   it('a write is visible to the next read (the reader sees every committed write)', async () => {
     const { f } = await setup(true);
-    const n = await f.notes.create({ title: 'a' });
-    await f.notes.update(n.id, { title: 'b' });
-    expect((await f.notes.get(n.id))?.title).toBe('b');
-    await f.notes.remove(n.id);
-    expect(await f.notes.list()).toEqual([]);
-    expect(await f.notes.list({ deleted: 'only' })).toMatchObject([{ id: n.id }]);
+    const n = await f.tables.notes.create({ title: 'a' });
+    await f.tables.notes.update(n.id, { title: 'b' });
+    expect((await f.tables.notes.get(n.id))?.title).toBe('b');
+    await f.tables.notes.remove(n.id);
+    expect(await f.tables.notes.list()).toEqual([]);
+    expect(await f.tables.notes.list({ deleted: 'only' })).toMatchObject([{ id: n.id }]);
   });
 
   it('without a reader, reads wait for the write transaction (what the reader is for)', async () => {
     const { f, hold } = await setup(false);
-    await f.notes.create({ title: 'committed note' });
+    await f.tables.notes.create({ title: 'committed note' });
     const held = hold();
-    const list = f.notes.list();
+    const list = f.tables.notes.list();
     expect(await within(list, 300)).toBe('still waiting');
     await held.release();
     expect(await list).toHaveLength(2);

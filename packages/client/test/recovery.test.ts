@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTables } from '@ferry/protocol';
 import { openDatabase, purgeTombstones } from '@ferry/server';
 import { fetchHttp, type HttpFn } from '../src/index.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
+import { ferryTables, withTextConflicts } from '@ferry/protocol';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -17,20 +17,22 @@ describe('410 resync_required', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const gone = await a.notes.create({ title: 'will be purged' });
-    const stays = await a.notes.create({ title: 'stays' });
+    const gone = await a.tables.notes.create({ title: 'will be purged' });
+    const stays = await a.tables.notes.create({ title: 'stays' });
     await a.sync();
     await b.sync(); // B holds both rows, synced, and a cursor from before the delete
-    await a.notes.remove(gone.id);
+    await a.tables.notes.remove(gone.id);
     await a.sync();
     const db = openDatabase(server.dbUrl, 1);
     try {
-      expect(await purgeTombstones(db, defaultTables, 0, Date.now() + 1000)).toBe(1);
+      expect(await purgeTombstones(db, withTextConflicts(ferryTables), 0, Date.now() + 1000)).toBe(
+        1,
+      );
     } finally {
       await db.close();
     }
-    const pending = await b.notes.create({ title: 'written on B before the resync' });
-    await b.notes.update(stays.id, { content: 'edited on B' });
+    const pending = await b.tables.notes.create({ title: 'written on B before the resync' });
+    await b.tables.notes.update(stays.id, { content: 'edited on B' });
     let saw410 = false;
     const watch: HttpFn = async (req) => {
       const res = await fetchHttp(req);
@@ -41,15 +43,15 @@ describe('410 resync_required', () => {
     const out = await b.sync();
     expect(saw410).toBe(true);
     expect(out.complete).toBe(true);
-    expect(await b.notes.get(gone.id)).toBeNull();
-    expect(await b.notes.get(stays.id)).toMatchObject({ content: 'edited on B', synced: 1 });
-    expect(await b.notes.get(pending.id)).toMatchObject({ synced: 1 });
+    expect(await b.tables.notes.get(gone.id)).toBeNull();
+    expect(await b.tables.notes.get(stays.id)).toMatchObject({ content: 'edited on B', synced: 1 });
+    expect(await b.tables.notes.get(pending.id)).toMatchObject({ synced: 1 });
     await a.sync();
-    expect((await a.notes.list()).map((n) => n.title).sort()).toEqual([
+    expect((await a.tables.notes.list()).map((n) => n.title).sort()).toEqual([
       'stays',
       'written on B before the resync',
     ]);
-    expect((await a.notes.get(stays.id))!.content).toBe('edited on B');
+    expect((await a.tables.notes.get(stays.id))!.content).toBe('edited on B');
     await a.close();
     await b.close();
   });
@@ -68,13 +70,13 @@ describe('crash consistency', () => {
       },
     });
     const other = await device(server, user);
-    await other.notes.create({ title: 'from the other device' });
+    await other.tables.notes.create({ title: 'from the other device' });
     await other.sync();
-    const n = await a.notes.create({ title: 'mine' });
-    await a.notes.update(n.id, { content: 'second edit' });
+    const n = await a.tables.notes.create({ title: 'mine' });
+    await a.tables.notes.update(n.id, { content: 'second edit' });
     const snapshot = async (): Promise<unknown> => ({
       outbox: await a.outbox(),
-      rows: await a.notes.list({ deleted: true }),
+      rows: await a.tables.notes.list({ deleted: true }),
       state: await (
         a as unknown as {
           driver: {
@@ -101,17 +103,20 @@ describe('crash consistency', () => {
     // The server already applied the batch in the failed attempts: the retry is acknowledged as duplicates.
     expect(out).toMatchObject({ pushed: 2, complete: true });
     expect(await a.outbox()).toEqual([]);
-    expect((await a.notes.list()).map((x) => x.title).sort()).toEqual([
+    expect((await a.tables.notes.list()).map((x) => x.title).sort()).toEqual([
       'from the other device',
       'mine',
     ]);
-    expect(await a.notes.get(n.id)).toMatchObject({
+    expect(await a.tables.notes.get(n.id)).toMatchObject({
       content: 'second edit',
       version: 2,
       synced: 1,
     });
     await other.sync();
-    expect(await other.notes.get(n.id)).toMatchObject({ content: 'second edit', version: 2 });
+    expect(await other.tables.notes.get(n.id)).toMatchObject({
+      content: 'second edit',
+      version: 2,
+    });
     await a.close();
     await other.close();
   });
@@ -125,8 +130,9 @@ describe('server down', () => {
       const a = await device(own, user, { signup: true });
       await own.stop();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await a.notes.create({ title: `offline ${i}` })).id);
-      await a.notes.update(ids[0]!, { content: 'edited offline' });
+      for (let i = 0; i < 5; i++)
+        ids.push((await a.tables.notes.create({ title: `offline ${i}` })).id);
+      await a.tables.notes.update(ids[0]!, { content: 'edited offline' });
       await expect(a.sync()).rejects.toMatchObject({ kind: 'network' });
       expect(a.status()).toMatchObject({ state: 'offline', pending: 6 });
       expect(a.status().lastError?.code).toBe('network');
@@ -136,8 +142,8 @@ describe('server down', () => {
       expect(a.status()).toMatchObject({ state: 'idle', pending: 0, lastError: null });
       const b = await device(own, user);
       await b.sync();
-      expect((await b.notes.list()).length).toBe(5);
-      expect((await b.notes.get(ids[0]!))!.content).toBe('edited offline');
+      expect((await b.tables.notes.list()).length).toBe(5);
+      expect((await b.tables.notes.get(ids[0]!))!.content).toBe('edited offline');
       await a.close();
       await b.close();
     } finally {

@@ -18,13 +18,13 @@ import {
   PokeListener,
   systemTimers,
   type Ferry,
-  type Note,
 } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { tempDbPath } from './helpers.ts';
 import { startPgBouncer, type PgBouncer } from './pgbouncer.ts';
 import { email, PASSWORD } from './server.ts';
 import { spawnServer, type ServerProc } from './server-procs.ts';
+import { ferrySchema, type Note, type ferryTables } from '@ferry/protocol';
 
 const run = promisify(execFile);
 
@@ -55,7 +55,7 @@ const POOL = { FERRY_POOL_SIZE: '4' };
 const POKE_WAIT_MS = 20_000;
 
 interface Device {
-  readonly ferry: Ferry;
+  readonly ferry: Ferry<typeof ferryTables>;
   readonly server: string;
   /** Cursors of the pokes received, in order. */
   readonly pokes: string[];
@@ -68,6 +68,7 @@ interface Device {
 /** An engine signed in to `server`, listening to its poke stream and syncing on each poke (as the scheduler does). */
 async function openDevice(server: string, user: string, signup: boolean): Promise<Device> {
   const ferry = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(tempDbPath()),
     tokenStore: memoryTokenStore(),
     http: fetchHttp,
@@ -127,7 +128,7 @@ async function openDevice(server: string, user: string, signup: boolean): Promis
 const lastCursor = (d: Device): bigint =>
   d.pokes.reduce((m, c) => (c !== '' && BigInt(c) > m ? BigInt(c) : m), -1n);
 const snapshot = async (d: Device): Promise<Omit<Note, 'synced'>[]> =>
-  (await d.ferry.notes.list({ deleted: true }))
+  (await d.ferry.tables.notes.list({ deleted: true }))
     .map(({ synced: _, ...rest }) => rest)
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
@@ -146,10 +147,13 @@ async function scenario(urls: readonly string[]): Promise<number[]> {
     await Promise.all(devices.map((d) => d.waitPoke(-1n)));
     const latencies: number[] = [];
     let crossed = 0;
-    const shared = await devices[0]!.ferry.notes.create({ title: 'shared', content: 'v0' });
+    const shared = await devices[0]!.ferry.tables.notes.create({ title: 'shared', content: 'v0' });
     for (const writer of devices.slice(0, 3)) {
       const before = new Map(devices.map((d) => [d, lastCursor(d)]));
-      await writer.ferry.notes.create({ title: `from ${writer.server}`, content: 'poke me' });
+      await writer.ferry.tables.notes.create({
+        title: `from ${writer.server}`,
+        content: 'poke me',
+      });
       const waits = devices.filter((d) => d !== writer).map((d) => d.waitPoke(before.get(d)!));
       await writer.ferry.sync();
       latencies.push(...(await Promise.all(waits)));
@@ -163,13 +167,13 @@ async function scenario(urls: readonly string[]): Promise<number[]> {
     await Promise.all(
       devices.map(async (d, i) => {
         for (let round = 0; round < 3; round++) {
-          await d.ferry.notes.createMany(
+          await d.ferry.tables.notes.createMany(
             Array.from({ length: 10 }, (_, k) => ({
               title: `d${i} r${round} n${k}`,
               content: `by device ${i}`,
             })),
           );
-          await d.ferry.notes.update(shared.id, { title: `device ${i} round ${round}` });
+          await d.ferry.tables.notes.update(shared.id, { title: `device ${i} round ${round}` });
           await d.ferry.sync();
         }
       }),

@@ -1,3 +1,4 @@
+import type { ferryTables } from '@ferry/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, type Ferry } from '../src/index.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
@@ -23,8 +24,8 @@ async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
 describe('scheduler with the real engine, server and SSE pokes', () => {
   it("syncs a local write shortly after it, and pulls another device's change on a poke", async () => {
     const user = email();
-    const a: Ferry = await device(server, user, { signup: true });
-    const b: Ferry = await device(server, user);
+    const a: Ferry<typeof ferryTables> = await device(server, user, { signup: true });
+    const b: Ferry<typeof ferryTables> = await device(server, user);
     // Long interval: only the write trigger and pokes can explain the syncs below.
     const sa = createScheduler(a, { intervalMs: 600_000, debounceMs: 50 });
     const sb = createScheduler(b, { intervalMs: 600_000, debounceMs: 50 });
@@ -36,10 +37,10 @@ describe('scheduler with the real engine, server and SSE pokes', () => {
       ),
     );
     await new Promise((r) => setTimeout(r, 300)); // let the poke streams connect
-    const n = await a.notes.create({ title: 'from a' });
-    await until(async () => (await a.notes.get(n.id))?.synced === 1);
+    const n = await a.tables.notes.create({ title: 'from a' });
+    await until(async () => (await a.tables.notes.get(n.id))?.synced === 1);
     expect(sa.history.map((h) => h.trigger)).toContain('write');
-    await until(async () => (await b.notes.get(n.id)) !== null);
+    await until(async () => (await b.tables.notes.get(n.id)) !== null);
     expect(sb.history.map((h) => h.trigger)).toContain('poke');
     expect(b.status()).toMatchObject({ state: 'idle' });
     sa.stop();

@@ -1,4 +1,4 @@
-import { startServer, type StartOptions } from '@ferry/server';
+import { createServer, type StartOptions } from '@ferry/server';
 import { createTestDatabase } from '@ferry/server/testing';
 import {
   fetchHttp,
@@ -10,6 +10,7 @@ import {
 } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { tempDbPath } from './helpers.ts';
+import { ferrySchema, type TableDecl, type ferryTables } from '@ferry/protocol';
 
 /** The real server on a throwaway PostgreSQL database. */
 export interface TestServer {
@@ -24,9 +25,10 @@ export interface TestServer {
 }
 
 /** Starts `@ferry/server` on a fresh database, listening on loopback. */
-export async function startTestServer(opts: StartOptions = {}): Promise<TestServer> {
+export async function startTestServer(opts: Partial<StartOptions> = {}): Promise<TestServer> {
   const db = await createTestDatabase();
-  let running: Awaited<ReturnType<typeof startServer>> | null = await startServer({
+  let running: Awaited<ReturnType<typeof createServer>> | null = await createServer({
+    ...ferrySchema,
     port: 0,
     logLevel: 'silent',
     databaseUrl: db.url,
@@ -43,7 +45,13 @@ export async function startTestServer(opts: StartOptions = {}): Promise<TestServ
       running = null;
     },
     async restart() {
-      running = await startServer({ port, logLevel: 'silent', databaseUrl: db.url, ...opts });
+      running = await createServer({
+        ...ferrySchema,
+        port,
+        logLevel: 'silent',
+        databaseUrl: db.url,
+        ...opts,
+      });
     },
     async close() {
       await running?.close();
@@ -58,8 +66,11 @@ let n = 0;
 export const email = (): string => `c${++n}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 export const PASSWORD = 'correct horse battery';
 
-/** An engine on a new temp database, signed in to `server` as `user` (signs up when `signup`). */
-export async function device(
+/**
+ * An engine on a new temp database, signed in to `server` as `user` (signs up when `signup`);
+ * with Ferry's tables unless `tables` (and `schemaVersion`) say otherwise.
+ */
+export async function device<T extends readonly TableDecl[] = typeof ferryTables>(
   server: TestServer,
   user: string,
   opts: {
@@ -67,19 +78,21 @@ export async function device(
     pullLimit?: number;
     now?: () => number;
     http?: FerryOptions['http'];
-    tables?: FerryOptions['tables'];
+    tables?: T;
+    schemaVersion?: number;
     hooks?: FerryTestHooks;
     path?: string;
   } = {},
-): Promise<Ferry> {
+): Promise<Ferry<T>> {
   const driver = await openNodeDriver(opts.path ?? tempDbPath());
   const f = await openFerry(
     {
+      tables: (opts.tables ?? ferrySchema.tables) as T,
+      schemaVersion: opts.schemaVersion ?? ferrySchema.schemaVersion,
       driver,
       tokenStore: memoryTokenStore(),
       http: opts.http ?? fetchHttp,
       ...(opts.now ? { now: opts.now } : {}),
-      ...(opts.tables ? { tables: opts.tables } : {}),
       ...(opts.pullLimit ? { pullLimit: opts.pullLimit } : {}),
     },
     opts.hooks ?? {},

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Note } from '../src/index.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
+import { type Note } from '@ferry/protocol';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -20,31 +20,33 @@ describe('sync against the real server', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'Groceries', content: 'milk' });
+    const n = await a.tables.notes.create({ title: 'Groceries', content: 'milk' });
     const out = await a.sync();
     expect(out).toMatchObject({ pushed: 1, complete: true });
     expect(await a.outbox()).toEqual([]);
-    const synced = await a.notes.get(n.id);
+    const synced = await a.tables.notes.get(n.id);
     expect(synced).toMatchObject({ synced: 1, version: 1 });
     expect(a.status()).toMatchObject({ state: 'idle', pending: 0 });
     expect(a.status().lastSyncAt).not.toBeNull();
 
     await b.sync();
-    expect(strip((await b.notes.get(n.id))!)).toEqual(strip(synced!));
+    expect(strip((await b.tables.notes.get(n.id))!)).toEqual(strip(synced!));
 
-    await b.notes.update(n.id, { content: 'oat milk' });
-    await b.notes.remove(n.id);
+    await b.tables.notes.update(n.id, { content: 'oat milk' });
+    await b.tables.notes.remove(n.id);
     await b.sync();
     await a.sync();
-    expect((await a.notes.get(n.id))!).toMatchObject({ content: 'oat milk', synced: 1 });
-    expect((await a.notes.get(n.id))!.deleted_at).not.toBeNull();
-    expect(await a.notes.list()).toEqual([]);
+    expect((await a.tables.notes.get(n.id))!).toMatchObject({ content: 'oat milk', synced: 1 });
+    expect((await a.tables.notes.get(n.id))!.deleted_at).not.toBeNull();
+    expect(await a.tables.notes.list()).toEqual([]);
 
-    await a.notes.restore(n.id);
+    await a.tables.notes.restore(n.id);
     await a.sync();
     await b.sync();
-    expect((await b.notes.get(n.id))!.deleted_at).toBeNull();
-    expect(strip((await b.notes.get(n.id))!)).toEqual(strip((await a.notes.get(n.id))!));
+    expect((await b.tables.notes.get(n.id))!.deleted_at).toBeNull();
+    expect(strip((await b.tables.notes.get(n.id))!)).toEqual(
+      strip((await a.tables.notes.get(n.id))!),
+    );
     await a.close();
     await b.close();
   });
@@ -53,16 +55,16 @@ describe('sync against the real server', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'T', content: 'C' });
+    const n = await a.tables.notes.create({ title: 'T', content: 'C' });
     await a.sync();
     await b.sync();
-    await a.notes.update(n.id, { title: 'T by a' });
-    await b.notes.update(n.id, { content: 'C by b' });
+    await a.tables.notes.update(n.id, { title: 'T by a' });
+    await b.tables.notes.update(n.id, { content: 'C by b' });
     await a.sync();
     await b.sync();
     await a.sync();
     for (const d of [a, b])
-      expect(await d.notes.get(n.id)).toMatchObject({
+      expect(await d.tables.notes.get(n.id)).toMatchObject({
         title: 'T by a',
         content: 'C by b',
         synced: 1,
@@ -75,12 +77,12 @@ describe('sync against the real server', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    for (let i = 0; i < 1203; i++) await a.notes.create({ title: `n${i}` });
+    for (let i = 0; i < 1203; i++) await a.tables.notes.create({ title: `n${i}` });
     const out = await a.sync();
     expect(out).toMatchObject({ pushed: 1203, complete: true });
     const pulled = await b.sync();
     expect(pulled).toMatchObject({ pulled: 1203, complete: true });
-    expect((await b.notes.list()).length).toBe(1203);
+    expect((await b.tables.notes.list()).length).toBe(1203);
     await a.close();
     await b.close();
   });
@@ -88,7 +90,7 @@ describe('sync against the real server', () => {
   it('pulls in many small pages (prefetching the next while applying) and keeps edits made meanwhile', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });
-    for (let i = 0; i < 20; i++) await a.notes.create({ title: `p${i}` });
+    for (let i = 0; i < 20; i++) await a.tables.notes.create({ title: `p${i}` });
     await a.sync();
     const { hookedHttp } = await import('./helpers.ts');
     const { fetchHttp } = await import('../src/index.ts');
@@ -100,16 +102,16 @@ describe('sync against the real server', () => {
     });
     let local = '';
     hook.once(async () => {
-      local = (await b.notes.create({ title: 'written on b during the pull' })).id;
+      local = (await b.tables.notes.create({ title: 'written on b during the pull' })).id;
     });
     const out = await b.sync();
     // The note written during the pull went out between pages, and came back in a later page.
     expect(out).toMatchObject({ pushed: 1, pulled: 21, complete: true });
     expect(requests).toEqual([3, 3, 3, 3, 3, 3, 3]);
-    expect((await b.notes.list()).length).toBe(21);
-    expect(await b.notes.get(local)).toMatchObject({ synced: 1 });
+    expect((await b.tables.notes.list()).length).toBe(21);
+    expect(await b.tables.notes.get(local)).toMatchObject({ synced: 1 });
     await a.sync();
-    expect((await a.notes.list()).length).toBe(21);
+    expect((await a.tables.notes.list()).length).toBe(21);
     await a.close();
     await b.close();
   });
@@ -117,7 +119,7 @@ describe('sync against the real server', () => {
   it('a 401 reports signed-out and keeps the queue; logout keeps local notes', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });
-    await a.notes.create({ title: 'kept' });
+    await a.tables.notes.create({ title: 'kept' });
     const b = await device(server, user);
     // Revoke a's token from elsewhere: log out a's token through a copy of the engine's transport.
     const { token } = (await a.connection())!;
@@ -130,13 +132,13 @@ describe('sync against the real server', () => {
     expect(a.status()).toMatchObject({ state: 'signed-out', pending: 1 });
     expect((await a.outbox()).length).toBe(1);
     await a.logout();
-    expect((await a.notes.list()).map((x) => x.title)).toEqual(['kept']);
+    expect((await a.tables.notes.list()).map((x) => x.title)).toEqual(['kept']);
     expect(await a.whoami()).toMatchObject({ signedIn: false, email: user });
     // Signing in again as the same user resumes with the queue intact.
     await a.login(server.url, user, 'correct horse battery');
     await a.sync();
     await b.sync();
-    expect((await b.notes.list()).map((x) => x.title)).toEqual(['kept']);
+    expect((await b.tables.notes.list()).map((x) => x.title)).toEqual(['kept']);
     await a.close();
     await b.close();
   });

@@ -3,6 +3,7 @@ import type { Ferry } from '../src/index.ts';
 import { fetchHttp } from '../src/index.ts';
 import { hookedHttp } from './helpers.ts';
 import { device, email, startTestServer, type TestServer } from './server.ts';
+import { type ferryTables } from '@ferry/protocol';
 
 // Text merge through the engine against the real server: the bases the engine sends (baseSeq,
 // text versions) and what it does with merged rows and text conflicts.
@@ -20,8 +21,8 @@ const paragraphs = (n: number): string =>
     (_, i) => `Paragraph ${i + 1} starts here.\nIt has a second line.\n`,
   ).join('\n');
 
-async function content(f: Ferry, id: string): Promise<string> {
-  return (await f.notes.get(id))!.content;
+async function content(f: Ferry<typeof ferryTables>, id: string): Promise<string> {
+  return (await f.tables.notes.get(id))!.content;
 }
 
 describe('text merge through the engine', () => {
@@ -29,17 +30,17 @@ describe('text merge through the engine', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'Long', content: paragraphs(4) });
+    const n = await a.tables.notes.create({ title: 'Long', content: paragraphs(4) });
     await a.sync();
     await b.sync();
     // a, offline: 50 edits of paragraph 1, each on the one before (none acknowledged yet).
     let text = paragraphs(4);
     for (let i = 1; i <= 50; i++) {
       text = text.replace(/^Paragraph 1 starts here\.[^\n]*/, (l) => `${l} a${i}`);
-      await a.notes.update(n.id, { content: text });
+      await a.tables.notes.update(n.id, { content: text });
     }
     // b edits paragraph 3 and syncs first.
-    await b.notes.update(n.id, {
+    await b.tables.notes.update(n.id, {
       content: (await content(b, n.id)).replace(
         'Paragraph 3 starts here.',
         'Paragraph 3 starts here, says b.',
@@ -55,7 +56,7 @@ describe('text merge through the engine', () => {
     expect(merged.match(/a1\b/g)).toHaveLength(1);
     expect(await a.textConflicts()).toEqual([]);
     expect(await b.textConflicts()).toEqual([]);
-    expect((await a.notes.get(n.id))!.synced).toBe(1);
+    expect((await a.tables.notes.get(n.id))!.synced).toBe(1);
     await a.close();
     await b.close();
   });
@@ -66,19 +67,19 @@ describe('text merge through the engine', () => {
     // pullLimit 1: the merged row comes pages after the acknowledgement of the edit that made it.
     const a = await device(server, user, { signup: true, http: hooked.http, pullLimit: 1 });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'T', content: 'one\ntwo\nthree\n' });
+    const n = await a.tables.notes.create({ title: 'T', content: 'one\ntwo\nthree\n' });
     await a.sync();
     await b.sync();
-    for (let i = 0; i < 5; i++) await b.notes.create({ title: `filler ${i}`, content: 'x' });
-    await b.notes.update(n.id, { content: 'one\ntwo\nthree, by b\n' });
+    for (let i = 0; i < 5; i++) await b.tables.notes.create({ title: `filler ${i}`, content: 'x' });
+    await b.tables.notes.update(n.id, { content: 'one\ntwo\nthree, by b\n' });
     await b.sync();
-    await a.notes.update(n.id, { content: 'one, by a\ntwo\nthree\n' });
+    await a.tables.notes.update(n.id, { content: 'one, by a\ntwo\nthree\n' });
     // While the first request (which pushes that edit) is in flight, a edits again...
     hooked.once(async () => {
-      await a.notes.update(n.id, { content: 'one, by a again\ntwo\nthree\n' });
+      await a.tables.notes.update(n.id, { content: 'one, by a again\ntwo\nthree\n' });
       // ...and again while the next one is (the first is acknowledged, its merged row not pulled yet).
       hooked.once(async () => {
-        await a.notes.update(n.id, { content: 'one, by a again and again\ntwo\nthree\n' });
+        await a.tables.notes.update(n.id, { content: 'one, by a again and again\ntwo\nthree\n' });
       });
     });
     await a.sync();
@@ -97,23 +98,23 @@ describe('text merge through the engine', () => {
     const hooked = hookedHttp(fetchHttp);
     const a = await device(server, user, { signup: true, http: hooked.http });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'T', content: 'one\ntwo\n' });
+    const n = await a.tables.notes.create({ title: 'T', content: 'one\ntwo\n' });
     await a.sync();
     await b.sync();
-    await b.notes.update(n.id, { content: 'one\ntwo, by b\n' });
+    await b.tables.notes.update(n.id, { content: 'one\ntwo, by b\n' });
     await b.sync();
     // a renames the note (made on version 1) and, while that is in flight, edits the text of
     // version 1. The title's acknowledgement moves the queued entry's baseVersion on to a
     // version whose text has b's edit: the text edit must still merge against version 1.
-    await a.notes.update(n.id, { title: 'T, by a' });
+    await a.tables.notes.update(n.id, { title: 'T, by a' });
     hooked.once(async () => {
-      await a.notes.update(n.id, { content: 'one, by a\ntwo\n' });
+      await a.tables.notes.update(n.id, { content: 'one, by a\ntwo\n' });
     });
     await a.sync();
     await a.sync();
     await b.sync();
     for (const f of [a, b]) {
-      expect(await f.notes.get(n.id)).toMatchObject({
+      expect(await f.tables.notes.get(n.id)).toMatchObject({
         title: 'T, by a',
         content: 'one, by a\ntwo, by b\n',
       });
@@ -127,12 +128,15 @@ describe('text merge through the engine', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'Trip', content: 'Day 1: Lisbon\nDay 2: Sintra\n' });
+    const n = await a.tables.notes.create({
+      title: 'Trip',
+      content: 'Day 1: Lisbon\nDay 2: Sintra\n',
+    });
     await a.sync();
     await b.sync();
-    await a.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
+    await a.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
     await new Promise((r) => setTimeout(r, 5));
-    await b.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
+    await b.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
     await a.sync();
     await b.sync();
     await a.sync();
@@ -168,16 +172,19 @@ describe('text merge through the engine', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'Trip', content: 'Day 1: Lisbon\nDay 2: Sintra\n' });
+    const n = await a.tables.notes.create({
+      title: 'Trip',
+      content: 'Day 1: Lisbon\nDay 2: Sintra\n',
+    });
     await a.sync();
     await b.sync();
-    await a.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
+    await a.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
     await new Promise((r) => setTimeout(r, 5));
-    await b.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
+    await b.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
     // The later edit (b's) arrives first; a's then changes nothing in the note (superseded).
     await b.sync();
     await a.sync();
-    expect(await a.notes.get(n.id)).toMatchObject({
+    expect(await a.tables.notes.get(n.id)).toMatchObject({
       content: 'Day 1: Lisbon\nDay 2: Evora\n',
       synced: 1,
     });
@@ -192,11 +199,11 @@ describe('text merge through the engine', () => {
     const user = email();
     const a = await device(server, user, { signup: true });
     const b = await device(server, user);
-    const n = await a.notes.create({ title: 'H', content: 'first\n' });
+    const n = await a.tables.notes.create({ title: 'H', content: 'first\n' });
     await a.sync();
-    await a.notes.update(n.id, { content: 'second\n' });
+    await a.tables.notes.update(n.id, { content: 'second\n' });
     await a.sync();
-    await a.notes.update(n.id, { content: 'third\n', title: 'H3' });
+    await a.tables.notes.update(n.id, { content: 'third\n', title: 'H3' });
     await a.sync();
     const h = await a.history(n.id);
     expect(h.revisions.map((r) => r.version)).toEqual([3, 2, 1]);
@@ -204,10 +211,18 @@ describe('text merge through the engine', () => {
     expect((await a.revision(n.id, 1)).fields).toMatchObject({ title: 'H', content: 'first\n' });
     await b.sync();
     await b.restoreRevision(n.id, 1);
-    expect(await b.notes.get(n.id)).toMatchObject({ title: 'H', content: 'first\n', synced: 0 });
+    expect(await b.tables.notes.get(n.id)).toMatchObject({
+      title: 'H',
+      content: 'first\n',
+      synced: 0,
+    });
     await b.sync();
     await a.sync();
-    expect(await a.notes.get(n.id)).toMatchObject({ title: 'H', content: 'first\n', version: 4 });
+    expect(await a.tables.notes.get(n.id)).toMatchObject({
+      title: 'H',
+      content: 'first\n',
+      version: 4,
+    });
     expect((await a.history(n.id)).revisions[0]).toMatchObject({
       version: 4,
       clientId: b.clientId,

@@ -6,6 +6,7 @@ import { openNodeDriver } from '../src/node/index.ts';
 import { Transport } from '../src/http.ts';
 import { tempDbPath } from './helpers.ts';
 import { PASSWORD, email, startTestServer, type TestServer } from './server.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 interface Exchange {
   req: HttpRequest;
@@ -24,6 +25,7 @@ function recordingHttp(log: Exchange[]): HttpFn {
 
 async function engine(s: TestServer, user: string, log: Exchange[], signup = false) {
   const f = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(tempDbPath()),
     tokenStore: memoryTokenStore(),
     http: recordingHttp(log),
@@ -34,8 +36,8 @@ async function engine(s: TestServer, user: string, log: Exchange[], signup = fal
   return f;
 }
 
-const snapshot = async (f: Ferry) =>
-  (await f.notes.list({ deleted: true }))
+const snapshot = async (f: Ferry<typeof ferryTables>) =>
+  (await f.tables.notes.list({ deleted: true }))
     .map(({ synced: _s, ...n }) => n)
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
@@ -60,8 +62,8 @@ describe('the engine on compact, compressed pages', () => {
       { title: 'big', content: 'ü'.repeat(512 * 1024) },
       ...Array.from({ length: 200 }, (_, i) => ({ title: `n${i}`, content: 'words '.repeat(30) })),
     ];
-    for (const n of made) await a.notes.create(n);
-    await a.notes.remove((await a.notes.list())[0]!.id);
+    for (const n of made) await a.tables.notes.create(n);
+    await a.tables.notes.remove((await a.tables.notes.list())[0]!.id);
     logA.length = 0;
     await a.sync();
 
@@ -81,20 +83,20 @@ describe('the engine on compact, compressed pages', () => {
     );
     expect(acked.length).toBeGreaterThanOrEqual(made.length);
     expect(
-      (await a.notes.list({ deleted: true })).every((n) => n.version >= 1 && n.synced === 1),
+      (await a.tables.notes.list({ deleted: true })).every((n) => n.version >= 1 && n.synced === 1),
     ).toBe(true);
 
     await b.sync();
     expect(await snapshot(b)).toEqual(await snapshot(a));
     // b edits, a (behind) edits another note: each gets the other's change whole, its own acked.
-    const [first, second] = await b.notes.list();
-    await b.notes.update(first!.id, { title: 'changed on b' });
+    const [first, second] = await b.tables.notes.list();
+    await b.tables.notes.update(first!.id, { title: 'changed on b' });
     await b.sync();
-    await a.notes.update(second!.id, { content: 'changed on a' });
+    await a.tables.notes.update(second!.id, { content: 'changed on a' });
     await a.sync();
     await b.sync();
     expect(await snapshot(b)).toEqual(await snapshot(a));
-    expect((await a.notes.get(first!.id))?.title).toBe('changed on b');
+    expect((await a.tables.notes.get(first!.id))?.title).toBe('changed on b');
     await a.close();
     await b.close();
   });

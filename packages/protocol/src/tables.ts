@@ -1,6 +1,8 @@
 /**
- * The synced tables, declared once. Client and server derive their DDL, validation and merge
- * behaviour from these declarations; nothing else lists a table's columns.
+ * The shape of a synced table's declaration, as client and server read it. An app makes one with
+ * `defineTable` (define-table.ts), which adds the fields every synced table needs and checks it;
+ * client and server derive their DDL, validation and merge behaviour from it, and check it again
+ * at start-up (check-tables.ts). Nothing else lists a table's columns.
  */
 
 /** Storage and wire types a field can have. */
@@ -48,6 +50,27 @@ export interface FieldDecl {
   readonly maxBytes?: number;
   /** How concurrent writes combine; `lww` when absent. Only `text` fields may say `text`. */
   readonly merge?: MergePolicy;
+  /**
+   * The value a local create fills in when the app leaves the field out (so a create's mutation
+   * always carries it; the server does not fill defaults).
+   */
+  readonly default?: string | number | null;
+  /**
+   * Schema evolution seam: the first app schema version that has this field (absent: the
+   * table's). Checked (1 ≤ since ≤ the app's schema version); serving older schemas by it is
+   * issue 9 item 2.
+   */
+  readonly since?: number;
+  /** The first app schema version whose clients know this field's `merge` policy (absent: `since`). */
+  readonly mergeSince?: number;
+}
+
+/** The fields whose meaning the engine knows, by role rather than by name. */
+export interface TimestampRoles {
+  /** Set to now by a local create when the app leaves it out. */
+  readonly createdAt?: string;
+  /** Set to now by every local create and update; lists sort by it, newest first. */
+  readonly updatedAt?: string;
 }
 
 export interface TableDecl {
@@ -59,6 +82,8 @@ export interface TableDecl {
   readonly searchFields: readonly string[];
   /** The soft-delete field (a nullable timestamp). */
   readonly deletedField: string;
+  /** Which fields are the creation and modification times (absent: the table has none). */
+  readonly timestamps?: TimestampRoles;
   /**
    * The first `schemaVersion` that knows this table; older clients are never sent its rows.
    * Absent: every version.
@@ -70,66 +95,6 @@ export interface TableDecl {
 export const VERSION_FIELD = 'version';
 /** The local-only flag every client table carries. */
 export const SYNCED_FIELD = 'synced';
-
-/** The seed's `notes` table. */
-export const notes = {
-  name: 'notes',
-  policy: ConflictPolicy.lww,
-  searchFields: ['title', 'content'],
-  deletedField: 'deleted_at',
-  fields: {
-    title: { type: FieldType.text, writtenBy: 'client', requiredOnCreate: true, maxChars: 1000 },
-    content: {
-      type: FieldType.text,
-      writtenBy: 'client',
-      requiredOnCreate: true,
-      maxBytes: 1024 * 1024,
-      merge: MergePolicy.text,
-    },
-    created_at: { type: FieldType.timestamp, writtenBy: 'client', requiredOnCreate: true },
-    updated_at: { type: FieldType.timestamp, writtenBy: 'client', requiredOnCreate: true },
-    deleted_at: { type: FieldType.timestamp, writtenBy: 'client', nullable: true },
-    version: { type: FieldType.integer, writtenBy: 'server' },
-  },
-} as const satisfies TableDecl;
-
-/** The name of the table that holds the overlaps of text merges. */
-export const TEXT_CONFLICTS_TABLE = 'text_conflicts';
-
-/**
- * Overlapping parts of text merges, written by the server, synced to every device of the user
- * until someone resolves them (`resolved_at` is the table's soft delete). See docs/protocol.md.
- */
-export const textConflicts = {
-  name: TEXT_CONFLICTS_TABLE,
-  policy: ConflictPolicy.lww,
-  searchFields: [],
-  deletedField: 'resolved_at',
-  sinceSchemaVersion: 2,
-  fields: {
-    /** The merged row's table, id and field. */
-    table_name: { type: FieldType.text, writtenBy: 'server' },
-    record_id: { type: FieldType.uuid, writtenBy: 'server' },
-    field: { type: FieldType.text, writtenBy: 'server' },
-    /** The field's value right after the merge (the kept side of every hunk). */
-    text: { type: FieldType.text, writtenBy: 'server' },
-    /** JSON `TextHunk[]`: where in `text` each overlap is, its base, kept and other version. */
-    hunks: { type: FieldType.text, writtenBy: 'server' },
-    /** The row version the merge produced. */
-    record_version: { type: FieldType.integer, writtenBy: 'server' },
-    /** The client whose version is kept in `text`, and the one whose version is in `other`. */
-    kept_client_id: { type: FieldType.uuid, writtenBy: 'server', nullable: true },
-    other_client_id: { type: FieldType.uuid, writtenBy: 'server', nullable: true },
-    created_at: { type: FieldType.timestamp, writtenBy: 'server' },
-    resolved_at: { type: FieldType.timestamp, writtenBy: 'client', nullable: true },
-    /** How it was resolved: `this`, `other`, `both` or `edit`. */
-    resolution: { type: FieldType.text, writtenBy: 'client', nullable: true, maxChars: 16 },
-    version: { type: FieldType.integer, writtenBy: 'server' },
-  },
-} as const satisfies TableDecl;
-
-/** The tables this build declares. */
-export const defaultTables: readonly TableDecl[] = [notes, textConflicts];
 
 /** The fields a client may write, in declaration order. */
 export function clientFields(t: TableDecl): string[] {
@@ -159,16 +124,6 @@ export function keepsRevisions(t: TableDecl): boolean {
   return textFields(t).length > 0;
 }
 
-/**
- * `tables`, with `text_conflicts` added when a table has a text field and it is missing: the
- * overlaps of text merges must have somewhere to go.
- */
-export function withTextConflicts(tables: readonly TableDecl[]): readonly TableDecl[] {
-  const needed = tables.some((t) => textFields(t).length > 0);
-  if (!needed || tables.some((t) => t.name === TEXT_CONFLICTS_TABLE)) return tables;
-  return [...tables, textConflicts];
-}
-
 /** True when a client of `schemaVersion` knows table `t`. */
 export function servedTo(t: TableDecl, schemaVersion: number): boolean {
   return schemaVersion >= (t.sinceSchemaVersion ?? 0);
@@ -179,7 +134,7 @@ export function tableMap(tables: readonly TableDecl[]): ReadonlyMap<string, Tabl
   return new Map(tables.map((t) => [t.name, t]));
 }
 
-/** Returns `t` with another conflict policy (e.g. to serve `notes` under the version policy). */
+/** Returns `t` with another conflict policy (e.g. to serve a table under the version policy). */
 export function withPolicy<T extends TableDecl>(t: T, policy: ConflictPolicy): T {
   return { ...t, policy };
 }

@@ -7,14 +7,8 @@
 export const PROTOCOL_VERSION = 1;
 /** The oldest protocol version a server still serves. */
 export const MIN_PROTOCOL_VERSION = 1;
-/**
- * Version of the table declarations (`tables.ts`). Bump when a declared table or field changes.
- *
- * Changelog:
- * - 1: `notes` with the seed's columns.
- * - 2: `notes.content` merges as text; the server-written `text_conflicts` table. A client of
- *   schema 1 is still served: it is never sent `text_conflicts` rows (see `servedTo`).
+/*
+ * The schema version of an app's table declarations is the app's, not the protocol's: it is
+ * handed to the engine (`openFerry({ schemaVersion })`) and the server (`createServer({
+ * schemaVersion, minSchemaVersion })`). Ferry's own is in ferry-schema.ts.
  */
-export const SCHEMA_VERSION = 2;
-/** The oldest schema version a server still serves. */
-export const MIN_SCHEMA_VERSION = 1;

@@ -84,27 +84,27 @@ describe('notes declaration', () => {
 
 describe('merge policies', () => {
   it('derives the text fields from the declaration', async () => {
-    const { textFields, keepsRevisions, textConflicts, withPolicy, servedTo } =
+    const { textFields, keepsRevisions, withTextConflicts, withPolicy, servedTo, defineTable } =
       await import('../src/index.ts');
     expect(textFields(notes)).toEqual(['content']);
     expect(keepsRevisions(notes)).toBe(true);
     // Under the version policy a stale edit is a conflict as a whole: nothing merges.
     expect(textFields(withPolicy(notes, 'version'))).toEqual([]);
-    const memos = {
-      ...notes,
-      name: 'memos',
-      fields: {
-        ...notes.fields,
-        body: { type: 'text', writtenBy: 'client', merge: 'text' },
-        content: { ...notes.fields.content, merge: 'lww' },
-      },
-    } as const;
+    const memos = defineTable('memos', {
+      fields: { body: { type: 'text', merge: 'text' }, content: { type: 'text', merge: 'lww' } },
+    });
     expect(textFields(memos)).toEqual(['body']);
-    expect(textFields(textConflicts)).toEqual([]);
-    expect([servedTo(textConflicts, 1), servedTo(textConflicts, 2), servedTo(notes, 1)]).toEqual([
+    const [, textConflicts] = withTextConflicts([notes]);
+    expect(textConflicts?.name).toBe('text_conflicts');
+    expect(textFields(textConflicts!)).toEqual([]);
+    // Ferry's notes merge text from schema 2: text_conflicts is served from 2.
+    expect([servedTo(textConflicts!, 1), servedTo(textConflicts!, 2), servedTo(notes, 1)]).toEqual([
       false,
       true,
       true,
     ]);
+    // An app whose text field merged from the start is served text_conflicts from 1.
+    expect(withTextConflicts([memos])[1]?.sinceSchemaVersion).toBeUndefined();
+    expect(withTextConflicts([withPolicy(memos, 'version')])).toHaveLength(1);
   });
 });

@@ -19,7 +19,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type SyncResponse,
@@ -134,7 +134,7 @@ function syncBody(
   return JSON.stringify({
     protocol: PROTOCOL_VERSION,
     clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor,
     mutations,
     ...(pullLimit !== undefined ? { pullLimit } : {}),

@@ -19,8 +19,8 @@
  * nothing here is asserted except the merge results.
  */
 import { cpus, loadavg } from 'node:os';
-import { mergeText } from '@ferry/protocol';
-import { startServer } from '../src/index.ts';
+import { mergeText, ferrySchema } from '@ferry/protocol';
+import { createServer } from '../src/index.ts';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { plan, runPhase, signup, type IngestSizes, type PhaseResult } from './merge-ingest.ts';
 import { cpuMsSince, editPair, envInt, mulberry32, noteLines, quantile } from './merge-texts.ts';
@@ -97,7 +97,12 @@ async function ingestBench(seed: number): Promise<void> {
   };
   if (s.notes === 0 || s.users === 0) return;
   const db = await createTestDatabase();
-  const server = await startServer({ databaseUrl: db.url, port: 0, logLevel: 'warn' });
+  const server = await createServer({
+    ...ferrySchema,
+    databaseUrl: db.url,
+    port: 0,
+    logLevel: 'warn',
+  });
   try {
     const rand = mulberry32(seed + 1);
     const tokens = await Promise.all(Array.from({ length: s.users }, () => signup(server.url)));

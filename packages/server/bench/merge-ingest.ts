@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type SyncResponse,
@@ -78,7 +78,7 @@ function body(clientId: string, cursor: string, mutations: unknown[]): string {
   return JSON.stringify({
     protocol: PROTOCOL_VERSION,
     clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor,
     mutations,
   });

@@ -23,16 +23,17 @@ import pg from 'pg';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   SentValues,
-  defaultTables,
   hlcNode,
   uuidv7,
   withTextConflicts,
   type Mutation,
+  ferryTables,
+  ferrySchema,
 } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
-import { startServer } from '../src/index.ts';
+import { createServer } from '../src/index.ts';
 import { pull, pullQuery, syncResponseBody, type PullPage } from '../src/sync/pull.ts';
 import { tableSql } from '../src/sync/rows.ts';
 import {
@@ -113,7 +114,7 @@ async function seed(url: string, token: string, rnd: () => number): Promise<void
       body: JSON.stringify({
         protocol: PROTOCOL_VERSION,
         clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor: '999999999999',
         mutations,
         pullLimit: 1,
@@ -127,7 +128,12 @@ async function main(): Promise<void> {
   const rnd = prng(SEED);
   const load0 = loadavg()[0]!;
   const db = await createTestDatabase();
-  const server = await startServer({ port: 0, databaseUrl: db.url, logLevel: 'warn' });
+  const server = await createServer({
+    ...ferrySchema,
+    port: 0,
+    databaseUrl: db.url,
+    logLevel: 'warn',
+  });
   try {
     const signup = await fetch(`${server.url}/v1/auth/signup`, {
       method: 'POST',
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
     // As the server's sessions run (SESSION_SETTINGS in db/database.ts).
     await client.query('SET enable_bitmapscan = off');
     const pid = (await client.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
-    const tables = withTextConflicts(defaultTables).map(tableSql);
+    const tables = withTextConflicts(withTextConflicts(ferryTables)).map(tableSql);
     const byName = new Map(tables.map((t) => [t.table.name, t]));
     const queries = { v1: pullQuery(tables), compact: compactPullQuery(tables) };
     // (`n.position` in ORDER BY: a bare `position` would sort by the text output column.)

@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type SyncResponse,
@@ -158,7 +158,7 @@ function syncBody(clientId: string, cursor: string, mutations: unknown[]): strin
   return JSON.stringify({
     protocol: PROTOCOL_VERSION,
     clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor,
     mutations,
   });

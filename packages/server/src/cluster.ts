@@ -1,7 +1,7 @@
 /**
  * `FERRY_WORKERS` > 1: this process becomes a node:cluster primary that runs N server processes
  * on one port (the primary accepts connections and hands them to the workers in turn). Every
- * worker is a whole server (`startServer`) with its own pool and its own LISTEN connection, so a
+ * worker is a whole server (`createServer`) with its own pool and its own LISTEN connection, so a
  * push committed by any worker pokes the streams of every worker; nothing else is shared in memory.
  */
 import cluster, { type Worker } from 'node:cluster';

@@ -259,7 +259,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'FERRY_REVISION_KEEP_ALL_MS',
     flag: '--revision-keep-all-ms',
     parse: int(0, Number.MAX_SAFE_INTEGER),
-    help: 'keep every revision of a note younger than this (0 = every revision for ever)',
+    help: 'keep every revision of a row younger than this (0 = every revision for ever)',
   },
   {
     key: 'revisionKeepDailyMs',

@@ -1,13 +1,15 @@
 /**
- * `npm start`: parse the configuration once, start the server, and shut down in order on
- * SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the database, stop the
- * embedded PostgreSQL).
+ * `npm start`: Ferry's own notes server. Parse the configuration once, start the server with
+ * Ferry's tables (an app of the engine like any other: the server itself names no table), and
+ * shut down in order on SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the
+ * database, stop the embedded PostgreSQL).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ferrySchema } from '@ferry/protocol';
 import { startCluster, wantsCluster } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { startServer } from './server.ts';
+import { createServer } from './server.ts';
 
 function log(
   level: 'info' | 'warn' | 'error',
@@ -39,8 +41,11 @@ async function main(): Promise<void> {
       ? `starting embedded PostgreSQL in ${config.dataDir}`
       : 'connecting to PostgreSQL',
   );
-  // FERRY_WORKERS > 1: this process supervises the workers, each of which runs this file again.
-  const server = wantsCluster(config) ? await startCluster(config, log) : await startServer(config);
+  // FERRY_WORKERS > 1: this process supervises the workers, each of which runs this file again
+  // (so each serves Ferry's schema too).
+  const server = wantsCluster(config)
+    ? await startCluster(config, log)
+    : await createServer({ ...config, ...ferrySchema });
   log('info', `ferry server listening on ${server.url}`, { url: server.url });
 
   let stopping = false;

@@ -1,15 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import {
-  HlcClock,
-  defaultTables,
-  hlcNode,
-  withTextConflicts,
-  type TableDecl,
-} from '@ferry/protocol';
+import { HlcClock, checkTables, hlcNode, withTextConflicts, type TableDecl } from '@ferry/protocol';
 import { defaultConfig, type ServerConfig } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.ts';
-import { migrate, serverId } from './db/migrations.ts';
+import { SERVER_TABLES, migrate, serverId } from './db/migrations.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { PokeHub } from './events/poke-hub.ts';
 import { buildApp } from './http/app.ts';
@@ -19,8 +13,18 @@ import { tableSql } from './sync/rows.ts';
 import { purgeTombstones } from './purge.ts';
 import { purgeRevisions } from './purge-revisions.ts';
 
-/** What `startServer` accepts: any part of the configuration, and the tables to serve. */
-export type StartOptions = Partial<ServerConfig> & { readonly tables?: readonly TableDecl[] };
+/** The app schema a server serves: the same declarations the app's devices open the engine with. */
+export interface ServedSchema {
+  /** The app's synced tables (`defineTable`); the engine's `text_conflicts` is added when a field merges text. */
+  readonly tables: readonly TableDecl[];
+  /** The app's current schema version: the newest a client may sync with. */
+  readonly schemaVersion: number;
+  /** The oldest schema version still served (default 1); older clients are answered 426. */
+  readonly minSchemaVersion?: number;
+}
+
+/** What `createServer` accepts: the app's schema, and any part of the configuration. */
+export type StartOptions = Partial<ServerConfig> & ServedSchema;
 
 /** A running server. */
 export interface RunningServer {
@@ -33,12 +37,23 @@ export interface RunningServer {
 }
 
 /**
- * Starts the server: the database (embedded PostgreSQL when no `databaseUrl`), migrations, the
- * poke listener, the HTTP API. Unset options take their defaults, except `logLevel`, which is
- * `warn` here so tests stay quiet (`main.ts` passes the parsed configuration, default `info`).
+ * Starts the server for an app: checks its table declarations (a mistake throws
+ * `TableDeclError` naming the table and the field, before anything starts), then the database
+ * (embedded PostgreSQL when no `databaseUrl`), migrations, the poke listener, the HTTP API.
+ * Unset options take their defaults, except `logLevel`, which is `warn` here so tests stay quiet
+ * (`main.ts` passes the parsed configuration, default `info`).
  */
-export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { tables: requested = defaultTables, ...rest } = options;
+export async function createServer(options: StartOptions): Promise<RunningServer> {
+  const { tables: requested, schemaVersion, minSchemaVersion = 1, ...rest } = options;
+  checkTables(requested, { schemaVersion, reserved: SERVER_TABLES });
+  if (
+    !Number.isSafeInteger(minSchemaVersion) ||
+    minSchemaVersion < 1 ||
+    minSchemaVersion > schemaVersion
+  )
+    throw new Error(
+      `minSchemaVersion must be an integer from 1 to schemaVersion (${schemaVersion}), not ${minSchemaVersion}`,
+    );
   const tableList = withTextConflicts(requested);
   const config: ServerConfig = { ...defaultConfig(), logLevel: 'warn', ...stripUndefined(rest) };
   const cleanups: (() => Promise<void>)[] = [];
@@ -71,6 +86,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       db,
       tables: new Map(sqls.map((s) => [s.table.name, s])),
       pullSql: pullQuery(sqls),
+      schema: { min: minSchemaVersion, max: schemaVersion },
       clock,
       hub,
       metrics,
@@ -142,6 +158,9 @@ async function checkPoolerSettings(db: Database, warn: (msg: string) => void): P
     );
   }
 }
+
+/** @deprecated the old name of `createServer`. */
+export const startServer = createServer;
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

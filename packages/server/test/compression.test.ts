@@ -7,7 +7,7 @@ import {
   gunzipSync,
   gzipSync,
 } from 'node:zlib';
-import { PROTOCOL_VERSION, SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
 import { negotiateCoding } from '../src/http/compression.ts';
 import { Device, newId, newNote, signup, startTestServer, type TestServer } from './helpers.ts';
 
@@ -79,7 +79,7 @@ describe('compression on the wire', () => {
       JSON.stringify({
         protocol: PROTOCOL_VERSION,
         clientId: d.clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor: '0',
         mutations,
       }),

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTables } from '@ferry/protocol';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrations.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
+import { ferryTables, withTextConflicts } from '@ferry/protocol';
 
 // Migration 3 on a database that already has users: every email gets its normal-form key, the key
 // is unique, and two accounts whose emails only PostgreSQL's lower() told apart do not break it.
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('migration 3: email keys', () => {
   it('normalizes existing emails; an older account keeps a colliding key', async () => {
-    await migrate(db, defaultTables, 2);
+    await migrate(db, withTextConflicts(ferryTables), 2);
     const users: [string, string][] = [
       ['00000000-0000-4000-8000-000000000001', 'Mixed.Case@Example.com'],
       ['00000000-0000-4000-8000-000000000002', 'ａx@example.com'],
@@ -33,7 +33,7 @@ describe('migration 3: email keys', () => {
         [id, email, 10 - i],
       );
     }
-    await migrate(db, defaultTables);
+    await migrate(db, withTextConflicts(ferryTables));
     const rows = await db.query<{ id: string; email: string; email_key: string }>(
       'SELECT id::text AS id, email, email_key FROM users ORDER BY created_at',
     );

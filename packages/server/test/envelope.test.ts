@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Limits,
   MIN_PROTOCOL_VERSION,
-  MIN_SCHEMA_VERSION,
+  FERRY_MIN_SCHEMA_VERSION,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
 } from '@ferry/protocol';
 import {
   Device,
@@ -231,8 +231,8 @@ describe('what the server accepts', () => {
     });
     expect(sync.properties.schemaVersion).toMatchObject({
       type: 'integer',
-      minimum: MIN_SCHEMA_VERSION,
-      maximum: SCHEMA_VERSION,
+      minimum: FERRY_MIN_SCHEMA_VERSION,
+      maximum: FERRY_SCHEMA_VERSION,
     });
     expect(doc.paths['/v1/sync']!.post!.responses['426']).toBeDefined();
     const signupBody =

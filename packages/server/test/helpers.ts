@@ -3,15 +3,16 @@ import { randomUUID } from 'node:crypto';
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   uuidv7,
   type Mutation,
   type SyncResponse,
   type TableDecl,
+  ferrySchema,
 } from '@ferry/protocol';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
-import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
+import { createServer, type RunningServer, type StartOptions } from '../src/index.ts';
 
 /** A server on a fresh database; `close` stops it and drops the database. */
 export interface TestServer {
@@ -26,11 +27,17 @@ export type DatabaseFactory = () => Promise<TestDatabase>;
 
 /** Starts a server on a throwaway database (real PostgreSQL from DATABASE_URL by default). */
 export async function startTestServer(
-  opts: StartOptions = {},
+  opts: Partial<StartOptions> = {},
   makeDb: DatabaseFactory = () => createTestDatabase(),
 ): Promise<TestServer> {
   const db = await makeDb();
-  const server = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url, ...opts });
+  const server = await createServer({
+    ...ferrySchema,
+    port: 0,
+    logLevel: 'silent',
+    databaseUrl: db.url,
+    ...opts,
+  });
   return {
     url: server.url,
     dbUrl: db.url,
@@ -132,7 +139,7 @@ export class Device {
       body: {
         protocol: PROTOCOL_VERSION,
         clientId: this.clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor: this.cursor,
         mutations,
         ...extra,

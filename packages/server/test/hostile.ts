@@ -4,7 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
-import { PROTOCOL_VERSION, SCHEMA_VERSION } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION } from '@ferry/protocol';
 import { Device, call, newId, newNote } from './helpers.ts';
 
 /** An 8 MB body of nested arrays (`[[[…]]]`) or objects (`{"a":{"a":…}}`), under the 8 MiB limit. */
@@ -222,7 +222,7 @@ export function paddedSyncBody(clientId: string, bytes: number): Buffer {
   const base = JSON.stringify({
     protocol: PROTOCOL_VERSION,
     clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor: '0',
     mutations: [],
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, SCHEMA_VERSION } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION } from '@ferry/protocol';
 import {
   Device,
   anyString,
@@ -36,7 +36,7 @@ describe('limits', () => {
   const body = (mutations: unknown[], extra: Record<string, unknown> = {}) => ({
     protocol: PROTOCOL_VERSION,
     clientId: d.clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor: '0',
     mutations,
     ...extra,

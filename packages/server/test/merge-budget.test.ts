@@ -1,10 +1,11 @@
 import {
   HlcClock,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
-  defaultTables,
+  FERRY_SCHEMA_VERSION,
   hlcNode,
   type Mutation,
+  ferryTables,
+  withTextConflicts,
 } from '@ferry/protocol';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ let db: Database;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   db = openDatabase(tdb.url, 2);
-  await migrate(db, defaultTables);
+  await migrate(db, withTextConflicts(ferryTables));
 });
 afterAll(async () => {
   await db?.close();
@@ -35,7 +36,7 @@ async function scenario(mergeBudgetMs: number): Promise<{ content: unknown; conf
     [userId, `${userId}@example.com`],
   );
   const ctx: PushContext = {
-    tables: new Map(defaultTables.map((t) => [t.name, tableSql(t)])),
+    tables: new Map(withTextConflicts(ferryTables).map((t) => [t.name, tableSql(t)])),
     clock: new HlcClock(hlcNode('server')),
     maxClockDriftMs: 60_000,
     now: Date.now,
@@ -58,7 +59,7 @@ async function scenario(mergeBudgetMs: number): Promise<{ content: unknown; conf
   const req = (mutations: Mutation[]) => ({
     protocol: PROTOCOL_VERSION,
     clientId,
-    schemaVersion: SCHEMA_VERSION,
+    schemaVersion: FERRY_SCHEMA_VERSION,
     cursor: '0',
     mutations,
   });

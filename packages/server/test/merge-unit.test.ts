@@ -210,7 +210,7 @@ describe('mergeMutation of a text field', () => {
   it('merges no field by its name: a table whose `content` is declared lww is last-writer-wins', () => {
     const lww = {
       ...notes,
-      fields: { ...notes.fields, content: { ...notes.fields.content, merge: 'lww' as const } },
+      fields: { ...notes.fields, content: { ...notes.fields.content!, merge: 'lww' as const } },
     };
     const current = { ...row({ content: H3 }), fields: { ...row({}).fields, content: base } };
     const out = mergeMutation(

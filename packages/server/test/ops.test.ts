@@ -10,6 +10,7 @@ import {
   startTestServer,
   type TestServer,
 } from './helpers.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 /** GET with accept-encoding: gzip, returning the raw bytes (fetch would decompress them). */
 function rawGet(
@@ -138,11 +139,13 @@ describe('readiness when the database goes away', () => {
 describe('start-up', () => {
   it('migrates once when several servers start on one fresh database at the same time', async () => {
     const { createTestDatabase } = await import('../src/testing/index.ts');
-    const { startServer } = await import('../src/index.ts');
+    const { createServer } = await import('../src/index.ts');
     const db = await createTestDatabase();
     try {
       const servers = await Promise.all(
-        [1, 2, 3].map(() => startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url })),
+        [1, 2, 3].map(() =>
+          createServer({ ...ferrySchema, port: 0, logLevel: 'silent', databaseUrl: db.url }),
+        ),
       );
       const { default: pg } = await import('pg');
       const c = new pg.Client({ connectionString: db.url });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, SCHEMA_VERSION } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION } from '@ferry/protocol';
 import { Device, call, newId, newNote, signup, startTestServer } from './helpers.ts';
 import { SseReader } from './sse-client.ts';
 
@@ -103,7 +103,7 @@ describe('fresh machine', () => {
       const body = JSON.stringify({
         protocol: PROTOCOL_VERSION,
         clientId: d.clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor: '0',
         mutations: [],
       });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FieldType,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
+  FERRY_SCHEMA_VERSION,
   notes,
   type Mutation,
   type SyncResponse,
@@ -40,7 +40,7 @@ async function pullRaw(
     body: JSON.stringify({
       protocol: PROTOCOL_VERSION,
       clientId,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: FERRY_SCHEMA_VERSION,
       cursor,
       mutations: [],
       pullLimit,

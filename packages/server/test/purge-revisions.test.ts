@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { defaultTables } from '@ferry/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { purgeRevisions } from '../src/purge-revisions.ts';
 import { Device, newId, newNote, signup, startTestServer, type TestServer } from './helpers.ts';
+import { ferryTables, withTextConflicts } from '@ferry/protocol';
 
 // Revision retention: every revision for keepAll, then the last of each day until keepDaily.
 const DAY = 24 * 60 * 60 * 1000;
@@ -59,15 +59,20 @@ describe('purgeRevisions', () => {
       ]);
     await c.end();
     const retention = { keepAllMs: 30 * DAY, keepDailyMs: 365 * DAY };
-    expect(await purgeRevisions(db, defaultTables, retention, now)).toBe(5);
+    expect(await purgeRevisions(db, withTextConflicts(ferryTables), retention, now)).toBe(5);
     expect(await versions(id)).toEqual([5, 7, 8, 9]);
     // Idempotent; 0 keeps everything.
-    expect(await purgeRevisions(db, defaultTables, retention, now)).toBe(0);
+    expect(await purgeRevisions(db, withTextConflicts(ferryTables), retention, now)).toBe(0);
     expect(
-      await purgeRevisions(db, defaultTables, { keepAllMs: 0, keepDailyMs: 0 }, now + 1000 * DAY),
+      await purgeRevisions(
+        db,
+        withTextConflicts(ferryTables),
+        { keepAllMs: 0, keepDailyMs: 0 },
+        now + 1000 * DAY,
+      ),
     ).toBe(0);
     // Even a year later, the newest revision stays.
-    await purgeRevisions(db, defaultTables, retention, now + 1000 * DAY);
+    await purgeRevisions(db, withTextConflicts(ferryTables), retention, now + 1000 * DAY);
     expect(await versions(id)).toEqual([9]);
   });
 
@@ -81,7 +86,10 @@ describe('purgeRevisions', () => {
       "UPDATE revisions SET created_at = now() - interval '400 days' WHERE record_id = $1 AND version = 1",
       [id],
     );
-    await purgeRevisions(db, defaultTables, { keepAllMs: 30 * DAY, keepDailyMs: 365 * DAY });
+    await purgeRevisions(db, withTextConflicts(ferryTables), {
+      keepAllMs: 30 * DAY,
+      keepDailyMs: 365 * DAY,
+    });
     expect(await versions(id)).toEqual([2]);
     // A device offline since version 1 edits line 1: its base is gone.
     const old = new Device(s.url, u.token);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTables } from '@ferry/protocol';
 import { openDatabase, purgeTombstones, type Database } from '../src/index.ts';
 import { Device, newId, newNote, signup, startTestServer, type TestServer } from './helpers.ts';
+import { ferryTables, withTextConflicts } from '@ferry/protocol';
 
 describe('tombstone purge', () => {
   let s: TestServer;
@@ -33,7 +33,7 @@ describe('tombstone purge', () => {
     await d.sync([d.mutation('notes', recent, 'upsert', newNote('recent', 'x'))]);
     await d.sync([d.mutation('notes', recent, 'delete', {}, 1)]);
 
-    expect(await purgeTombstones(db, defaultTables, 24 * 60 * 60 * 1000)).toBe(1);
+    expect(await purgeTombstones(db, withTextConflicts(ferryTables), 24 * 60 * 60 * 1000)).toBe(1);
 
     const r = await stale.sync();
     expect(r.status).toBe(410);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { PROTOCOL_VERSION, SCHEMA_VERSION } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION, ferrySchema } from '@ferry/protocol';
 import { randomUUID } from 'node:crypto';
-import { startServer, type RunningServer } from '../src/index.ts';
+import { createServer, type RunningServer } from '../src/index.ts';
 import { tokenHash } from '../src/auth/tokens.ts';
 import {
   Device,
@@ -27,7 +27,8 @@ let second: RunningServer;
 let db: pg.Client;
 beforeAll(async () => {
   s = await startTestServer({ heartbeatMs: 100 });
-  second = await startServer({
+  second = await createServer({
+    ...ferrySchema,
     port: 0,
     logLevel: 'silent',
     databaseUrl: s.dbUrl,
@@ -72,7 +73,7 @@ async function statuses(url: string, token: string): Promise<Record<string, numb
     body: {
       protocol: PROTOCOL_VERSION,
       clientId: randomUUID(),
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: FERRY_SCHEMA_VERSION,
       cursor: '0',
       mutations: [],
     },
@@ -115,7 +116,8 @@ describe('token lifetimes', () => {
   });
 
   it('keeps a device that keeps syncing signed in past the idle expiry; an idle one expires', async () => {
-    const short = await startServer({
+    const short = await createServer({
+      ...ferrySchema,
       port: 0,
       logLevel: 'silent',
       databaseUrl: s.dbUrl,
@@ -195,7 +197,8 @@ describe('open event streams', () => {
   });
 
   it('end when their token reaches its lifetime', async () => {
-    const short = await startServer({
+    const short = await createServer({
+      ...ferrySchema,
       port: 0,
       logLevel: 'silent',
       databaseUrl: s.dbUrl,

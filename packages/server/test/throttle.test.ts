@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startServer, type RunningServer } from '../src/index.ts';
+import { createServer, type RunningServer } from '../src/index.ts';
 import { LoginThrottle } from '../src/auth/throttle.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { postFrom } from './from-address.ts';
 import { signup, startTestServer, type TestServer } from './helpers.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 // Login throttling: atomic (counted before the password is verified), per (account, address), per
 // address and per account, on one email key whatever its spelling, shared by every server process
@@ -27,7 +28,13 @@ beforeAll(async () => {
   };
   s = await startTestServer(limits);
   // A second server process on the same database.
-  second = await startServer({ port: 0, logLevel: 'silent', databaseUrl: s.dbUrl, ...limits });
+  second = await createServer({
+    ...ferrySchema,
+    port: 0,
+    logLevel: 'silent',
+    databaseUrl: s.dbUrl,
+    ...limits,
+  });
 });
 afterAll(async () => {
   await second?.close();

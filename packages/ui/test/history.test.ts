@@ -15,6 +15,7 @@ import {
   type CurrentNote,
 } from '../src/state/history.ts';
 import { device, email, startTestServer, type TestServer } from './support/server.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -59,15 +60,18 @@ describe('the history of a note (real server)', () => {
     const a = await device(server.url, user, true);
     const b = await device(server.url, user);
     try {
-      const n = await a.notes.create({ title: 'Trip', content: 'Day 1: Lisbon\n' });
+      const n = await a.tables.notes.create({ title: 'Trip', content: 'Day 1: Lisbon\n' });
       await a.sync();
       await b.sync();
-      await b.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Porto\n' });
+      await b.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Porto\n' });
       await b.sync();
       await a.sync();
-      await a.notes.update(n.id, { title: 'Trip plan', content: 'Day 1: Lisbon\nDay 2: Braga\n' });
+      await a.tables.notes.update(n.id, {
+        title: 'Trip plan',
+        content: 'Day 1: Lisbon\nDay 2: Braga\n',
+      });
       await a.sync();
-      const note = async (): Promise<CurrentNote> => (await a.notes.get(n.id))!;
+      const note = async (): Promise<CurrentNote> => (await a.tables.notes.get(n.id))!;
       let current = await note();
 
       {
@@ -110,7 +114,7 @@ describe('the history of a note (real server)', () => {
 
       await a.sync();
       await b.sync();
-      expect((await b.notes.get(n.id))!.content).toBe('Day 1: Lisbon\n');
+      expect((await b.tables.notes.get(n.id))!.content).toBe('Day 1: Lisbon\n');
       const after = await b.history(n.id);
       expect(after.revisions[0]!.version).toBe(4);
     } finally {
@@ -122,12 +126,12 @@ describe('the history of a note (real server)', () => {
   it('pages through a long history', async () => {
     const a = await device(server.url, email(), true);
     try {
-      const n = await a.notes.create({ title: 'Log', content: '' });
+      const n = await a.tables.notes.create({ title: 'Log', content: '' });
       for (let i = 1; i <= 55; i++) {
-        await a.notes.update(n.id, { content: `entry ${i}\n` });
+        await a.tables.notes.update(n.id, { content: `entry ${i}\n` });
         await a.sync();
       }
-      const current = (await a.notes.get(n.id))!;
+      const current = (await a.tables.notes.get(n.id))!;
       {
         const h = createHistory(a, n.id, () => current);
         await h.load();
@@ -146,11 +150,12 @@ describe('the history of a note (real server)', () => {
 
   it('asks to sign in when there is no server to read it from', async () => {
     const f = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(':memory:'),
       tokenStore: memoryTokenStore(),
     });
     try {
-      const n = await f.notes.create({ title: 'Local', content: 'x' });
+      const n = await f.tables.notes.create({ title: 'Local', content: 'x' });
       {
         const h = createHistory(f, n.id, () => ({ ...n }));
         await h.load();

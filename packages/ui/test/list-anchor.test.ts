@@ -8,6 +8,7 @@ import { FakeRemote } from '@ferry/client/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListAnchor } from '../src/state/list-anchor.ts';
 import { createNotesList, PAGE_SIZE, type NotesList } from '../src/state/notes.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 const row = (i: number) => ({
   id: `0193a1c3-0000-7000-8000-${String(i).padStart(12, '0')}`,
@@ -26,12 +27,12 @@ describe('ListAnchor', () => {
         search: 'x',
         deleted: false,
         limit: 51,
-        from: { id: row(9).id, updated_at: row(9).updated_at },
+        from: { id: row(9).id, updated: row(9).updated_at },
       },
       above: {
         search: 'x',
         deleted: false,
-        before: { id: row(9).id, updated_at: row(9).updated_at },
+        before: { id: row(9).id, updated: row(9).updated_at },
       },
     });
     a.settle([row(20)], 3); // a later answer does not move it
@@ -50,7 +51,7 @@ describe('ListAnchor', () => {
   });
 });
 
-let ferry: Ferry | null = null;
+let ferry: Ferry<typeof ferryTables> | null = null;
 afterEach(async () => {
   await ferry?.close();
   ferry = null;
@@ -75,9 +76,10 @@ const put = (remote: FakeRemote, from: number, to: number): void => {
 /** Run before the fake server answers each request, when set. */
 let seeTop: (() => Promise<void>) | null = null;
 
-async function engine(remote: FakeRemote, pullLimit: number): Promise<Ferry> {
+async function engine(remote: FakeRemote, pullLimit: number): Promise<Ferry<typeof ferryTables>> {
   seeTop = null;
   ferry = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(),
     http: async (req) => {
@@ -151,7 +153,7 @@ describe('the notes list during a first sync', () => {
     put(remote, 15, 17);
     await f.sync();
     await settle(() => list.newAbove() === 2);
-    await f.notes.create({ title: 'mine' });
+    await f.tables.notes.create({ title: 'mine' });
     await settle(() => titles(list)[0] === 'mine');
     expect(titles(list).slice(0, 3)).toEqual(['mine', 'n16', 'n15']);
     expect(list.newAbove()).toBe(0);

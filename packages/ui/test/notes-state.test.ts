@@ -7,15 +7,17 @@ import { openNodeDriver } from '@ferry/client/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEditor } from '../src/state/editor.ts';
 import { createNotesList, PAGE_SIZE, View } from '../src/state/notes.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
-let ferry: Ferry | null = null;
+let ferry: Ferry<typeof ferryTables> | null = null;
 afterEach(async () => {
   await ferry?.close();
   ferry = null;
 });
 
-async function engine(): Promise<Ferry> {
+async function engine(): Promise<Ferry<typeof ferryTables>> {
   ferry = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(),
   });
@@ -35,7 +37,7 @@ describe('the notes list', () => {
   it('shows a first page of a large account, then more on demand', async () => {
     const f = await engine();
     for (let i = 0; i < PAGE_SIZE * 2 + 5; i++)
-      await f.notes.create({ title: `note ${String(i).padStart(3, '0')}`, content: '' });
+      await f.tables.notes.create({ title: `note ${String(i).padStart(3, '0')}`, content: '' });
     const list = createNotesList(f, fail);
     expect(list.loading()).toBe(true);
     await settle(() => !list.loading());
@@ -55,8 +57,8 @@ describe('the notes list', () => {
     const f = await engine();
     const list = createNotesList(f, fail);
     await settle(() => !list.loading());
-    const a = await f.notes.create({ title: 'Groceries', content: 'milk' });
-    await f.notes.create({ title: 'Lisbon', content: 'tram' });
+    const a = await f.tables.notes.create({ title: 'Groceries', content: 'milk' });
+    await f.tables.notes.create({ title: 'Lisbon', content: 'tram' });
     await settle(() => list.notes().length === 2);
     list.setSearch('MILK');
     await settle(
@@ -67,7 +69,7 @@ describe('the notes list', () => {
           .join() === 'Groceries',
     );
     list.setSearch('');
-    await f.notes.remove(a.id);
+    await f.tables.notes.remove(a.id);
     await settle(
       () =>
         list
@@ -90,13 +92,13 @@ describe('the notes list', () => {
 describe('the editor', () => {
   it('saves typing locally after the debounce and flushes when switching notes', async () => {
     const f = await engine();
-    const a = await f.notes.create({ title: 'A', content: '' });
-    const b = await f.notes.create({ title: 'B', content: '' });
+    const a = await f.tables.notes.create({ title: 'A', content: '' });
+    const b = await f.tables.notes.create({ title: 'B', content: '' });
     const editor = createEditor(f, fail);
     await editor.open(a.id);
     editor.edit({ content: 'typed' });
     await editor.open(b.id); // switching flushes the draft of A
-    expect((await f.notes.get(a.id))?.content).toBe('typed');
+    expect((await f.tables.notes.get(a.id))?.content).toBe('typed');
     expect(editor.draft().title).toBe('B');
     editor.dispose();
   });

@@ -15,6 +15,7 @@ import {
   hunkContext,
 } from '../src/state/text-conflicts.ts';
 import { device, email, startTestServer, type TestServer } from './support/server.ts';
+import { type ferryTables } from '@ferry/protocol';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -35,12 +36,15 @@ const fail = (e: unknown): never => {
 const BASE = 'Trip plan\nDay 1: Lisbon\nDay 2: Porto\n';
 
 /** Two devices of one user; `a` and `b` edit line 2 of a new note at once; `a` syncs last. */
-async function overlap(a: Ferry, b: Ferry): Promise<string> {
-  const n = await a.notes.create({ title: 'Trip', content: BASE });
+async function overlap(
+  a: Ferry<typeof ferryTables>,
+  b: Ferry<typeof ferryTables>,
+): Promise<string> {
+  const n = await a.tables.notes.create({ title: 'Trip', content: BASE });
   await a.sync();
   await b.sync();
-  await a.notes.update(n.id, { content: BASE.replace('Lisbon', 'Lisbon, visit Belem') });
-  await b.notes.update(n.id, { content: BASE.replace('Lisbon', 'Lisbon, then Sintra') });
+  await a.tables.notes.update(n.id, { content: BASE.replace('Lisbon', 'Lisbon, visit Belem') });
+  await b.tables.notes.update(n.id, { content: BASE.replace('Lisbon', 'Lisbon, then Sintra') });
   await b.sync();
   await a.sync();
   return n.id;
@@ -115,19 +119,19 @@ describe('the text conflicts of the app (real server)', () => {
       expect(v.hunks[0]!.other.some((s) => s.kind === SegmentKind.added)).toBe(true);
       expect(v.hunks[0]!.kept.every((s) => s.kind !== SegmentKind.added)).toBe(true);
 
-      const current = (await a.notes.get(id))!.content;
+      const current = (await a.tables.notes.get(id))!.content;
       const start = editStart(c!, current);
       expect(start).toContain('visit Belem');
       expect(start).toContain('then Sintra');
 
       await state.resolve(c!.id, { keep: 'both' });
       await settle(() => state.of(id).length === 0);
-      const after = (await a.notes.get(id))!.content;
+      const after = (await a.tables.notes.get(id))!.content;
       expect(after).toBe(start);
       await a.sync();
       await b.sync();
       expect(await b.textConflicts()).toEqual([]);
-      expect((await b.notes.get(id))!.content).toBe(after);
+      expect((await b.tables.notes.get(id))!.content).toBe(after);
       state.dispose();
     } finally {
       await a.close();
@@ -150,15 +154,15 @@ describe('the text conflicts of the app (real server)', () => {
         const id = await overlap(a, b);
         await settle(() => state.of(id).length === 1);
         const c = state.of(id)[0]!;
-        const kept = (await a.notes.get(id))!.content;
+        const kept = (await a.tables.notes.get(id))!.content;
         const h = c.hunks[0]!;
         const other = kept.slice(0, h.at) + h.other + kept.slice(h.at + h.kept.length);
         await state.resolve(c.id, how);
         await settle(() => state.of(id).length === 0);
-        expect((await a.notes.get(id))!.content).toBe(expected(kept, other));
+        expect((await a.tables.notes.get(id))!.content).toBe(expected(kept, other));
         await a.sync();
         await b.sync();
-        expect((await b.notes.get(id))!.content).toBe(expected(kept, other));
+        expect((await b.tables.notes.get(id))!.content).toBe(expected(kept, other));
       }
       expect(await b.textConflicts()).toEqual([]);
       state.dispose();

@@ -45,7 +45,9 @@ export function registerImportCommand(program: Command): void {
         bar.note(
           `writing ${notes.length} ${notes.length === 1 ? 'note' : 'notes'} in one transaction…`,
         );
-        const created = await withSession(opts, ({ ferry }) => ferry.notes.createMany(notes));
+        const created = await withSession(opts, ({ ferry }) =>
+          ferry.tables.notes.createMany(notes),
+        );
         bar.done();
         if (opts.json) {
           printJson(

@@ -20,7 +20,7 @@ export function registerNoteCommands(program: Command): void {
     .option('--content <text>', 'the body', '')
     .action(async (title: string, opts: DbOptions & { content: string }) => {
       await withSession(opts, async ({ ferry }) => {
-        const note = await ferry.notes.create({ title, content: opts.content });
+        const note = await ferry.tables.notes.create({ title, content: opts.content });
         process.stdout.write(`${note.id}\n`);
       });
     });
@@ -35,7 +35,7 @@ export function registerNoteCommands(program: Command): void {
         throw usage('nothing to change: give --title and/or --content');
       await withSession(opts, async ({ ferry }) => {
         const id = await resolveNoteId(ferry, typed);
-        await ferry.notes.update(id, {
+        await ferry.tables.notes.update(id, {
           ...(opts.title === undefined ? {} : { title: opts.title }),
           ...(opts.content === undefined ? {} : { content: opts.content }),
         });
@@ -47,7 +47,7 @@ export function registerNoteCommands(program: Command): void {
     .argument('<id>', 'note id (or a unique prefix)')
     .action(async (typed: string, opts: DbOptions) => {
       await withSession(opts, async ({ ferry }) => {
-        await ferry.notes.remove(await resolveNoteId(ferry, typed));
+        await ferry.tables.notes.remove(await resolveNoteId(ferry, typed));
       });
     });
 
@@ -61,7 +61,7 @@ export function registerNoteCommands(program: Command): void {
       const rev = revision(opts.rev);
       await withSession(opts, async ({ ferry }) => {
         const id = await resolveNoteId(ferry, typed);
-        if (rev === undefined) await ferry.notes.restore(id);
+        if (rev === undefined) await ferry.tables.notes.restore(id);
         else await ferry.restoreRevision(id, rev);
       });
     });
@@ -84,7 +84,7 @@ export function registerNoteCommands(program: Command): void {
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
         throw usage(`--limit must be a whole number, not ${opts.limit}`);
       await withSession(opts, async ({ ferry }) => {
-        const rows = await ferry.notes.list({
+        const rows = await ferry.tables.notes.list({
           deleted: opts.trash ? 'only' : opts.deleted === true,
           ...(opts.search === undefined ? {} : { search: opts.search }),
           ...(limit === undefined ? {} : { limit }),
@@ -119,7 +119,7 @@ export function registerNoteCommands(program: Command): void {
             `${head.join('\n')}\n\n${typeof r.fields.content === 'string' ? r.fields.content : ''}\n`,
           );
         }
-        const row = await ferry.notes.get(id);
+        const row = await ferry.tables.notes.get(id);
         if (!row) throw notFound(`no note with id ${typed}`);
         const note = noteJson(row);
         if (opts.json) printJson(note);

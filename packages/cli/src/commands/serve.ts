@@ -1,9 +1,11 @@
+import { ferrySchema } from '@ferry/protocol';
 import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
 import { untilStopSignal } from '../signals.ts';
 
 /**
- * `ferry serve`: the Ferry server in this process, so one command brings a server up. Flags and
+ * `ferry serve`: the Ferry server in this process, serving Ferry's tables, so one command brings
+ * a server up. Flags and
  * environment variables are the server's own (parsed by its loadConfig); `--help` lists them.
  */
 export function registerServeCommand(program: Command): void {
@@ -19,7 +21,8 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: string[]) => {
       const wantsHelp = flags.includes('--help') || flags.includes('-h');
       // Loaded on demand: the server's dependencies would slow down every other command.
-      const { loadConfig, startCluster, startServer, wantsCluster } = await import('@ferry/server');
+      const { loadConfig, startCluster, createServer, wantsCluster } =
+        await import('@ferry/server');
       let config: ReturnType<typeof loadConfig>;
       try {
         config = loadConfig(process.env, flags);
@@ -36,7 +39,7 @@ export function registerServeCommand(program: Command): void {
       // --workers N: this process supervises N workers, each of which runs `ferry serve` again.
       const server = wantsCluster(config)
         ? await startCluster(config, (_level, msg) => process.stderr.write(`${msg}\n`))
-        : await startServer(config);
+        : await createServer({ ...config, ...ferrySchema });
       process.stderr.write(`Ferry server listening on ${server.url} (Ctrl-C stops it)\n`);
       await untilStopSignal();
       process.stderr.write('Stopping...\n');

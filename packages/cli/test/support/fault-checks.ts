@@ -3,6 +3,7 @@ import { openNodeDriver } from '@ferry/client/node';
 import { openDatabase } from '@ferry/server';
 import { errorName, sleep, type Fleet } from './fleet.ts';
 import { diffRows } from './model.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 /**
  * What the fault tests check after the server side came back. Each function returns one line
@@ -126,6 +127,7 @@ export async function converge(fleet: Fleet, deadlineMs = 30_000): Promise<strin
 /** The server equals the model of every write; every device equals the server (read by a fresh device). */
 export async function checkConverged(fleet: Fleet, serverUrl: string): Promise<string[]> {
   const fresh = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(fleet.token),
   });
@@ -133,13 +135,13 @@ export async function checkConverged(fleet: Fleet, serverUrl: string): Promise<s
   try {
     const outcome = await fresh.sync();
     if (!outcome.complete) return ['fresh device: pull incomplete'];
-    const onServer = await fresh.notes.list({ deleted: true });
+    const onServer = await fresh.tables.notes.list({ deleted: true });
     const problems = fleet.model
       .diff(onServer, 'notes', { singleWriter: true })
       .map((d) => `server vs model: ${d}`);
     for (const d of fleet.devices)
       problems.push(
-        ...diffRows('server', onServer, d.name, await d.ferry.notes.list({ deleted: true })),
+        ...diffRows('server', onServer, d.name, await d.ferry.tables.notes.list({ deleted: true })),
       );
     return problems;
   } finally {

@@ -9,6 +9,7 @@ import {
 import { openNodeDriver } from '@ferry/client/node';
 import { WriteModel } from './model.ts';
 import { recordingDriver, type CapturedEntry } from './recording-driver.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 /**
  * A fleet of in-process devices (the real engine on in-memory better-sqlite3) signed in to one
@@ -19,7 +20,7 @@ import { recordingDriver, type CapturedEntry } from './recording-driver.ts';
  */
 export interface Device {
   readonly name: string;
-  readonly ferry: Ferry;
+  readonly ferry: Ferry<typeof ferryTables>;
   /** Every write this device queued, in order, with the HLC the engine gave it. */
   readonly writes: CapturedEntry[];
   /** The notes this device created (the only ones it writes). */
@@ -61,7 +62,12 @@ export async function openFleet(serverUrl: string, count: number, email: string)
         });
       }
     });
-    const ferry = await openFerry({ driver, tokenStore: memoryTokenStore(token), http });
+    const ferry = await openFerry({
+      ...ferrySchema,
+      driver,
+      tokenStore: memoryTokenStore(token),
+      http,
+    });
     await ferry.setServer(serverUrl);
     devices.push({ name, ferry, writes, own: [] });
   }

@@ -1,4 +1,4 @@
-import { defaultTables, textFields } from '@ferry/protocol';
+import { textFields, ferryTables, withTextConflicts } from '@ferry/protocol';
 
 /**
  * The simulation's oracle. Every local write is recorded with the HLC the engine gave it; the
@@ -75,7 +75,7 @@ export class WriteModel {
     const out: string[] = [];
     // Fields declared `merge: 'text'` merge three-way instead (the text simulation checks them;
     // here every client must still equal the server, which diffRows checks).
-    const decl = defaultTables.find((t) => t.name === table);
+    const decl = withTextConflicts(ferryTables).find((t) => t.name === table);
     const merged = new Set(decl && !opts.singleWriter ? textFields(decl) : []);
     const byId = new Map(actual.map((r) => [r.id, r]));
     for (const id of this.ids(table)) {

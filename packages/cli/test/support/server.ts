@@ -1,5 +1,6 @@
-import { loadConfig, startServer } from '@ferry/server';
+import { createServer, loadConfig } from '@ferry/server';
 import { createTestDatabase, type TestDatabase } from '@ferry/server/testing';
+import { ferrySchema } from '@ferry/protocol';
 
 /** A real Ferry server on loopback over a throwaway PostgreSQL database. */
 export interface TestServer {
@@ -26,14 +27,15 @@ export async function startTestServer(
   let port = '0';
   let running: { url: string; close(): Promise<void> } | null = null;
   const start = async (): Promise<void> => {
-    running = await startServer(
-      loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }, [
+    running = await createServer({
+      ...ferrySchema,
+      ...loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }, [
         '--port',
         port,
         '--host',
         '127.0.0.1',
       ]),
-    );
+    });
     port = new URL(running.url).port;
     ts.url = running.url;
   };

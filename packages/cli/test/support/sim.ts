@@ -1,4 +1,4 @@
-import { FerryError, memoryTokenStore, openFerry, type Ferry, type Note } from '@ferry/client';
+import { FerryError, memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
 import {
   Fault,
@@ -11,6 +11,7 @@ import {
 import { WriteModel, diffRows } from './model.ts';
 import { mulberry32, type Rng } from './prng.ts';
 import { recordingDriver } from './recording-driver.ts';
+import { ferrySchema, type Note, type ferryTables } from '@ferry/protocol';
 
 /**
  * The multi-device simulation: in-process clients (the real engine on in-memory better-sqlite3)
@@ -69,7 +70,7 @@ export async function createLane(serverUrl: string, clients = 3): Promise<SimLan
 
 interface SimClient {
   name: string;
-  ferry: Ferry;
+  ferry: Ferry<typeof ferryTables>;
   offline: boolean;
   plan: FaultPlan;
   proxy: FaultProxy;
@@ -100,7 +101,6 @@ export async function runSeed(
   for (let i = 0; i < n; i++) {
     const name = `c${i}`;
     const offset = cfg.clockOffsetsMs?.[i] ?? rng.int(10_001) - 5_000;
-    const engineRng = rng.fork(`engine-${i}`);
     const driver = recordingDriver(await openNodeDriver(':memory:'), (entries) => {
       for (const e of entries)
         model.record({
@@ -112,10 +112,10 @@ export async function runSeed(
         });
     });
     const ferry = await openFerry({
+      ...ferrySchema,
       driver,
       tokenStore: memoryTokenStore(token),
       now: () => Date.now() + offset,
-      random: () => engineRng.next(),
     });
     const proxy = lane.proxies[i]!;
     await ferry.setServer(proxy.url);
@@ -145,7 +145,7 @@ export async function runSeed(
       const r = rng.next();
       const label = `s${cfg.seed}-${step}-${c.name}`;
       if (r < 0.2) {
-        const note = await c.ferry.notes.create({
+        const note = await c.ferry.tables.notes.create({
           title: `title ${label}`,
           content: `content ${label}`,
         });
@@ -154,17 +154,17 @@ export async function runSeed(
         const row = await pickRow(c.ferry, rng, order, 'any');
         if (row) {
           const which = rng.int(3);
-          await c.ferry.notes.update(row.id, {
+          await c.ferry.tables.notes.update(row.id, {
             ...(which !== 1 ? { title: `title ${label}` } : {}),
             ...(which !== 0 ? { content: `content ${label}` } : {}),
           });
         }
       } else if (r < 0.55) {
         const row = await pickRow(c.ferry, rng, order, 'live');
-        if (row) await c.ferry.notes.remove(row.id);
+        if (row) await c.ferry.tables.notes.remove(row.id);
       } else if (r < 0.63) {
         const row = await pickRow(c.ferry, rng, order, 'deleted');
-        if (row) await c.ferry.notes.restore(row.id);
+        if (row) await c.ferry.tables.notes.restore(row.id);
       } else if (r < 0.88) {
         startSync(c);
       } else if (r < 0.95) {
@@ -207,7 +207,7 @@ export async function runSeed(
     for (const c of clients) await c.ferry.sync();
 
     const reference = await freshClient(serverUrl, token);
-    const serverRows = await reference.notes.list({ deleted: true });
+    const serverRows = await reference.tables.notes.list({ deleted: true });
     await reference.close();
     if (cfg.modelCheck === 'ids') {
       const onServer = new Set(serverRows.map((r) => r.id));
@@ -217,7 +217,7 @@ export async function runSeed(
       diffs.push(...model.diff(serverRows).map((d) => `server vs model: ${d}`));
     }
     for (const c of clients) {
-      const rows = await c.ferry.notes.list({ deleted: true });
+      const rows = await c.ferry.tables.notes.list({ deleted: true });
       diffs.push(...diffRows('server', serverRows, c.name, rows));
       const [rejected, conflicts] = [await c.ferry.rejected(), await c.ferry.conflicts()];
       if (rejected.length > 0)
@@ -237,8 +237,9 @@ export async function runSeed(
 }
 
 /** A client that has never written: its pull is the server's state. */
-async function freshClient(serverUrl: string, token: string): Promise<Ferry> {
+async function freshClient(serverUrl: string, token: string): Promise<Ferry<typeof ferryTables>> {
   const ferry = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(token),
   });
@@ -259,12 +260,12 @@ async function signup(serverUrl: string, email: string): Promise<string> {
 }
 
 async function pickRow(
-  ferry: Ferry,
+  ferry: Ferry<typeof ferryTables>,
   rng: Rng,
   order: ReadonlyMap<string, number>,
   which: 'any' | 'live' | 'deleted',
 ): Promise<Note | null> {
-  const rows = await ferry.notes.list({
+  const rows = await ferry.tables.notes.list({
     deleted: which === 'any' ? true : which === 'deleted' ? 'only' : false,
   });
   if (rows.length === 0) return null;

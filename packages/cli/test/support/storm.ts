@@ -59,19 +59,21 @@ export function startStorm(fleet: Fleet, rng: Rng, tag: string): Storm {
 async function randomWrite(d: Device, rng: Rng, label: string): Promise<void> {
   const r = rng.next();
   if (d.own.length < 3 || r < 0.3) {
-    d.own.push((await d.ferry.notes.create({ title: `t ${label}`, content: `c ${label}` })).id);
+    d.own.push(
+      (await d.ferry.tables.notes.create({ title: `t ${label}`, content: `c ${label}` })).id,
+    );
     return;
   }
   const id = rng.pick(d.own);
   if (r < 0.8) {
     const which = rng.int(3);
-    await d.ferry.notes.update(id, {
+    await d.ferry.tables.notes.update(id, {
       ...(which !== 1 ? { title: `t ${label}` } : {}),
       ...(which !== 0 ? { content: `c ${label}` } : {}),
     });
   } else if (r < 0.9) {
-    await d.ferry.notes.remove(id);
+    await d.ferry.tables.notes.remove(id);
   } else {
-    await d.ferry.notes.restore(id);
+    await d.ferry.tables.notes.restore(id);
   }
 }

@@ -10,6 +10,7 @@ import type { TableDecl } from '@ferry/protocol';
 import { Fault, noFaults, seededFaults, type FaultPlan } from './fault-proxy.ts';
 import { mulberry32, type Rng } from './prng.ts';
 import type { SimLane } from './sim.ts';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 /**
  * The text-merge simulation: devices (the real engine on in-memory SQLite, each behind its own
@@ -47,7 +48,7 @@ export interface TextSimResult {
 
 interface Device {
   name: string;
-  ferry: Ferry;
+  ferry: Ferry<typeof ferryTables>;
   offline: boolean;
   plan: FaultPlan;
   lane: SimLane;
@@ -72,11 +73,13 @@ export async function runTextSeed(
     serverUrl,
     `tsim-${cfg.seed}-${Date.now()}-${Math.floor(Math.random() * 1e9)}@example.com`,
   );
-  const open = async (url: string): Promise<Ferry> => {
+  const open = async (url: string): Promise<Ferry<typeof ferryTables>> => {
     const ferry = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(':memory:'),
       tokenStore: memoryTokenStore(token),
-      ...(cfg.tables ? { tables: cfg.tables } : {}),
+      // The control serves notes with a last-writer-wins content: same row type.
+      tables: (cfg.tables ?? ferrySchema.tables) as typeof ferryTables,
     });
     await ferry.setServer(url);
     return ferry;
@@ -108,7 +111,7 @@ export async function runTextSeed(
       );
       ids.push(
         (
-          await devices[0]!.ferry.notes.create({
+          await devices[0]!.ferry.tables.notes.create({
             title: `note ${k}`,
             content: `${lines.join('\n')}\n`,
           })
@@ -125,20 +128,20 @@ export async function runTextSeed(
       const id = rng.pick(ids);
       const word = `w${step}x${d.name}`;
       if (r < 0.55) {
-        const note = await d.ferry.notes.get(id);
+        const note = await d.ferry.tables.notes.get(id);
         const text = editText(
           note!.content,
           rng,
           r < 0.45 ? { insert: word } : { insertLine: word },
         );
         inserted.set(word, id);
-        await d.ferry.notes.update(id, { content: text });
+        await d.ferry.tables.notes.update(id, { content: text });
       } else if (r < 0.65) {
-        const note = await d.ferry.notes.get(id);
+        const note = await d.ferry.tables.notes.get(id);
         const gone = deleteWord(note!.content, rng);
         if (gone) {
           deleted.add(gone.word);
-          await d.ferry.notes.update(id, { content: gone.text });
+          await d.ferry.tables.notes.update(id, { content: gone.text });
         }
       } else if (r < 0.88) {
         syncs += 1;
@@ -192,7 +195,7 @@ export async function runTextSeed(
         diffs.push(
           ...checkNote(
             id,
-            (await reference.notes.get(id))?.content ?? null,
+            (await reference.tables.notes.get(id))?.content ?? null,
             conflicts,
             inserted,
             deleted,
@@ -200,8 +203,8 @@ export async function runTextSeed(
         );
       for (const d of devices) {
         for (const id of ids) {
-          const mine = (await d.ferry.notes.get(id))?.content;
-          const theirs = (await reference.notes.get(id))?.content;
+          const mine = (await d.ferry.tables.notes.get(id))?.content;
+          const theirs = (await reference.tables.notes.get(id))?.content;
           if (mine !== theirs)
             diffs.push(
               `${d.name}: note ${id} differs from the server: ${JSON.stringify(mine)} vs ${JSON.stringify(theirs)}`,

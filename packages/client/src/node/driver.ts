@@ -50,7 +50,7 @@ export async function openNodeDriver(
 }
 
 /**
- * Creates a new database file with mode 0600 (owner only), like the token next to it: the notes
+ * Creates a new database file with mode 0600 (owner only), like the token next to it: the rows
  * are as private as the token. SQLite creates the -wal and -shm files with the database file's
  * mode. An existing file is left to `makePrivate`.
  */

@@ -1,21 +1,38 @@
+import { defineTable } from '@ferry/protocol';
 import type { SqlDriver } from '../driver.ts';
 import { openFerry, type Ferry } from '../ferry.ts';
 import { memoryTokenStore } from '../token-store.ts';
 import { equal, rejects, type Check } from './assert.ts';
 import { FakeRemote } from './fake-remote.ts';
 
+/**
+ * The table the checks write: an app's table like any other (the engine names none of its own),
+ * with a default, a nullable field and both timestamps.
+ */
+const tasks = defineTable('tasks', {
+  fields: {
+    title: { type: 'text', maxChars: 1000 },
+    done: { type: 'integer', default: 0 },
+    due: { type: 'timestamp', nullable: true },
+  },
+  timestamps: { createdAt: 'created_at', updatedAt: 'updated_at' },
+  search: ['title'],
+});
+const schema = { tables: [tasks], schemaVersion: 1 } as const;
+type Engine = Ferry<typeof schema.tables>;
+
 /** Makes a new, empty database. */
 export type MakeStoreDriver = () => Promise<SqlDriver>;
 
 async function withEngine(
   make: MakeStoreDriver,
-  fn: (f: Ferry, remote: FakeRemote, d: SqlDriver) => Promise<void>,
+  fn: (f: Engine, remote: FakeRemote, d: SqlDriver) => Promise<void>,
   failAt?: 'acknowledged' | 'pulled',
 ): Promise<void> {
   const d = await make();
   const remote = new FakeRemote();
   const f = await openFerry(
-    { driver: d, tokenStore: memoryTokenStore(), http: remote.http },
+    { ...schema, driver: d, tokenStore: memoryTokenStore(), http: remote.http },
     failAt
       ? {
           applyProbe: (step) => {
@@ -43,8 +60,8 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
     name: 'opening twice migrates once and keeps the client id',
     run: async (make) => {
       const d = await make();
-      const a = await openFerry({ driver: d, tokenStore: memoryTokenStore() });
-      const b = await openFerry({ driver: d, tokenStore: memoryTokenStore() });
+      const a = await openFerry({ ...schema, driver: d, tokenStore: memoryTokenStore() });
+      const b = await openFerry({ ...schema, driver: d, tokenStore: memoryTokenStore() });
       equal(b.clientId, a.clientId, 'same client id');
       await d.close();
     },
@@ -53,14 +70,22 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
     name: 'a write commits the row and its outbox entry together',
     run: (make) =>
       withEngine(make, async (f) => {
-        const n = await f.notes.create({ title: 'hello', content: 'world' });
+        const n = await f.tables.tasks.create({ title: 'hello', due: '2026-01-02T03:04:05.000Z' });
         equal(
-          [n.title, n.content, n.synced, n.version, n.deleted_at],
-          ['hello', 'world', 0, 0, null],
+          [
+            n.title,
+            n.done,
+            n.due,
+            n.synced,
+            n.version,
+            n.deleted_at,
+            n.created_at === n.updated_at,
+          ],
+          ['hello', 0, '2026-01-02T03:04:05.000Z', 0, 0, null, true],
           'row as written',
         );
-        await f.notes.update(n.id, { title: 'hello again' });
-        await f.notes.remove(n.id);
+        await f.tables.tasks.update(n.id, { title: 'hello again' });
+        await f.tables.tasks.remove(n.id);
         const q = await f.outbox();
         equal(
           q.map((e) => e.op),
@@ -70,9 +95,12 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
         equal(
           q.map((e) => e.recordId),
           [n.id, n.id, n.id],
-          'all for the note',
+          'all for the task',
         );
-        await rejects(f.notes.create({ title: 'x'.repeat(2000) }), 'invalid input is refused');
+        await rejects(
+          f.tables.tasks.create({ title: 'x'.repeat(2000) }),
+          'invalid input is refused',
+        );
         equal((await f.outbox()).length, 3, 'a refused write queues nothing');
       }),
   },
@@ -80,12 +108,13 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
     name: 'sync clears acknowledged entries, applies pulled rows and marks synced',
     run: (make) =>
       withEngine(make, async (f, remote) => {
-        const n = await f.notes.create({ title: 'mine' });
+        const n = await f.tables.tasks.create({ title: 'mine' });
         const t = new Date().toISOString();
-        remote.put('notes', {
+        remote.put('tasks', {
           id: '0193a1c3-0000-7000-8000-0000000000aa',
           title: 'theirs',
-          content: '',
+          done: 0,
+          due: null,
           created_at: t,
           updated_at: t,
           deleted_at: null,
@@ -93,9 +122,9 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
         const out = await f.sync();
         equal([out.pushed, out.complete], [1, true], 'one pushed, complete');
         equal(await f.outbox(), [], 'outbox empty');
-        const mine = await f.notes.get(n.id);
+        const mine = await f.tables.tasks.get(n.id);
         equal([mine?.synced, mine?.version], [1, 1], 'my row is synced at version 1');
-        const theirs = await f.notes.get('0193a1c3-0000-7000-8000-0000000000aa');
+        const theirs = await f.tables.tasks.get('0193a1c3-0000-7000-8000-0000000000aa');
         equal(theirs?.title, 'theirs', 'the pulled row is here');
         equal(f.status().pending, 0, 'status shows nothing pending');
       }),
@@ -104,12 +133,12 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
     name: 'an edit made while a sync is in flight stays queued and is pushed next time',
     run: (make) =>
       withEngine(make, async (f, remote) => {
-        const n = await f.notes.create({ title: 'before' });
+        const n = await f.tables.tasks.create({ title: 'before' });
         remote.during = async () => {
-          await f.notes.update(n.id, { title: 'during' });
+          await f.tables.tasks.update(n.id, { title: 'during' });
         };
         await f.sync();
-        const row = await f.notes.get(n.id);
+        const row = await f.tables.tasks.get(n.id);
         equal(
           [row?.title, row?.synced],
           ['during', 0],
@@ -118,7 +147,7 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
         equal((await f.outbox()).length, 1, 'it is still queued');
         await f.sync();
         equal(remote.get(n.id)?.title, 'during', 'the server got it');
-        equal((await f.notes.get(n.id))?.synced, 1, 'now synced');
+        equal((await f.tables.tasks.get(n.id))?.synced, 1, 'now synced');
       }),
   },
   {
@@ -128,12 +157,13 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
         await withEngine(
           make,
           async (f, remote) => {
-            const n = await f.notes.create({ title: 'x' });
+            const n = await f.tables.tasks.create({ title: 'x' });
             const t = new Date().toISOString();
-            remote.put('notes', {
+            remote.put('tasks', {
               id: '0193a1c3-0000-7000-8000-0000000000bb',
               title: 'r',
-              content: '',
+              done: 0,
+              due: null,
               created_at: t,
               updated_at: t,
               deleted_at: null,
@@ -145,11 +175,11 @@ export const storeChecks: Check<MakeStoreDriver>[] = [
               `after a crash at ${step}, the entry is still queued`,
             );
             equal(
-              await f.notes.get('0193a1c3-0000-7000-8000-0000000000bb'),
+              await f.tables.tasks.get('0193a1c3-0000-7000-8000-0000000000bb'),
               null,
               'the pulled row is not there',
             );
-            equal((await f.notes.get(n.id))?.synced, 0, 'not marked synced');
+            equal((await f.tables.tasks.get(n.id))?.synced, 0, 'not marked synced');
           },
           step,
         );

@@ -2,6 +2,20 @@ import { postgresTableDdl, type TableDecl } from '@ferry/protocol';
 import type { Database, Queryable } from './database.ts';
 import { normalizeEmail } from '../auth/email.ts';
 
+/** The server's own tables: an app may not declare a table by one of these names. */
+export const SERVER_TABLES: readonly string[] = [
+  'users',
+  'tokens',
+  'clients',
+  'server_meta',
+  'client_digests',
+  'login_throttle',
+  'login_addresses',
+  'revisions',
+  'sent_texts',
+  'schema_migrations',
+];
+
 /**
  * The schema's history. Append only: a released migration is never edited. Each runs once, in
  * its own transaction, recorded in `schema_migrations`.

@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'Ferry sync API',
         version: String(PROTOCOL_VERSION),
-        description: 'Offline-first notes: push, pull, auth.',
+        description: 'Offline-first sync: push, pull, auth.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },

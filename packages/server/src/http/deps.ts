@@ -12,6 +12,8 @@ export interface AppDeps {
   readonly db: Database;
   readonly tables: ReadonlyMap<string, TableSql>;
   readonly pullSql: string;
+  /** The app schema versions served: older and newer clients are answered 426. */
+  readonly schema: { readonly min: number; readonly max: number };
   readonly clock: HlcClock;
   readonly hub: PokeHub;
   readonly metrics: Metrics;

@@ -11,7 +11,7 @@ import type { StoredRow } from './merge.ts';
  * - otherwise the text of the row at `baseVersion`: a `revisions` row (or the current row, when
  *   `baseVersion` is its version);
  * - with neither, on a row the server has (a client that has not seen any version of it, such
- *   as a v1 client editing a note it made before the acknowledgement came): the text this client
+ *   as a v1 client editing a row it made before the acknowledgement came): the text this client
  *   last sent for that row, since that is the only text it can have been working on;
  * - `null` when that is gone (purged by retention) or was never given (a v1 client that sends no
  *   `baseVersion`): the merge then treats the whole text as overlapping, and loses nothing.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { PROTOCOL_VERSION, SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
 import type { Backend } from '../backends.ts';
 import {
   Device,
@@ -57,7 +57,7 @@ export function authzSuite(backend: Backend): void {
     const syncBody = (clientId: string) => ({
       protocol: PROTOCOL_VERSION,
       clientId,
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: FERRY_SCHEMA_VERSION,
       cursor: '0',
       mutations: [],
     });

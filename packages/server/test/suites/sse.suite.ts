@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/index.ts';
+import { createServer, type RunningServer } from '../../src/index.ts';
 import type { Backend } from '../backends.ts';
 import { Device, newId, newNote, signup, startTestServer, type TestServer } from '../helpers.ts';
 import { SseReader } from '../sse-client.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 /** `GET /v1/events`: pokes on push, across processes, heartbeats. */
 export function sseSuite(backend: Backend): void {
@@ -12,7 +13,8 @@ export function sseSuite(backend: Backend): void {
     beforeAll(async () => {
       s = await startTestServer({ heartbeatMs: 100 }, backend.makeDb);
       // Another server process on the same database (its own LISTEN connection and clock).
-      second = await startServer({
+      second = await createServer({
+        ...ferrySchema,
         port: 0,
         logLevel: 'silent',
         databaseUrl: s.dbUrl,

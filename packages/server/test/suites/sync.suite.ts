@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { PROTOCOL_VERSION, SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
+import { PROTOCOL_VERSION, FERRY_SCHEMA_VERSION, type SyncResponse } from '@ferry/protocol';
 import type { Backend } from '../backends.ts';
 import {
   Device,
@@ -189,14 +189,14 @@ export function syncSuite(backend: Backend): void {
       const base = {
         protocol: PROTOCOL_VERSION,
         clientId: new Device(s.url, u.token).clientId,
-        schemaVersion: SCHEMA_VERSION,
+        schemaVersion: FERRY_SCHEMA_VERSION,
         cursor: '0',
         mutations: [],
       };
       for (const body of [
         { ...base, protocol: PROTOCOL_VERSION + 1 },
         { ...base, protocol: 0 },
-        { ...base, schemaVersion: SCHEMA_VERSION + 1 },
+        { ...base, schemaVersion: FERRY_SCHEMA_VERSION + 1 },
       ]) {
         const r = await call(s.url, 'POST', '/v1/sync', { token: u.token, body });
         expect(r.status).toBe(426);

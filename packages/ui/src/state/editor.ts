@@ -3,7 +3,8 @@
  * the open note replaces the draft only when nothing typed is waiting; otherwise the local edit
  * is saved and wins by its newer HLC, as any other local write would.
  */
-import type { Ferry, Note } from '@ferry/client';
+import type { Note } from '@ferry/protocol';
+import type { NotesFerry } from '../notes-engine.ts';
 import { createSignal, type Accessor } from 'solid-js';
 import { Autosave, SaveState } from './autosave.ts';
 
@@ -25,9 +26,9 @@ export interface Editor {
   dispose(): void;
 }
 
-/** The editor's state over the engine's notes API. */
+/** The editor's state over the engine's notes table. */
 export function createEditor(
-  ferry: Pick<Ferry, 'notes' | 'subscribe'>,
+  ferry: Pick<NotesFerry, 'tables' | 'subscribe'>,
   onError: (e: unknown) => void,
 ): Editor {
   const [note, setNote] = createSignal<Note | null>(null);
@@ -37,7 +38,7 @@ export function createEditor(
 
   const saver = new Autosave<{ id: string; draft: Draft }>(
     async ({ id, draft }) => {
-      const saved = await ferry.notes.update(id, draft);
+      const saved = await ferry.tables.notes.update(id, draft);
       if (openId === id) setNote(saved);
     },
     (s, error) => {
@@ -47,7 +48,7 @@ export function createEditor(
   );
 
   const load = async (id: string): Promise<void> => {
-    const n = await ferry.notes.get(id);
+    const n = await ferry.tables.notes.get(id);
     if (openId !== id) return;
     setNote(n);
     if (n) setDraft({ title: n.title, content: n.content });

@@ -5,7 +5,8 @@
  * queries start there, and the notes that now sort above it are counted, not shown ("N new
  * notes"), until the user asks to see them, searches, switches view, or writes something.
  */
-import type { CountOptions, ListOptions, ListPosition, Note } from '@ferry/client';
+import type { CountOptions, ListOptions, ListPosition } from '@ferry/client';
+import type { Note } from '@ferry/protocol';
 
 /** The queries one refresh of an anchored (or following) list runs. */
 export interface AnchoredQuery {
@@ -16,7 +17,7 @@ export interface AnchoredQuery {
 
 /** A row's place in list order. */
 export const positionOf = (n: Pick<Note, 'updated_at' | 'id'>): ListPosition => ({
-  updated_at: n.updated_at,
+  updated: n.updated_at,
   id: n.id,
 });
 

@@ -3,7 +3,8 @@
  * and on view switches; paginated so a large account shows its first page at once. Changes from
  * sync do not move the rows shown: notes that sort above them are announced (see list-anchor.ts).
  */
-import type { Ferry, Note } from '@ferry/client';
+import type { Note } from '@ferry/protocol';
+import type { NotesFerry } from '../notes-engine.ts';
 import { createSignal, type Accessor } from 'solid-js';
 import { ListAnchor } from './list-anchor.ts';
 
@@ -34,9 +35,12 @@ export interface NotesList {
   dispose(): void;
 }
 
-/** A live, paginated, searchable list over `ferry.notes.list`. */
+/** A live, paginated, searchable list over `ferry.tables.notes.list`. */
 export function createNotesList(
-  ferry: { notes: Pick<Ferry['notes'], 'list' | 'count'>; subscribe: Ferry['subscribe'] },
+  ferry: {
+    tables: { notes: Pick<NotesFerry['tables']['notes'], 'list' | 'count'> };
+    subscribe: NotesFerry['subscribe'];
+  },
   onError: (e: unknown) => void,
 ): NotesList {
   const [notes, setNotes] = createSignal<Note[]>([]);
@@ -66,8 +70,8 @@ export function createNotesList(
       limit: limit + 1,
     });
     const [rows, above] = await Promise.all([
-      ferry.notes.list(query.list),
-      query.above ? ferry.notes.count(query.above) : Promise.resolve(0),
+      ferry.tables.notes.list(query.list),
+      query.above ? ferry.tables.notes.count(query.above) : Promise.resolve(0),
     ]);
     if (mine !== filters) return; // the filters changed meanwhile: a refresh is queued
     if (anchor.settle(rows, above)) return run();

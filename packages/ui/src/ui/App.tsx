@@ -62,18 +62,18 @@ export function App(props: { shell: AppShell }): JSX.Element {
   };
   const newNote = async (): Promise<void> => {
     if (list.view() !== View.notes) list.setView(View.notes);
-    const n = await ferry.notes.create({ title: '', content: '' });
+    const n = await ferry.tables.notes.create({ title: '', content: '' });
     await select(n.id);
     titleEl?.focus();
   };
   const syncNow = (): void => sync.restart();
   const remove = async (id: string): Promise<void> => {
     await editor.flush();
-    await ferry.notes.remove(id);
+    await ferry.tables.notes.remove(id);
     await select(null);
   };
   const restore = async (id: string): Promise<void> => {
-    await ferry.notes.restore(id);
+    await ferry.tables.notes.restore(id);
     list.setView(View.notes);
     await select(id);
   };

@@ -1,4 +1,4 @@
-import type { Note } from '@ferry/client';
+import type { Note } from '@ferry/protocol';
 import { For, Show } from 'solid-js';
 import type { NotesList } from '../state/notes.ts';
 import { clockTime } from '../state/sync-label.ts';

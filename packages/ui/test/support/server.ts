@@ -4,8 +4,9 @@
  */
 import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
-import { startServer } from '@ferry/server';
+import { createServer } from '@ferry/server';
 import { createTestDatabase } from '@ferry/server/testing';
+import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
 export interface TestServer {
   url: string;
@@ -14,7 +15,12 @@ export interface TestServer {
 
 export async function startTestServer(): Promise<TestServer> {
   const db = await createTestDatabase();
-  const running = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url });
+  const running = await createServer({
+    ...ferrySchema,
+    port: 0,
+    logLevel: 'silent',
+    databaseUrl: db.url,
+  });
   return {
     url: running.url,
     async close() {
@@ -30,8 +36,13 @@ export const email = (): string =>
   `desk${++n}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 
 /** An engine on an in-memory database, signed in as `user` (signed up when `signup`). */
-export async function device(url: string, user: string, signup = false): Promise<Ferry> {
+export async function device(
+  url: string,
+  user: string,
+  signup = false,
+): Promise<Ferry<typeof ferryTables>> {
   const f = await openFerry({
+    ...ferrySchema,
     driver: await openNodeDriver(':memory:'),
     tokenStore: memoryTokenStore(),
     http: fetchHttp,

@@ -4,9 +4,7 @@ import {
   ErrorEnvelope,
   Limits,
   MIN_PROTOCOL_VERSION,
-  MIN_SCHEMA_VERSION,
   PROTOCOL_VERSION,
-  SCHEMA_VERSION,
   CompactSyncResponse,
   SentValues,
   SyncRequest,
@@ -41,35 +39,38 @@ const errors = Object.fromEntries(
  * takes any integer there, so that an unserved version gets `426 upgrade_required`, as the
  * protocol says, rather than a schema `400`.
  */
-const DocumentedSyncRequest = Type.Object({
-  ...SyncRequest.properties,
-  protocol: Type.Integer({
-    minimum: MIN_PROTOCOL_VERSION,
-    maximum: PROTOCOL_VERSION,
-    description: 'protocol version; another one is answered 426 upgrade_required',
-  }),
-  schemaVersion: Type.Integer({
-    minimum: MIN_SCHEMA_VERSION,
-    maximum: SCHEMA_VERSION,
-    description: 'table declarations version; another one is answered 426 upgrade_required',
-  }),
-});
+function documentedSyncRequest(schema: AppDeps['schema']) {
+  return Type.Object({
+    ...SyncRequest.properties,
+    protocol: Type.Integer({
+      minimum: MIN_PROTOCOL_VERSION,
+      maximum: PROTOCOL_VERSION,
+      description: 'protocol version; another one is answered 426 upgrade_required',
+    }),
+    schemaVersion: Type.Integer({
+      minimum: schema.min,
+      maximum: schema.max,
+      description:
+        "the app's table declarations version; another one is answered 426 upgrade_required",
+    }),
+  });
+}
 
 /** Positions are PostgreSQL bigints. */
 const MAX_POSITION = 2n ** 63n - 1n;
 
 /** Checks what the schema cannot: versions, the cursor's range, the batch size, `seq` order. */
-function checkRequest(body: SyncRequest, maxMutations: number): void {
+function checkRequest(body: SyncRequest, maxMutations: number, schema: AppDeps['schema']): void {
   if (body.protocol < MIN_PROTOCOL_VERSION || body.protocol > PROTOCOL_VERSION) {
     fail(
       'upgrade_required',
       `protocol ${body.protocol} is not served; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`,
     );
   }
-  if (body.schemaVersion < MIN_SCHEMA_VERSION || body.schemaVersion > SCHEMA_VERSION) {
+  if (body.schemaVersion < schema.min || body.schemaVersion > schema.max) {
     fail(
       'upgrade_required',
-      `schemaVersion ${body.schemaVersion} is not served; this server has ${MIN_SCHEMA_VERSION}..${SCHEMA_VERSION}`,
+      `schemaVersion ${body.schemaVersion} is not served; this server has ${schema.min}..${schema.max}`,
     );
   }
   if (BigInt(body.cursor) > MAX_POSITION)
@@ -93,6 +94,7 @@ function checkRequest(body: SyncRequest, maxMutations: number): void {
 /** `POST /v1/sync`: push, then pull, in one round trip. */
 export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db, config, metrics } = deps;
+  const DocumentedSyncRequest = documentedSyncRequest(deps.schema);
   const ctx: PushContext = {
     tables: deps.tables,
     clock: deps.clock,
@@ -127,7 +129,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // Resolved before the body was read (auth-hook.ts); this reads the kept answer.
       const { userId } = await authenticate(db, req, config);
       const body = req.body as SyncRequest;
-      checkRequest(body, config.maxMutationsPerRequest);
+      checkRequest(body, config.maxMutationsPerRequest, deps.schema);
 
       const bounds: PageBounds = {
         limit: Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit),
@@ -191,7 +193,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       metrics.syncDuration((performance.now() - started) / 1000);
       // A client of an older schema is not sent the rows of tables it does not know.
       const changes =
-        body.schemaVersion >= SCHEMA_VERSION
+        body.schemaVersion >= deps.schema.max
           ? page.changes
           : page.changes.filter((c) =>
               servedTo(deps.tables.get(c.table)!.table, body.schemaVersion),
