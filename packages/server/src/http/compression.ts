@@ -17,8 +17,8 @@ import { HttpError } from './errors.ts';
  * Response and request compression (docs/protocol.md, "Compression").
  *
  * Responses: brotli or gzip by the request's `Accept-Encoding`, at the fastest level of each.
- * Measured on a 1 000-note pull page (~440 B of JSON a note, English-like text): brotli
- * quality 1 made ~78 B a note for ~3.7 µs of CPU a note, gzip level 1 ~144 B for ~6.4 µs; gzip 6
+ * Measured on a 1 000-row pull page (~440 B of JSON a row, English-like text): brotli
+ * quality 1 made ~78 B a row for ~3.7 µs of CPU a row, gzip level 1 ~144 B for ~6.4 µs; gzip 6
  * (zlib's default, what the server used before) ~132 B for ~18.6 µs. Higher brotli qualities gain
  * a few percent for two to four times the CPU.
  */
