@@ -11,7 +11,6 @@ import {
 } from '@ferry/protocol';
 import type {
   Conflict,
-  CountOptions,
   FerryEvent,
   FerryOptions,
   RejectedChange,
