@@ -4,7 +4,7 @@
  */
 import { openFerry } from '@ferry/client';
 import { ferrySchema } from '@ferry/protocol';
-import type { NotesFerry } from './notes-engine.ts';
+import type { NotesFerry } from '@ferry/ui';
 import { createShellHttp } from './shell/http.ts';
 import { loadShellConfig, type ShellConfig } from './shell/config.ts';
 import { createShellTokenStore } from './shell/token-store.ts';

@@ -4,7 +4,7 @@
  * timer, after each write, the server's poke).
  */
 import { createScheduler, memoryTokenStore, openFerry } from '@ferry/client';
-import { eraseTables, type AppShell } from '@ferry/ui';
+import { eraseTables, ferrySchema, type AppShell } from '@ferry/ui';
 import { openWasmDriver } from './db/wasm-driver.ts';
 import { linkWorker, startDbWorker } from './db/worker-link.ts';
 
@@ -15,6 +15,7 @@ export async function boot(win: Window): Promise<AppShell> {
   const link = linkWorker(startDbWorker());
   const driver = await openWasmDriver(link, DB_FILE);
   const ferry = await openFerry({
+    ...ferrySchema,
     driver,
     // Not yet persisted: an HttpOnly session cookie replaces it (docs/web.md); a token in
     // localStorage would be readable by any script on the page.

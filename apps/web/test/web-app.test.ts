@@ -9,6 +9,7 @@ import { openNodeDriver } from '@ferry/client/node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
+import { ferrySchema } from '@ferry/ui';
 
 let server: WebServer;
 let browser: Browser;
@@ -59,6 +60,7 @@ describe('the web app in Chromium', () => {
 
     // Another device on the same account sees it once the browser has synced.
     const other = await openFerry({
+      ...ferrySchema,
       driver: await openNodeDriver(':memory:'),
       tokenStore: memoryTokenStore(),
       http: fetchHttp,
@@ -68,7 +70,7 @@ describe('the web app in Chromium', () => {
       let seen: string[] = [];
       for (let i = 0; i < 100 && !seen.includes(title); i++) {
         await other.sync();
-        seen = (await other.notes.list()).map((n) => n.title);
+        seen = (await other.tables.notes.list()).map((n) => n.title);
         if (!seen.includes(title)) await new Promise((r) => setTimeout(r, 200));
       }
       expect(seen).toContain(title);

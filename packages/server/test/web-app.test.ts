@@ -6,8 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../src/index.ts';
+import { createServer } from '../src/index.ts';
 import { startTestServer, type TestServer } from './helpers.ts';
+import { ferrySchema } from '@ferry/protocol';
 
 let root: string;
 let s: TestServer;
@@ -71,7 +72,13 @@ describe('the web app at /', () => {
     const empty = mkdtempSync(join(tmpdir(), 'ferry-webroot-'));
     try {
       await expect(
-        startServer({ port: 0, logLevel: 'silent', databaseUrl: s.dbUrl, webRoot: empty }),
+        createServer({
+          ...ferrySchema,
+          port: 0,
+          logLevel: 'silent',
+          databaseUrl: s.dbUrl,
+          webRoot: empty,
+        }),
       ).rejects.toThrow(/no index.html/);
     } finally {
       rmSync(empty, { recursive: true, force: true });

@@ -2,11 +2,12 @@
  * The seam between the shared UI and the shell it runs in (the Tauri desktop app, the web app):
  * the shell opens the engine and wires the sync triggers; the UI only uses what is named here.
  */
-import type { Ferry, Scheduler, SqlDriver } from '@ferry/client';
+import type { Scheduler, SqlDriver } from '@ferry/client';
+import type { NotesFerry } from './notes-engine.ts';
 
 /** What a shell hands the UI once the engine is open. */
 export interface AppShell {
-  ferry: Ferry;
+  ferry: NotesFerry;
   sync: {
     scheduler: Scheduler;
     /** "Sync now", and after signing in: start over without waiting out a backoff. */

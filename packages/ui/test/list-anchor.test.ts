@@ -2,13 +2,13 @@
  * The notes list keeps still while a sync delivers notes: the anchor rule alone, then the list
  * state over a real engine (real SQLite) pulling from an in-memory server in small pages.
  */
-import { memoryTokenStore, openFerry, type Ferry, type FerryEvent, type Note } from '@ferry/client';
+import { memoryTokenStore, openFerry, type Ferry, type FerryEvent } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
 import { FakeRemote } from '@ferry/client/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListAnchor } from '../src/state/list-anchor.ts';
 import { createNotesList, PAGE_SIZE, type NotesList } from '../src/state/notes.ts';
-import { ferrySchema, type ferryTables } from '@ferry/protocol';
+import { ferrySchema, type ferryTables, type Note } from '@ferry/protocol';
 
 const row = (i: number) => ({
   id: `0193a1c3-0000-7000-8000-${String(i).padStart(12, '0')}`,
@@ -185,12 +185,14 @@ describe('the notes list under a stream of changes', () => {
     const note = (title: string): Note =>
       ({ id: title, title, updated_at: '2025-01-01T00:00:00.000Z' }) as Note;
     const fake = {
-      notes: {
-        list: async (o?: { search?: string }) => {
-          await new Promise((r) => setTimeout(r, 40));
-          return [note(o?.search ? `match for ${o.search}` : 'top')];
+      tables: {
+        notes: {
+          list: async (o?: { search?: string }) => {
+            await new Promise((r) => setTimeout(r, 40));
+            return [note(o?.search ? `match for ${o.search}` : 'top')];
+          },
+          count: () => Promise.resolve(0),
         },
-        count: () => Promise.resolve(0),
       },
       subscribe: (l: (e: FerryEvent) => void) => {
         listeners.add(l);

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '@ferry/server';
+import { createServer } from '@ferry/server';
+import { ferrySchema } from '@ferry/ui';
 import { createTestDatabase } from '@ferry/server/testing';
 import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
@@ -36,7 +37,13 @@ export interface WebServer {
 /** The server with `webRoot`, on its own database. */
 export async function serveWebApp(webRoot: string): Promise<WebServer> {
   const db = await createTestDatabase();
-  const running = await startServer({ port: 0, logLevel: 'silent', databaseUrl: db.url, webRoot });
+  const running = await createServer({
+    ...ferrySchema,
+    port: 0,
+    logLevel: 'silent',
+    databaseUrl: db.url,
+    webRoot,
+  });
   return {
     url: running.url,
     async close() {
