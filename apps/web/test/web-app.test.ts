@@ -9,7 +9,7 @@ import { openNodeDriver } from '@ferry/client/node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
-import { ferrySchema } from '@ferry/ui';
+import { ferrySchema } from '@ferry/protocol';
 
 let server: WebServer;
 let browser: Browser;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from '@ferry/server';
-import { ferrySchema } from '@ferry/ui';
+import { ferrySchema } from '@ferry/protocol';
 import { createTestDatabase } from '@ferry/server/testing';
 import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
