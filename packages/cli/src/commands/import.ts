@@ -46,7 +46,7 @@ export function registerImportCommand(program: Command): void {
           `writing ${notes.length} ${notes.length === 1 ? 'note' : 'notes'} in one transaction…`,
         );
         const created = await withSession(opts, ({ ferry }) =>
-          ferry.tables.notes.createMany(notes),
+          ferry.tables.notes.createMany(notes.map((n) => ({ title: n.title, content: n.content }))),
         );
         bar.done();
         if (opts.json) {
