@@ -42,3 +42,4 @@ export {
   type Clock,
   type Timers,
 } from './timers.ts';
+export { deviceLabel, shortDevice } from './devices.ts';

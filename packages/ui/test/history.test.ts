@@ -3,10 +3,16 @@
  * device, a revision's diff against the note as the editor has it, "restore this version" as a
  * new edit that reaches the other device, and what it says without a server.
  */
-import { FerryError, ErrorKind, memoryTokenStore, openFerry } from '@ferry/client';
+import {
+  FerryError,
+  ErrorKind,
+  deviceLabel,
+  memoryTokenStore,
+  openFerry,
+  shortDevice,
+} from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceLabel, shortDevice } from '../src/state/devices.ts';
 import { SegmentKind } from '../src/state/diff.ts';
 import {
   createHistory,

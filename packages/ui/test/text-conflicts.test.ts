@@ -3,9 +3,8 @@
  * two engines edit the same line of a note, the server's merge records the overlap, and the
  * state shows it, labels the devices, and resolves it so that the other device sees the result.
  */
-import type { Ferry, TextConflict, TextResolution } from '@ferry/client';
+import { shortDevice, type Ferry, type TextConflict, type TextResolution } from '@ferry/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shortDevice } from '../src/state/devices.ts';
 import { SegmentKind } from '../src/state/diff.ts';
 import {
   conflictView,

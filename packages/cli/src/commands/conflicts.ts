@@ -3,7 +3,7 @@ import { withSession, type DbOptions } from '../context.ts';
 import { usage } from '../errors.ts';
 import { dbCommand } from '../options.ts';
 import { oneLine, printJson } from '../output.ts';
-import type { TextConflict, TextResolution } from '@ferry/client';
+import { deviceLabel, type TextConflict, type TextResolution } from '@ferry/client';
 
 interface ResolveOptions {
   keep?: string;
@@ -33,12 +33,7 @@ function resolution(opts: ResolveOptions): TextResolution | { version: 'mine' | 
 
 /** One text conflict for people: where, and each overlap's two versions. */
 function formatTextConflict(c: TextConflict, me: string): string {
-  const side = (client: string | null): string =>
-    client === null
-      ? 'unknown device'
-      : client === me
-        ? 'this device'
-        : `device ${client.slice(0, 8)}`;
+  const side = (client: string | null): string => deviceLabel(client, me);
   const lines = [
     `${c.id}  ${c.table} ${c.recordId} ${c.field}  ${c.hunks.length} overlap${c.hunks.length === 1 ? '' : 's'}  (text keeps ${side(c.keptClientId)}; other: ${side(c.otherClientId)})`,
   ];

@@ -3,6 +3,7 @@ import { resolveNoteId, withSession, type DbOptions } from '../context.ts';
 import { usage } from '../errors.ts';
 import { dbCommand } from '../options.ts';
 import { printJson } from '../output.ts';
+import { deviceLabel } from '@ferry/client';
 
 /** `history`: a note's revisions, kept by the server (this command needs the network). */
 export function registerHistoryCommand(program: Command): void {
@@ -25,12 +26,7 @@ export function registerHistoryCommand(program: Command): void {
         const page = await ferry.history(id, limit === undefined ? {} : { limit });
         if (opts.json) return printJson(page);
         for (const r of page.revisions) {
-          const who =
-            r.clientId === null
-              ? 'server'
-              : r.clientId === ferry.clientId
-                ? 'this device'
-                : `device ${r.clientId.slice(0, 8)}`;
+          const who = deviceLabel(r.clientId, ferry.clientId, true);
           process.stdout.write(
             `${String(r.version).padStart(5)}  ${r.createdAt}  ${who}${r.merged ? '  merged' : ''}  ${r.bytes} bytes\n`,
           );

@@ -3,10 +3,9 @@
  * the chosen one's text as a diff against the note's current text, and "restore this version",
  * which the engine makes a new local edit that syncs. Reading the history needs the server.
  */
-import { ErrorKind, FerryError, type Ferry } from '@ferry/client';
+import { ErrorKind, FerryError, deviceLabel, type Ferry } from '@ferry/client';
 import type { Revision, RevisionSummary } from '@ferry/protocol';
 import { createSignal, type Accessor } from 'solid-js';
-import { deviceLabel } from './devices.ts';
 import { collapseSame, diffSegments, type Segment } from './diff.ts';
 import { clockTime } from './sync-label.ts';
 

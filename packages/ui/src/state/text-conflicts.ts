@@ -3,11 +3,10 @@
  * notes have one (the list's and the editor's marker) and, for the conflict view, each overlap
  * as two versions side by side with their differences marked.
  */
-import type { Ferry, TextConflict, TextResolution } from '@ferry/client';
+import { deviceLabel, type Ferry, type TextConflict, type TextResolution } from '@ferry/client';
 import type { TextHunk } from '@ferry/protocol';
 import { TEXT_CONFLICTS_TABLE, mergeText, settleHunks } from '@ferry/protocol';
 import { createSignal, type Accessor } from 'solid-js';
-import { deviceLabel } from './devices.ts';
 import { diffSegments, SegmentKind, type Segment } from './diff.ts';
 
 /** The conflicts of each note that has any, oldest first. */

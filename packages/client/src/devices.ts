@@ -1,5 +1,6 @@
 /**
- * How the conflict and history views name a device. Revisions and conflict records carry the
+ * How the apps (the desktop's conflict and history views, the CLI's `history` and `conflicts`)
+ * name a device. Revisions and conflict records carry the
  * clientId of the device whose edit made them; the server keeps no device names for them, so
  * this device is "this device" and any other one a short label of its clientId.
  */
