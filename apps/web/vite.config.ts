@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
+import { VitePWA } from 'vite-plugin-pwa';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
@@ -9,8 +10,40 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 // shipped build leaves it out.
 const withChecks = process.env.FERRY_WEB_CHECKS === '1';
 
+/**
+ * The service worker (Workbox, through vite-plugin-pwa): it precaches the app shell (index.html,
+ * the JS and CSS, the sqlite wasm, the database worker) so a reload with the network off still
+ * opens the app. Nothing else is cached: no runtime caching and no navigation fallback, so every
+ * API request goes to the network, never to a cache. docs/web.md says why this library.
+ */
+const pwa = VitePWA({
+  registerType: 'autoUpdate',
+  // A /registerSW.js file, not an inline script: the CSP allows scripts from 'self' only.
+  injectRegister: 'script-defer',
+  manifest: false,
+  workbox: {
+    globPatterns: ['**/*.{html,js,css,wasm,png,svg,webmanifest}'],
+    // The package's own worker1 and OPFS-proxy scripts are emitted but never loaded; the checks
+    // page exists only in test builds.
+    globIgnores: [
+      '**/sqlite3-worker1-*.js',
+      '**/sqlite3-opfs-async-proxy-*.js',
+      'checks.html',
+      'assets/checks-*',
+    ],
+    navigateFallback: null,
+    runtimeCaching: [],
+    // Vite's hashed file names are their revision.
+    dontCacheBustURLsMatching: /^assets\//,
+    cleanupOutdatedCaches: true,
+    clientsClaim: true,
+    skipWaiting: true,
+    inlineWorkboxRuntime: true,
+  },
+});
+
 export default defineConfig({
-  plugins: [solid()],
+  plugins: [solid(), pwa],
   resolve: {
     // @ferry/client and @ferry/protocol from their TypeScript sources (no build step first).
     conditions: ['ferry-source', ...defaultClientConditions],

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from '@ferry/server';
 import { ferrySchema } from '@ferry/protocol';
 import { createTestDatabase } from '@ferry/server/testing';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 
 const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,16 +56,20 @@ export async function serveWebApp(webRoot: string): Promise<WebServer> {
 
 export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** Chromium on a profile kept in `userDataDir` (a browser closed and opened again). */
+export function launchPersistent(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: ARGS });
 }
