@@ -70,6 +70,9 @@ function current() {
   } catch {
     return null;
   }
+  // A copied checkout (a git worktree with node_modules copied in) holds a manifest of another
+  // checkout's files, whose stamps say nothing about the sources here.
+  if (manifest.dir !== cliDir) return null;
   for (const [path, was] of Object.entries(manifest.inputs)) if (stamp(path) !== was) return null;
   const bundle = join(cacheDir, manifest.bundle);
   return statSync(bundle, { throwIfNoEntry: false }) ? bundle : null;
@@ -102,7 +105,7 @@ async function rebuild() {
   renameSync(join(cacheDir, `${name}.map${tmp}`), join(cacheDir, `${name}.map`));
   writeFileSync(join(cacheDir, `${name}${tmp}`), text);
   renameSync(join(cacheDir, `${name}${tmp}`), join(cacheDir, name));
-  writeFileSync(manifestPath + tmp, JSON.stringify({ bundle: name, inputs }));
+  writeFileSync(manifestPath + tmp, JSON.stringify({ dir: cliDir, bundle: name, inputs }));
   renameSync(manifestPath + tmp, manifestPath);
   prune(name);
   return join(cacheDir, name);

@@ -30,7 +30,19 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * Resolves once everything written to `stream` so far has left the process. Writes to a pipe are
+ * not synchronous once its buffer (64 KiB) is full: the rest waits in a queue that `process.exit`
+ * would throw away (`ferry ls | less` lost most of a long listing).
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
 const code = await main(process.argv);
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
 // Exit explicitly: a keep-alive socket or an engine timer must not hold a finished command open.
-// (stdout and stderr are synchronous for files and pipes on Linux, so nothing is cut off.)
 process.exit(code);

@@ -1,15 +1,16 @@
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runFerry } from './support/cli.ts';
 
 const cli = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
 const manifestPath = cli('node_modules/.cache/ferry-cli/manifest.json');
-const manifest = (): { bundle: string; inputs: Record<string, string> } =>
-  JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    bundle: string;
-    inputs: Record<string, string>;
-  };
+interface Manifest {
+  dir?: string;
+  bundle: string;
+  inputs: Record<string, string>;
+}
+const manifest = (): Manifest => JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
 const stamp = (p: string): string => {
   const s = statSync(p);
   return `${s.mtimeMs}:${s.size}`;
@@ -38,6 +39,16 @@ describe('the CLI runs from a bundle of its sources (bin/bundle.js)', () => {
     utimesSync(source, later, later);
     expect(await runFerry(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
     expect(manifest().inputs[source]).toBe(stamp(source));
+  });
+
+  it("rebuilds rather than trust a manifest of another checkout's files", async () => {
+    // What a git worktree with node_modules copied from the main checkout holds: a manifest whose
+    // inputs are the other checkout's sources, all unchanged, so every stamp matched and commands
+    // ran the other checkout's code.
+    expect(await runFerry(['--version'])).toMatchObject({ code: 0 });
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest(), dir: '/elsewhere/packages/cli/' }));
+    expect(await runFerry(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    expect(manifest().dir).toBe(cli(''));
   });
 
   it('runs through tsx with FERRY_CLI_TSX=1, with the same behaviour', async () => {

