@@ -2,7 +2,8 @@
 # Every test, in parallel lanes (docs/testing.md, "CI pipeline"):
 #
 #   typecheck      tsc over every workspace                                      (nice 5)
-#   lint           eslint                                                        (nice 5)
+#   lint           eslint, prettier --check, and the API reference's check (typedoc: broken
+#                  {@link}s, undocumented exports)                              (nice 5)
 #   vitest         the TypeScript suites: real PostgreSQL, real SQLite, loopback HTTP; two test
 #                  files at a time (vitest's default on two cores is one: most of their time is
 #                  spent waiting on PostgreSQL, child processes and sockets)
@@ -45,7 +46,7 @@ else
 fi
 
 lane_typecheck() { nice -n 5 npm run typecheck; }
-lane_lint() { nice -n 5 npm run lint; }
+lane_lint() { nice -n 5 npm run lint && nice -n 5 npm run docs:api:check; }
 # shellcheck disable=SC2086 # FERRY_VITEST_ARGS is a list of arguments
 packed_test=test/packed-install.test.ts
 lane_vitest() { npx vitest run --maxWorkers="${FERRY_VITEST_WORKERS:-2}" --exclude "$packed_test" ${FERRY_VITEST_ARGS:-}; }

@@ -1,8 +1,10 @@
 /**
- * @ferry/client — the sync engine. Declare the app's tables with `defineTable` (from
- * `@ferry/protocol`), open it with `openFerry({ driver, tokenStore, tables, schemaVersion })`,
- * write with `ferry.tables.<name>.*`, sync with `ferry.sync()` or a scheduler from
- * `createScheduler`.
+ * The sync engine. Declare the app's tables with {@link @ferry/protocol!defineTable}, open the
+ * engine with {@link openFerry}`({ driver, tokenStore, tables, schemaVersion })`, write with
+ * `ferry.tables.<name>.*` ({@link TableStore}), sync with {@link Ferry.sync} or a
+ * {@link Scheduler} from {@link createScheduler}.
+ *
+ * @module @ferry/client
  */
 export * from './api.ts';
 export type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';

@@ -1,3 +1,10 @@
+/**
+ * The contract between Ferry's engine and server: the app's table declarations
+ * ({@link defineTable}), the wire messages as TypeBox schemas, the hybrid logical clock
+ * ({@link HlcClock}), the SQLite and PostgreSQL DDL made from the declarations, and the text merge.
+ *
+ * @module @ferry/protocol
+ */
 export * from './version.ts';
 export * from './ids.ts';
 export * from './hlc.ts';

@@ -1,3 +1,10 @@
+/**
+ * Ferry's server: a REST API on PostgreSQL for the app's declared tables. Start it with
+ * {@link createServer} (the embedded PostgreSQL when no `databaseUrl` is given); {@link loadConfig}
+ * parses the settings `npm start` reads from its environment and flags.
+ *
+ * @module @ferry/server
+ */
 export {
   loadConfig,
   defaultConfig,
