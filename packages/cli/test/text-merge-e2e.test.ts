@@ -137,6 +137,32 @@ describe('the Trip plan story (issue 8)', () => {
     expect(await conflicts('b')).toEqual([]);
   });
 
+  it('edit --base: text written from an earlier `show` keeps an edit pulled since', async () => {
+    const start = await content('a', id);
+    const shown = JSON.parse(await ok('show', id, '--json', '--db', db('a'))) as {
+      textBase: string;
+    };
+    expect(shown.textBase).toMatch(/^[vs]\d+$/);
+    // b edits the last line; a pulls it before writing what it typed on the text it showed.
+    await ok('edit', id, '--content', start.replace(/\n$/, ' (b was here)\n'), '--db', db('b'));
+    await ok('sync', '--db', db('b'));
+    await ok('sync', '--db', db('a'));
+    const typed = start.replace('Day 1: Lisbon', 'Day 1: Lisbon (a was here)');
+    await ok('edit', id, '--content', typed, '--base', shown.textBase, '--db', db('a'));
+    await ok('sync', '--db', db('a'));
+    await ok('sync', '--db', db('b'));
+    const both = typed.replace(/\n$/, ' (b was here)\n');
+    expect(await content('a', id)).toBe(both);
+    expect(await content('b', id)).toBe(both);
+    const bad = await runFerry(
+      ['edit', id, '--content', 'x', '--base', 'yesterday', '--db', db('a')],
+      {
+        env: {},
+      },
+    );
+    expect(bad.code).toBe(2);
+  });
+
   it('keeps every version: history, show --rev and restore --rev (a new edit that syncs)', async () => {
     const history = JSON.parse(await ok('history', id, '--json', '--db', db('a'))) as {
       revisions: { version: number; merged: boolean }[];

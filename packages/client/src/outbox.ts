@@ -1,6 +1,6 @@
 import { Limits, type Mutation, type MutationOp, type TableDecl } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
-import { currentTextBase, textFromLastEntry, writesText } from './text-base.ts';
+import { currentTextBase, textFromLastEntry, writesText, type TextBase } from './text-base.ts';
 
 /** One queued local change (a `sync_queue` row, decoded). */
 export interface OutboxEntry {
@@ -59,15 +59,17 @@ function parseFields(text: string): Record<string, unknown> {
 
 /**
  * Appends a mutation to the outbox. With the table's declaration, an entry that writes a text
- * field is sent with the base of the local text (see text-base.ts), and becomes that base.
+ * field is sent with the base of its text: `textBase` when the caller read the text earlier (an
+ * editor), else the base of the local text now (see text-base.ts); the entry becomes that base.
  */
 export async function enqueue(
   tx: SqlTx,
   e: Omit<OutboxEntry, 'seq'>,
   table?: TableDecl,
+  textBase?: TextBase,
 ): Promise<void> {
   const text = table !== undefined && writesText(table, e.fields);
-  const base = text ? await currentTextBase(tx, e.table, e.recordId) : null;
+  const base = text ? (textBase ?? (await currentTextBase(tx, e.table, e.recordId))) : null;
   await tx.run(
     'INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, base_seq, text_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [

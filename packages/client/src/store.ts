@@ -11,6 +11,26 @@ import type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { enqueue } from './outbox.ts';
 import { getRow, q, toSql, updateColumns, type LocalRow } from './rows.ts';
+import {
+  TEXT_BASE_JOIN,
+  textBaseOfRow,
+  textBaseOf,
+  writesText,
+  type TextBase,
+  type TextBaseColumns,
+} from './text-base.ts';
+
+/** Options of `TableStore.update`. */
+export interface UpdateOptions {
+  /** The base of the text the new text was made from (`getForEdit`); default: the local text now. */
+  base?: TextBase;
+}
+
+/** A row read (or just written) for editing, with the base of its text fields. */
+export interface Editing<R> {
+  readonly row: R;
+  readonly base: TextBase;
+}
 
 /** What a TableStore needs from the engine. */
 export interface StoreDeps {
@@ -175,20 +195,54 @@ export class TableStore<
     return ids.map((id) => byId.get(id)!);
   }
 
-  /** Changes some fields of a row (live or deleted); bumps the modification time. */
-  async update(id: string, patch: P): Promise<R> {
+  /**
+   * Changes some fields of a row (live or deleted); bumps the modification time. A text field
+   * (`merge: 'text'`) is sent with the base of the local text now, or with `options.base`: the
+   * base read with that text (`getForEdit`) when the new text was made from an earlier read.
+   */
+  async update(id: string, patch: P, options: UpdateOptions = {}): Promise<R> {
+    return (await this.updateForEdit(id, patch, options.base)).row;
+  }
+
+  /**
+   * A row with the base of its text fields, read together: what an editor loads. Hand the base
+   * back with the edited text (`updateForEdit`, or `update`'s `base`) so that the server merges
+   * it against the text that was read, even if a pull changed the row in between.
+   */
+  async getForEdit(id: string): Promise<Editing<R> | null> {
+    const sql = `SELECT t.*, ${TEXT_BASE_JOIN.columns} FROM ${q(this.table.name)} AS t ${TEXT_BASE_JOIN.join} WHERE t.id = ?`;
+    const params = [this.table.name, id];
+    const [r] = await this.read<LocalRow & TextBaseColumns>(sql, params);
+    if (!r) return null;
+    const { __text_base_seq: _s, __text_base_version: _v, ...row } = r;
+    return { row: row as unknown as R, base: textBaseOf(r) };
+  }
+
+  /**
+   * `update` of text read at `base` (from `getForEdit`, or from the previous `updateForEdit`;
+   * undefined: the local text now). Returns the new row and the base of its text, for the next
+   * edit of the same draft.
+   */
+  async updateForEdit(id: string, patch: P, base?: TextBase): Promise<Editing<R>> {
     const fields: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) fields[k] = v;
     this.check(fields);
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
-      if (Object.keys(fields).length === 0)
-        return { result: row as unknown as R, id, queued: false };
-      const nowIso = this.iso();
-      if (this.updated !== undefined && fields[this.updated] === undefined)
-        fields[this.updated] = nowIso;
-      await this.change(tx, row, 'upsert', fields, nowIso);
-      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
+      const queued = Object.keys(fields).length > 0;
+      if (queued) {
+        const nowIso = this.iso();
+        if (this.updated !== undefined && fields[this.updated] === undefined)
+          fields[this.updated] = nowIso;
+        await this.change(tx, row, 'upsert', fields, nowIso, base);
+      }
+      // The text is now this very entry's, or still the one `base` names.
+      const text = queued && writesText(this.table, fields);
+      const after = queued ? ((await getRow(tx, this.table, id)) ?? row) : row;
+      const next =
+        base !== undefined && !text ? base : await textBaseOfRow(tx, this.table.name, after);
+      const result = { row: after as unknown as R, base: next };
+      return queued ? { result, id } : { result, id, queued: false as const };
     });
   }
 
@@ -298,6 +352,7 @@ export class TableStore<
     op: 'upsert' | 'delete',
     fields: Record<string, unknown>,
     nowIso: string,
+    base?: TextBase,
   ): Promise<void> {
     const hlc = await this.deps.clock.stamp(tx);
     await updateColumns(tx, this.table, row.id, fields, 0);
@@ -313,6 +368,7 @@ export class TableStore<
         createdAt: nowIso,
       },
       this.table,
+      base,
     );
   }
 }

@@ -25,10 +25,39 @@ CREATE TABLE IF NOT EXISTS text_base (
 );
 `;
 
-/** The base a new edit of the record's text fields is sent with. */
+/**
+ * The base a new edit of the record's text fields is sent with: the text it was made on. An
+ * editor reads it with the text (`TableStore.getForEdit`) and hands it back with what the user
+ * typed (`update`'s `base`), so a pull that changes the row in between is merged, not undone.
+ */
 export interface TextBase {
+  /** This device's own text, from its outbox entry of this seq (sent as `baseSeq`). */
   readonly baseSeq: number | null;
+  /** Or the server's text at this version (sent as `baseVersion`). */
   readonly textVersion: number | null;
+}
+
+/** The columns `textBaseJoin` adds to a row. */
+export interface TextBaseColumns {
+  readonly __text_base_version: number | null;
+  readonly __text_base_seq: number | null;
+}
+
+/** A LEFT JOIN of `text_base` onto the table aliased `t`, adding `TextBaseColumns`; parameter: the table name. */
+export const TEXT_BASE_JOIN = {
+  columns: 'b.version AS __text_base_version, b.seq AS __text_base_seq',
+  join: 'LEFT JOIN text_base AS b ON b.table_name = ? AND b.record_id = t.id',
+} as const;
+
+/**
+ * The base of a row read with `TEXT_BASE_JOIN` (in the same statement, so text and base agree):
+ * with no `text_base` row (written before that table existed), the row's version.
+ */
+export function textBaseOf(row: TextBaseColumns & { version: number }): TextBase {
+  const seq = row.__text_base_seq;
+  if (seq != null) return { baseSeq: seq, textVersion: null };
+  const v = row.__text_base_version ?? (row.version > 0 ? row.version : null);
+  return { baseSeq: null, textVersion: v };
 }
 
 /** True when `fields` writes one of the table's text fields. */
@@ -43,6 +72,17 @@ export async function currentTextBase(tx: SqlTx, table: string, id: string): Pro
     [table, id],
   );
   return { baseSeq: r?.seq ?? null, textVersion: r?.seq != null ? null : (r?.version ?? null) };
+}
+
+/** `currentTextBase`, falling back to the row's version as `textBaseOf` does. */
+export async function textBaseOfRow(
+  tx: SqlTx,
+  table: string,
+  row: { id: string; version: number },
+): Promise<TextBase> {
+  const b = await currentTextBase(tx, table, row.id);
+  if (b.baseSeq != null || b.textVersion != null) return b;
+  return { baseSeq: null, textVersion: row.version > 0 ? row.version : null };
 }
 
 /** The local text is now the device's own, from the outbox entry just inserted. */

@@ -195,6 +195,70 @@ describe('text merge through the engine', () => {
     await b.close();
   });
 
+  it('an edit keeps the base its text was read at when a pull changes the note before it is written', async () => {
+    const user = email();
+    const a = await device(server, user, { signup: true });
+    const b = await device(server, user);
+    const n = await a.tables.notes.create({
+      title: 'Trip plan',
+      content: 'Lisbon\nPorto\nBraga\n',
+    });
+    await a.sync();
+    await b.sync();
+    // a's editor reads the note (version 1) and the user starts typing on that text...
+    const read = (await a.tables.notes.getForEdit(n.id))!;
+    expect(read.base).toEqual({ baseSeq: null, textVersion: 1 });
+    const typed = read.row.content.replace('Lisbon', 'Lisbon, visit Belem');
+    // ...meanwhile b's edit (version 2) is pulled into a's row...
+    await b.tables.notes.update(n.id, { content: 'Lisbon\nPorto\nBraga, then Guimaraes\n' });
+    await b.sync();
+    await a.sync();
+    // ...and then the editor saves what the user typed on version 1.
+    await a.tables.notes.update(n.id, { content: typed }, { base: read.base });
+    await a.sync();
+    await b.sync();
+    for (const f of [a, b]) {
+      expect(await content(f, n.id)).toBe('Lisbon, visit Belem\nPorto\nBraga, then Guimaraes\n');
+      expect(await f.textConflicts()).toEqual([]);
+    }
+    await a.close();
+    await b.close();
+  });
+
+  it("a draft's next save builds on its previous one even after that one came back merged", async () => {
+    const user = email();
+    const a = await device(server, user, { signup: true });
+    const b = await device(server, user);
+    const n = await a.tables.notes.create({ title: 'T', content: 'one\ntwo\nthree\n' });
+    await a.sync();
+    await b.sync();
+    await b.tables.notes.update(n.id, { content: 'one\ntwo\nthree, by b\n' });
+    await b.sync();
+    const read = (await a.tables.notes.getForEdit(n.id))!;
+    const first = await a.tables.notes.updateForEdit(
+      n.id,
+      { content: 'one, by a\ntwo\nthree\n' },
+      read.base,
+    );
+    expect(first.base.baseSeq).toBeGreaterThan(0);
+    await a.sync(); // merged with b's edit; the merged text is pulled into a's row
+    expect(await content(a, n.id)).toBe('one, by a\ntwo\nthree, by b\n');
+    // The user kept typing on the draft, which never had b's words.
+    await a.tables.notes.updateForEdit(
+      n.id,
+      { content: 'one, by a, twice\ntwo\nthree\n' },
+      first.base,
+    );
+    await a.sync();
+    await b.sync();
+    for (const f of [a, b]) {
+      expect(await content(f, n.id)).toBe('one, by a, twice\ntwo\nthree, by b\n');
+      expect(await f.textConflicts()).toEqual([]);
+    }
+    await a.close();
+    await b.close();
+  });
+
   it('lists the history, fetches a revision and restores it as a new edit that syncs', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });

@@ -51,6 +51,21 @@ describe('autosave', () => {
     expect(maxRunning).toBe(1);
   });
 
+  it('is dirty while a draft is being written, so a remote reload does not replace it', async () => {
+    let release = (): void => undefined;
+    const a = new Autosave<string>(
+      () => new Promise<void>((r) => (release = r)),
+      () => undefined,
+    );
+    a.change('typed');
+    const done = a.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.dirty()).toBe(true);
+    release();
+    await done;
+    expect(a.dirty()).toBe(false);
+  });
+
   it('reports a failed save', async () => {
     const states: SaveState[] = [];
     const a = new Autosave<string>(

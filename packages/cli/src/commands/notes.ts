@@ -3,6 +3,7 @@ import { notFound, usage } from '../errors.ts';
 import { resolveNoteId, withSession, type DbOptions } from '../context.ts';
 import { formatNote, formatNoteLine, noteJson, printJson } from '../output.ts';
 import { dbCommand } from '../options.ts';
+import { formatTextBase, parseTextBase } from '../text-base-arg.ts';
 
 interface ListOpts extends DbOptions {
   deleted?: boolean;
@@ -10,6 +11,12 @@ interface ListOpts extends DbOptions {
   json?: boolean;
   search?: string;
   limit?: string;
+}
+
+interface EditOpts extends DbOptions {
+  title?: string;
+  content?: string;
+  base?: string;
 }
 
 /** add, edit, rm, restore, ls, show: local writes and reads, never the network. */
@@ -30,15 +37,21 @@ export function registerNoteCommands(program: Command): void {
     .argument('<id>', 'note id (or a unique prefix)')
     .option('--title <title>', 'new title')
     .option('--content <text>', 'new body')
-    .action(async (typed: string, opts: DbOptions & { title?: string; content?: string }) => {
+    .option(
+      '--base <base>',
+      'the textBase `show --json` printed when you read the text: merge against that text',
+    )
+    .action(async (typed: string, opts: EditOpts) => {
       if (opts.title === undefined && opts.content === undefined)
         throw usage('nothing to change: give --title and/or --content');
+      const base = opts.base === undefined ? {} : { base: parseTextBase(opts.base) };
       await withSession(opts, async ({ ferry }) => {
         const id = await resolveNoteId(ferry, typed);
-        await ferry.tables.notes.update(id, {
+        const patch = {
           ...(opts.title === undefined ? {} : { title: opts.title }),
           ...(opts.content === undefined ? {} : { content: opts.content }),
-        });
+        };
+        await ferry.tables.notes.update(id, patch, base);
       });
     });
 
@@ -121,10 +134,10 @@ export function registerNoteCommands(program: Command): void {
             `${head.join('\n')}\n\n${typeof r.fields.content === 'string' ? r.fields.content : ''}\n`,
           );
         }
-        const row = await ferry.tables.notes.get(id);
-        if (!row) throw notFound(`no note with id ${typed}`);
-        const note = noteJson(row);
-        if (opts.json) printJson(note);
+        const read = await ferry.tables.notes.getForEdit(id);
+        if (!read) throw notFound(`no note with id ${typed}`);
+        const note = noteJson(read.row);
+        if (opts.json) printJson({ ...note, textBase: formatTextBase(read.base) });
         else process.stdout.write(`${formatNote(note)}\n`);
       });
     });

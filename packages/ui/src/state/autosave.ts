@@ -17,6 +17,8 @@ export class Autosave<T> {
   private latest: T | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** Drafts taken for writing and not written yet. */
+  private inFlight = 0;
 
   constructor(
     private readonly save: (value: T) => Promise<void>,
@@ -37,7 +39,7 @@ export class Autosave<T> {
 
   /** True while a draft is waiting or being written. */
   dirty(): boolean {
-    return this.latest !== null || this.timer !== null;
+    return this.latest !== null || this.timer !== null || this.inFlight > 0;
   }
 
   /** Writes the pending draft now; resolves when every earlier write finished. */
@@ -47,6 +49,7 @@ export class Autosave<T> {
     const value = this.latest;
     this.latest = null;
     if (value === null) return this.writing;
+    this.inFlight++;
     this.writing = this.writing.then(async () => {
       this.onState(SaveState.saving);
       try {
@@ -54,6 +57,8 @@ export class Autosave<T> {
         this.onState(this.latest === null ? SaveState.saved : SaveState.pending);
       } catch (e) {
         this.onState(SaveState.error, e);
+      } finally {
+        this.inFlight--;
       }
     });
     return this.writing;

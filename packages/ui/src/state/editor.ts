@@ -1,8 +1,11 @@
 /**
  * The open note: a draft the user types into, saved locally by `Autosave`. A remote change to
- * the open note replaces the draft only when nothing typed is waiting; otherwise the local edit
- * is saved and wins by its newer HLC, as any other local write would.
+ * the open note replaces the draft only when nothing typed is waiting or being saved. Otherwise
+ * the draft is saved with the base of the text it was typed on (read with the note, then the
+ * editor's own previous save), so the server merges the remote change into it instead of the
+ * save undoing it; the merged text replaces the draft once it is pulled and nothing is waiting.
  */
+import type { TextBase } from '@ferry/client';
 import type { Note } from '@ferry/protocol';
 import type { NotesFerry } from '../notes-engine.ts';
 import { createSignal, type Accessor } from 'solid-js';
@@ -26,38 +29,53 @@ export interface Editor {
   dispose(): void;
 }
 
+/** Editor options (tests). */
+export interface EditorOptions {
+  /** The autosave's debounce; default 300 ms. */
+  saveDelayMs?: number;
+}
+
 /** The editor's state over the engine's notes table. */
 export function createEditor(
   ferry: Pick<NotesFerry, 'tables' | 'subscribe'>,
   onError: (e: unknown) => void,
+  options: EditorOptions = {},
 ): Editor {
   const [note, setNote] = createSignal<Note | null>(null);
   const [draft, setDraft] = createSignal<Draft>({ title: '', content: '' });
   const [saveState, setSaveState] = createSignal<SaveState>(SaveState.saved);
   let openId: string | null = null;
+  /** The base of the text the open note's draft was typed on. */
+  let base: { id: string; base: TextBase } | null = null;
 
   const saver = new Autosave<{ id: string; draft: Draft }>(
     async ({ id, draft }) => {
-      const saved = await ferry.tables.notes.update(id, draft);
-      if (openId === id) setNote(saved);
+      const from = base?.id === id ? base.base : undefined;
+      const saved = await ferry.tables.notes.updateForEdit(id, draft, from);
+      if (openId !== id) return;
+      base = { id, base: saved.base };
+      setNote(saved.row);
     },
     (s, error) => {
       setSaveState(s);
       if (error !== undefined) onError(error);
     },
+    options.saveDelayMs,
   );
 
-  const load = async (id: string): Promise<void> => {
-    const n = await ferry.tables.notes.get(id);
-    if (openId !== id) return;
-    setNote(n);
-    if (n) setDraft({ title: n.title, content: n.content });
+  /** Reads the note and its base; a reload for a remote change gives way to typing. */
+  const load = async (id: string, remote = false): Promise<void> => {
+    const read = await ferry.tables.notes.getForEdit(id);
+    if (openId !== id || (remote && saver.dirty())) return;
+    setNote(read?.row ?? null);
+    base = read ? { id, base: read.base } : null;
+    if (read) setDraft({ title: read.row.title, content: read.row.content });
   };
 
   const unsubscribe = ferry.subscribe((e) => {
     if (e.type !== 'changed' || e.origin !== 'remote' || openId === null || !e.ids.includes(openId))
       return;
-    if (!saver.dirty()) load(openId).catch(onError);
+    if (!saver.dirty()) load(openId, true).catch(onError);
   });
 
   return {
