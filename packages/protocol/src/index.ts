@@ -18,6 +18,7 @@ export * from './ddl.ts';
 export * from './limits.ts';
 export * from './errors.ts';
 export * from './schemas.ts';
+export * from './session.ts';
 export * from './compact.ts';
 export * from './text-merge.ts';
 export * from './history.ts';

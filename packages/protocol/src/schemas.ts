@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HLC_PATTERN } from './hlc.ts';
 import { UUID_PATTERN } from './ids.ts';
 import { Limits } from './limits.ts';
+import { SessionMode } from './session.ts';
 
 const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'lowercase canonical UUID' });
 const HlcString = Type.String({ pattern: HLC_PATTERN, description: 'HLC stamp' });
@@ -140,12 +141,17 @@ const NewPassword = Type.String({
   maxLength: Limits.maxPasswordLength,
 });
 
-export const SignupRequest = Type.Object({ email: Email, password: NewPassword });
+export const SignupRequest = Type.Object({
+  email: Email,
+  password: NewPassword,
+  session: SessionMode,
+});
 export type SignupRequest = Static<typeof SignupRequest>;
 export const LoginRequest = Type.Object({
   email: Email,
   password: Password,
   deviceName: Type.Optional(Type.String({ maxLength: 200 })),
+  session: SessionMode,
 });
 export type LoginRequest = Static<typeof LoginRequest>;
 export const AuthResponse = Type.Object({ userId: Uuid, token: Type.String() });

@@ -24,6 +24,11 @@ export interface ServerConfig {
   readonly maxClockDriftMs: number;
   readonly tlsCertPath: string | undefined;
   readonly tlsKeyPath: string | undefined;
+  /**
+   * Session cookies (the web app) are always `Secure`, not only on requests that arrived over
+   * this server's own TLS: for a server behind a proxy that terminates TLS.
+   */
+  readonly secureCookies: boolean;
   /** Soft-deleted rows older than this are purged; 0 disables the purge. */
   readonly tombstoneRetentionMs: number;
   /** Every revision (history, merge bases) younger than this is kept; 0 keeps all for ever. */
@@ -111,6 +116,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxClockDriftMs: Limits.defaultMaxClockDriftMs,
     tlsCertPath: undefined,
     tlsKeyPath: undefined,
+    secureCookies: false,
     tombstoneRetentionMs: 90 * DAY_MS,
     revisionKeepAllMs: 30 * DAY_MS,
     revisionKeepDailyMs: 365 * DAY_MS,
@@ -155,6 +161,11 @@ function int(min: number, max: number) {
   };
 }
 const str = (raw: string): string => raw;
+const bool = (raw: string, name: string): boolean => {
+  if (/^(1|true|yes)$/i.test(raw.trim())) return true;
+  if (/^(0|false|no)$/i.test(raw.trim())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+};
 const optStr = (raw: string): string | undefined => (raw === '' ? undefined : raw);
 const pooler = (raw: string, name: string): DatabasePooler => {
   if (!Object.hasOwn(DatabasePooler, raw))
@@ -246,6 +257,13 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--tls-key',
     parse: optStr,
     help: 'PEM private key',
+  },
+  {
+    key: 'secureCookies',
+    env: 'FERRY_SECURE_COOKIES',
+    flag: '--secure-cookies',
+    parse: bool,
+    help: 'mark session cookies Secure on every request (TLS ends at a proxy in front)',
   },
   {
     key: 'tombstoneRetentionMs',

@@ -182,6 +182,28 @@ describe('two server processes on one database', () => {
       await stream.close();
       await back.close();
       await new Device(other.url, login.body.token).sync();
+      // The web app's cookie session: a login, a sync and a sign-out with the cookie.
+      const web = await call<{ csrf: string }>(other.url, 'POST', '/v1/auth/login', {
+        body: { email: u.email, password, session: 'cookie' },
+      });
+      const cookieToken = /ferry_session=([^;]+)/.exec(web.headers.getSetCookie().join('\n'))?.[1];
+      expect(cookieToken).toMatch(/^[\w-]{43}$/);
+      const cookie = { cookie: `ferry_session=${cookieToken}`, 'x-ferry-csrf': web.body.csrf };
+      const d3 = new Device(other.url, 'unused');
+      const webSync = await call(other.url, 'POST', '/v1/sync', {
+        headers: cookie,
+        body: {
+          protocol: PROTOCOL_VERSION,
+          clientId: d3.clientId,
+          schemaVersion: FERRY_SCHEMA_VERSION,
+          cursor: '0',
+          mutations: [d3.mutation('notes', newId(), 'upsert', newNote())],
+        },
+      });
+      expect(webSync.status).toBe(200);
+      expect((await call(other.url, 'POST', '/v1/auth/logout', { headers: cookie })).status).toBe(
+        204,
+      );
       other.kill('SIGTERM');
       expect(await other.exited).toBe(0);
       // Even at trace level the logs carry no password and no token.
@@ -190,6 +212,9 @@ describe('two server processes on one database', () => {
       expect(logs).not.toContain(password);
       expect(logs).not.toContain(login.body.token);
       expect(logs).not.toContain(u.token);
+      expect(logs).toContain('/v1/auth/logout');
+      expect(logs).not.toContain(cookieToken);
+      expect(logs).not.toContain(web.body.csrf);
     } finally {
       other.kill('SIGKILL');
       await s.close();

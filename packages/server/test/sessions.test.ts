@@ -160,7 +160,7 @@ describe('sign out everywhere', () => {
 });
 
 describe('OpenAPI', () => {
-  it('documents POST /v1/auth/logout-all: bearer, 204, 401', async () => {
+  it('documents POST /v1/auth/logout-all: bearer, 204, 401 (403: a cookie session without its CSRF header)', async () => {
     const r = await call<{
       paths: Record<
         string,
@@ -169,7 +169,7 @@ describe('OpenAPI', () => {
     }>(s.url, 'GET', '/openapi.json');
     const op = r.body.paths['/v1/auth/logout-all']?.post;
     expect(op?.security).toEqual([{ bearer: [] }]);
-    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['204', '401']);
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['204', '401', '403']);
   });
 });
 

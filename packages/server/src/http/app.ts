@@ -43,7 +43,15 @@ function fastifyOptions(deps: AppDeps): Options {
       level: config.logLevel,
       // Request bodies are never logged; headers are, minus the secrets.
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-ferry-csrf"]',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.token',
+          '*.csrf',
+        ],
         censor: '[redacted]',
       },
     },
@@ -89,9 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.config.maxConnections > 0) app.server.maxConnections = deps.config.maxConnections;
   installJsonBody(app);
 
-  // CORS: the desktop webview calls the API from its own origin. Bearer tokens, never cookies,
-  // so allowing any origin grants nothing a page could not already do with a token it holds.
-  // Every response is also marked nosniff and no-store (API_HEADERS).
+  // CORS: the desktop webview calls the API from its own origin with a bearer token, so allowing
+  // any origin grants nothing a page could not already do with a token it holds. The web app's
+  // session cookie is no such grant: `*` never exposes a credentialed answer to another origin,
+  // X-Ferry-CSRF is not an allowed header, and a cookie request from another origin is refused
+  // (session-cookie.ts). Every response is also marked nosniff and no-store (API_HEADERS).
   app.addHook('onRequest', async (req, reply) => {
     void reply.headers(API_HEADERS);
     if (req.method === 'OPTIONS') {

@@ -2,12 +2,18 @@ import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/database.ts';
 import { userForToken, type TokenPolicy } from '../auth/tokens.ts';
 import { fail } from './errors.ts';
+import { checkCookieRequest, cookieToken, type CookiePolicy } from './session-cookie.ts';
 
-/** The caller, from `Authorization: Bearer <token>`. */
+/** The caller, from `Authorization: Bearer <token>` or the web app's session cookie. */
 export interface Caller {
   readonly userId: string;
   readonly token: string;
+  /** The token came in the session cookie (session-cookie.ts), not in `Authorization`. */
+  readonly viaCookie: boolean;
 }
+
+/** What authenticating a request depends on: the token lifetimes and the cookies' policy. */
+export type AuthPolicy = TokenPolicy & CookiePolicy;
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/i;
 
@@ -19,25 +25,45 @@ export function bearerToken(req: FastifyRequest): string {
   return m[1]!;
 }
 
+/**
+ * The request's token and where it came from. `Authorization` wins: a request that has one is
+ * a bearer request whatever cookies it carries. Otherwise the session cookie, checked for its
+ * origin and CSRF value (403); neither is 401.
+ */
+function credential(
+  req: FastifyRequest,
+  policy: CookiePolicy,
+): { token: string; viaCookie: boolean } {
+  if (req.headers.authorization === undefined) {
+    const token = cookieToken(req, policy);
+    if (token !== undefined) {
+      checkCookieRequest(req, token);
+      return { token, viaCookie: true };
+    }
+  }
+  return { token: bearerToken(req), viaCookie: false };
+}
+
 /** Callers already resolved, per request: a request is authenticated once (see auth-hook.ts). */
 const resolved = new WeakMap<FastifyRequest, Caller>();
 
 /**
- * Resolves the bearer token to its user, or throws 401 (unknown, revoked or expired). The answer
+ * Resolves the request's token (bearer, or the session cookie) to its user, or throws 401
+ * (unknown, revoked or expired) or 403 (a cookie request that fails its checks). The answer
  * is kept with the request, so the handler of a route authenticated before its body was read
  * gets it without a second query.
  */
 export async function authenticate(
   db: Queryable,
   req: FastifyRequest,
-  policy: TokenPolicy,
+  policy: AuthPolicy,
 ): Promise<Caller> {
   const known = resolved.get(req);
   if (known !== undefined) return known;
-  const token = bearerToken(req);
+  const { token, viaCookie } = credential(req, policy);
   const userId = await userForToken(db, token, policy);
   if (userId === null) fail('unauthorized', 'unknown, revoked or expired token');
-  const caller = { userId, token };
+  const caller = { userId, token, viaCookie };
   resolved.set(req, caller);
   return caller;
 }

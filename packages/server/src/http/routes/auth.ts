@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthResponse,
+  CookieAuthResponse,
   codePointCount,
   ErrorEnvelope,
   Limits,
@@ -16,9 +18,33 @@ import { issueToken, revokeAllTokens, revokeToken } from '../../auth/tokens.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
+import { clearSessionCookies, setSessionCookies, type CookiePolicy } from '../session-cookie.ts';
 
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 429: ErrorEnvelope };
 const bearer = [{ bearer: [] }];
+const signedIn = Type.Union([AuthResponse, CookieAuthResponse], {
+  description: 'the token; with `session: "cookie"`, the CSRF value and the token in a cookie',
+});
+const signedOut = {
+  204: { type: 'null' },
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+};
+
+/**
+ * The answer to a signup or login: the token in the body, or with `session: "cookie"` (the web
+ * app) in an HttpOnly cookie, the body then carrying only the CSRF value (session-cookie.ts).
+ */
+function signedInAs(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  policy: CookiePolicy,
+  userId: string,
+  token: string,
+): AuthResponse | CookieAuthResponse {
+  if ((req.body as { session?: string }).session !== 'cookie') return { userId, token };
+  return { userId, session: 'cookie', csrf: setSessionCookies(req, reply, policy, token) };
+}
 
 /** The key an email is found by (see auth/email.ts); 400 when normalizing made it too long. */
 function emailKey(email: string): string {
@@ -45,7 +71,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['auth'],
         body: SignupRequest,
-        response: { 201: AuthResponse, 409: ErrorEnvelope, ...errors },
+        response: { 201: signedIn, 409: ErrorEnvelope, ...errors },
       },
     },
     async (req, reply) => {
@@ -78,16 +104,16 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
         return issueToken(tx, userId, null);
       });
       await throttle.remember(userId, addressKey(req.ip));
-      return reply.code(201).send({ userId, token });
+      return reply.code(201).send(signedInAs(req, reply, config, userId, token));
     },
   );
 
   app.post(
     '/v1/auth/login',
     {
-      schema: { tags: ['auth'], body: LoginRequest, response: { 200: AuthResponse, ...errors } },
+      schema: { tags: ['auth'], body: LoginRequest, response: { 200: signedIn, ...errors } },
     },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body as LoginRequest;
       refuseNul({ email: body.email, deviceName: body.deviceName });
       const key = emailKey(body.email);
@@ -103,7 +129,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (!user || !ok) fail('invalid_credentials', 'wrong email or password');
       await throttle.succeeded(attempt, user.id, address);
       const token = await issueToken(db, user.id, body.deviceName ?? null);
-      return { userId: user.id, token };
+      return signedInAs(req, reply, config, user.id, token);
     },
   );
 
@@ -113,12 +139,13 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['auth'],
         security: bearer,
-        response: { 204: { type: 'null' }, 401: ErrorEnvelope },
+        response: signedOut,
       },
     },
     async (req, reply) => {
       const caller = await authenticate(db, req, config);
       await revokeToken(db, caller.token);
+      if (caller.viaCookie) clearSessionCookies(req, reply, config);
       return reply.code(204).send();
     },
   );
@@ -131,12 +158,13 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
         security: bearer,
         description:
           'Sign out everywhere: revokes every token of the caller (this one too) and ends their open event streams. An extension of protocol v1.',
-        response: { 204: { type: 'null' }, 401: ErrorEnvelope },
+        response: signedOut,
       },
     },
     async (req, reply) => {
       const caller = await authenticate(db, req, config);
       await revokeAllTokens(db, caller.userId);
+      if (caller.viaCookie) clearSessionCookies(req, reply, config);
       return reply.code(204).send();
     },
   );
@@ -147,7 +175,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['auth'],
         security: bearer,
-        response: { 200: MeResponse, 401: ErrorEnvelope },
+        response: { 200: MeResponse, 401: ErrorEnvelope, 403: ErrorEnvelope },
       },
     },
     async (req) => {
