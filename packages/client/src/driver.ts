@@ -1,7 +1,8 @@
 /**
  * The seam between the sync engine and a SQLite database. Implementations: better-sqlite3 in
- * Node (`./node`), the Tauri bridge in the desktop app. Every implementation runs the shared
- * store suite (`test/driver-suite.ts`).
+ * Node (`./node`), the Tauri bridge in the desktop app. Every implementation passes the shared
+ * checks in `./testing` (`driverChecks` for this contract, `storeChecks` for the engine's storage
+ * on top of it).
  */
 
 /** A value SQLite can bind or return. */

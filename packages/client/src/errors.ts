@@ -136,7 +136,10 @@ const statusKinds: Readonly<Record<number, ErrorKind>> = {
   429: ErrorKind.rateLimited,
 };
 
-/** Classifies a non-2xx response. `codeHint` overrides by the body's error code (e.g. invalid_credentials). */
+/**
+ * Classifies a non-2xx response: by its status, refined by the error envelope's code
+ * (`invalid_credentials`, `client_id_reused`).
+ */
 export function errorFromResponse(
   status: number,
   body: string,

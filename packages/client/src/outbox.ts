@@ -46,8 +46,9 @@ const decode = (r: OutboxRow): OutboxEntry => ({
 
 /**
  * The stored JSON of an entry's fields. The engine only ever stores an object; text that does not
- * parse (a hand edit, a bug of another build) is passed on as the string it is, so the server
- * refuses that one mutation and it is set aside (see push-budget.ts) instead of failing every sync.
+ * parse (a hand edit, a bug of another build) is passed on as the string it is: the server answers
+ * 400 to every request that carries it, and push-budget.ts narrows that down to this one entry and
+ * sets it aside, instead of failing every sync.
  */
 function parseFields(text: string): Record<string, unknown> {
   try {

@@ -1,16 +1,5 @@
 import { randomBytes } from '@noble/hashes/utils';
 
-declare const brand: unique symbol;
-/** A nominal type: a string that cannot be swapped for another kind of id by mistake. */
-export type Brand<T, B extends string> = T & { readonly [brand]: B };
-
-/** A synced record's id (lowercase canonical UUID, made by the client). */
-export type RecordId = Brand<string, 'RecordId'>;
-/** One local database's id (UUID, made once). */
-export type ClientId = Brand<string, 'ClientId'>;
-/** A server-side user id. */
-export type UserId = Brand<string, 'UserId'>;
-
 /** Lowercase canonical RFC 9562 UUID. */
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const uuidRe = new RegExp(UUID_PATTERN);

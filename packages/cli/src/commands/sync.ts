@@ -102,7 +102,8 @@ export function registerSyncCommands(program: Command): void {
       scheduler.stop();
       unsubscribe();
       line.end();
-      // close() stops the scheduler and waits for a sync in flight, so nothing is cut half-way.
+      // The scheduler is stopped (it starts no sync now); close() waits for the one in flight, if
+      // any, so nothing is cut half-way.
       await ferry.close();
       const s = await withSession(opts, (session) => Promise.resolve(session.ferry.status()));
       process.stderr.write(`Stopped; ${s.pending} change(s) pending.\n`);

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { SqlDriver, SqlTx, SqlValue } from '../driver.ts';
 import { Mutex } from '../mutex.ts';
 
-/** The few better-sqlite3 methods this driver uses. */
+/** better-sqlite3's connection and prepared statement, as this driver uses them. */
 type Db = InstanceType<typeof Database>;
 type Stmt = Database.Statement<unknown[], unknown>;
 

@@ -17,8 +17,9 @@ export const SERVER_TABLES: readonly string[] = [
 ];
 
 /**
- * The schema's history. Append only: a released migration is never edited. Each runs once, in
- * its own transaction, recorded in `schema_migrations`.
+ * The schema's history. Append only: a released migration is never edited. Each runs once,
+ * recorded in `schema_migrations`; `migrate` runs all those not yet applied, and then the app's
+ * table DDL, in one transaction, so a start-up that fails leaves the schema as it was.
  */
 export const MIGRATIONS: readonly {
   readonly version: number;
