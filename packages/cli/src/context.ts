@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { openFerry, type Ferry, type SqlDriver } from '@ferry/client';
 import { ferrySchema, type ferryTables } from '@ferry/protocol';
-import { openNodeDriver } from '@ferry/client/node';
+import { fileTokenStore, openNodeDriver } from '@ferry/client/node';
 import { notFound, usage } from './errors.ts';
 import { dataDir, defaultDbPath, pathsFor, type FerryPaths } from './paths.ts';
-import { fileTokenStore } from './token-store.ts';
 
 /** Options every command that opens the local database accepts. */
 export interface DbOptions {

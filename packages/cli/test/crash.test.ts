@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { memoryTokenStore, openFerry, type Ferry } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileTokenStore } from '../src/token-store.ts';
+import { fileTokenStore } from '@ferry/client/node';
 import { collect, spawnFerry } from './support/cli.ts';
 import { checkDatabase } from './support/db-check.ts';
 import { killSyncs } from './support/kill-sync.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { openFerry, type Ferry } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
-import { fileTokenStore } from '../src/token-store.ts';
+import { fileTokenStore } from '@ferry/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runFerry, spawnFerry } from './support/cli.ts';
 import { startTestServer, type TestServer } from './support/server.ts';

@@ -1,11 +1,8 @@
-import type { TableDecl } from '@ferry/protocol';
+import { quoteIdent, type TableDecl } from '@ferry/protocol';
 import type { SqlTx, SqlValue } from './driver.ts';
 
-/** Quotes an identifier that comes from a table declaration. */
-export function q(ident: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(ident)) throw new Error(`bad identifier: ${ident}`);
-  return `"${ident}"`;
-}
+/** Quotes an identifier that comes from a table declaration (`quoteIdent`, by a short name). */
+export const q = quoteIdent;
 
 /** A local row: the declared fields plus id, version and synced. */
 export type LocalRow = Record<string, SqlValue> & { id: string; version: number; synced: number };

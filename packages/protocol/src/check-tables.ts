@@ -4,6 +4,7 @@
  * naming the table and the field, never later as a failing sync.
  */
 import { ENGINE_SYNCED_TABLES } from './engine-tables.ts';
+import { IDENT_PATTERN } from './ident.ts';
 import { ConflictPolicy, FieldType, MergePolicy, VERSION_FIELD, type TableDecl } from './tables.ts';
 
 /** A table declaration the engine cannot sync. */
@@ -18,8 +19,6 @@ export class TableDeclError extends Error {
   }
 }
 
-/** SQL identifiers as both SQLite and PostgreSQL take them unquoted-safe (they are quoted anyway). */
-const IDENT = /^[a-z_][a-z0-9_]*$/;
 /** PostgreSQL's limit is 63 bytes; a table name leaves room for its index names' suffixes. */
 const MAX_TABLE_NAME = 48;
 const MAX_FIELD_NAME = 63;
@@ -34,7 +33,7 @@ function isPositiveInt(n: unknown): boolean {
 }
 
 function checkName(table: string, field: string | null, name: string, max: number): void {
-  if (!IDENT.test(name))
+  if (!IDENT_PATTERN.test(name))
     throw new TableDeclError(
       table,
       field,

@@ -10,6 +10,7 @@
  * out and the client takes its own. Everything else in the response is as in v1.
  */
 import { Type } from '@sinclair/typebox';
+import { IDENT_PATTERN } from './ident.ts';
 import {
   MutationResult,
   type Change,
@@ -91,7 +92,6 @@ export class CompactDecodeError extends Error {
   override readonly name = 'CompactDecodeError';
 }
 
-const FIELD_NAME = /^[a-z_][a-z0-9_]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function rowHead(a: unknown[], where: string): Row {
@@ -116,7 +116,7 @@ export function decodeCompact(
   const changes: Change[] = [];
   for (const [g, group] of (res.tables ?? []).entries()) {
     for (const f of group.fields) {
-      if (!FIELD_NAME.test(f) || f === 'id' || f === 'version' || f === '__proto__')
+      if (!IDENT_PATTERN.test(f) || f === 'id' || f === 'version' || f === '__proto__')
         throw new CompactDecodeError(`tables/${g}: bad field name ${JSON.stringify(f)}`);
     }
     const n = group.fields.length;

@@ -1,9 +1,5 @@
+import { quoteIdent as q } from './ident.ts';
 import { SYNCED_FIELD, VERSION_FIELD, type FieldDecl, type TableDecl } from './tables.ts';
-
-const q = (ident: string): string => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(ident)) throw new Error(`bad identifier: ${ident}`);
-  return `"${ident}"`;
-};
 
 function sqliteType(f: FieldDecl): string {
   return f.type === 'integer' ? 'INTEGER' : 'TEXT';

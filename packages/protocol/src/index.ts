@@ -7,6 +7,7 @@
  */
 export * from './version.ts';
 export * from './ids.ts';
+export * from './ident.ts';
 export * from './hlc.ts';
 export * from './tables.ts';
 export * from './define-table.ts';

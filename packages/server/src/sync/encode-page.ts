@@ -1,6 +1,7 @@
 import {
   MAX_ACK_FIELDS,
   COMPACT_VERSION,
+  quoteIdent as ident,
   storedFields,
   type CompactSyncResponse,
   type SentValues,
@@ -15,10 +16,6 @@ import type { TableSql } from './rows.ts';
  * and the rows a push wrote as acknowledgements that leave out what the client sent.
  */
 
-const ident = (name: string): string => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad identifier: ${name}`);
-  return `"${name}"`;
-};
 const isText = (t: TableDecl, f: string): boolean =>
   t.fields[f]!.type !== 'integer' && t.fields[f]!.type !== 'uuid';
 

@@ -1,11 +1,12 @@
-import { VERSION_FIELD, storedFields, type FieldDecl, type TableDecl } from '@ferry/protocol';
+import {
+  VERSION_FIELD,
+  quoteIdent as q,
+  storedFields,
+  type FieldDecl,
+  type TableDecl,
+} from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { StoredRow } from './merge.ts';
-
-const q = (ident: string): string => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(ident)) throw new Error(`bad identifier: ${ident}`);
-  return `"${ident}"`;
-};
 
 function pgType(f: FieldDecl): string {
   if (f.type === 'integer') return 'bigint';
