@@ -1,10 +1,11 @@
 /**
  * Opens the web app: the database worker (SQLite on OPFS), the engine over it, this origin as
- * the server, and the sync triggers (start, `online`/`offline`, focus, the engine's own 30 s
- * timer, after each write, the server's poke).
+ * the server with the session in its HttpOnly cookie, and the sync triggers (start,
+ * `online`/`offline`, focus, the engine's own 30 s timer, after each write, the server's poke).
  */
-import { createScheduler, memoryTokenStore, openFerry } from '@ferry/client';
+import { createScheduler, openFerry } from '@ferry/client';
 import { eraseTables, ferrySchema, type AppShell } from '@ferry/ui';
+import { cookieSession } from './cookie-session.ts';
 import { openWasmDriver } from './db/wasm-driver.ts';
 import { linkWorker, startDbWorker } from './db/worker-link.ts';
 
@@ -14,14 +15,16 @@ const DB_FILE = 'ferry.sqlite3';
 export async function boot(win: Window): Promise<AppShell> {
   const link = linkWorker(startDbWorker());
   const driver = await openWasmDriver(link, DB_FILE);
+  // The token stays in the server's HttpOnly cookie; a token in localStorage or in memory would
+  // be readable by any script on the page.
+  const session = cookieSession(win.document);
   const ferry = await openFerry({
     ...ferrySchema,
     driver,
-    // Not yet persisted: an HttpOnly session cookie replaces it (docs/web.md); a token in
-    // localStorage would be readable by any script on the page.
-    tokenStore: memoryTokenStore(),
+    tokenStore: session.tokenStore,
+    http: session.http,
   });
-  const scheduler = createScheduler(ferry);
+  const scheduler = createScheduler(ferry, { eventSource: session.eventSource });
   const restart = (): void => {
     scheduler.stop();
     scheduler.start();
@@ -37,7 +40,7 @@ export async function boot(win: Window): Promise<AppShell> {
   return {
     ferry,
     sync: { scheduler, restart },
-    tokenStore: 'this tab only (signing in again after a reload)',
+    tokenStore: 'a cookie of this site that page scripts cannot read',
     defaultServer: win.location.origin,
     deviceName: 'Ferry web',
     eraseLocalData: () => eraseTables(driver),
