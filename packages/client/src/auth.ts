@@ -1,13 +1,13 @@
 import { AuthResponse, MeResponse } from '@ferry/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { lazyCheck } from './lazy-check.ts';
 import type { TokenStore } from './api.ts';
 import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { checkServerUrl, type Transport } from './http.ts';
 import { StateKey, allState, setState } from './state.ts';
 
-const authCheck = TypeCompiler.Compile(AuthResponse);
-const meCheck = TypeCompiler.Compile(MeResponse);
+const authCheck = lazyCheck(AuthResponse);
+const meCheck = lazyCheck(MeResponse);
 
 /** Who this database is signed in as. */
 export interface Identity {

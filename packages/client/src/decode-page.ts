@@ -6,13 +6,14 @@ import {
   decodeCompact,
   type Mutation,
 } from '@ferry/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { lazyCheck, type Check } from './lazy-check.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 
-const v1Check = TypeCompiler.Compile(SyncResponse);
-const compactCheck = TypeCompiler.Compile(CompactSyncResponse);
+const v1Check = lazyCheck(SyncResponse);
+const compactCheck = lazyCheck(CompactSyncResponse);
 
-function malformed(check: typeof v1Check | typeof compactCheck, res: unknown): FerryError {
+function malformed(check: Check<TSchema>, res: unknown): FerryError {
   const first = check.Errors(res).First();
   return new FerryError(
     ErrorKind.protocol,

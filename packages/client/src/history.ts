@@ -1,5 +1,5 @@
 import { Revision, RevisionList, type TableDecl } from '@ferry/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { lazyCheck } from './lazy-check.ts';
 import type { TokenStore } from './api.ts';
 import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
@@ -11,8 +11,8 @@ import { StateKey, getState } from './state.ts';
  * network, unlike everything else the engine reads. Restoring a revision is a local edit.
  */
 
-const listCheck = TypeCompiler.Compile(RevisionList);
-const revisionCheck = TypeCompiler.Compile(Revision);
+const listCheck = lazyCheck(RevisionList);
+const revisionCheck = lazyCheck(Revision);
 
 /** What reading the history needs from the engine. */
 export interface HistoryDeps {

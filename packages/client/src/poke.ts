@@ -1,8 +1,8 @@
 import { PokeEvent } from '@ferry/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { lazyCheck } from './lazy-check.ts';
 import { backoffDelay, type BackoffOptions, type Timers } from './timers.ts';
 
-const pokeCheck = TypeCompiler.Compile(PokeEvent);
+const pokeCheck = lazyCheck(PokeEvent);
 
 /** A streaming GET for Server-Sent Events. */
 export interface EventSourceRequest {
