@@ -20,9 +20,27 @@ const pwa = VitePWA({
   registerType: 'autoUpdate',
   // A /registerSW.js file, not an inline script: the CSP allows scripts from 'self' only.
   injectRegister: 'script-defer',
-  manifest: false,
+  // Installable: name, standalone display, 192/512 px icons and a maskable one (drawn from
+  // public/icon.svg by scripts/make-icons.ts; the PNGs are committed).
+  manifest: {
+    name: 'Ferry',
+    short_name: 'Ferry',
+    description: 'Offline-first notes that sync.',
+    start_url: '/',
+    scope: '/',
+    display: 'standalone',
+    background_color: '#f7f7f5',
+    theme_color: '#1f6feb',
+    icons: [
+      { src: '/icon-192.png', sizes: '192x192', type: 'image/png' },
+      { src: '/icon-512.png', sizes: '512x512', type: 'image/png' },
+      { src: '/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+    ],
+  },
+  includeAssets: ['icon.svg'],
   workbox: {
-    globPatterns: ['**/*.{html,js,css,wasm,png,svg,webmanifest}'],
+    // The manifest and its icons are added by the plugin itself.
+    globPatterns: ['**/*.{html,js,css,wasm}'],
     // The package's own worker1 and OPFS-proxy scripts are emitted but never loaded; the checks
     // page exists only in test builds.
     globIgnores: [

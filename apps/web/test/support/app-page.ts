@@ -46,20 +46,30 @@ export async function ensureSignedIn(page: Page, email: string): Promise<void> {
   if (label?.trim() !== email) await authenticate(page, 'in', email);
 }
 
-/** Creates a note with the New button and waits for the editor to have saved it. */
+/**
+ * Creates a note with the New button and waits for the editor to have saved it. On a narrow
+ * screen the editor hides the list: Back first.
+ */
 export async function writeNote(page: Page, title: string, content: string): Promise<void> {
+  if (!(await page.getByTestId('new-note').isVisible())) await page.getByTestId('back').click();
+  // On a wide screen the previous note's editor is still there until the new one opens.
+  const editor = page.getByTestId('editor');
+  const before = (await editor.count()) > 0 ? await editor.getAttribute('data-id') : null;
   await page.getByTestId('new-note').click();
+  await page
+    .locator(`[data-testid="editor"]${before ? `:not([data-id="${before}"])` : ''}`)
+    .waitFor();
   await page.getByTestId('editor-title').fill(title);
   await page.getByTestId('editor-content').fill(content);
   await page.locator('[data-testid="save-state"][data-state="saved"]').waitFor();
 }
 
-/** The titles the list shows, once it shows `count` of them. */
+/** The titles in the list (shown or, on a narrow screen, behind the editor), once it has `count`. */
 export async function listedTitles(page: Page, count: number): Promise<string[]> {
   await page
     .getByTestId('note-item-title')
     .nth(count - 1)
-    .waitFor({ timeout: 30_000 });
+    .waitFor({ state: 'attached', timeout: 30_000 });
   return (await page.getByTestId('note-item-title').allTextContents()).sort();
 }
 

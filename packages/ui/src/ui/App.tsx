@@ -125,7 +125,7 @@ export function App(props: { shell: AppShell }): JSX.Element {
         <SyncIndicator status={session.status()} onSyncNow={syncNow} />
         <span class="spacer" />
         <button
-          class="ghost"
+          class="ghost account-open"
           data-testid="account-open"
           onClick={() => setAccountOpen(!accountOpen())}
         >

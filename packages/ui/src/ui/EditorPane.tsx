@@ -34,7 +34,12 @@ export function EditorPane(props: {
       {(n) => (
         <section class="editor" data-testid="editor" data-id={n().id}>
           <div class="editor-bar">
-            <button class="ghost back" onClick={() => props.onBack()} aria-label="Back to the list">
+            <button
+              class="ghost back"
+              data-testid="back"
+              onClick={() => props.onBack()}
+              aria-label="Back to the list"
+            >
               ←
             </button>
             <span
