@@ -60,6 +60,17 @@ export interface ServerConfig {
   readonly databasePooler: DatabasePooler;
   /** A direct (session) connection for LISTEN; `undefined` = `databaseUrl`. */
   readonly listenDatabaseUrl: string | undefined;
+  /**
+   * Keep live tokens, users' positions and clients' seqs in memory, kept exact by LISTEN/NOTIFY,
+   * so an up-to-date device's poll asks the database nothing (docs/scaling.md).
+   */
+  readonly idleCache: boolean;
+  /**
+   * How often the LISTEN connection is checked with a round trip. Nothing is answered from memory
+   * unless a check sent within the last 2 × this came back: the bound on how late a revocation
+   * takes effect even when the connection died silently.
+   */
+  readonly listenCheckMs: number;
   /** The largest body of a route that does not authenticate first (signup, login). */
   readonly preAuthBodyLimitBytes: number;
   /** Time to receive a whole request, headers and body; a slower one gets 408 and is closed. */
@@ -131,6 +142,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     workers: 1,
     databasePooler: 'none',
     listenDatabaseUrl: undefined,
+    idleCache: true,
+    listenCheckMs: 500,
     webRoot: undefined,
     preAuthBodyLimitBytes: 16 * 1024,
     requestTimeoutMs: 60_000,
@@ -369,6 +382,20 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--listen-database-url',
     parse: optStr,
     help: 'direct PostgreSQL URL for LISTEN (default: DATABASE_URL)',
+  },
+  {
+    key: 'idleCache',
+    env: 'FERRY_IDLE_CACHE',
+    flag: '--idle-cache',
+    parse: bool,
+    help: '1|0: answer up-to-date polls from memory kept exact by LISTEN/NOTIFY',
+  },
+  {
+    key: 'listenCheckMs',
+    env: 'FERRY_LISTEN_CHECK_MS',
+    flag: '--listen-check-ms',
+    parse: int(10, 60_000),
+    help: 'LISTEN connection check interval; memory is trusted for 2 × this after a check',
   },
   {
     key: 'preAuthBodyLimitBytes',

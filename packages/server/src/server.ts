@@ -6,6 +6,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedde
 import { SERVER_TABLES, migrate, serverId } from './db/migrations.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { PokeHub } from './events/poke-hub.ts';
+import { TokenCache } from './auth/token-cache.ts';
+import { PositionCache } from './sync/position-cache.ts';
 import { buildApp } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import { pullQuery } from './sync/pull.ts';
@@ -76,14 +78,26 @@ export async function createServer(options: StartOptions): Promise<RunningServer
     await migrate(db, tableList);
     const clock = new HlcClock(hlcNode(await serverId(db)));
     let warn: (msg: string, err?: unknown) => void = () => undefined;
-    const hub = new PokeHub(db, (msg, err) => warn(msg, err));
+    const hub = new PokeHub(db, (msg, err) => warn(msg, err), config.listenCheckMs);
     await hub.start();
     cleanups.push(() => hub.close());
     const sqls = tableList.map(tableSql);
-    const metrics = new Metrics(() => ({ ferry_sse_streams: hub.size() }));
+    const tokens = new TokenCache(db, config, hub, config.idleCache);
+    const positions = new PositionCache(db, hub, config.idleCache);
+    const metrics = new Metrics(
+      () => ({
+        ferry_sse_streams: hub.size(),
+        ferry_listen_trusted: hub.trusted() ? 1 : 0,
+        ferry_cached_tokens: tokens.size,
+        ferry_cached_users: positions.size,
+      }),
+      () => ({ ferry_db_queries_total: db.queries() }),
+    );
     const app = await buildApp({
       config,
       db,
+      tokens,
+      positions,
       tables: new Map(sqls.map((s) => [s.table.name, s])),
       pullSql: pullQuery(sqls),
       schema: { min: minSchemaVersion, max: schemaVersion },

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
-import { POKE_CHANNEL, REVOKE_PREFIX } from '../events/poke-hub.ts';
 
 /** A new bearer token: 32 random bytes, base64url. */
 export function newToken(): string {
@@ -24,7 +23,7 @@ export interface TokenPolicy {
  * How stale `last_used_at` may get before a use rewrites it: a minute, or a tenth of a short idle
  * expiry. A device that syncs every few seconds writes its token row at most once a minute.
  */
-function touchEveryMs(policy: TokenPolicy): number {
+export function touchEveryMs(policy: TokenPolicy): number {
   return policy.tokenIdleMs === 0 ? 60_000 : Math.min(60_000, Math.floor(policy.tokenIdleMs / 10));
 }
 
@@ -65,30 +64,6 @@ export async function issueToken(
   return token;
 }
 
-const live = liveToken('$1', 2);
-const USER_FOR_TOKEN = `WITH t AS (SELECT user_id FROM tokens WHERE ${live.where}),
-      touch AS (UPDATE tokens SET last_used_at = now()
-                WHERE ${live.where} AND ${live.touch})
- SELECT user_id FROM t`;
-
-/**
- * The user a live token belongs to, or null when it is unknown, revoked, idle too long or too old.
- * A use is recorded in `last_used_at` at most once a minute, so a busy client does not turn every
- * request into a write.
- */
-export async function userForToken(
-  db: Queryable,
-  token: string,
-  policy: TokenPolicy,
-): Promise<string | null> {
-  const rows = await db.query<{ user_id: string }>(
-    USER_FOR_TOKEN,
-    [tokenHash(token), ...policyParams(policy)],
-    true,
-  );
-  return rows[0]?.user_id ?? null;
-}
-
 /**
  * Milliseconds until a token stops working unless used again (by the database's clock), null when
  * it is not live, Infinity when it never expires.
@@ -114,23 +89,18 @@ export async function tokenExpiresIn(
 }
 
 /**
- * Revokes one token. The NOTIFY (sent when the revocation commits) lets every server process end
- * the event streams opened with it.
+ * Revokes one token. The trigger on `tokens` (migration 6) notifies every server process when the
+ * revocation commits: their caches drop it and their event streams opened with it end.
  */
 export async function revokeToken(db: Queryable, token: string): Promise<void> {
-  await db.query(
-    `WITH r AS (UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL
-                RETURNING user_id, hash)
-     SELECT pg_notify($2, $3 || user_id::text || ':' || encode(hash, 'hex')) FROM r`,
-    [tokenHash(token), POKE_CHANNEL, REVOKE_PREFIX],
-  );
+  await db.query('UPDATE tokens SET revoked_at = now() WHERE hash = $1 AND revoked_at IS NULL', [
+    tokenHash(token),
+  ]);
 }
 
-/** Revokes every token of a user ("sign out everywhere") and ends their event streams. */
+/** Revokes every token of a user ("sign out everywhere"); notified per token, as above. */
 export async function revokeAllTokens(db: Queryable, userId: string): Promise<void> {
-  await db.query(
-    `WITH r AS (UPDATE tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
-     SELECT pg_notify($2, $3 || $1::text || ':*')`,
-    [userId, POKE_CHANNEL, REVOKE_PREFIX],
-  );
+  await db.query('UPDATE tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
+    userId,
+  ]);
 }

@@ -17,13 +17,27 @@ export interface Database {
     prepare?: boolean,
   ): Promise<R[]>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** A dedicated connection for LISTEN; `release` closes it. */
+  /** Round trips to the database so far through the pool (BEGIN and COMMIT count), for metrics. */
+  queries(): number;
+  /** A dedicated connection for LISTEN (see `Listening`). */
   listen(
     channel: string,
     onMessage: (payload: string) => void,
     onError: (err: Error) => void,
-  ): Promise<() => Promise<void>>;
+  ): Promise<Listening>;
   close(): Promise<void>;
+}
+
+/** A LISTEN connection. */
+export interface Listening {
+  /**
+   * A round trip on the LISTEN connection. When it resolves, every notification committed before
+   * it was sent has been handed to `onMessage` (PostgreSQL sends a session its pending
+   * notifications before it answers a query), so it proves the connection is alive and current.
+   */
+  check(): Promise<void>;
+  /** Closes the connection. */
+  release(): Promise<void>;
 }
 
 /** Something that runs SQL: the pool or one transaction. */
@@ -94,15 +108,18 @@ export function openDatabase(url: string, poolSize: number, opts: DatabaseOption
   ) => statement(sql, params, prepare === true && !pooled);
   // An idle client that loses its server emits here; without a listener the process would crash.
   pool.on('error', () => undefined);
+  let sent = 0;
   return {
     async query<R extends object>(
       sql: string,
       params?: readonly unknown[],
       prepare?: boolean,
     ): Promise<R[]> {
+      sent++;
       const r = await pool.query<R>(toQuery(sql, params, prepare));
       return r.rows;
     },
+    queries: () => sent,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
@@ -114,6 +131,7 @@ export function openDatabase(url: string, poolSize: number, opts: DatabaseOption
       };
       client.on('error', onLost);
       try {
+        sent++;
         await client.query('BEGIN');
         const tx: Queryable = {
           async query<R extends object>(
@@ -121,15 +139,18 @@ export function openDatabase(url: string, poolSize: number, opts: DatabaseOption
             params?: readonly unknown[],
             prepare?: boolean,
           ): Promise<R[]> {
+            sent++;
             const r = await client.query<R>(toQuery(sql, params, prepare));
             return r.rows;
           },
         };
         const out = await fn(tx);
+        sent++;
         await client.query('COMMIT');
         return out;
       } catch (err) {
         try {
+          sent++;
           await client.query('ROLLBACK');
         } catch {
           broken = true;
@@ -141,17 +162,31 @@ export function openDatabase(url: string, poolSize: number, opts: DatabaseOption
       }
     },
     async listen(channel, onMessage, onError) {
-      const client = new pg.Client({ connectionString: opts.listenUrl ?? url });
+      const client = new pg.Client({
+        connectionString: opts.listenUrl ?? url,
+        connectionTimeoutMillis: 10_000,
+      });
       client.on('notification', (n) => {
         if (n.channel === channel && n.payload !== undefined) onMessage(n.payload);
       });
       client.on('error', onError);
-      await client.connect();
-      await client.query(`LISTEN ${channel}`);
-      return async () => {
+      const release = async (): Promise<void> => {
         client.removeAllListeners('error');
         client.on('error', () => undefined);
         await client.end();
+      };
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${channel}`);
+      } catch (err) {
+        await release().catch(() => undefined);
+        throw err;
+      }
+      return {
+        release,
+        async check() {
+          await client.query('SELECT 1');
+        },
       };
     },
     async close() {

@@ -152,6 +152,35 @@ export const MIGRATIONS: readonly {
       "ALTER TABLE users ADD COLUMN max_hlc text NOT NULL DEFAULT ''",
     ],
   },
+  {
+    version: 6,
+    name: 'tokens: notify every server process when a token is revoked, deleted or rewritten',
+    sql: [
+      // Server processes keep live tokens in memory (auth/token-cache.ts) and drop one when told
+      // here, so a revocation takes effect everywhere however it is made: by the API, or by hand.
+      // A use moving last_used_at later is the one change that notifies nothing (it only makes a
+      // token live longer, and happens once a minute per token).
+      `CREATE FUNCTION ferry_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE
+         kind text := 'token:';
+       BEGIN
+         IF TG_OP = 'DELETE' THEN
+           kind := 'revoke:';
+         ELSIF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+           kind := 'revoke:';
+         END IF;
+         PERFORM pg_notify('ferry_poke', kind || OLD.user_id::text || ':' || encode(OLD.hash, 'hex'));
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER tokens_revoked AFTER DELETE ON tokens
+       FOR EACH ROW EXECUTE FUNCTION ferry_token_changed()`,
+      `CREATE TRIGGER tokens_changed AFTER UPDATE ON tokens FOR EACH ROW
+       WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at OR OLD.created_at <> NEW.created_at
+             OR NEW.last_used_at < OLD.last_used_at OR OLD.user_id <> NEW.user_id
+             OR OLD.hash <> NEW.hash)
+       EXECUTE FUNCTION ferry_token_changed()`,
+    ],
+  },
 ];
 
 /**

@@ -12,7 +12,7 @@ import type { AppDeps } from './deps.ts';
 export function installAuthBeforeBody(app: FastifyInstance, deps: AppDeps): void {
   app.addHook('onRequest', async (req) => {
     if (authenticatesBeforeBody(req.routeOptions.schema)) {
-      await authenticate(deps.db, req, deps.config);
+      await authenticate(deps.tokens, req, deps.config);
     }
   });
 }

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Queryable } from '../db/database.ts';
-import { userForToken, type TokenPolicy } from '../auth/tokens.ts';
+import type { TokenCache } from '../auth/token-cache.ts';
 import { fail } from './errors.ts';
 import { checkCookieRequest, cookieToken, type CookiePolicy } from './session-cookie.ts';
 
@@ -11,9 +10,6 @@ export interface Caller {
   /** The token came in the session cookie (session-cookie.ts), not in `Authorization`. */
   readonly viaCookie: boolean;
 }
-
-/** What authenticating a request depends on: the token lifetimes and the cookies' policy. */
-export type AuthPolicy = TokenPolicy & CookiePolicy;
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/i;
 
@@ -51,17 +47,17 @@ const resolved = new WeakMap<FastifyRequest, Caller>();
  * Resolves the request's token (bearer, or the session cookie) to its user, or throws 401
  * (unknown, revoked or expired) or 403 (a cookie request that fails its checks). The answer
  * is kept with the request, so the handler of a route authenticated before its body was read
- * gets it without a second query.
+ * gets it without asking again.
  */
 export async function authenticate(
-  db: Queryable,
+  tokens: TokenCache,
   req: FastifyRequest,
-  policy: AuthPolicy,
+  policy: CookiePolicy,
 ): Promise<Caller> {
   const known = resolved.get(req);
   if (known !== undefined) return known;
   const { token, viaCookie } = credential(req, policy);
-  const userId = await userForToken(db, token, policy);
+  const userId = await tokens.userFor(token);
   if (userId === null) fail('unauthorized', 'unknown, revoked or expired token');
   const caller = { userId, token, viaCookie };
   resolved.set(req, caller);

@@ -2,7 +2,9 @@ import type { HlcClock } from '@ferry/protocol';
 import type { ServerConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { LoginThrottle } from '../auth/throttle.ts';
+import type { TokenCache } from '../auth/token-cache.ts';
 import type { PokeHub } from '../events/poke-hub.ts';
+import type { PositionCache } from '../sync/position-cache.ts';
 import type { TableSql } from '../sync/rows.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -16,6 +18,10 @@ export interface AppDeps {
   readonly schema: { readonly min: number; readonly max: number };
   readonly clock: HlcClock;
   readonly hub: PokeHub;
+  /** Bearer tokens to users, from memory while the hub is trusted. */
+  readonly tokens: TokenCache;
+  /** Users' positions and clients' seqs, from memory while the hub is trusted. */
+  readonly positions: PositionCache;
   readonly metrics: Metrics;
   readonly throttle: LoginThrottle;
   readonly now: () => number;

@@ -7,7 +7,10 @@ export class Metrics {
   private syncSum = 0;
   private syncCount = 0;
 
-  constructor(private readonly gauges: () => Record<string, number> = () => ({})) {}
+  constructor(
+    private readonly gauges: () => Record<string, number> = () => ({}),
+    private readonly counters: () => Record<string, number> = () => ({}),
+  ) {}
 
   /** Counts one finished request. */
   request(route: string, method: string, status: number): void {
@@ -60,6 +63,8 @@ export class Metrics {
     );
     for (const [name, v] of Object.entries(this.gauges()))
       out.push(`# TYPE ${name} gauge`, `${name} ${v}`);
+    for (const [name, v] of Object.entries(this.counters()))
+      out.push(`# TYPE ${name} counter`, `${name} ${v}`);
     return `${out.join('\n')}\n`;
   }
 }

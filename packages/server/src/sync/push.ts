@@ -9,6 +9,7 @@ import {
 } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { fail } from '../http/errors.ts';
+import { USER_PREFIX } from '../events/poke-hub.ts';
 import { confirmedAfter, freshDigests, reusedSeqs, type ClientLineage } from './lineage.ts';
 import { mergeMutation, wireRow, type StoredRow, type TextOverlap } from './merge.ts';
 import { loadRows, upsertRows, type TableSql } from './rows.ts';
@@ -338,7 +339,7 @@ export async function push(
   const digests = freshDigests(client, req.mutations);
   // One round trip for the bookkeeping: the client's seqs and digests (see lineage.ts), the
   // user's position, and the poke (NOTIFY is delivered on commit only, so no listener is poked
-  // for a change it cannot pull). The digests deleted (<= confirmed) and inserted (> lastSeq)
+  // for a change it cannot pull). Every change of what position-cache.ts keeps notifies. The digests deleted (<= confirmed) and inserted (> lastSeq)
   // never overlap: confirmed < the request's first seq.
   await tx.query(
     `WITH c AS (UPDATE clients SET last_mutation_seq = GREATEST(last_mutation_seq, $3),
@@ -349,7 +350,8 @@ export async function push(
                 ON CONFLICT DO NOTHING),
           u AS (UPDATE users SET position = CASE WHEN $5::boolean THEN $4 ELSE position END,
                   max_hlc = GREATEST(max_hlc, $11) WHERE id = $1 AND ($5::boolean OR max_hlc < $11))
-     SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text) END`,
+     SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text)
+                 WHEN $12::boolean THEN pg_notify('ferry_poke', $13::text) END`,
     [
       userId,
       req.clientId,
@@ -362,6 +364,9 @@ export async function push(
       digests.seqs,
       digests.digests,
       userHlc,
+      // The seq or the HLC moved but not the position: caches elsewhere must still hear of it.
+      lastMutationSeq > client.lastSeq || userHlc > user.max_hlc,
+      `${USER_PREFIX}${userId}`,
     ],
     true,
   );

@@ -143,9 +143,11 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      const caller = await authenticate(db, req, config);
+      const caller = await authenticate(deps.tokens, req, config);
       await revokeToken(db, caller.token);
       if (caller.viaCookie) clearSessionCookies(req, reply, config);
+      // This process refuses it at once; the others when the revocation's NOTIFY reaches them.
+      deps.tokens.forget(caller.token);
       return reply.code(204).send();
     },
   );
@@ -162,9 +164,10 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      const caller = await authenticate(db, req, config);
+      const caller = await authenticate(deps.tokens, req, config);
       await revokeAllTokens(db, caller.userId);
       if (caller.viaCookie) clearSessionCookies(req, reply, config);
+      deps.tokens.forgetUser(caller.userId);
       return reply.code(204).send();
     },
   );
@@ -179,7 +182,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
-      const caller = await authenticate(db, req, config);
+      const caller = await authenticate(deps.tokens, req, config);
       const rows = await db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [
         caller.userId,
       ]);

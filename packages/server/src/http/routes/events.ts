@@ -39,7 +39,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      const caller = await authenticate(deps.db, req, deps.config);
+      const caller = await authenticate(deps.tokens, req, deps.config);
       const rows = await deps.db.query<{ position: string }>(
         'SELECT position::text AS position FROM users WHERE id = $1',
         [caller.userId],

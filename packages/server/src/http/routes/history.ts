@@ -50,7 +50,7 @@ export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
-      const { userId } = await authenticate(db, req, config);
+      const { userId } = await authenticate(deps.tokens, req, config);
       const p = req.params as { table: string; id: string };
       const query = req.query as { before?: string; limit?: string };
       const table = tableOf(p.table);
@@ -77,7 +77,7 @@ export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
-      const { userId } = await authenticate(db, req, config);
+      const { userId } = await authenticate(deps.tokens, req, config);
       const p = req.params as { table: string; id: string; version: string };
       const table = tableOf(p.table);
       const rev = await getRevision(db, userId, table, p.id, Number(p.version));

@@ -12,7 +12,7 @@ import {
   servedTo,
   type MutationResult,
 } from '@ferry/protocol';
-import { claimClient, push, userServerHlc, type PushContext } from '../../sync/push.ts';
+import { push, userServerHlc, type PushContext } from '../../sync/push.ts';
 import {
   cutPage,
   pull,
@@ -127,7 +127,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const started = performance.now();
       // Resolved before the body was read (auth-hook.ts); this reads the kept answer.
-      const { userId } = await authenticate(db, req, config);
+      const { userId } = await authenticate(deps.tokens, req, deps.config);
       const body = req.body as SyncRequest;
       checkRequest(body, config.maxMutationsPerRequest, deps.schema);
 
@@ -145,6 +145,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       let known: PullPage | null = null;
       if (body.mutations.length > 0) {
         const out = await db.transaction((tx) => push(tx, ctx, userId, body));
+        // Its NOTIFY reaches this process too, later: the next poll must not be answered from before.
+        deps.positions.changed(userId);
         metrics.mutationResults(out.counts);
         results = out.results;
         lastMutationSeq = out.lastMutationSeq;
@@ -162,7 +164,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
             position: out.newPosition?.toString() ?? body.cursor,
           };
       } else {
-        const client = await claimClient(db, userId, body.clientId);
+        // Usually from memory (see position-cache.ts): the common idle poll asks no query at all.
+        const client = await deps.positions.client(userId, body.clientId);
         lastMutationSeq = client.lastSeq;
         userHlc = client.userHlc;
         // Up to date (the common idle poll): nothing to read.

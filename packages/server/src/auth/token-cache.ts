@@ -1,0 +1,121 @@
+import type { Queryable } from '../db/database.ts';
+import type { PokeHub } from '../events/poke-hub.ts';
+import { NotifiedMap } from '../events/notified-map.ts';
+import { liveToken, policyParams, tokenHash, touchEveryMs, type TokenPolicy } from './tokens.ts';
+
+/** A live token as this process last read it; times are `performance.now()` milliseconds. */
+interface TokenEntry {
+  readonly userId: string;
+  /** It stops working here unless used again (a use elsewhere only moves the true time later). */
+  readonly idleUntil: number;
+  readonly lifeUntil: number;
+  /** When `last_used_at` is due to be written again. */
+  touchAt: number;
+}
+
+const live = liveToken('$1', 2);
+/**
+ * The user of a live token, how long ago it was last used (after this use, which is recorded at
+ * most once per `touchEveryMs`) and how old it is, by the database's clock.
+ */
+const LOAD_TOKEN = `WITH t AS (SELECT user_id, last_used_at, created_at FROM tokens WHERE ${live.where}),
+      touch AS (UPDATE tokens SET last_used_at = now()
+                WHERE ${live.where} AND ${live.touch} RETURNING last_used_at)
+ SELECT user_id::text AS user_id,
+        extract(epoch FROM now() - GREATEST(t.last_used_at, (SELECT last_used_at FROM touch)))::float8
+          * 1000 AS idle_for,
+        extract(epoch FROM now() - t.created_at)::float8 * 1000 AS age
+ FROM t`;
+
+/**
+ * Resolves bearer tokens to users. Live tokens are kept in memory by hash (never the token
+ * itself) and answered without a query while the poke hub is trusted: a revocation, from any
+ * process or by hand in SQL, notifies (a trigger on `tokens`) and drops the entry; a lost LISTEN
+ * connection drops them all. Expiry is checked against the times read with the entry, which can
+ * only be earlier than the truth (another process's use moves `last_used_at` later), and an entry
+ * that looks expired is read again. `last_used_at` is rewritten in the background when due.
+ */
+export class TokenCache {
+  private readonly map: NotifiedMap<string, TokenEntry>;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly policy: TokenPolicy,
+    private readonly hub: PokeHub,
+    /** False reads the database on every request (`FERRY_IDLE_CACHE=0`). */
+    private readonly enabled: boolean,
+    maxEntries = 100_000,
+  ) {
+    this.map = new NotifiedMap(maxEntries);
+    hub.observe({
+      userChanged: () => undefined,
+      tokenChanged: (userId, which) =>
+        which === '*' ? this.forgetUser(userId) : this.map.drop(which),
+      reset: (isLive) => this.map.reset(isLive),
+    });
+  }
+
+  /** The user a live token belongs to, or null when it is unknown, revoked, idle too long or too old. */
+  async userFor(token: string): Promise<string | null> {
+    const hash = tokenHash(token);
+    const key = hash.toString('hex');
+    const now = performance.now();
+    if (this.enabled && this.hub.trusted(now)) {
+      const e = this.map.get(key);
+      if (e !== undefined && now < e.idleUntil && now < e.lifeUntil) {
+        if (now >= e.touchAt) this.touch(key, hash, e);
+        return e.userId;
+      }
+    }
+    return this.load(key, hash);
+  }
+
+  /** Forgets a token this process just revoked, before its notification comes back. */
+  forget(token: string): void {
+    this.map.drop(tokenHash(token).toString('hex'));
+  }
+
+  /** Forgets every token of a user (this process just revoked them all). */
+  forgetUser(userId: string): void {
+    this.map.dropWhere((e) => e.userId === userId);
+  }
+
+  /** Tokens kept, for metrics. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  private async load(key: string, hash: Buffer): Promise<string | null> {
+    const begun = this.map.begin();
+    const sent = performance.now();
+    const rows = await this.db.query<{ user_id: string; idle_for: number; age: number }>(
+      LOAD_TOKEN,
+      [hash, ...policyParams(this.policy)],
+      true,
+    );
+    const r = rows[0];
+    if (r === undefined) return null;
+    if (this.enabled) this.map.fill(key, begun, () => this.entry(r, sent));
+    return r.user_id;
+  }
+
+  /** Times counted from when the query was sent, so they err early. */
+  private entry(r: { user_id: string; idle_for: number; age: number }, sent: number): TokenEntry {
+    const { tokenIdleMs: idle, tokenLifetimeMs: life } = this.policy;
+    return {
+      userId: r.user_id,
+      idleUntil: idle === 0 ? Infinity : sent + idle - r.idle_for,
+      lifeUntil: life === 0 ? Infinity : sent + life - r.age,
+      touchAt: sent + touchEveryMs(this.policy) - r.idle_for,
+    };
+  }
+
+  /** Records the use in the database without holding up the request; reading it again refreshes the entry. */
+  private touch(key: string, hash: Buffer, e: TokenEntry): void {
+    e.touchAt = Infinity;
+    this.load(key, hash).then(
+      (user) => user === null && this.map.drop(key),
+      () => (e.touchAt = performance.now() + 1000),
+    );
+  }
+}
