@@ -30,15 +30,61 @@ export type ApplyProbe = (step: 'acknowledged' | 'pulled') => void;
 
 const key = (table: string, id: string): string => `${table}\u0000${id}`;
 
+const emptySummary = (): ApplySummary => ({
+  acknowledged: 0,
+  pulled: 0,
+  changed: new Map(),
+  conflicts: 0,
+  rejected: 0,
+});
+
+/** One record of a declared table. */
+interface RecordRef {
+  readonly table: TableDecl;
+  readonly id: string;
+}
+
+/** What the phases of one apply share. */
+interface ApplyRun {
+  readonly tx: SqlTx;
+  readonly tables: ReadonlyMap<string, TableDecl>;
+  readonly nowIso: string;
+  readonly summary: ApplySummary;
+  /** The shadow was empty before this apply; it only shrinks until the pulled rows are applied. */
+  readonly shadowEmpty: boolean;
+}
+
+/** The records the acknowledged entries wrote, sorted by what happens to them next. */
+interface Acknowledged {
+  /** Every record an acknowledged entry wrote. */
+  readonly touched: Map<string, RecordRef>;
+  /** Records whose local change lost: the server's shadowed values come back. */
+  readonly toRestore: Map<string, RecordRef>;
+  /** Records whose change the server refused: they stay unsynced (the server never had it). */
+  readonly refused: Set<string>;
+  /** The server's rows sent with conflicts, applied like pulled rows. */
+  readonly theirRows: { table: TableDecl; row: Row }[];
+}
+
+/** Records a local row as changed by this apply (for events). */
+function markChanged(summary: ApplySummary, table: string, id: string): void {
+  let s = summary.changed.get(table);
+  if (!s) summary.changed.set(table, (s = new Set()));
+  s.add(id);
+}
+
 /**
- * Applies one `/v1/sync` response inside ONE local transaction `tx` (the caller's):
- * 1. deletes exactly the sent entries the server acknowledged (`seq <= lastMutationSeq`), moving
- *    rejected ones to `rejected_changes` and recording conflicts; entries written while the
- *    request was in flight have higher seqs and were not sent, so they stay queued;
- * 2. puts back the server's values (from `shadow`) of fields whose change lost and is no longer pending;
- * 3. applies the pulled rows, except fields a queued entry still changes (those keep the local
- *    value, the server's is kept in `shadow`, and the row stays synced = 0);
- * 4. advances the cursor and folds the server's HLC into the clock.
+ * Applies one `/v1/sync` response inside ONE local transaction `tx` (the caller's), in phases:
+ * 1. `acknowledge`: deletes exactly the sent entries the server acknowledged
+ *    (`seq <= lastMutationSeq`), moving rejected ones to `rejected_changes` and recording
+ *    conflicts; entries written while the request was in flight have higher seqs and were not
+ *    sent, so they stay queued;
+ * 2. `restoreLost`: puts back the server's values (from `shadow`) of fields whose change lost and
+ *    is no longer pending;
+ * 3. `applyPulled`: applies the pulled rows, except fields a queued entry still changes (those
+ *    keep the local value, the server's is kept in `shadow`, and the row stays synced = 0);
+ * 4. `refreshUnpulled`: recomputes `synced` of acknowledged records no pulled row rewrote;
+ * 5. advances the cursor and folds the server's HLC into the clock.
  * If anything throws, the transaction rolls back and none of it happened.
  */
 export async function applyResponse(
@@ -50,51 +96,60 @@ export async function applyResponse(
   nowIso: string,
   opts: { resync?: boolean; probe?: ApplyProbe } = {},
 ): Promise<ApplySummary> {
-  const summary: ApplySummary = {
-    acknowledged: 0,
-    pulled: 0,
-    changed: new Map(),
-    conflicts: 0,
-    rejected: 0,
-  };
-  const mark = (table: string, id: string): void => {
-    let s = summary.changed.get(table);
-    if (!s) summary.changed.set(table, (s = new Set()));
-    s.add(id);
-  };
-  const results = new Map<number, MutationResult>(res.results.map((r) => [r.seq, r]));
-  const toRestore = new Map<string, { table: TableDecl; id: string }>();
-  const touched = new Map<string, { table: TableDecl; id: string }>();
-  // A record whose change the server refused stays unsynced: the server never had that value.
-  const refused = new Set<string>();
-  const theirRows: { table: TableDecl; row: Row }[] = [];
-  // Statements repeated per entry or per row go to the driver in batches (`runMany`: one IPC
-  // round trip in the desktop app instead of one per statement). Order is kept wherever it matters.
   const acked = sent.filter((e) => e.seq <= res.lastMutationSeq);
   // Cleared first, in one call: the per-entry steps below only touch other rows of the queue.
+  // Statements repeated per entry or per row go to the driver in batches (`runMany`: one IPC
+  // round trip in the desktop app instead of one per statement). Order is kept wherever it matters.
   await runMany(
     tx,
     'DELETE FROM sync_queue WHERE seq = ?',
     acked.map((e) => [e.seq]),
   );
-  // The shadow only shrinks from here until the pulled rows are applied.
   const shadowEmpty = (await tx.all('SELECT 1 FROM shadow LIMIT 1')).length === 0;
+  const run: ApplyRun = { tx, tables, nowIso, summary: emptySummary(), shadowEmpty };
+
+  const ack = await acknowledge(run, acked, res.results);
+  opts.probe?.('acknowledged');
+  await restoreLost(run, ack.toRestore);
+  const pulled = await applyPulled(run, ack.theirRows, res.changes, opts.resync ?? false);
+  opts.probe?.('pulled');
+  await refreshUnpulled(run, ack, pulled);
+  await setState(tx, StateKey.cursor, res.cursor);
+  await clock.receive(tx, res.serverHlc);
+  return run.summary;
+}
+
+/** Phase 1: the server's result for each acknowledged entry (already out of the queue). */
+async function acknowledge(
+  run: ApplyRun,
+  acked: readonly OutboxEntry[],
+  resultList: readonly MutationResult[],
+): Promise<Acknowledged> {
+  const { tx, tables, nowIso, summary } = run;
+  const results = new Map<number, MutationResult>(resultList.map((r) => [r.seq, r]));
+  const out: Acknowledged = {
+    touched: new Map(),
+    toRestore: new Map(),
+    refused: new Set(),
+    theirRows: [],
+  };
   // `version < ?` keeps the highest whatever the order.
   const versions = new GroupedBatch(tx);
   const rebases: SqlValue[][] = [];
-
   for (const e of acked) {
     const t = tables.get(e.table);
     const r = results.get(e.seq) ?? { seq: e.seq, status: 'duplicate' as const };
     summary.acknowledged++;
     if (!t) continue;
-    touched.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+    const k = key(t.name, e.recordId);
+    const rec = { table: t, id: e.recordId };
+    out.touched.set(k, rec);
     switch (r.status) {
       case 'applied':
         versions.add(raiseVersionSql(t), [r.version, e.recordId, r.version]);
         // Later entries built on the same view of the row now build on the version this one made.
         rebases.push([r.version, t.name, e.recordId, e.baseVersion]);
-        if (!shadowEmpty) await dropShadowFields(tx, t.name, e.recordId, Object.keys(e.fields));
+        if (!run.shadowEmpty) await dropShadowFields(tx, t.name, e.recordId, Object.keys(e.fields));
         break;
       case 'conflict':
         await tx.run(
@@ -109,21 +164,21 @@ export async function applyResponse(
           ],
         );
         summary.conflicts++;
-        if (r.row) theirRows.push({ table: t, row: r.row });
-        toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+        if (r.row) out.theirRows.push({ table: t, row: r.row });
+        out.toRestore.set(k, rec);
         break;
       case 'rejected':
         await recordRejected(tx, e, r.code, r.message, nowIso);
         summary.rejected++;
-        refused.add(key(t.name, e.recordId));
-        toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+        out.refused.add(k);
+        out.toRestore.set(k, rec);
         break;
       default:
         // superseded or duplicate: the server's value stands (it arrives in a pull, or is in shadow).
         if (r.status === 'superseded' && r.version !== undefined) {
           versions.add(raiseVersionSql(t), [r.version, e.recordId, r.version]);
         }
-        toRestore.set(key(t.name, e.recordId), { table: t, id: e.recordId });
+        out.toRestore.set(k, rec);
     }
   }
   await versions.flush();
@@ -133,12 +188,30 @@ export async function applyResponse(
     'UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?',
     rebases,
   );
-  opts.probe?.('acknowledged');
+  return out;
+}
 
+/** Phase 2: the server's values of lost changes come back from the shadow. */
+async function restoreLost(
+  run: ApplyRun,
+  toRestore: ReadonlyMap<string, RecordRef>,
+): Promise<void> {
   for (const { table, id } of toRestore.values()) {
-    if (await restoreShadow(tx, table, id)) mark(table.name, id);
+    if (await restoreShadow(run.tx, table, id)) markChanged(run.summary, table.name, id);
   }
+}
 
+/**
+ * Phase 3: the conflicts' server rows, then the page's rows, in order. Returns the keys of the
+ * records written.
+ */
+async function applyPulled(
+  run: ApplyRun,
+  theirRows: readonly { table: TableDecl; row: Row }[],
+  changes: SyncResponse['changes'],
+  resync: boolean,
+): Promise<Set<string>> {
+  const { tx, tables, summary } = run;
   const outboxEmpty = (await tx.all('SELECT 1 FROM sync_queue LIMIT 1')).length === 0;
   const pulled = new Set<string>();
   // The fields queued entries still write, for the whole page in one query (not one per row).
@@ -146,7 +219,7 @@ export async function applyResponse(
     ? null
     : await pendingFieldsOf(tx, [
         ...theirRows.map(({ table, row }) => ({ table: table.name, id: row.id })),
-        ...res.changes
+        ...changes
           .filter((c) => tables.has(c.table))
           .map((c) => ({ table: c.table, id: c.row.id })),
       ]);
@@ -159,7 +232,7 @@ export async function applyResponse(
     const pending = pendingOf?.(t.name, row.id) ?? null;
     if (pending === null || pending.size === 0) {
       await upserts.add(...serverRowUpsert(t, row));
-      if (!shadowEmpty)
+      if (!run.shadowEmpty)
         alongside.add('DELETE FROM shadow WHERE table_name = ? AND record_id = ?', [
           t.name,
           row.id,
@@ -172,16 +245,16 @@ export async function applyResponse(
       await applyPendingRow(tx, t, row, pending);
       await textFromPendingPull(tx, t, row, pending);
     }
-    if (opts.resync)
+    if (resync)
       alongside.add('INSERT OR IGNORE INTO resync_seen (table_name, record_id) VALUES (?, ?)', [
         t.name,
         row.id,
       ]);
     pulled.add(key(t.name, row.id));
-    mark(t.name, row.id);
+    markChanged(summary, t.name, row.id);
   };
   for (const { table, row } of theirRows) await applyRow(table, row);
-  for (const c of res.changes) {
+  for (const c of changes) {
     const t = tables.get(c.table);
     // A table this build does not know (a newer schema): skip it rather than fail the whole sync.
     if (t) await applyRow(t, c.row);
@@ -189,17 +262,24 @@ export async function applyResponse(
   }
   await upserts.flush();
   await alongside.flush();
-  opts.probe?.('pulled');
+  return pulled;
+}
 
-  const resynced = new GroupedBatch(tx);
-  for (const [k, { table, id }] of touched) {
-    if (!pulled.has(k) && !refused.has(k))
+/**
+ * Phase 4: an acknowledged record no pulled row rewrote is synced again when nothing of it is
+ * queued any more (a refused one stays unsynced).
+ */
+async function refreshUnpulled(
+  run: ApplyRun,
+  ack: Acknowledged,
+  pulled: ReadonlySet<string>,
+): Promise<void> {
+  const resynced = new GroupedBatch(run.tx);
+  for (const [k, { table, id }] of ack.touched) {
+    if (!pulled.has(k) && !ack.refused.has(k))
       resynced.add(refreshSyncedSql(table), [table.name, id, id]);
   }
   await resynced.flush();
-  await setState(tx, StateKey.cursor, res.cursor);
-  await clock.receive(tx, res.serverHlc);
-  return summary;
 }
 
 /** Keeps a refused entry in `rejected_changes` with the reason. */
@@ -240,13 +320,7 @@ export async function setAside(
   message: string,
   nowIso: string,
 ): Promise<ApplySummary> {
-  const summary: ApplySummary = {
-    acknowledged: 0,
-    pulled: 0,
-    changed: new Map(),
-    conflicts: 0,
-    rejected: 0,
-  };
+  const summary = emptySummary();
   const { changes } = await tx.run('DELETE FROM sync_queue WHERE seq = ?', [e.seq]);
   if (changes === 0) return summary;
   await recordRejected(tx, e, code, message, nowIso);
