@@ -16,6 +16,11 @@ const Meta = {
   createdAt: Type.String(),
   /** The device (clientId) whose mutation made it; null when the server made it. */
   clientId: Type.Union([Type.String({ pattern: UUID_PATTERN }), Type.Null()]),
+  /**
+   * The name the device gave at login (`deviceName`), linked to its clientId when it first synced
+   * with that login; null when it gave none. Absent from servers before device names.
+   */
+  deviceName: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   /** True when a text field holds a merge of that mutation with other edits. */
   merged: Type.Boolean(),
   hlc: Type.String(),
@@ -43,3 +48,17 @@ export const Revision = Type.Object({
   fields: Type.Record(Type.String(), Type.Unknown()),
 });
 export type Revision = Static<typeof Revision>;
+
+/** One device (clientId) of the user, with the name its login gave (`GET /v1/devices`). */
+export const DeviceInfo = Type.Object({
+  clientId: Type.String({ pattern: UUID_PATTERN }),
+  /** The `deviceName` of the login this clientId last synced with; null when it gave none. */
+  deviceName: Type.Union([Type.String(), Type.Null()]),
+  /** When this clientId first synced (ISO-8601 UTC). */
+  createdAt: Type.String(),
+});
+export type DeviceInfo = Static<typeof DeviceInfo>;
+
+/** Every device of the caller's account (extension: device names, see docs/protocol.md). */
+export const DeviceList = Type.Object({ devices: Type.Array(DeviceInfo) });
+export type DeviceList = Static<typeof DeviceList>;

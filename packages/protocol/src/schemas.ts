@@ -145,6 +145,8 @@ export const SignupRequest = Type.Object({
   email: Email,
   password: NewPassword,
   session: SessionMode,
+  /** Extension: names the device, as at login (docs/protocol.md, "Device names"). */
+  deviceName: Type.Optional(Type.String({ maxLength: 200 })),
 });
 export type SignupRequest = Static<typeof SignupRequest>;
 export const LoginRequest = Type.Object({

@@ -6,6 +6,8 @@ import { liveToken, policyParams, tokenHash, touchEveryMs, type TokenPolicy } fr
 /** A live token as this process last read it; times are `performance.now()` milliseconds. */
 interface TokenEntry {
   readonly userId: string;
+  /** The device name its login gave (null: none). */
+  readonly deviceName: string | null;
   /** It stops working here unless used again (a use elsewhere only moves the true time later). */
   readonly idleUntil: number;
   readonly lifeUntil: number;
@@ -18,14 +20,28 @@ const live = liveToken('$1', 2);
  * The user of a live token, how long ago it was last used (after this use, which is recorded at
  * most once per `touchEveryMs`) and how old it is, by the database's clock.
  */
-const LOAD_TOKEN = `WITH t AS (SELECT user_id, last_used_at, created_at FROM tokens WHERE ${live.where}),
+const LOAD_TOKEN = `WITH t AS (SELECT user_id, device_name, last_used_at, created_at FROM tokens WHERE ${live.where}),
       touch AS (UPDATE tokens SET last_used_at = now()
                 WHERE ${live.where} AND ${live.touch} RETURNING last_used_at)
- SELECT user_id::text AS user_id,
+ SELECT user_id::text AS user_id, device_name,
         extract(epoch FROM now() - GREATEST(t.last_used_at, (SELECT last_used_at FROM touch)))::float8
           * 1000 AS idle_for,
         extract(epoch FROM now() - t.created_at)::float8 * 1000 AS age
  FROM t`;
+
+/** Whose a live token is: the user, and the device name its login gave (null: none). */
+export interface TokenOwner {
+  readonly userId: string;
+  readonly deviceName: string | null;
+}
+
+/** A row of `LOAD_TOKEN`. */
+interface LoadedToken {
+  user_id: string;
+  device_name: string | null;
+  idle_for: number;
+  age: number;
+}
 
 /**
  * Resolves bearer tokens to users. Live tokens are kept in memory by hash (never the token
@@ -55,8 +71,11 @@ export class TokenCache {
     });
   }
 
-  /** The user a live token belongs to, or null when it is unknown, revoked, idle too long or too old. */
-  async userFor(token: string): Promise<string | null> {
+  /**
+   * The user a live token belongs to (and the device name its login gave), or null when it is
+   * unknown, revoked, idle too long or too old.
+   */
+  async userFor(token: string): Promise<TokenOwner | null> {
     const hash = tokenHash(token);
     const key = hash.toString('hex');
     const now = performance.now();
@@ -64,7 +83,7 @@ export class TokenCache {
       const e = this.map.get(key);
       if (e !== undefined && now < e.idleUntil && now < e.lifeUntil) {
         if (now >= e.touchAt) this.touch(key, hash, e);
-        return e.userId;
+        return { userId: e.userId, deviceName: e.deviceName };
       }
     }
     return this.load(key, hash);
@@ -85,10 +104,10 @@ export class TokenCache {
     return this.map.size;
   }
 
-  private async load(key: string, hash: Buffer): Promise<string | null> {
+  private async load(key: string, hash: Buffer): Promise<TokenOwner | null> {
     const begun = this.map.begin();
     const sent = performance.now();
-    const rows = await this.db.query<{ user_id: string; idle_for: number; age: number }>(
+    const rows = await this.db.query<LoadedToken>(
       LOAD_TOKEN,
       [hash, ...policyParams(this.policy)],
       true,
@@ -96,14 +115,15 @@ export class TokenCache {
     const r = rows[0];
     if (r === undefined) return null;
     if (this.enabled) this.map.fill(key, begun, () => this.entry(r, sent));
-    return r.user_id;
+    return { userId: r.user_id, deviceName: r.device_name };
   }
 
   /** Times counted from when the query was sent, so they err early. */
-  private entry(r: { user_id: string; idle_for: number; age: number }, sent: number): TokenEntry {
+  private entry(r: LoadedToken, sent: number): TokenEntry {
     const { tokenIdleMs: idle, tokenLifetimeMs: life } = this.policy;
     return {
       userId: r.user_id,
+      deviceName: r.device_name,
       idleUntil: idle === 0 ? Infinity : sent + idle - r.idle_for,
       lifeUntil: life === 0 ? Infinity : sent + life - r.age,
       touchAt: sent + touchEveryMs(this.policy) - r.idle_for,

@@ -181,6 +181,15 @@ export const MIGRATIONS: readonly {
        EXECUTE FUNCTION ferry_token_changed()`,
     ],
   },
+  {
+    version: 7,
+    name: 'clients: the device name of the login a client id syncs with',
+    sql: [
+      // Set from the token's device_name when a request claims the client id, and again when
+      // a later login of the same database gives another name; null when none was given.
+      'ALTER TABLE clients ADD COLUMN device_name text',
+    ],
+  },
 ];
 
 /**

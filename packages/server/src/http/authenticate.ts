@@ -9,6 +9,8 @@ export interface Caller {
   readonly token: string;
   /** The token came in the session cookie (session-cookie.ts), not in `Authorization`. */
   readonly viaCookie: boolean;
+  /** The device name the token's login gave (null: none). */
+  readonly deviceName: string | null;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/i;
@@ -57,9 +59,9 @@ export async function authenticate(
   const known = resolved.get(req);
   if (known !== undefined) return known;
   const { token, viaCookie } = credential(req, policy);
-  const userId = await tokens.userFor(token);
-  if (userId === null) fail('unauthorized', 'unknown, revoked or expired token');
-  const caller = { userId, token, viaCookie };
+  const owner = await tokens.userFor(token);
+  if (owner === null) fail('unauthorized', 'unknown, revoked or expired token');
+  const caller = { ...owner, token, viaCookie };
   resolved.set(req, caller);
   return caller;
 }

@@ -1,10 +1,11 @@
-import type { Revision, RevisionList } from '@ferry/protocol';
+import type { DeviceList, Revision, RevisionList } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 
 interface MetaRow {
   version: string;
   created_at: Date;
   client_id: string | null;
+  device_name: string | null;
   merged: boolean;
   hlc: string;
 }
@@ -13,9 +14,13 @@ const meta = (r: MetaRow): Omit<Revision, 'fields'> => ({
   version: Number(r.version),
   createdAt: r.created_at.toISOString(),
   clientId: r.client_id,
+  deviceName: r.device_name,
   merged: r.merged,
   hlc: r.hlc,
 });
+
+/** The name of the device that made a revision (`r`): its client's, the user's own only. */
+const DEVICE_JOIN = 'LEFT JOIN clients c ON c.client_id = r.client_id AND c.user_id = r.user_id';
 
 /**
  * A page of one row's revisions, newest first, before version `before` (all when null). Only
@@ -31,11 +36,11 @@ export async function listRevisions(
 ): Promise<RevisionList> {
   // ORDER BY names the column, not the output alias (text: '9' would sort after '10').
   const rows = await db.query<MetaRow & { bytes: number }>(
-    `SELECT version::text AS version, created_at, client_id::text AS client_id, merged, hlc,
-            octet_length(fields::text) AS bytes
-     FROM revisions
-     WHERE user_id = $1 AND table_name = $2 AND record_id = $3 AND ($4::bigint IS NULL OR version < $4)
-     ORDER BY revisions.version DESC LIMIT $5`,
+    `SELECT r.version::text AS version, r.created_at, r.client_id::text AS client_id,
+            c.device_name, r.merged, r.hlc, octet_length(r.fields::text) AS bytes
+     FROM revisions r ${DEVICE_JOIN}
+     WHERE r.user_id = $1 AND r.table_name = $2 AND r.record_id = $3 AND ($4::bigint IS NULL OR r.version < $4)
+     ORDER BY r.version DESC LIMIT $5`,
     [userId, table, id, before, limit + 1],
   );
   return {
@@ -53,9 +58,27 @@ export async function getRevision(
   version: number,
 ): Promise<Revision | null> {
   const [r] = await db.query<MetaRow & { fields: Record<string, unknown> }>(
-    `SELECT version::text AS version, created_at, client_id::text AS client_id, merged, hlc, fields
-     FROM revisions WHERE user_id = $1 AND table_name = $2 AND record_id = $3 AND version = $4`,
+    `SELECT r.version::text AS version, r.created_at, r.client_id::text AS client_id,
+            c.device_name, r.merged, r.hlc, r.fields
+     FROM revisions r ${DEVICE_JOIN}
+     WHERE r.user_id = $1 AND r.table_name = $2 AND r.record_id = $3 AND r.version = $4`,
     [userId, table, id, version],
   );
   return r ? { ...meta(r), fields: r.fields } : null;
+}
+
+/** Every client id of the user, with the device name its login gave, oldest first. */
+export async function listDevices(db: Queryable, userId: string): Promise<DeviceList> {
+  const rows = await db.query<{ client_id: string; device_name: string | null; created_at: Date }>(
+    `SELECT client_id::text AS client_id, device_name, created_at FROM clients
+     WHERE user_id = $1 ORDER BY created_at, client_id`,
+    [userId],
+  );
+  return {
+    devices: rows.map((r) => ({
+      clientId: r.client_id,
+      deviceName: r.device_name,
+      createdAt: r.created_at.toISOString(),
+    })),
+  };
 }

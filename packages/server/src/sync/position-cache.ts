@@ -18,6 +18,8 @@ interface UserEntry {
   readonly position: string;
   readonly userHlc: string;
   readonly lastSeqs: Map<string, number>;
+  /** The device name each client was last claimed with (null: none given, or not known). */
+  readonly names: Map<string, string | null>;
 }
 
 /**
@@ -45,18 +47,27 @@ export class PositionCache {
     });
   }
 
-  /** The state of `clientId` (bound to `userId` on first use; another user's is 403). */
-  async client(userId: string, clientId: string): Promise<ClientState> {
+  /**
+   * The state of `clientId` (bound to `userId` on first use; another user's is 403), named
+   * `deviceName` (see `claimClient`): a name this process has not claimed it with is a miss.
+   */
+  async client(
+    userId: string,
+    clientId: string,
+    deviceName: string | null = null,
+  ): Promise<ClientState> {
     if (this.enabled && this.hub.trusted()) {
       const e = this.map.get(userId);
       const lastSeq = e?.lastSeqs.get(clientId);
-      if (e !== undefined && lastSeq !== undefined)
+      const named = deviceName === null || e?.names.get(clientId) === deviceName;
+      if (e !== undefined && lastSeq !== undefined && named)
         return { position: e.position, userHlc: e.userHlc, lastSeq };
     }
     const begun = this.map.begin();
-    const c = await claimClient(this.db, userId, clientId);
+    const c = await claimClient(this.db, userId, clientId, deviceName);
     const state = { position: c.position, userHlc: c.userHlc, lastSeq: c.lastSeq };
-    if (this.enabled) this.map.fill(userId, begun, (cur) => merged(cur, clientId, state));
+    if (this.enabled)
+      this.map.fill(userId, begun, (cur) => merged(cur, clientId, state, deviceName));
     return state;
   }
 
@@ -75,10 +86,21 @@ export class PositionCache {
  * The entry after reading one client: added to the user's entry when the user's state is the
  * same (both reads are current: no notification came between them), else a fresh entry.
  */
-function merged(cur: UserEntry | undefined, clientId: string, s: ClientState): UserEntry {
+function merged(
+  cur: UserEntry | undefined,
+  clientId: string,
+  s: ClientState,
+  deviceName: string | null,
+): UserEntry {
   if (cur !== undefined && cur.position === s.position && cur.userHlc === s.userHlc) {
     cur.lastSeqs.set(clientId, s.lastSeq);
+    cur.names.set(clientId, deviceName);
     return cur;
   }
-  return { position: s.position, userHlc: s.userHlc, lastSeqs: new Map([[clientId, s.lastSeq]]) };
+  return {
+    position: s.position,
+    userHlc: s.userHlc,
+    lastSeqs: new Map([[clientId, s.lastSeq]]),
+    names: new Map([[clientId, deviceName]]),
+  };
 }

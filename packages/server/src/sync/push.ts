@@ -63,26 +63,38 @@ interface ClientRow {
 }
 
 /**
+ * Names the client by its login's device name (`$name`) when it has none or another: a CTE of
+ * the statements that claim a client id (`$client`, `$user`). Writes only when the name changes.
+ */
+const nameClient = (client: string, user: string, name: string): string =>
+  `named AS (UPDATE clients SET device_name = ${name}::text
+             WHERE client_id = ${client} AND user_id = ${user} AND ${name}::text IS NOT NULL
+               AND device_name IS DISTINCT FROM ${name}::text)`;
+
+/**
  * Binds `clientId` to the user on first use and returns its state. A `clientId` that belongs to
- * another user is 403. One statement, so a pull-only request stays cheap.
+ * another user is 403. One statement, so a pull-only request stays cheap. `deviceName`: the
+ * name the caller's login gave, linked to the client id (see `nameClient`).
  */
 export async function claimClient(
   db: Queryable,
   userId: string,
   clientId: string,
+  deviceName: string | null = null,
 ): Promise<ClientLineage & { position: string; userHlc: string }> {
   const sql = `WITH ins AS (
-      INSERT INTO clients (client_id, user_id) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING
-      RETURNING user_id, last_mutation_seq, confirmed_seq)
+      INSERT INTO clients (client_id, user_id, device_name) VALUES ($1, $2, $3::text) ON CONFLICT (client_id) DO NOTHING
+      RETURNING user_id, last_mutation_seq, confirmed_seq),
+      ${nameClient('$1', '$2', '$3')}
     SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq,
            c.confirmed_seq::text AS confirmed_seq,
            (SELECT position::text FROM users WHERE id = $2) AS position,
            (SELECT max_hlc FROM users WHERE id = $2) AS max_hlc
     FROM (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
           UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = $1) c`;
-  let rows = await db.query<ClientRow>(sql, [clientId, userId]);
+  let rows = await db.query<ClientRow>(sql, [clientId, userId, deviceName]);
   // A concurrent first use committed after this statement's snapshot: read it again.
-  if (rows.length === 0) rows = await db.query<ClientRow>(sql, [clientId, userId]);
+  if (rows.length === 0) rows = await db.query<ClientRow>(sql, [clientId, userId, deviceName]);
   const r = rows[0];
   if (r === undefined) fail('unavailable', 'client registration raced; retry', 1);
   if (r.user_id !== userId) fail('forbidden', 'this clientId belongs to another user');
@@ -124,6 +136,8 @@ export async function push(
   ctx: PushContext,
   userId: string,
   req: SyncRequest,
+  /** The device name of the caller's login, linked to `req.clientId` (see `claimClient`). */
+  deviceName: string | null = null,
 ): Promise<PushOutcome> {
   // One round trip: lock the user's row, and bind the clientId to the user on first use.
   const head = await tx.query<{
@@ -135,15 +149,16 @@ export async function push(
     max_hlc: string;
   }>(
     `WITH u AS (SELECT position, purged_position, max_hlc FROM users WHERE id = $1 FOR UPDATE),
-          ins AS (INSERT INTO clients (client_id, user_id) SELECT $2, $1 FROM u
+          ins AS (INSERT INTO clients (client_id, user_id, device_name) SELECT $2, $1, $3::text FROM u
                   ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq, confirmed_seq),
+          ${nameClient('$2', '$1', '$3')},
           c AS (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
                 UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = $2)
      SELECT u.position::text AS position, u.purged_position::text AS purged_position, u.max_hlc,
             (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq,
             (SELECT confirmed_seq::text FROM c LIMIT 1) AS confirmed_seq
      FROM u`,
-    [userId, req.clientId],
+    [userId, req.clientId, deviceName],
     true,
   );
   const user = head[0];
@@ -152,7 +167,7 @@ export async function push(
   // A concurrent first use of this clientId committed after our snapshot: read it again.
   const client: ClientLineage =
     user.owner === null
-      ? await claimClient(tx, userId, req.clientId)
+      ? await claimClient(tx, userId, req.clientId, deviceName)
       : { lastSeq: Number(user.last_mutation_seq), confirmedSeq: Number(user.confirmed_seq) };
   if (user.owner !== null && user.owner !== userId)
     fail('forbidden', 'this clientId belongs to another user');

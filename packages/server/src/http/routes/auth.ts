@@ -76,7 +76,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req, reply) => {
       const body = req.body as SignupRequest;
-      refuseNul({ email: body.email });
+      refuseNul({ email: body.email, deviceName: body.deviceName });
       // The schema's minLength says the same (Ajv counts code points too); '😀😀😀😀' is 4.
       if (codePointCount(body.password) < Limits.minPasswordLength) {
         fail(
@@ -101,7 +101,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
             fail('email_taken', 'an account with this email exists');
           throw err;
         }
-        return issueToken(tx, userId, null);
+        return issueToken(tx, userId, body.deviceName ?? null);
       });
       await throttle.remember(userId, addressKey(req.ip));
       return reply.code(201).send(signedInAs(req, reply, config, userId, token));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import {
+  DeviceList,
   ErrorEnvelope,
   HistoryLimits,
   Revision,
@@ -8,7 +9,7 @@ import {
   UUID_PATTERN,
   keepsRevisions,
 } from '@ferry/protocol';
-import { getRevision, listRevisions } from '../../sync/history.ts';
+import { getRevision, listDevices, listRevisions } from '../../sync/history.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
@@ -28,7 +29,10 @@ const ListQuery = Type.Object({
   limit: Type.Optional(Positive),
 });
 
-/** `GET /v1/tables/:table/:id/revisions[/:version]`: a row's history (extension). */
+/**
+ * `GET /v1/tables/:table/:id/revisions[/:version]`: a row's history, and `GET /v1/devices`: the
+ * names of the devices it names (extensions, docs/protocol.md).
+ */
 export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db, config } = deps;
   /** The table, when it is served and keeps revisions; else 404 (as for an unknown row). */
@@ -83,6 +87,21 @@ export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
       const rev = await getRevision(db, userId, table, p.id, Number(p.version));
       if (rev === null) fail('not_found', `no revision ${p.version} of ${table} row ${p.id}`);
       return rev;
+    },
+  );
+
+  app.get(
+    '/v1/devices',
+    {
+      schema: {
+        tags: ['history'],
+        security: [{ bearer: [] }],
+        response: { 200: DeviceList, ...errors },
+      },
+    },
+    async (req) => {
+      const { userId } = await authenticate(deps.tokens, req, config);
+      return listDevices(db, userId);
     },
   );
 }

@@ -127,7 +127,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const started = performance.now();
       // Resolved before the body was read (auth-hook.ts); this reads the kept answer.
-      const { userId } = await authenticate(deps.tokens, req, deps.config);
+      const { userId, deviceName } = await authenticate(deps.tokens, req, deps.config);
       const body = req.body as SyncRequest;
       checkRequest(body, config.maxMutationsPerRequest, deps.schema);
 
@@ -144,7 +144,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // Set when the changes after the cursor are known without a query (see PushOutcome).
       let known: PullPage | null = null;
       if (body.mutations.length > 0) {
-        const out = await db.transaction((tx) => push(tx, ctx, userId, body));
+        const out = await db.transaction((tx) => push(tx, ctx, userId, body, deviceName));
         // Its NOTIFY reaches this process too, later: the next poll must not be answered from before.
         deps.positions.changed(userId);
         metrics.mutationResults(out.counts);
@@ -165,7 +165,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           };
       } else {
         // Usually from memory (see position-cache.ts): the common idle poll asks no query at all.
-        const client = await deps.positions.client(userId, body.clientId);
+        const client = await deps.positions.client(userId, body.clientId, deviceName);
         lastMutationSeq = client.lastSeq;
         userHlc = client.userHlc;
         // Up to date (the common idle poll): nothing to read.
