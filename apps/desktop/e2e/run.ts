@@ -416,7 +416,7 @@ async function main(): Promise<void> {
     check(!storage.includes('token'), 'no token in web storage');
 
     begin('the CLI, as a second device, sees the notes');
-    await ferry('login', '--server', server, '--email', email);
+    await ferry('login', '--server', server, '--email', email, '--device', 'the CLI');
     await ferry('sync');
     const notes = await cliNotes();
     const byTitle = new Map(notes.map((n) => [n.title, n]));
@@ -546,8 +546,8 @@ async function main(): Promise<void> {
       await s.text('[data-testid="conflict-other-by"]'),
     ];
     check(
-      devices.includes('this device') && devices.some((d) => /^device [0-9a-f]{6}$/.test(d)),
-      `the two devices are named (${devices.join(', ')})`,
+      devices.includes('this device') && devices.some((d) => /^the CLI \([0-9a-f]{6}\)$/.test(d)),
+      `the two devices are named, the CLI by its login's device name (${devices.join(', ')})`,
     );
     await toDocs(await shot(s, '09-conflict-view'), 'conflict.png');
     await s.click('[data-testid="conflict-keep-both"]');

@@ -49,8 +49,28 @@ describe('the Trip plan story (issue 8)', () => {
 
   it('two devices edit different lines offline: both edits survive on both, no conflict', async () => {
     const email = `trip-${Date.now()}@example.com`;
-    await ok('signup', '--server', server.url, '--email', email, '--db', db('a'));
-    await ok('login', '--server', server.url, '--email', email, '--db', db('b'));
+    await ok(
+      'signup',
+      '--server',
+      server.url,
+      '--email',
+      email,
+      '--device',
+      'a-laptop',
+      '--db',
+      db('a'),
+    );
+    await ok(
+      'login',
+      '--server',
+      server.url,
+      '--email',
+      email,
+      '--device',
+      'b-laptop',
+      '--db',
+      db('b'),
+    );
     id = (await ok('add', 'Trip plan', '--content', TRIP, '--db', db('a'))).trim();
     await ok('sync', '--db', db('a'));
     await ok('sync', '--db', db('b'));
@@ -117,8 +137,11 @@ describe('the Trip plan story (issue 8)', () => {
       hunks: [{ kept: 'Evora', other: 'Cascais' }],
     });
     expect(onB).toEqual([{ ...onA, keptIsThisDevice: true }]);
+    // Each device is named by its login (`--device`, by default the host name).
+    expect(onA).toMatchObject({ keptDeviceName: 'b-laptop', otherDeviceName: 'a-laptop' });
     const listed = await ok('conflicts', '--db', db('a'));
     expect(listed).toContain(onA!.id);
+    expect(listed).toMatch(/text keeps b-laptop \([0-9a-f]{6}\); other: this device/);
     expect(listed).toMatch(/kept: {2}"Evora"\n {4}other: "Cascais"/);
 
     const wrong = await runFerry(['conflicts', 'resolve', onA!.id, '--mine', '--db', db('b')], {
@@ -171,8 +194,10 @@ describe('the Trip plan story (issue 8)', () => {
     expect(versions[0]).toBeGreaterThanOrEqual(5);
     expect(versions).toEqual([...versions].sort((x, y) => y - x));
     expect(history.revisions.some((r) => r.merged)).toBe(true);
-    expect(await ok('history', id, '--db', db('a'))).toMatch(
-      /^ +1 {2}\d{4}-.* {2}this device {2}\d+ bytes$/m,
+    const listing = await ok('history', id, '--db', db('a'));
+    expect(listing).toMatch(/^ +1 {2}\d{4}-.* {2}this device {2}\d+ bytes$/m);
+    expect(listing).toMatch(
+      /^ +\d+ {2}\d{4}-.* {2}b-laptop \([0-9a-f]{6}\)( {2}merged)? {2}\d+ bytes$/m,
     );
     const first = JSON.parse(await ok('show', id, '--rev', '1', '--json', '--db', db('b'))) as {
       fields: { content: string };

@@ -48,10 +48,8 @@ export async function authenticate(
       `this local database belongs to an account on ${boundServer}; use another database for ${server}`,
     );
   }
-  const body =
-    kind === 'signup'
-      ? { email, password }
-      : { email, password, ...(deviceName === undefined ? {} : { deviceName }) };
+  // Signup's deviceName is an extension (docs/protocol.md, "Device names"); sent only when given.
+  const body = { email, password, ...(deviceName === undefined ? {} : { deviceName }) };
   const res = await deps.transport.call<unknown>(server, 'POST', `/v1/auth/${kind}`, { body });
   if (!authCheck.Check(res)) throw new FerryError(ErrorKind.protocol, `malformed ${kind} response`);
   const boundUser = before[StateKey.userId];

@@ -32,6 +32,7 @@ import { StateKey, allState, getState, setState } from './state.ts';
 import { TableStore } from './store.ts';
 import type { TablesOf } from './typed-tables.ts';
 import { runSync } from './sync.ts';
+import { conflictsNeedingNames, fetchDeviceNames } from './device-names.ts';
 import { fetchHistory, fetchRevision, restorableFields, type HistoryDeps } from './history.ts';
 import {
   listTextConflicts,
@@ -157,9 +158,16 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
     return this.emitter.subscribe(listener);
   }
 
-  /** Creates an account and signs this database in to it. */
-  async signup(serverUrl: string, email: string, password: string): Promise<Identity> {
-    return this.signedIn(await authenticate(this.authDeps(), 'signup', serverUrl, email, password));
+  /** Creates an account and signs this database in to it (`deviceName`: as at login). */
+  async signup(
+    serverUrl: string,
+    email: string,
+    password: string,
+    deviceName?: string,
+  ): Promise<Identity> {
+    return this.signedIn(
+      await authenticate(this.authDeps(), 'signup', serverUrl, email, password, deviceName),
+    );
   }
 
   /** Signs this database in (one token per device). */
@@ -286,6 +294,14 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
     this.afterLocalWrite(TEXT_CONFLICTS_TABLE, [id]);
   }
 
+  /**
+   * The account's device names by clientId (those that gave one at login): from the server, and
+   * remembered; the remembered ones when it cannot be reached (or names no devices).
+   */
+  deviceNames(): Promise<ReadonlyMap<string, string>> {
+    return fetchDeviceNames(this.historyDeps());
+  }
+
   /** A page of a row's revisions from the server, newest first (needs the network). */
   history(
     id: string,
@@ -403,6 +419,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
         },
       });
       this.offline = false;
+      await this.learnDeviceNames();
       const after = await this.refreshFromDb();
       this.setStatus({ state: 'idle', lastError: null, progress: null, ...after });
       return outcome;
@@ -417,6 +434,22 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
         ...after,
       });
       throw err;
+    }
+  }
+
+  /**
+   * After a sync that brought a conflict naming an unknown device: read the names (best effort),
+   * and say those conflicts changed, so that views show the names.
+   */
+  private async learnDeviceNames(): Promise<void> {
+    if (!this.decls.has(TEXT_CONFLICTS_TABLE)) return;
+    try {
+      const ids = await conflictsNeedingNames(this.driver, this.clientId);
+      if (ids.length === 0) return;
+      await this.deviceNames();
+      this.emitter.emit({ type: 'changed', table: TEXT_CONFLICTS_TABLE, ids, origin: 'remote' });
+    } catch {
+      // The names only label conflicts; a failure leaves the short labels.
     }
   }
 

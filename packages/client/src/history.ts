@@ -30,7 +30,7 @@ async function connection(deps: HistoryDeps): Promise<{ server: string; token: s
 }
 
 /** A GET of the history API; its 404 (no such row or revision of the caller's) is `not_found`. */
-async function get(deps: HistoryDeps, path: string): Promise<unknown> {
+export async function serverGet(deps: HistoryDeps, path: string): Promise<unknown> {
   const { server, token } = await connection(deps);
   try {
     return await deps.transport.call<unknown>(server, 'GET', path, { token });
@@ -59,7 +59,7 @@ export async function fetchHistory(
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
   const query = q.size > 0 ? `?${q.toString()}` : '';
   const path = `/v1/tables/${table.name}/${encodeURIComponent(id)}/revisions${query}`;
-  return checked(listCheck, await get(deps, path), 'history');
+  return checked(listCheck, await serverGet(deps, path), 'history');
 }
 
 /** One revision of a row. */
@@ -70,7 +70,7 @@ export async function fetchRevision(
   version: number,
 ): Promise<Revision> {
   const path = `/v1/tables/${table.name}/${encodeURIComponent(id)}/revisions/${version}`;
-  return checked(revisionCheck, await get(deps, path), 'revision');
+  return checked(revisionCheck, await serverGet(deps, path), 'revision');
 }
 
 /**

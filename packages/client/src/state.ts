@@ -9,6 +9,8 @@ export const StateKey = {
   lastSyncAt: 'last_sync_at',
   userId: 'user_id',
   userEmail: 'user_email',
+  /** JSON `{ clientId: name }`: the account's device names, as last read from the server. */
+  deviceNames: 'device_names',
   /** Set while a full resync (after 410) is under way, so a crash mid-way resumes it. */
   resync: 'resync',
 } as const;

@@ -8,6 +8,7 @@ import {
 import type { PersistentClock } from './clock.ts';
 import type { SqlDriver, SqlTx } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
+import { knownDeviceNames } from './device-names.ts';
 import { enqueue } from './outbox.ts';
 import { getRow, q, updateColumns } from './rows.ts';
 
@@ -30,6 +31,9 @@ export interface TextConflict {
   /** The clients whose versions are kept and set aside (null: not known). */
   keptClientId: string | null;
   otherClientId: string | null;
+  /** Their device names, as the engine last read them (null: not known; see device-names.ts). */
+  keptDeviceName: string | null;
+  otherDeviceName: string | null;
   /** The row version the merge made. */
   recordVersion: number;
   createdAt: string;
@@ -52,7 +56,7 @@ interface ConflictRow {
   resolved_at: string | null;
 }
 
-const toConflict = (r: ConflictRow): TextConflict => ({
+const toConflict = (r: ConflictRow, names: ReadonlyMap<string, string>): TextConflict => ({
   id: r.id,
   table: r.table_name,
   recordId: r.record_id,
@@ -61,6 +65,8 @@ const toConflict = (r: ConflictRow): TextConflict => ({
   hunks: JSON.parse(r.hunks) as TextHunk[],
   keptClientId: r.kept_client_id,
   otherClientId: r.other_client_id,
+  keptDeviceName: (r.kept_client_id && names.get(r.kept_client_id)) ?? null,
+  otherDeviceName: (r.other_client_id && names.get(r.other_client_id)) ?? null,
   recordVersion: r.record_version,
   createdAt: r.created_at,
 });
@@ -71,13 +77,14 @@ export async function listTextConflicts(
   recordId?: string,
 ): Promise<TextConflict[]> {
   const where = recordId === undefined ? '' : ' AND record_id = ?';
-  const rows = await driver.transaction((tx) =>
-    tx.all<ConflictRow>(
+  const { rows, names } = await driver.transaction(async (tx) => ({
+    rows: await tx.all<ConflictRow>(
       `SELECT * FROM ${q(TEXT_CONFLICTS_TABLE)} WHERE resolved_at IS NULL${where} ORDER BY created_at, id`,
       recordId === undefined ? [] : [recordId],
     ),
-  );
-  return rows.map(toConflict);
+    names: await knownDeviceNames(tx),
+  }));
+  return rows.map((r) => toConflict(r, names));
 }
 
 /** What resolving needs from the engine. */
@@ -109,7 +116,7 @@ export async function resolveTextConflict(
     );
     if (!row || !conflicts)
       throw new FerryError(ErrorKind.notFound, `no open conflict with id ${id}`);
-    const c = toConflict(row);
+    const c = toConflict(row, new Map());
     const nowIso = deps.nowIso();
     const t = deps.tables.get(c.table);
     const local = t ? await getRow(tx, t, c.recordId) : null;

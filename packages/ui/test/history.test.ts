@@ -32,13 +32,16 @@ afterAll(async () => {
 });
 
 describe('labels', () => {
-  it('names devices: this one, another by the random end of its id, the server', () => {
+  it('names devices: this one, another by its login name and the random end of its id, the server', () => {
     const me = '019abcde-0000-7000-8000-00000000aaaa';
     const other = '019abcde-0000-7000-8000-0000003f9a2c';
     expect(deviceLabel(me, me)).toBe('this device');
+    expect(deviceLabel(me, me, { name: 'my laptop' })).toBe('this device');
     expect(deviceLabel(other, me)).toBe('device 3f9a2c');
+    expect(deviceLabel(other, me, { name: "Ana's phone" })).toBe("Ana's phone (3f9a2c)");
+    expect(deviceLabel(other, me, { name: ' ' })).toBe('device 3f9a2c');
     expect(shortDevice(other)).toBe('device 3f9a2c');
-    expect(deviceLabel(null, me, true)).toBe('the server');
+    expect(deviceLabel(null, me, { madeByServer: true })).toBe('the server');
     expect(deviceLabel(null, me)).toBe('an unknown device');
   });
 
@@ -88,7 +91,7 @@ describe('the history of a note (real server)', () => {
         expect(entries.map((e) => e.version)).toEqual([3, 2, 1]);
         expect(entries.map((e) => e.by)).toEqual([
           'this device',
-          shortDevice(b.clientId),
+          `test device (${shortDevice(b.clientId).slice(-6)})`, // b's login named it
           'this device',
         ]);
         expect(entries.map((e) => e.current)).toEqual([true, false, false]);

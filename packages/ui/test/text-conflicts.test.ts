@@ -60,6 +60,8 @@ describe('groupByNote', () => {
       hunks: [],
       keptClientId: null,
       otherClientId: null,
+      keptDeviceName: null,
+      otherDeviceName: null,
       recordVersion: 1,
       createdAt: '2026-01-01T00:00:00Z',
     });
@@ -105,7 +107,8 @@ describe('the text conflicts of the app (real server)', () => {
       expect([...state.byNote().keys()]).toEqual([id]);
       const [c] = state.of(id);
       const v = conflictView(c!, a.clientId);
-      expect([v.keptBy, v.otherBy].sort()).toEqual([shortDevice(b.clientId), 'this device'].sort());
+      const named = `test device (${shortDevice(b.clientId).slice(-6)})`; // b's login named it
+      expect([v.keptBy, v.otherBy].sort()).toEqual([named, 'this device'].sort());
       expect(v.hunks).toHaveLength(1);
       const show = (segs: { kind: string; text: string }[]) => segs.map((s) => s.text).join('');
       const sides = [show(v.hunks[0]!.kept), show(v.hunks[0]!.other)].join('|');

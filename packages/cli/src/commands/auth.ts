@@ -25,7 +25,11 @@ export function registerAuthCommands(program: Command): void {
         'the server, e.g. http://127.0.0.1:8787 (https:// unless loopback or --insecure)',
       )
       .requiredOption('--email <email>', 'the account email')
-      .option('--device <name>', 'a name for this device (login only)', hostname())
+      .option(
+        '--device <name>',
+        'a name for this device, shown by `history` and `conflicts` on your other devices',
+        hostname(),
+      )
       .addHelpText(
         'after',
         '\nThe password is read from FERRY_PASSWORD, else from standard input (the first line of a pipe,\nor typed at a terminal without echo).',
@@ -36,7 +40,7 @@ export function registerAuthCommands(program: Command): void {
         await withSession(opts, async ({ ferry, paths }) => {
           const who =
             kind === 'signup'
-              ? await ferry.signup(opts.server!, opts.email!, password)
+              ? await ferry.signup(opts.server!, opts.email!, password, opts.device)
               : await ferry.login(opts.server!, opts.email!, password, opts.device);
           process.stdout.write(
             `${kind === 'signup' ? 'Signed up' : 'Signed in'} as ${who.email ?? opts.email} on ${who.server ?? opts.server}\n`,

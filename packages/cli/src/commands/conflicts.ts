@@ -33,9 +33,10 @@ function resolution(opts: ResolveOptions): TextResolution | { version: 'mine' | 
 
 /** One text conflict for people: where, and each overlap's two versions. */
 function formatTextConflict(c: TextConflict, me: string): string {
-  const side = (client: string | null): string => deviceLabel(client, me);
+  const side = (client: string | null, name: string | null): string =>
+    deviceLabel(client, me, { name });
   const lines = [
-    `${c.id}  ${c.table} ${c.recordId} ${c.field}  ${c.hunks.length} overlap${c.hunks.length === 1 ? '' : 's'}  (text keeps ${side(c.keptClientId)}; other: ${side(c.otherClientId)})`,
+    `${c.id}  ${c.table} ${c.recordId} ${c.field}  ${c.hunks.length} overlap${c.hunks.length === 1 ? '' : 's'}  (text keeps ${side(c.keptClientId, c.keptDeviceName)}; other: ${side(c.otherClientId, c.otherDeviceName)})`,
   ];
   for (const h of c.hunks)
     lines.push(

@@ -15,7 +15,7 @@ export function registerHistoryCommand(program: Command): void {
     .option('--limit <n>', 'at most n revisions (default 50)')
     .option(
       '--json',
-      'print {revisions: [{version, createdAt, clientId, merged, hlc, bytes}], hasMore}',
+      'print {revisions: [{version, createdAt, clientId, deviceName, merged, hlc, bytes}], hasMore}',
     )
     .action(async (typed: string, opts: DbOptions & { limit?: string; json?: boolean }) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
@@ -26,7 +26,10 @@ export function registerHistoryCommand(program: Command): void {
         const page = await ferry.history(id, limit === undefined ? {} : { limit });
         if (opts.json) return printJson(page);
         for (const r of page.revisions) {
-          const who = deviceLabel(r.clientId, ferry.clientId, true);
+          const who = deviceLabel(r.clientId, ferry.clientId, {
+            madeByServer: true,
+            name: r.deviceName,
+          });
           process.stdout.write(
             `${String(r.version).padStart(5)}  ${r.createdAt}  ${who}${r.merged ? '  merged' : ''}  ${r.bytes} bytes\n`,
           );

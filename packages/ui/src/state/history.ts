@@ -52,7 +52,7 @@ export function historyEntries(
   return revisions.map((r) => ({
     version: r.version,
     when: revisionTime(r.createdAt, now),
-    by: deviceLabel(r.clientId, me, true),
+    by: deviceLabel(r.clientId, me, { madeByServer: true, name: r.deviceName }),
     merged: r.merged,
     current: current.synced === 1 && current.version === r.version,
   }));

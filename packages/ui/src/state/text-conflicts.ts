@@ -52,7 +52,10 @@ export function hunkContext(text: string, h: TextHunk): { before: string; after:
 /** A conflict for the view. */
 export interface ConflictView {
   id: string;
-  /** Who wrote the version in the note, and the one set aside ("this device", "device 3f9a2c"). */
+  /**
+   * Who wrote the version in the note, and the one set aside ("this device", "Ana's phone
+   * (3f9a2c)", or "device 3f9a2c" when no name is known).
+   */
   keptBy: string;
   otherBy: string;
   createdAt: string;
@@ -67,8 +70,8 @@ export interface ConflictView {
 export function conflictView(c: TextConflict, me: string): ConflictView {
   return {
     id: c.id,
-    keptBy: deviceLabel(c.keptClientId, me),
-    otherBy: deviceLabel(c.otherClientId, me),
+    keptBy: deviceLabel(c.keptClientId, me, { name: c.keptDeviceName }),
+    otherBy: deviceLabel(c.otherClientId, me, { name: c.otherDeviceName }),
     createdAt: c.createdAt,
     hunks: c.hunks.map((h) => {
       const { before, after } = hunkContext(c.text, h);

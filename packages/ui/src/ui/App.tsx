@@ -79,7 +79,7 @@ export function App(props: { shell: AppShell }): JSX.Element {
   };
   const actions: AccountActions = {
     async signUp(server, email, password) {
-      await ferry.signup(server, email, password);
+      await ferry.signup(server, email, password, props.shell.deviceName);
       sync.restart();
     },
     async signIn(server, email, password) {
