@@ -79,7 +79,7 @@ describe('the Tauri SQLite driver', () => {
       params: ['a'],
     });
     expect(await reader.all('SELECT id FROM t ORDER BY id')).toEqual([{ id: 'a' }, { id: 'b' }]);
-    await expect(reader.all('DELETE FROM t')).rejects.toMatch(/queries only/);
+    await expect(reader.all('DELETE FROM t')).rejects.toThrow(/queries only/);
   });
 
   it('rolls back and rethrows when the function throws', async () => {
@@ -102,10 +102,24 @@ describe('the Tauri SQLite driver', () => {
     await driver.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
     await expect(
       driver.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [null])),
-    ).rejects.toMatch(/NOT NULL/);
+    ).rejects.toThrow(/NOT NULL/);
     await expect(
       driver.transaction((tx) => tx.all('SELECT count(*) AS n FROM t')),
     ).resolves.toEqual([{ n: 0 }]);
+  });
+
+  it("hands the shell's typed error to the engine as an Error that keeps its kind", async () => {
+    installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction((tx) => tx.exec('CREATE TABLE t (v TEXT NOT NULL)'));
+    const failed: unknown = await driver
+      .transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [null]))
+      .catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as { kind?: unknown }).kind).toBe('sqlite');
+    expect((failed as Error).message).toMatch(/NOT NULL/);
+    const reader = createTauriReader();
+    await expect(reader.all('DELETE FROM t')).rejects.toMatchObject({ kind: 'invalid' });
   });
 
   it('encodes bigints and blobs for IPC and decodes them back', async () => {

@@ -1,7 +1,9 @@
 //! The IPC surface the webview calls. Each command is a thin adapter over `db`, `http` and
-//! `token`; SQLite calls run on the blocking pool so the async runtime never stalls on disk.
+//! `token`; SQLite calls run on the blocking pool so the async runtime never stalls on disk. A
+//! failing command rejects with a `ShellError` (`error.rs`): `{ kind, message }` on the page.
 
 use crate::db::{Db, Rows};
+use crate::error::{ShellError, ShellResult};
 use crate::http::{self, HttpRequest, HttpResponse, Vault, PLACEHOLDER};
 use crate::token::Credential;
 use serde::Serialize;
@@ -35,22 +37,26 @@ pub struct AppConfig {
 }
 
 impl AppState {
+    fn scratch_dbs(&self) -> ShellResult<std::sync::MutexGuard<'_, HashMap<u64, Db>>> {
+        self.scratch.lock().map_err(|e| ShellError::Internal(e.to_string()))
+    }
+
     /// The app's database, or a self-test scratch database when `db` names one.
-    fn pick(&self, db: Option<u64>) -> Result<Db, String> {
+    fn pick(&self, db: Option<u64>) -> ShellResult<Db> {
         match db {
             None | Some(0) => Ok(self.db.clone()),
-            Some(id) => self.scratch.lock().map_err(|e| e.to_string())?.get(&id).cloned().ok_or_else(|| format!("no database {id}")),
+            Some(id) => self.scratch_dbs()?.get(&id).cloned().ok_or_else(|| ShellError::Invalid(format!("no database {id}"))),
         }
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| e.to_string())?
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ShellResult<T> + Send + 'static) -> ShellResult<T> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| ShellError::Internal(e.to_string()))?
 }
 
 /// Starts a transaction once the connection is free; returns its id.
 #[tauri::command]
-pub async fn db_begin(state: State<'_, AppState>, db: Option<u64>) -> Result<u64, String> {
+pub async fn db_begin(state: State<'_, AppState>, db: Option<u64>) -> ShellResult<u64> {
     let db = state.pick(db)?;
     // BEGIN touches the disk too, but waiting for the turn must stay async.
     db.begin().await
@@ -58,7 +64,7 @@ pub async fn db_begin(state: State<'_, AppState>, db: Option<u64>) -> Result<u64
 
 /// Runs one statement in transaction `tx`.
 #[tauri::command]
-pub async fn db_run(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> Result<usize, String> {
+pub async fn db_run(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> ShellResult<usize> {
     let db = state.pick(db)?;
     blocking(move || db.run(tx, &sql, &params)).await
 }
@@ -66,14 +72,14 @@ pub async fn db_run(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: S
 /// Runs one statement once per parameter row in transaction `tx`, all or nothing: one round
 /// trip for a page of pulled rows instead of one per row.
 #[tauri::command]
-pub async fn db_batch(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, rows: Vec<Vec<Json>>) -> Result<usize, String> {
+pub async fn db_batch(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, rows: Vec<Vec<Json>>) -> ShellResult<usize> {
     let db = state.pick(db)?;
     blocking(move || db.batch(tx, &sql, &rows)).await
 }
 
 /// Runs one query in transaction `tx`.
 #[tauri::command]
-pub async fn db_all(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> Result<Rows, String> {
+pub async fn db_all(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, params: Vec<Json>) -> ShellResult<Rows> {
     let db = state.pick(db)?;
     blocking(move || db.all(tx, &sql, &params)).await
 }
@@ -81,46 +87,46 @@ pub async fn db_all(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: S
 /// Runs one query on the read-only connection, outside any transaction: for the UI's reads,
 /// which must not wait while a sync holds the write connection.
 #[tauri::command]
-pub async fn db_read(state: State<'_, AppState>, db: Option<u64>, sql: String, params: Vec<Json>) -> Result<Rows, String> {
+pub async fn db_read(state: State<'_, AppState>, db: Option<u64>, sql: String, params: Vec<Json>) -> ShellResult<Rows> {
     let db = state.pick(db)?;
     blocking(move || db.read(&sql, &params)).await
 }
 
 /// Runs a parameterless script in transaction `tx`.
 #[tauri::command]
-pub async fn db_exec(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String) -> Result<(), String> {
+pub async fn db_exec(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String) -> ShellResult<()> {
     let db = state.pick(db)?;
     blocking(move || db.exec(tx, &sql)).await
 }
 
 /// Commits transaction `tx`.
 #[tauri::command]
-pub async fn db_commit(state: State<'_, AppState>, db: Option<u64>, tx: u64) -> Result<(), String> {
+pub async fn db_commit(state: State<'_, AppState>, db: Option<u64>, tx: u64) -> ShellResult<()> {
     let db = state.pick(db)?;
     blocking(move || db.commit(tx)).await
 }
 
 /// Rolls back transaction `tx`.
 #[tauri::command]
-pub async fn db_rollback(state: State<'_, AppState>, db: Option<u64>, tx: u64) -> Result<(), String> {
+pub async fn db_rollback(state: State<'_, AppState>, db: Option<u64>, tx: u64) -> ShellResult<()> {
     let db = state.pick(db)?;
     blocking(move || db.rollback(tx)).await
 }
 
 /// Called once by a freshly loaded page: rolls back what a previous page left open.
 #[tauri::command]
-pub async fn db_reset(state: State<'_, AppState>, db: Option<u64>) -> Result<bool, String> {
+pub async fn db_reset(state: State<'_, AppState>, db: Option<u64>) -> ShellResult<bool> {
     let db = state.pick(db)?;
     blocking(move || db.reset()).await
 }
 
 /// Opens a fresh scratch database for the driver self-test; returns its id.
 #[tauri::command]
-pub async fn db_open_scratch(state: State<'_, AppState>) -> Result<u64, String> {
+pub async fn db_open_scratch(state: State<'_, AppState>) -> ShellResult<u64> {
     if !state.config.self_test {
-        return Err("scratch databases exist only in self-test mode".into());
+        return Err(ShellError::Invalid("scratch databases exist only in self-test mode".into()));
     }
-    let mut scratch = state.scratch.lock().map_err(|e| e.to_string())?;
+    let mut scratch = state.scratch_dbs()?;
     let id = scratch.len() as u64 + 1;
     let path = std::path::Path::new(&state.config.data_dir).join("self-test").join(format!("scratch-{id}.db"));
     for suffix in ["", "-wal", "-shm"] {
@@ -139,23 +145,23 @@ pub fn token_get(state: State<'_, AppState>) -> Option<String> {
 /// Stores a token for `origin`. The placeholder itself (the engine echoing what login gave
 /// it) is a no-op: the real token was already captured from the login response.
 #[tauri::command]
-pub fn token_set(state: State<'_, AppState>, token: String, origin: Option<String>) -> Result<(), String> {
+pub fn token_set(state: State<'_, AppState>, token: String, origin: Option<String>) -> ShellResult<()> {
     if token == PLACEHOLDER {
         return Ok(());
     }
-    let origin = origin.ok_or("token_set needs the server origin")?;
+    let origin = origin.ok_or_else(|| ShellError::Invalid("token_set needs the server origin".into()))?;
     state.vault.set(Some(Credential { origin: http::origin_of(&origin)?, token }))
 }
 
 /// Forgets the session (sign out). Local notes stay.
 #[tauri::command]
-pub fn token_clear(state: State<'_, AppState>) -> Result<(), String> {
+pub fn token_clear(state: State<'_, AppState>) -> ShellResult<()> {
     state.vault.set(None)
 }
 
 /// One HTTP exchange for the engine, token added on the way out and captured on the way in.
 #[tauri::command]
-pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> Result<HttpResponse, String> {
+pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> ShellResult<HttpResponse> {
     http::send(&state.client, &state.vault, request).await
 }
 

@@ -16,6 +16,7 @@
 //!
 //! Nothing here knows about Tauri, so `cargo test` exercises it directly.
 
+use crate::error::ShellError;
 use crate::reader::Reader;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection};
@@ -30,8 +31,8 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 /// JavaScript numbers are exact up to 2^53 - 1; larger integers travel as `{"$int": "…"}`.
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
 
-/// An error a command hands back to the page as a string.
-pub type DbResult<T> = Result<T, String>;
+/// A database result; the error reaches the page as `{ kind, message }` (`error.rs`).
+pub type DbResult<T> = Result<T, ShellError>;
 
 /// Rows of a query, as column names plus positional values (smaller over IPC than objects).
 #[derive(Debug, Serialize, PartialEq)]
@@ -68,9 +69,9 @@ impl Db {
     /// transaction survives a power cut.
     pub fn open(path: &Path, abandon_after: Duration) -> DbResult<Db> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| ShellError::io(format!("cannot create {}", dir.display()), e))?;
         }
-        let conn = Connection::open(path).map_err(err)?;
+        let conn = Connection::open(path)?;
         let conn = Self::setup(conn)?;
         // After the writer switched the file to WAL: a reader must never hold up a writer.
         let reader = Reader::open(path)?;
@@ -88,12 +89,12 @@ impl Db {
 
     fn setup(conn: Connection) -> DbResult<Connection> {
         // journal_mode returns a row, so it is queried rather than executed.
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(err)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(format!("could not switch the database to WAL (got {mode})"));
+            return Err(ShellError::Database(format!("could not switch the database to WAL (got {mode})")));
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
-            .map_err(err)?;
+            ?;
         // The engine runs a few dozen distinct statements (one upsert per table and column set).
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
@@ -119,7 +120,7 @@ impl Db {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         {
             let conn = self.conn()?;
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
         }
         *self.open_slot() = Some(OpenTx { id, _turn: turn, last_used: Instant::now(), in_statement: false });
         Ok(id)
@@ -129,8 +130,8 @@ impl Db {
     pub fn run(&self, tx: u64, sql: &str, params: &[Json]) -> DbResult<usize> {
         let params = to_sql_params(params)?;
         self.with_tx(tx, |conn| {
-            let mut stmt = conn.prepare_cached(sql).map_err(err)?;
-            stmt.execute(params_from_iter(params.iter())).map_err(err)
+            let mut stmt = conn.prepare_cached(sql)?;
+            Ok(stmt.execute(params_from_iter(params.iter()))?)
         })
     }
 
@@ -142,13 +143,13 @@ impl Db {
         let rows = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| to_sql_params(r).map_err(|e| format!("row {i}: {e}")))
+            .map(|(i, r)| to_sql_params(r).map_err(|e| e.in_row(i)))
             .collect::<DbResult<Vec<_>>>()?;
         self.with_tx(tx, |conn| {
-            conn.execute_batch("SAVEPOINT ferry_batch").map_err(err)?;
+            conn.execute_batch("SAVEPOINT ferry_batch")?;
             match run_rows(conn, sql, &rows) {
                 Ok(changes) => {
-                    conn.execute_batch("RELEASE ferry_batch").map_err(err)?;
+                    conn.execute_batch("RELEASE ferry_batch")?;
                     Ok(changes)
                 }
                 Err(e) => {
@@ -164,21 +165,21 @@ impl Db {
     pub fn all(&self, tx: u64, sql: &str, params: &[Json]) -> DbResult<Rows> {
         let params = to_sql_params(params)?;
         self.with_tx(tx, |conn| {
-            let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+            let mut stmt = conn.prepare_cached(sql)?;
             query_rows(&mut stmt, &params)
         })
     }
 
     /// Runs a parameterless script (several statements) inside transaction `tx`.
     pub fn exec(&self, tx: u64, sql: &str) -> DbResult<()> {
-        self.with_tx(tx, |conn| conn.execute_batch(sql).map_err(err))
+        self.with_tx(tx, |conn| Ok(conn.execute_batch(sql)?))
     }
 
     /// Commits transaction `tx` and lets the next one start. On failure it is rolled back.
     pub fn commit(&self, tx: u64) -> DbResult<()> {
         let open = self.take(tx)?;
         let conn = self.conn()?;
-        let result = conn.execute_batch("COMMIT").map_err(err);
+        let result = conn.execute_batch("COMMIT").map_err(ShellError::from);
         if result.is_err() && !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -228,7 +229,7 @@ impl Db {
         if conn.is_autocommit() {
             return Ok(());
         }
-        conn.execute_batch("ROLLBACK").map_err(err)
+        Ok(conn.execute_batch("ROLLBACK")?)
     }
 
     fn with_tx<T>(&self, tx: u64, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
@@ -263,7 +264,7 @@ impl Db {
     }
 
     fn conn(&self) -> DbResult<std::sync::MutexGuard<'_, Connection>> {
-        self.inner.conn.lock().map_err(|_| "database connection poisoned".to_string())
+        self.inner.conn.lock().map_err(|_| ShellError::Internal("database connection poisoned".into()))
     }
 
     fn open_slot(&self) -> std::sync::MutexGuard<'_, Option<OpenTx>> {
@@ -277,11 +278,11 @@ pub(crate) fn query_rows(stmt: &mut rusqlite::Statement<'_>, params: &[SqlValue]
     let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
     let width = columns.len();
     let mut out = Vec::new();
-    let mut rows = stmt.query(params_from_iter(params.iter())).map_err(err)?;
-    while let Some(row) = rows.next().map_err(err)? {
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
         let mut values = Vec::with_capacity(width);
         for i in 0..width {
-            values.push(to_json(row.get_ref(i).map_err(err)?));
+            values.push(to_json(row.get_ref(i)?));
         }
         out.push(values);
     }
@@ -290,24 +291,21 @@ pub(crate) fn query_rows(stmt: &mut rusqlite::Statement<'_>, params: &[SqlValue]
 
 /// Executes `sql` for every row of parameters; stops at the first failing row.
 fn run_rows(conn: &Connection, sql: &str, rows: &[Vec<SqlValue>]) -> DbResult<usize> {
-    let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let expected = stmt.parameter_count();
     let mut changes = 0;
     for (i, params) in rows.iter().enumerate() {
         if params.len() != expected {
-            return Err(format!("row {i}: {} parameters for {expected} placeholders", params.len()));
+            let message = format!("{} parameters for {expected} placeholders", params.len());
+            return Err(ShellError::Invalid(message).in_row(i));
         }
-        changes += stmt.execute(params_from_iter(params.iter())).map_err(|e| format!("row {i}: {e}"))?;
+        changes += stmt.execute(params_from_iter(params.iter())).map_err(|e| ShellError::from(e).in_row(i))?;
     }
     Ok(changes)
 }
 
-fn not_open(tx: u64) -> String {
-    format!("transaction {tx} is not open (already ended, or rolled back as abandoned)")
-}
-
-pub(crate) fn err(e: rusqlite::Error) -> String {
-    e.to_string()
+fn not_open(tx: u64) -> ShellError {
+    ShellError::TxNotOpen(tx)
 }
 
 /// Maps JSON parameters to SQLite values: numbers stay integers when they are integers,
@@ -322,25 +320,29 @@ fn to_sql(v: &Json) -> DbResult<SqlValue> {
         Json::Bool(b) => SqlValue::Integer(i64::from(*b)),
         Json::Number(n) => match n.as_i64() {
             Some(i) => SqlValue::Integer(i),
-            None => SqlValue::Real(n.as_f64().ok_or_else(|| format!("number out of range: {n}"))?),
+            None => SqlValue::Real(n.as_f64().ok_or_else(|| invalid(format!("number out of range: {n}")))?),
         },
         Json::String(s) => SqlValue::Text(s.clone()),
         Json::Object(o) => {
             if let Some(Json::String(s)) = o.get("$int") {
-                SqlValue::Integer(s.parse::<i64>().map_err(|_| format!("not a 64-bit integer: {s}"))?)
+                SqlValue::Integer(s.parse::<i64>().map_err(|_| invalid(format!("not a 64-bit integer: {s}")))?)
             } else if let Some(Json::Array(bytes)) = o.get("$blob") {
                 let blob = bytes
                     .iter()
                     .map(|b| b.as_u64().filter(|x| *x <= 255).map(|x| x as u8))
                     .collect::<Option<Vec<u8>>>()
-                    .ok_or("a $blob must be an array of bytes")?;
+                    .ok_or_else(|| invalid("a $blob must be an array of bytes".into()))?;
                 SqlValue::Blob(blob)
             } else {
-                return Err(format!("unsupported parameter: {v}"));
+                return Err(invalid(format!("unsupported parameter: {v}")));
             }
         }
-        Json::Array(_) => return Err(format!("unsupported parameter: {v}")),
+        Json::Array(_) => return Err(invalid(format!("unsupported parameter: {v}"))),
     })
+}
+
+fn invalid(message: String) -> ShellError {
+    ShellError::Invalid(message)
 }
 
 fn to_json(v: ValueRef<'_>) -> Json {

@@ -40,7 +40,7 @@ async fn a_transaction_rolls_back_whole() {
     db.run(tx, "INSERT INTO notes VALUES (?, ?, ?)", &[json!("a"), json!("A"), json!(1)]).unwrap();
     // The second statement fails (NOT NULL), the caller gives up and rolls back.
     let failed = db.run(tx, "INSERT INTO notes VALUES (?, ?, ?)", &[json!("b"), Json::Null, json!(2)]);
-    assert!(failed.unwrap_err().contains("NOT NULL"));
+    assert!(failed.unwrap_err().to_string().contains("NOT NULL"));
     db.rollback(tx).unwrap();
 
     let tx = db.begin().await.unwrap();
@@ -63,7 +63,7 @@ async fn a_write_during_a_long_transaction_waits_and_succeeds() {
             let seen = count(&db, tx);
             db.run(tx, "INSERT INTO notes VALUES ('ui', 'typed', 2)", &[])?;
             db.commit(tx)?;
-            Ok::<i64, String>(seen)
+            Ok::<i64, crate::error::ShellError>(seen)
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -114,7 +114,7 @@ async fn an_abandoned_transaction_is_rolled_back_and_the_next_one_proceeds() {
     let tx = tokio::time::timeout(Duration::from_secs(5), db.begin()).await.expect("begin must not wait forever").unwrap();
     assert_eq!(count(&db, tx), 0);
     db.commit(tx).unwrap();
-    assert!(db.commit(orphan).unwrap_err().contains("not open"));
+    assert!(db.commit(orphan).unwrap_err().to_string().contains("not open"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +157,7 @@ async fn values_round_trip() {
     assert_eq!(rows.columns, vec!["a", "b", "c", "d", "e", "f"]);
     assert_eq!(rows.rows[0], params.to_vec());
     assert_eq!(db.run(tx, "UPDATE v SET b = b + 1", &[]).unwrap(), 1);
-    assert!(db.run(tx, "SELECT ?", &[json!([1])]).unwrap_err().contains("unsupported"));
+    assert!(db.run(tx, "SELECT ?", &[json!([1])]).unwrap_err().to_string().contains("unsupported"));
     db.commit(tx).unwrap();
 }
 
@@ -203,7 +203,7 @@ async fn a_bad_row_undoes_the_whole_batch_and_the_transaction_goes_on() {
         vec![json!("c"), Json::Null, json!(3)],
         vec![json!("d"), json!("D"), json!(4)],
     ];
-    let e = db.batch(tx, "INSERT INTO notes VALUES (?, ?, ?)", &rows).unwrap_err();
+    let e = db.batch(tx, "INSERT INTO notes VALUES (?, ?, ?)", &rows).unwrap_err().to_string();
     assert!(e.contains("row 2") && e.contains("NOT NULL"), "the error names the row and the cause: {e}");
     assert_eq!(count(&db, tx), 1, "rows a and b were undone with the batch");
     db.run(tx, "INSERT INTO notes VALUES ('after', 'kept', 0)", &[]).unwrap();
@@ -221,16 +221,18 @@ async fn a_batch_with_the_wrong_number_of_parameters_is_an_error_not_a_panic() {
     let db = open(&dir, Duration::from_secs(30)).await;
     let tx = db.begin().await.unwrap();
     let sql = "INSERT INTO notes VALUES (?, ?, ?)";
-    let too_few = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1)], vec![json!("b")]]).unwrap_err();
+    let too_few = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1)], vec![json!("b")]]).unwrap_err().to_string();
     assert!(too_few.contains("row 1: 1 parameters for 3 placeholders"), "{too_few}");
-    let too_many = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1), json!(9)]]).unwrap_err();
+    let too_many = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1), json!(9)]]).unwrap_err().to_string();
     assert!(too_many.contains("row 0: 4 parameters for 3 placeholders"), "{too_many}");
     let bad_value = db.batch(tx, sql, &[vec![json!("a"), json!("A"), json!(1)], vec![json!("b"), json!([1]), json!(2)]]).unwrap_err();
+    assert_eq!(bad_value.kind(), "invalid", "a batch row's error keeps its cause's kind");
+    let bad_value = bad_value.to_string();
     assert!(bad_value.contains("row 1") && bad_value.contains("unsupported"), "{bad_value}");
     assert!(db.batch(tx, "INSERT INTO nowhere VALUES (?)", &[vec![json!(1)]]).is_err());
     assert_eq!(count(&db, tx), 0, "nothing of the refused batches stayed");
     db.commit(tx).unwrap();
-    assert!(db.batch(tx, sql, &[]).unwrap_err().contains("not open"), "a batch names its transaction like any statement");
+    assert!(db.batch(tx, sql, &[]).unwrap_err().to_string().contains("not open"), "a batch names its transaction like any statement");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,7 +265,7 @@ async fn the_read_connection_refuses_writes_and_returns_values_like_all() {
     for sql in ["INSERT INTO notes VALUES ('x', 'y', 1)", "DELETE FROM notes", "CREATE TABLE z (a)", "PRAGMA user_version = 7"] {
         assert!(db.read(sql, &[]).is_err(), "{sql} must be refused");
     }
-    assert!(db.read("BEGIN", &[]).unwrap_err().contains("no transactions"));
+    assert!(db.read("BEGIN", &[]).unwrap_err().to_string().contains("no transactions"));
     let tx = db.begin().await.unwrap();
     db.run(tx, "INSERT INTO notes VALUES ('later', 't', 1)", &[]).unwrap();
     db.commit(tx).unwrap();

@@ -6,6 +6,7 @@
 //! `Authorization: Bearer <PLACEHOLDER>` get the real token, but only when they go to the origin
 //! that issued it; to any other origin the header is dropped.
 
+use crate::error::{ShellError, ShellResult};
 use crate::token::{Credential, TokenStore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -55,7 +56,7 @@ impl Vault {
     }
 
     /// Stores a credential (or forgets it with `None`) and tells watchers.
-    pub fn set(&self, credential: Option<Credential>) -> Result<(), String> {
+    pub fn set(&self, credential: Option<Credential>) -> ShellResult<()> {
         match &credential {
             Some(c) => self.store.save(c)?,
             None => self.store.clear()?,
@@ -77,16 +78,16 @@ impl Vault {
 }
 
 /// `scheme://host[:port]` of a URL, or an error for anything that is not http(s).
-pub fn origin_of(url: &str) -> Result<String, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL {url}: {e}"))?;
+pub fn origin_of(url: &str) -> ShellResult<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| ShellError::Invalid(format!("invalid URL {url}: {e}")))?;
     match parsed.scheme() {
         "http" | "https" => Ok(parsed.origin().ascii_serialization()),
-        other => Err(format!("unsupported URL scheme {other}")),
+        other => Err(ShellError::Invalid(format!("unsupported URL scheme {other}"))),
     }
 }
 
 /// Replaces the placeholder bearer with the real token for its own origin; drops it elsewhere.
-pub fn authorize(headers: &mut BTreeMap<String, String>, url: &str, credential: Option<&Credential>) -> Result<(), String> {
+pub fn authorize(headers: &mut BTreeMap<String, String>, url: &str, credential: Option<&Credential>) -> ShellResult<()> {
     let key = headers.keys().find(|k| k.eq_ignore_ascii_case("authorization")).cloned();
     let Some(key) = key else { return Ok(()) };
     if headers.get(&key).map(String::as_str) != Some(&format!("Bearer {PLACEHOLDER}")) {
@@ -130,9 +131,9 @@ pub fn client() -> reqwest::Client {
 }
 
 /// Performs one exchange for the engine, with the token added and captured as described above.
-pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest) -> Result<HttpResponse, String> {
+pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest) -> ShellResult<HttpResponse> {
     authorize(&mut req.headers, &req.url, vault.get().as_ref())?;
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| e.to_string())?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| ShellError::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &req.url).timeout(Duration::from_secs(120));
     for (k, v) in &req.headers {
         builder = builder.header(k, v);
@@ -140,16 +141,16 @@ pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest)
     if let Some(body) = req.body {
         builder = builder.body(body);
     }
-    // A transport failure is an Err, which the page's fetch-like wrapper turns into a TypeError
-    // the engine treats as "offline".
-    let res = builder.send().await.map_err(|e| format!("network: {e}"))?;
+    // A transport failure is a `network` error, which the page's fetch-like wrapper turns into a
+    // TypeError the engine treats as "offline".
+    let res = builder.send().await?;
     let status = res.status().as_u16();
     let headers = res
         .headers()
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    let mut body = res.text().await.map_err(|e| format!("network: {e}"))?;
+    let mut body = res.text().await?;
     if let Some((credential, redacted)) = capture_token(&req.url, status, &body) {
         vault.set(Some(credential))?;
         body = redacted;

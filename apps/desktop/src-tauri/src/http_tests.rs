@@ -130,5 +130,6 @@ async fn a_refused_connection_is_a_network_error() {
     })
     .await
     .unwrap_err();
-    assert!(err.starts_with("network:"), "{err}");
+    assert_eq!(err.kind(), "network");
+    assert!(err.to_string().starts_with("network:"), "{err}");
 }

@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod db;
+pub mod error;
 pub mod events;
 pub mod http;
 pub mod reader;

@@ -4,6 +4,7 @@
 //! The token is kept together with the origin that issued it, so the HTTP layer only ever sends
 //! it back to that server.
 
+use crate::error::{ShellError, ShellResult};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -77,17 +78,17 @@ impl TokenStore {
     }
 
     /// Reads the stored credential, if any.
-    pub fn load(&self) -> Result<Option<Credential>, String> {
+    pub fn load(&self) -> ShellResult<Option<Credential>> {
         let raw = match self {
             TokenStore::Keyring { account } => match entry(account)?.get_password() {
                 Ok(s) => s,
                 Err(keyring::Error::NoEntry) => return Ok(None),
-                Err(e) => return Err(format!("keyring: {e}")),
+                Err(e) => return Err(e.into()),
             },
             TokenStore::File(path) => match std::fs::read_to_string(path) {
                 Ok(s) => s,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+                Err(e) => return Err(ShellError::io(format!("cannot read {}", path.display()), e)),
             },
         };
         // A damaged entry is treated as signed out rather than as a fatal error.
@@ -95,41 +96,41 @@ impl TokenStore {
     }
 
     /// Replaces the stored credential.
-    pub fn save(&self, credential: &Credential) -> Result<(), String> {
-        let raw = serde_json::to_string(credential).map_err(|e| e.to_string())?;
+    pub fn save(&self, credential: &Credential) -> ShellResult<()> {
+        let raw = serde_json::to_string(credential).map_err(|e| ShellError::Internal(e.to_string()))?;
         match self {
             TokenStore::Keyring { account } => {
-                entry(account)?.set_password(&raw).map_err(|e| format!("keyring: {e}"))
+                Ok(entry(account)?.set_password(&raw)?)
             }
             TokenStore::File(path) => write_private(path, raw.as_bytes()),
         }
     }
 
     /// Forgets the credential (sign out).
-    pub fn clear(&self) -> Result<(), String> {
+    pub fn clear(&self) -> ShellResult<()> {
         match self {
             TokenStore::Keyring { account } => match entry(account)?.delete_credential() {
                 Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-                Err(e) => Err(format!("keyring: {e}")),
+                Err(e) => Err(e.into()),
             },
             TokenStore::File(path) => match std::fs::remove_file(path) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(format!("cannot remove {}: {e}", path.display())),
+                Err(e) => Err(ShellError::io(format!("cannot remove {}", path.display()), e)),
             },
         }
     }
 }
 
-fn entry(account: &str) -> Result<keyring::Entry, String> {
-    keyring::Entry::new(SERVICE, account).map_err(|e| format!("keyring: {e}"))
+fn entry(account: &str) -> ShellResult<keyring::Entry> {
+    Ok(keyring::Entry::new(SERVICE, account)?)
 }
 
 /// Writes through a temporary file created 0600 and renamed over the target, so the token is
 /// never readable by others, not even for a moment, and a crash leaves the old or the new file.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = path.parent().ok_or("token path has no directory")?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+fn write_private(path: &Path, bytes: &[u8]) -> ShellResult<()> {
+    let dir = path.parent().ok_or_else(|| ShellError::Internal("token path has no directory".into()))?;
+    std::fs::create_dir_all(dir).map_err(|e| ShellError::io(format!("cannot create {}", dir.display()), e))?;
     let tmp = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -150,7 +151,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
-    result.map_err(|e| format!("cannot write {}: {e}", path.display()))
+    result.map_err(|e| ShellError::io(format!("cannot write {}", path.display()), e))
 }
 
 #[cfg(test)]

@@ -22,9 +22,8 @@ export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
     try {
       return await invoke<HttpResponse>('http_request', { request });
     } catch (e) {
-      throw new TypeError(
-        typeof e === 'string' ? e : e instanceof Error ? e.message : 'network error',
-      );
+      // Like fetch, whose failures are TypeErrors: the engine reads any of them as "offline".
+      throw new TypeError(e instanceof Error ? e.message : String(e));
     }
   };
   return Object.assign(http, { codings: { accept: 'gzip', gzipRequests: false } });

@@ -33,6 +33,12 @@ function toWire(v: unknown): Wire {
   return v as Wire;
 }
 
+/** Rejects as a command of the shell does: with its error as `{ kind, message }` (error.rs). */
+function shellError(kind: string, message: string): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the shape IPC delivers
+  throw { kind, message };
+}
+
 /** Installs the fake shell as the IPC handler. */
 export function installFakeShell(): FakeShell {
   const path = join(mkdtempSync(join(tmpdir(), 'ferry-fake-shell-')), 'ferry.db');
@@ -47,8 +53,7 @@ export function installFakeShell(): FakeShell {
   const shell: FakeShell = { calls: [], handlers: {}, db };
 
   const check = (tx: unknown): void => {
-    // eslint-disable-next-line @typescript-eslint/only-throw-error -- Rust commands reject with a plain string
-    if (tx !== open) throw `transaction ${String(tx)} is not open`;
+    if (tx !== open) shellError('tx_not_open', `transaction ${String(tx)} is not open`);
   };
   const release = (): void => {
     open = null;
@@ -79,8 +84,8 @@ export function installFakeShell(): FakeShell {
     },
     db_read(a) {
       const stmt = reader.prepare(a.sql as string);
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- as reader.rs
-      if (!stmt.reader) throw `the read connection runs queries only: ${String(a.sql)}`;
+      if (!stmt.reader)
+        shellError('invalid', `the read connection runs queries only: ${String(a.sql)}`);
       const rows = stmt.raw(true).all(...(a.params as Wire[]).map(fromWire)) as unknown[][];
       return { columns: stmt.columns().map((c) => c.name), rows: rows.map((r) => r.map(toWire)) };
     },
@@ -130,8 +135,9 @@ export function installFakeShell(): FakeShell {
       const result = await handler(args);
       return JSON.parse(JSON.stringify(result ?? null)) as Json;
     } catch (e) {
-      // Rust commands reject with a string.
-      throw e instanceof Error ? e.message : e;
+      // As the shell's commands: `{ kind, message }` (error.rs); better-sqlite3's errors are SQLite's.
+      if (e instanceof Error) shellError(cmd.startsWith('db_') ? 'sqlite' : 'internal', e.message);
+      throw e;
     }
   });
   return shell;
