@@ -9,9 +9,10 @@ const MAX_CHECK_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `GET /v1/events`: a server-sent event stream that pokes when the caller's position moves.
- * Authenticated by the Authorization header only; a token in a URL would end up in logs. The
- * stream ends when its token is revoked (a NOTIFY from any server process) or expires (a timer
- * that checks the token again when it would expire unless used meanwhile).
+ * Authenticated by the Authorization header, or the web app's session cookie; never by a token
+ * in the URL, which would end up in logs. The stream ends when its token is revoked (a NOTIFY
+ * from any server process) or expires (a timer that checks the token again when it would expire
+ * unless used meanwhile).
  */
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const open = new Set<() => void>();
@@ -35,6 +36,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           401: ErrorEnvelope,
+          403: ErrorEnvelope,
         },
       },
     },

@@ -14,7 +14,10 @@ import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 
-const errors = Object.fromEntries([400, 401, 404, 429, 500, 503].map((s) => [s, ErrorEnvelope]));
+// 403: a cookie session (the web app) from another origin (session-cookie.ts).
+const errors = Object.fromEntries(
+  [400, 401, 403, 404, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
+);
 
 const RowParams = {
   table: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,63}$' }),
