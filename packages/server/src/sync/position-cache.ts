@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 import type { PokeHub } from '../events/poke-hub.ts';
 import { NotifiedMap } from '../events/notified-map.ts';
-import { claimClient } from './push.ts';
+import { claimClient } from './claim.ts';
 
 /** What a pull-only request needs to know about its user and client. */
 export interface ClientState {

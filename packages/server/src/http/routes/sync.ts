@@ -12,7 +12,7 @@ import {
   servedTo,
   type MutationResult,
 } from '@ferry/protocol';
-import { push, userServerHlc, type PushContext } from '../../sync/push.ts';
+import { checkCursor, push, userServerHlc, type PushContext } from '../../sync/push.ts';
 import {
   cutPage,
   pull,
@@ -187,12 +187,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
       // seen here, and one that committed after it could not have hidden anything from it. (A
       // cursor equal to the user's position is never below the purged position.)
-      if (body.cursor !== '0' && BigInt(body.cursor) < page.purged) {
-        fail(
-          'resync_required',
-          `cursor ${body.cursor} is older than the tombstone retention; pull again from "0"`,
-        );
-      }
+      checkCursor(body.cursor, page.purged);
       metrics.syncDuration((performance.now() - started) / 1000);
       // A client of an older schema is not sent the rows of tables it does not know.
       const changes =

@@ -1,0 +1,144 @@
+/**
+ * Claiming a client id: the first request that names one binds it to the caller's user (and
+ * names it after the caller's login); a request of another user naming it is 403. Both statements
+ * that claim are built from the same CTEs (`claimCtes`): `claimClient` for a request without
+ * mutations, `lockUserAndClaim` for a push, which locks the user's row in the same round trip.
+ */
+import type { Queryable } from '../db/database.ts';
+import { fail } from '../http/errors.ts';
+import type { ClientLineage } from './lineage.ts';
+
+/**
+ * Names the client by its login's device name (`name`) when it has none or another: a CTE of
+ * the statements that claim a client id (`client`, `user`). Writes only when the name changes.
+ */
+const nameClient = (client: string, user: string, name: string): string =>
+  `named AS (UPDATE clients SET device_name = ${name}::text
+             WHERE client_id = ${client} AND user_id = ${user} AND ${name}::text IS NOT NULL
+               AND device_name IS DISTINCT FROM ${name}::text)`;
+
+/**
+ * The CTEs that claim client id `client` for user `user`, named `name` (each a SQL placeholder):
+ * `ins` binds it on first use (with `from`, only for the rows of that FROM clause), `named`
+ * renames it, and `c` is the client's row, inserted now or there before. `c` is empty when
+ * another transaction's first use of the id has not committed in this statement's snapshot.
+ */
+function claimCtes(client: string, user: string, name: string, from = ''): string {
+  return `ins AS (INSERT INTO clients (client_id, user_id, device_name)
+                  SELECT ${client}::uuid, ${user}::uuid, ${name}::text ${from}
+                  ON CONFLICT (client_id) DO NOTHING RETURNING user_id, last_mutation_seq, confirmed_seq),
+          ${nameClient(client, user, name)},
+          c AS (SELECT user_id, last_mutation_seq, confirmed_seq FROM ins
+                UNION ALL SELECT user_id, last_mutation_seq, confirmed_seq FROM clients WHERE client_id = ${client})`;
+}
+
+interface ClientRow {
+  user_id: string;
+  last_mutation_seq: string;
+  confirmed_seq: string;
+  position: string;
+  max_hlc: string;
+}
+
+/**
+ * Binds `clientId` to the user on first use and returns its state. A `clientId` that belongs to
+ * another user is 403. One statement, so a pull-only request stays cheap. `deviceName`: the
+ * name the caller's login gave, linked to the client id (see `nameClient`).
+ */
+export async function claimClient(
+  db: Queryable,
+  userId: string,
+  clientId: string,
+  deviceName: string | null = null,
+): Promise<ClientLineage & { position: string; userHlc: string }> {
+  const sql = `WITH ${claimCtes('$1', '$2', '$3')}
+    SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq,
+           c.confirmed_seq::text AS confirmed_seq,
+           (SELECT position::text FROM users WHERE id = $2) AS position,
+           (SELECT max_hlc FROM users WHERE id = $2) AS max_hlc
+    FROM c`;
+  let rows = await db.query<ClientRow>(sql, [clientId, userId, deviceName]);
+  // A concurrent first use committed after this statement's snapshot: read it again.
+  if (rows.length === 0) rows = await db.query<ClientRow>(sql, [clientId, userId, deviceName]);
+  const r = rows[0];
+  if (r === undefined) fail('unavailable', 'client registration raced; retry', 1);
+  if (r.user_id !== userId) fail('forbidden', 'this clientId belongs to another user');
+  return {
+    lastSeq: Number(r.last_mutation_seq),
+    confirmedSeq: Number(r.confirmed_seq),
+    position: r.position,
+    userHlc: r.max_hlc,
+  };
+}
+
+/** The user's row, locked by `lockUserAndClaim`, and what it found of the client id. */
+export interface LockedUser {
+  readonly position: string;
+  readonly purgedPosition: bigint;
+  /** The latest stamp of the user's own mutations. */
+  readonly maxHlc: string;
+  /** The client id's owner and lineage; `null` when `c` was empty (see `claimCtes`). */
+  readonly claimed: { readonly owner: string; readonly lineage: ClientLineage } | null;
+}
+
+/**
+ * A push's first round trip: locks the user's row (so this user's pushes run one at a time and
+ * the positions they hand out commit in order) and claims the client id. A user that no longer
+ * exists is 401.
+ */
+export async function lockUserAndClaim(
+  tx: Queryable,
+  userId: string,
+  clientId: string,
+  deviceName: string | null,
+): Promise<LockedUser> {
+  const [head] = await tx.query<{
+    position: string;
+    purged_position: string;
+    owner: string | null;
+    last_mutation_seq: string | null;
+    confirmed_seq: string | null;
+    max_hlc: string;
+  }>(
+    `WITH u AS (SELECT position, purged_position, max_hlc FROM users WHERE id = $1 FOR UPDATE),
+          ${claimCtes('$2', '$1', '$3', 'FROM u')}
+     SELECT u.position::text AS position, u.purged_position::text AS purged_position, u.max_hlc,
+            (SELECT user_id::text FROM c LIMIT 1) AS owner, (SELECT last_mutation_seq::text FROM c LIMIT 1) AS last_mutation_seq,
+            (SELECT confirmed_seq::text FROM c LIMIT 1) AS confirmed_seq
+     FROM u`,
+    [userId, clientId, deviceName],
+    true,
+  );
+  if (head === undefined) fail('unauthorized', 'the user no longer exists');
+  return {
+    position: head.position,
+    purgedPosition: BigInt(head.purged_position),
+    maxHlc: head.max_hlc,
+    claimed:
+      head.owner === null
+        ? null
+        : {
+            owner: head.owner,
+            lineage: {
+              lastSeq: Number(head.last_mutation_seq),
+              confirmedSeq: Number(head.confirmed_seq),
+            },
+          },
+  };
+}
+
+/**
+ * The lineage of the client id `lockUserAndClaim` claimed: read again when another transaction's
+ * first use was not yet visible to it; 403 when the id belongs to another user.
+ */
+export async function claimedClient(
+  tx: Queryable,
+  userId: string,
+  clientId: string,
+  deviceName: string | null,
+  locked: LockedUser,
+): Promise<ClientLineage> {
+  if (locked.claimed === null) return claimClient(tx, userId, clientId, deviceName);
+  if (locked.claimed.owner !== userId) fail('forbidden', 'this clientId belongs to another user');
+  return locked.claimed.lineage;
+}
