@@ -324,8 +324,12 @@ async function idleBench(
     `idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`,
   );
   let m = { value: undefined as unknown, node: 0, pg: 0 };
+  let before: Record<string, number> = {};
+  let after: Record<string, number> = {};
   const r = await idle(server.url, tokens, async (run) => {
+    before = await counters(server.url);
     m = await measure(run);
+    after = await counters(server.url);
   });
   const n = r.rps * r.seconds;
   console.log(
@@ -334,6 +338,21 @@ async function idleBench(
   console.log(
     `    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`,
   );
+  // The server's own counts (docs/server.md, Endpoints), when it has them: how many polls were
+  // answered from memory (a process whose LISTEN check lapsed under load reads the database).
+  const d = (k: string): number => (after[k] ?? NaN) - (before[k] ?? NaN);
+  if (!Number.isNaN(d('ferry_db_queries_total')))
+    console.log(
+      `    database round trips per request ${(d('ferry_db_queries_total') / n).toFixed(3)}; polls from memory ${d('ferry_position_cache_hits_total')}, from the database ${d('ferry_position_cache_misses_total')}`,
+    );
+}
+
+/** The counters of the server's /metrics (one process: with workers, the one that answered). */
+async function counters(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(ferry_[a-z_]+_total) (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 main().catch((err: unknown) => {

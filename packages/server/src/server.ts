@@ -91,7 +91,13 @@ export async function createServer(options: StartOptions): Promise<RunningServer
         ferry_cached_tokens: tokens.size,
         ferry_cached_users: positions.size,
       }),
-      () => ({ ferry_db_queries_total: db.queries() }),
+      () => ({
+        ferry_db_queries_total: db.queries(),
+        ferry_token_cache_hits_total: tokens.hits,
+        ferry_token_cache_misses_total: tokens.misses,
+        ferry_position_cache_hits_total: positions.hits,
+        ferry_position_cache_misses_total: positions.misses,
+      }),
     );
     const app = await buildApp({
       config,

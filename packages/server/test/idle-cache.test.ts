@@ -101,12 +101,14 @@ describe('an idle poll', () => {
     const u = await signup(b.url);
     const d = await upToDate(b.url, u.token);
     const before = counted.roundTrips;
+    const hits = await gauge(b.url, 'ferry_position_cache_hits_total');
     for (let i = 0; i < 20; i++) {
       const r = await d.sync();
       expect(r.status).toBe(200);
       expect(r.body.changes).toEqual([]);
     }
     expect(counted.roundTrips - before).toBe(0);
+    expect((await gauge(b.url, 'ferry_position_cache_hits_total')) - hits).toBe(20);
   });
 
   it('sees a push made through another process', async () => {

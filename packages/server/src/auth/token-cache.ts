@@ -53,6 +53,9 @@ interface LoadedToken {
  */
 export class TokenCache {
   private readonly map: NotifiedMap<string, TokenEntry>;
+  /** Tokens answered from memory, and read from the database, so far (for metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -83,9 +86,11 @@ export class TokenCache {
       const e = this.map.get(key);
       if (e !== undefined && now < e.idleUntil && now < e.lifeUntil) {
         if (now >= e.touchAt) this.touch(key, hash, e);
+        this.hits++;
         return { userId: e.userId, deviceName: e.deviceName };
       }
     }
+    this.misses++;
     return this.load(key, hash);
   }
 

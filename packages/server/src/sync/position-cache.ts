@@ -31,6 +31,9 @@ interface UserEntry {
  */
 export class PositionCache {
   private readonly map: NotifiedMap<string, UserEntry>;
+  /** Polls answered from memory, and read from the database, so far (for metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -60,9 +63,12 @@ export class PositionCache {
       const e = this.map.get(userId);
       const lastSeq = e?.lastSeqs.get(clientId);
       const named = deviceName === null || e?.names.get(clientId) === deviceName;
-      if (e !== undefined && lastSeq !== undefined && named)
+      if (e !== undefined && lastSeq !== undefined && named) {
+        this.hits++;
         return { position: e.position, userHlc: e.userHlc, lastSeq };
+      }
     }
+    this.misses++;
     const begun = this.map.begin();
     const c = await claimClient(this.db, userId, clientId, deviceName);
     const state = { position: c.position, userHlc: c.userHlc, lastSeq: c.lastSeq };
