@@ -9,12 +9,12 @@
  * BENCH_ABUSE_MS: how long each phase runs (default 5 000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { signup } from '../test/helpers.ts';
+import { cpuSeconds } from './proc.ts';
 import {
   drip,
   nestedBody,
@@ -27,12 +27,6 @@ import {
 
 const phaseMs = Number(process.env.BENCH_ABUSE_MS ?? 5000);
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function startServer(dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(

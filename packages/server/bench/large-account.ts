@@ -16,15 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import {
-  HlcClock,
-  PROTOCOL_VERSION,
-  FERRY_SCHEMA_VERSION,
-  hlcNode,
-  uuidv7,
-  type SyncResponse,
-} from '@ferry/protocol';
+import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { LoadClient } from './http-load.ts';
+import { cpuSeconds } from './proc.ts';
+import { syncBody } from './wire.ts';
 
 const MiB = 1024 * 1024;
 
@@ -47,16 +42,6 @@ export function largeAccountSizes(env: NodeJS.ProcessEnv = process.env): LargeAc
     layout: env.BENCH_LARGE_LAYOUT === 'spread' ? 'spread' : 'clustered',
     devices: n('BENCH_LARGE_DEVICES', 1),
   };
-}
-
-/** CPU seconds (user + system) of a process, from /proc; NaN when it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Pids of the PostgreSQL backends connected to `database` (their title names it). */
@@ -123,22 +108,6 @@ class PeakRss {
       sampled: this.sampled / 1024,
     };
   }
-}
-
-function syncBody(
-  clientId: string,
-  cursor: string,
-  mutations: unknown[],
-  pullLimit?: number,
-): string {
-  return JSON.stringify({
-    protocol: PROTOCOL_VERSION,
-    clientId,
-    schemaVersion: FERRY_SCHEMA_VERSION,
-    cursor,
-    mutations,
-    ...(pullLimit !== undefined ? { pullLimit } : {}),
-  });
 }
 
 /** Pushes the account in batches of at most 500 notes and ~6 MiB, in `sizes.layout`. */

@@ -22,7 +22,8 @@ import { cpus, loadavg } from 'node:os';
 import { mergeText, ferrySchema } from '@ferry/protocol';
 import { createServer } from '../src/index.ts';
 import { createTestDatabase } from '../src/testing/index.ts';
-import { plan, runPhase, signup, type IngestSizes, type PhaseResult } from './merge-ingest.ts';
+import { plan, runPhase, type IngestSizes, type PhaseResult } from './merge-ingest.ts';
+import { signup } from './wire.ts';
 import { cpuMsSince, editPair, envInt, mulberry32, noteLines, quantile } from './merge-texts.ts';
 
 const MERGE_TARGET_MS = 50;

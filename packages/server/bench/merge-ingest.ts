@@ -5,16 +5,10 @@
  * all users at once, in batches; request bodies are made before the clock starts.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import {
-  HlcClock,
-  PROTOCOL_VERSION,
-  FERRY_SCHEMA_VERSION,
-  hlcNode,
-  uuidv7,
-  type SyncResponse,
-} from '@ferry/protocol';
+import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { LoadClient } from './http-load.ts';
+import { postgresCpuSeconds } from './proc.ts';
+import { syncBody } from './wire.ts';
 import { cpuMsSince, edited, noteLines, scatteredLines } from './merge-texts.ts';
 
 export interface IngestSizes {
@@ -48,47 +42,11 @@ interface UserPlan {
   readonly stale: string[][];
 }
 
-/** PostgreSQL CPU milliseconds so far, all `postgres` processes (shared with other users). */
-function postgresCpuMs(): number {
-  let total = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(f[11]) + Number(f[12])) * 10;
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
-
-export async function signup(url: string): Promise<string> {
-  const r = await fetch(`${url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `bench-${randomUUID()}@example.com`, password: 'bench pass' }),
-  });
-  if (r.status !== 201) throw new Error(`signup failed: ${r.status}`);
-  return ((await r.json()) as { token: string }).token;
-}
-
-function body(clientId: string, cursor: string, mutations: unknown[]): string {
-  return JSON.stringify({
-    protocol: PROTOCOL_VERSION,
-    clientId,
-    schemaVersion: FERRY_SCHEMA_VERSION,
-    cursor,
-    mutations,
-  });
-}
-
 /** Splits mutations into request bodies; the cursor is filled in when sent. */
 function requests(clientId: string, muts: unknown[], batch: number): string[][] {
   const out: string[][] = [];
   for (let i = 0; i < muts.length; i += batch) {
-    const json = body(clientId, '\u0000', muts.slice(i, i + batch));
+    const json = syncBody(clientId, '\u0000', muts.slice(i, i + batch));
     out.push(json.split('"\\u0000"'));
   }
   return out;
@@ -163,7 +121,7 @@ export async function runPhase(
   const http = new LoadClient(url, plans.length);
   let mutations = 0;
   let merged = 0;
-  const pg0 = postgresCpuMs();
+  const pg0 = postgresCpuSeconds();
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
@@ -183,7 +141,7 @@ export async function runPhase(
   );
   const seconds = (performance.now() - start) / 1000;
   const cpuMs = cpuMsSince(cpu0);
-  const pgMs = postgresCpuMs() - pg0;
+  const pgMs = (postgresCpuSeconds() - pg0) * 1000;
   http.close();
   return { mutations, seconds, cpuMs, pgMs, merged };
 }

@@ -16,7 +16,6 @@
  * The figures are CPU time, steadier than wall time on a shared machine; the load average is
  * printed.
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import pg from 'pg';
@@ -36,6 +35,8 @@ import { createTestDatabase } from '../src/testing/index.ts';
 import { createServer } from '../src/index.ts';
 import { pull, pullQuery, syncResponseBody, type PullPage } from '../src/sync/pull.ts';
 import { tableSql } from '../src/sync/rows.ts';
+import { mulberry32 as prng } from './merge-texts.ts';
+import { cpuSeconds } from './proc.ts';
 import {
   CompactAcks,
   compactPullQuery,
@@ -51,18 +52,6 @@ const WORDS =
   'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part over new sound take only little work know place year live me back give most very after thing our just name good sentence man think say great where help through much before line right too mean old any same tell boy follow came want show also around form three small set put end does another well large must big even such because turn here why ask went men read need land different home us move try kind hand picture again change off play spell air away animal house point page letter mother answer found study still learn should world'.split(
     ' ',
   );
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A sentence of about `chars` characters. */
 function words(rnd: () => number, chars: number): string {
@@ -83,10 +72,6 @@ export function benchNote(rnd: () => number): Record<string, string> {
   return { title: words(rnd, 25), content: words(rnd, 190), created_at: now, updated_at: now };
 }
 
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 const nodeCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;

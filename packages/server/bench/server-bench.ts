@@ -20,16 +20,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import {
-  HlcClock,
-  PROTOCOL_VERSION,
-  FERRY_SCHEMA_VERSION,
-  hlcNode,
-  uuidv7,
-  type SyncResponse,
-} from '@ferry/protocol';
+import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
+import { cpuSeconds, postgresCpuSeconds } from './proc.ts';
+import { signup, syncBody } from './wire.ts';
 import { describeFirstSync, firstSyncOfLargeAccount, largeAccountSizes } from './large-account.ts';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
@@ -41,16 +36,6 @@ const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 5);
 const WORKERS = env('BENCH_WORKERS', 1);
 const POOLER_PORT = process.env.BENCH_POOLER_PORT;
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** CPU seconds of a process and its live children (the workers of a cluster). */
 function treeCpuSeconds(pid: number): number {
@@ -76,21 +61,6 @@ function databaseEnv(databaseUrl: string): Record<string, string> {
     FERRY_DATABASE_POOLER: 'transaction',
     FERRY_LISTEN_DATABASE_URL: databaseUrl,
   };
-}
-
-/** CPU seconds of every PostgreSQL process on the machine (the server's backends among them). */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres')
-        total += cpuSeconds(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  return total;
 }
 
 async function startServerProcess(
@@ -139,29 +109,6 @@ async function startServerProcess(
         child.kill('SIGTERM');
       }),
   };
-}
-
-async function signup(url: string): Promise<string> {
-  const r = await fetch(`${url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      email: `bench-${randomUUID()}@example.com`,
-      password: 'bench password',
-    }),
-  });
-  const body = (await r.json()) as { token: string };
-  return body.token;
-}
-
-function syncBody(clientId: string, cursor: string, mutations: unknown[]): string {
-  return JSON.stringify({
-    protocol: PROTOCOL_VERSION,
-    clientId,
-    schemaVersion: FERRY_SCHEMA_VERSION,
-    cursor,
-    mutations,
-  });
 }
 
 /** Prepared batches for one client: 500 new ~1 KB notes each. */
