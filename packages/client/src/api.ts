@@ -3,7 +3,7 @@
  * in the other files of this package; this file only states the shapes.
  */
 import type { SqlDriver, SqlReader } from './driver.ts';
-import type { TableDecl } from '@ferry/protocol';
+import type { SchemaMigration, TableDecl } from '@ferry/protocol';
 
 /** Where the auth token lives (a 0600 file for the CLI, the OS keyring / Rust side for the desktop). */
 export interface TokenStore {
@@ -82,9 +82,14 @@ export type FerryEvent =
   | { type: 'changed'; table: string; ids: string[]; origin: 'local' | 'remote' }
   | { type: 'status'; status: SyncStatus };
 
+/** Equality filters on declared fields (`null`: the field is null), all of which must hold. */
+export type FieldFilter = Readonly<Record<string, string | number | null>>;
+
 export interface ListOptions {
   /** Case-insensitive text search in the table's search fields. */
   search?: string;
+  /** Only rows whose fields equal these values. */
+  where?: FieldFilter;
   /** false (default): live rows only; true: live and deleted; 'only': the trash. */
   deleted?: boolean | 'only';
   limit?: number;
@@ -105,6 +110,7 @@ export interface ListPosition {
 /** Filters of a count: those of `list`, and `before` to count only rows ahead of a position. */
 export interface CountOptions {
   search?: string;
+  where?: FieldFilter;
   deleted?: boolean | 'only';
   before?: ListPosition;
 }
@@ -148,6 +154,11 @@ export interface FerryOptions<T extends readonly TableDecl[] = readonly TableDec
   tables: T;
   /** The app's schema version, sent with every sync (the server answers 426 when it does not serve it). */
   schemaVersion: number;
+  /**
+   * How stored fields or tables the declarations no longer have were dropped or renamed. Without
+   * one, opening a database that has such a field or table fails, naming it (`SchemaChangeError`).
+   */
+  migrations?: readonly SchemaMigration[];
   /**
    * A read-only connection to the same database for `get` and `list`, so they never wait for a
    * write transaction (a sync applying a page); see `SqlReader`. Without it they use `driver`.

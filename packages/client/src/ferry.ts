@@ -28,6 +28,7 @@ import { Transport, fetchHttp } from './http.ts';
 import { allEntries, outboxCount, type OutboxEntry } from './outbox.ts';
 import type { LocalRow } from './rows.ts';
 import { LOCAL_ENGINE_TABLES, migrate } from './schema.ts';
+import { migrateAppTables } from './app-schema.ts';
 import { StateKey, allState, getState, setState } from './state.ts';
 import { TableStore } from './store.ts';
 import type { TablesOf } from './typed-tables.ts';
@@ -60,7 +61,11 @@ export async function openFerry<const T extends readonly TableDecl[]>(
   const tables = withTextConflicts(opts.tables);
   const now = opts.now ?? Date.now;
   const state = await opts.driver.transaction(async (tx) => {
-    await migrate(tx, tables);
+    await migrate(tx);
+    const app = await migrateAppTables(tx, tables, opts.schemaVersion, opts.migrations);
+    // New tables or fields: their values on the server were never pulled; pull everything again.
+    if (app.repull && (await getState(tx, StateKey.cursor)) !== null)
+      await setState(tx, StateKey.cursor, '0');
     if ((await getState(tx, StateKey.clientId)) === null)
       await setState(tx, StateKey.clientId, uuidv7(now()));
     return { state: await allState(tx), pending: await outboxCount(tx) };

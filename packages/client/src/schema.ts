@@ -1,6 +1,4 @@
-import { sqliteTableDdl, type TableDecl } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
-import { q } from './rows.ts';
 import { TEXT_BASE_DDL } from './text-base.ts';
 
 /**
@@ -77,8 +75,11 @@ export const LOCAL_ENGINE_TABLES: readonly string[] = [
   'text_base',
 ];
 
-/** Creates or upgrades the local schema inside `tx`; safe to run on every open. */
-export async function migrate(tx: SqlTx, tables: readonly TableDecl[]): Promise<void> {
+/**
+ * Creates or upgrades the engine's own local tables inside `tx`; safe to run on every open. The
+ * app's tables are `migrateAppTables`'s (app-schema.ts).
+ */
+export async function migrate(tx: SqlTx): Promise<void> {
   const [row] = await tx.all<{ user_version: number }>('PRAGMA user_version');
   const current = row?.user_version ?? 0;
   if (current > LOCAL_SCHEMA_VERSION) {
@@ -93,16 +94,6 @@ export async function migrate(tx: SqlTx, tables: readonly TableDecl[]): Promise<
   }
   await tx.exec(engineDdl);
   await tx.exec(TEXT_BASE_DDL);
-  for (const t of tables) {
-    await tx.exec(sqliteTableDdl(t));
-    // Lists sort by the updatedAt timestamp; pulls and the synced flag look rows up by id.
-    const updated = t.timestamps?.updatedAt;
-    if (updated !== undefined) {
-      await tx.exec(
-        `CREATE INDEX IF NOT EXISTS ${q(`${t.name}_${updated}`)} ON ${q(t.name)} (${q(updated)})`,
-      );
-    }
-  }
   if (current < LOCAL_SCHEMA_VERSION)
     await tx.exec(`PRAGMA user_version = ${LOCAL_SCHEMA_VERSION}`);
 }

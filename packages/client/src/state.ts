@@ -13,6 +13,10 @@ export const StateKey = {
   deviceNames: 'device_names',
   /** Set while a full resync (after 410) is under way, so a crash mid-way resumes it. */
   resync: 'resync',
+  /** JSON list of the app's synced tables, as last opened (a table missing later was dropped). */
+  syncedTables: 'synced_tables',
+  /** The app schema version the database was last opened with. */
+  schemaVersion: 'schema_version',
 } as const;
 export type StateKey = (typeof StateKey)[keyof typeof StateKey];
 

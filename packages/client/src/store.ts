@@ -302,10 +302,19 @@ export class TableStore<
     return Number(row?.n ?? 0);
   }
 
-  /** The search and trash filters of `list` and `count`. */
+  /** The search, field and trash filters of `list` and `count`. */
   private filter(opts: CountOptions): { where: string[]; params: SqlValue[] } {
     const where: string[] = [];
     const params: SqlValue[] = [];
+    for (const [field, value] of Object.entries(opts.where ?? {})) {
+      if (field !== 'id' && !Object.hasOwn(this.table.fields, field))
+        throw new FerryError(ErrorKind.invalidInput, `no field "${field}" in ${this.table.name}`);
+      if (value === null) where.push(`${q(field)} IS NULL`);
+      else {
+        where.push(`${q(field)} = ?`);
+        params.push(value);
+      }
+    }
     const del = q(this.table.deletedField);
     if (opts.deleted === 'only') where.push(`${del} IS NOT NULL`);
     else if (opts.deleted !== true) where.push(`${del} IS NULL`);

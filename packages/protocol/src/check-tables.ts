@@ -130,6 +130,23 @@ function checkField(t: TableDecl, name: string): void {
     );
   if (f.default !== undefined && f.writtenBy !== 'client')
     throw new TableDeclError(t.name, name, 'a server-written field cannot have a default');
+  if (
+    f.default !== undefined &&
+    f.default !== null &&
+    typeof f.default !== (f.type === 'integer' ? 'number' : 'string')
+  )
+    throw new TableDeclError(
+      t.name,
+      name,
+      `default ${JSON.stringify(f.default)} is not a ${f.type}`,
+    );
+  // Rows stored before the field existed, and rows older clients create, need a value for it.
+  if ((f.since ?? 1) > (t.sinceSchemaVersion ?? 1) && !f.nullable && f.default === undefined)
+    throw new TableDeclError(
+      t.name,
+      name,
+      `is added in schema version ${f.since}, after its table: it must be nullable or have a default (rows stored before it, and rows older clients write, have no value for it)`,
+    );
 }
 
 /** No table or field may come from a schema version newer than the app's. */

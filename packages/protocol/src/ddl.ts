@@ -1,4 +1,5 @@
 import { quoteIdent as q } from './ident.ts';
+import { sqlDefault } from './schema-evolution.ts';
 import { SYNCED_FIELD, VERSION_FIELD, type FieldDecl, type TableDecl } from './tables.ts';
 
 function sqliteType(f: FieldDecl): string {
@@ -45,4 +46,25 @@ export function postgresTableDdl(t: TableDecl): string[] {
     `CREATE TABLE IF NOT EXISTS ${q(t.name)} (\n  ${cols.join(',\n  ')}\n)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${t.name}_user_position`)} ON ${q(t.name)} (user_id, position)`,
   ];
+}
+
+/**
+ * A field added to an existing table: nullable, or filled with its default in every stored row
+ * (`planSchema` refuses anything else).
+ */
+function addColumnSuffix(f: FieldDecl): string {
+  const d = sqlDefault(f);
+  return `${f.nullable ? '' : ' NOT NULL'}${d === null ? '' : ` DEFAULT ${d}`}`;
+}
+
+/** `ALTER TABLE … ADD COLUMN` for a field a newer schema added to a device's table. */
+export function sqliteAddColumnDdl(t: TableDecl, field: string): string {
+  const f = t.fields[field]!;
+  return `ALTER TABLE ${q(t.name)} ADD COLUMN ${q(field)} ${sqliteType(f)}${addColumnSuffix(f)}`;
+}
+
+/** `ALTER TABLE … ADD COLUMN` for a field a newer schema added to the server's table. */
+export function postgresAddColumnDdl(t: TableDecl, field: string): string {
+  const f = t.fields[field]!;
+  return `ALTER TABLE ${q(t.name)} ADD COLUMN ${q(field)} ${pgType(f)}${addColumnSuffix(f)}`;
 }

@@ -23,3 +23,4 @@ export * from './session.ts';
 export * from './compact.ts';
 export * from './text-merge.ts';
 export * from './history.ts';
+export * from './schema-evolution.ts';

@@ -43,6 +43,7 @@ describe('defineTable', () => {
     expect(Object.keys(notes.fields)).toEqual([
       'title',
       'content',
+      'notebook_id',
       'created_at',
       'updated_at',
       'deleted_at',
@@ -156,7 +157,9 @@ describe('checkTables', () => {
     expect(() =>
       checkTables([todos, defineTable('text_conflicts', { fields: {} })], check),
     ).toThrow('table "text_conflicts": is a name the sync engine uses');
-    const later = defineTable('later', { fields: { n: { type: 'integer', since: 3 } } });
+    const later = defineTable('later', {
+      fields: { n: { type: 'integer', since: 3, nullable: true } },
+    });
     expect(() => checkTables([later], { ...check, schemaVersion: 2 })).toThrow(
       'table "later", field "n": is from schema version 3, beyond the app\'s schemaVersion 2',
     );

@@ -21,6 +21,7 @@ describe('notes declaration', () => {
       'id',
       'title',
       'content',
+      'notebook_id',
       'created_at',
       'updated_at',
       'deleted_at',
@@ -39,6 +40,7 @@ describe('notes declaration', () => {
     expect(clientFields(notes)).toEqual([
       'title',
       'content',
+      'notebook_id',
       'created_at',
       'updated_at',
       'deleted_at',
