@@ -1,5 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { HlcClock, checkTables, hlcNode, withTextConflicts, type TableDecl } from '@ferry/protocol';
+import {
+  HlcClock,
+  checkTables,
+  hlcNode,
+  withTextConflicts,
+  type SchemaMigration,
+  type TableDecl,
+} from '@ferry/protocol';
 import { defaultConfig, type ServerConfig } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.ts';
@@ -10,8 +17,8 @@ import { TokenCache } from './auth/token-cache.ts';
 import { PositionCache } from './sync/position-cache.ts';
 import { buildApp } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
-import { pullQuery } from './sync/pull.ts';
 import { tableSql } from './sync/rows.ts';
+import { servedViews } from './sync/served.ts';
 import { purgeTombstones } from './purge.ts';
 import { purgeRevisions } from './purge-revisions.ts';
 
@@ -23,6 +30,11 @@ export interface ServedSchema {
   readonly schemaVersion: number;
   /** The oldest schema version still served (default 1); older clients are answered 426. */
   readonly minSchemaVersion?: number;
+  /**
+   * How stored fields or tables the declarations no longer have were dropped or renamed. Without
+   * one, starting on a database that has such a field or table fails, naming it.
+   */
+  readonly migrations?: readonly SchemaMigration[];
 }
 
 /** What `createServer` accepts: the app's schema, and any part of the configuration. */
@@ -46,7 +58,13 @@ export interface RunningServer {
  * (`main.ts` passes the parsed configuration, default `info`).
  */
 export async function createServer(options: StartOptions): Promise<RunningServer> {
-  const { tables: requested, schemaVersion, minSchemaVersion = 1, ...rest } = options;
+  const {
+    tables: requested,
+    schemaVersion,
+    minSchemaVersion = 1,
+    migrations: appMigrations = [],
+    ...rest
+  } = options;
   checkTables(requested, { schemaVersion, reserved: SERVER_TABLES });
   if (
     !Number.isSafeInteger(minSchemaVersion) ||
@@ -75,7 +93,7 @@ export async function createServer(options: StartOptions): Promise<RunningServer
       listenUrl: config.listenDatabaseUrl,
     });
     cleanups.push(() => db.close());
-    await migrate(db, tableList);
+    await migrate(db, tableList, Infinity, appMigrations);
     const clock = new HlcClock(hlcNode(await serverId(db)));
     let warn: (msg: string, err?: unknown) => void = () => undefined;
     const hub = new PokeHub(db, (msg, err) => warn(msg, err), config.listenCheckMs);
@@ -105,8 +123,8 @@ export async function createServer(options: StartOptions): Promise<RunningServer
       tokens,
       positions,
       tables: new Map(sqls.map((s) => [s.table.name, s])),
-      pullSql: pullQuery(sqls),
       schema: { min: minSchemaVersion, max: schemaVersion },
+      views: servedViews(tableList, minSchemaVersion, schemaVersion),
       clock,
       hub,
       metrics,

@@ -17,7 +17,16 @@ const V1_KEYS = [
   'results',
   'serverHlc',
 ];
-const NOTE_KEYS = ['content', 'created_at', 'deleted_at', 'id', 'title', 'updated_at', 'version'];
+const NOTE_KEYS = [
+  'content',
+  'created_at',
+  'deleted_at',
+  'id',
+  'notebook_id',
+  'title',
+  'updated_at',
+  'version',
+];
 
 /** Rows by id, without the per-change position (compact pages do not carry one). */
 const rowsById = (r: SyncResponse): Record<string, unknown> =>
@@ -95,6 +104,7 @@ describe('compact pages and v1 shapes', () => {
     expect(c.raw.tables?.[0]?.fields).toEqual([
       'title',
       'content',
+      'notebook_id',
       'created_at',
       'updated_at',
       'deleted_at',
@@ -110,14 +120,15 @@ describe('compact pages and v1 shapes', () => {
       a.mutation('notes', id, 'upsert', newNote(`t${i}`, 'words '.repeat(40))),
     );
     const up = await compactSync(a, sent);
-    // Title, content, created_at and updated_at were sent (bits 0-3); deleted_at was not.
+    // Title, content, created_at and updated_at were sent (bits 0, 1, 3, 4); notebook_id and
+    // deleted_at were not.
     expect(up.raw.tables).toEqual([
       {
         table: 'notes',
-        fields: ['title', 'content', 'created_at', 'updated_at', 'deleted_at'],
+        fields: ['title', 'content', 'notebook_id', 'created_at', 'updated_at', 'deleted_at'],
         acks: [
-          [ids[0], 1, 15, null],
-          [ids[1], 1, 15, null],
+          [ids[0], 1, 27, null, null],
+          [ids[1], 1, 27, null, null],
         ],
       },
     ]);
@@ -133,7 +144,16 @@ describe('compact pages and v1 shapes', () => {
     expect(group.rows).toHaveLength(1); // b's note, whole
     // a's edit: only content (bit 1) acknowledged; b's title comes as a value.
     expect(group.acks).toEqual([
-      [ids[0], 3, 2, 'b renamed it', sent[0]!.fields.created_at, sent[0]!.fields.updated_at, null],
+      [
+        ids[0],
+        3,
+        2,
+        'b renamed it',
+        null, // notebook_id
+        sent[0]!.fields.created_at,
+        sent[0]!.fields.updated_at,
+        null,
+      ],
     ]);
     const all = await new Device(s.url, u.token).sync();
     const mine = rowsById(behind.decoded);

@@ -29,7 +29,7 @@ describe('mergeMutation', () => {
       kind: 'applied',
       row: {
         id,
-        fields: { ...created, deleted_at: null },
+        fields: { ...created, notebook_id: null, deleted_at: null },
         hlcs: { title: H1, content: H1, created_at: H1, updated_at: H1 },
         version: 1,
       },

@@ -1,4 +1,5 @@
-import { postgresTableDdl, type TableDecl } from '@ferry/protocol';
+import type { SchemaMigration, TableDecl } from '@ferry/protocol';
+import { migrateAppTables } from './app-tables.ts';
 import type { Database, Queryable } from './database.ts';
 import { normalizeEmail } from '../auth/email.ts';
 
@@ -228,14 +229,17 @@ async function fillEmailKeys(tx: Queryable): Promise<void> {
 const MIGRATION_LOCK = 0x66657272;
 
 /**
- * Brings the database up to date: the versioned migrations, then each declared table's DDL
- * (idempotent). Concurrent start-ups are safe: they take turns under an advisory lock.
+ * Brings the database up to date: the versioned migrations, then the app's tables (created, or
+ * evolved: see app-tables.ts). Concurrent start-ups are safe: they take turns under an advisory
+ * lock.
  */
 export async function migrate(
   db: Database,
   tables: readonly TableDecl[],
   /** Stop after this version (tests of a migration start from the schema before it). */
   upTo = Infinity,
+  /** How stored fields or tables the declarations no longer have were dropped or renamed. */
+  appMigrations: readonly SchemaMigration[] = [],
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -255,7 +259,7 @@ export async function migrate(
         m.name,
       ]);
     }
-    for (const t of tables) for (const stmt of postgresTableDdl(t)) await tx.query(stmt);
+    await migrateAppTables(tx, tables, appMigrations);
   });
 }
 

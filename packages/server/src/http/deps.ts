@@ -6,6 +6,7 @@ import type { TokenCache } from '../auth/token-cache.ts';
 import type { PokeHub } from '../events/poke-hub.ts';
 import type { PositionCache } from '../sync/position-cache.ts';
 import type { TableSql } from '../sync/rows.ts';
+import type { ServedView } from '../sync/served.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What the HTTP layer is built from; handed in, never reached for. */
@@ -13,9 +14,10 @@ export interface AppDeps {
   readonly config: ServerConfig;
   readonly db: Database;
   readonly tables: ReadonlyMap<string, TableSql>;
-  readonly pullSql: string;
   /** The app schema versions served: older and newer clients are answered 426. */
   readonly schema: { readonly min: number; readonly max: number };
+  /** What a client of each served schema version sees (its tables and fields). */
+  readonly views: ReadonlyMap<number, ServedView>;
   readonly clock: HlcClock;
   readonly hub: PokeHub;
   /** Bearer tokens to users, from memory while the hub is trusted. */

@@ -28,7 +28,8 @@ export function fixedArrayBytes(t: TableDecl): number {
   let n = 1 + 38 + 2; // `["…id…",` and one digit of the version
   for (const f of storedFields(t)) {
     const d = t.fields[f]!;
-    n += 1 + (d.type === 'uuid' ? 38 : d.type === 'integer' ? 1 : d.nullable === true ? 0 : 2);
+    const uuid = d.nullable === true ? 4 : 38; // `null` or `"…"`
+    n += 1 + (d.type === 'uuid' ? uuid : d.type === 'integer' ? 1 : d.nullable === true ? 0 : 2);
   }
   return n + 1;
 }

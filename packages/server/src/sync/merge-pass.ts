@@ -27,6 +27,8 @@ export interface MergeInputs {
   /** The touched rows as stored, updated as mutations apply. */
   readonly current: Map<string, Map<string, StoredRow | null>>;
   readonly bases: TextBases;
+  /** The tables as the client's schema version declares them: its fields are checked against these. */
+  readonly known: ReadonlyMap<string, TableSql>;
 }
 
 /**
@@ -70,7 +72,8 @@ export class MergePass {
       return;
     }
     const sql = this.ctx.tables.get(m.table);
-    if (!sql) {
+    const known = this.inputs.known.get(m.table);
+    if (!sql || !known) {
       this.reject(m, 'unknown_table', `no synced table "${m.table}"`);
       return;
     }
@@ -91,6 +94,7 @@ export class MergePass {
         ...(textBases === undefined ? {} : { bases: textBases }),
       },
       this.nowIso,
+      known.table,
     );
     // A text merge can take tens of milliseconds: let other requests run between them.
     if (textBases !== undefined) {

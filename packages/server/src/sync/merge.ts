@@ -66,7 +66,9 @@ export type MergeOutcome =
  * same inputs give the same outcome on every server, which is what makes arrival order not matter
  * under the lww policy (each field keeps the write with the greatest HLC).
  *
- * - Fields are checked against the declaration first (unknown, server-owned, invalid → rejected).
+ * - Fields are checked against the declaration first (unknown, server-owned, invalid → rejected),
+ *   as the sender's schema version has it (`known`): fields it does not know are left as they
+ *   are, and a create fills them with their default.
  * - `delete` writes the deleted field, with `nowIso` when the client sent no value.
  * - lww: a field is written only when `hlc` is greater than the stamp of its last write. An edit
  *   that does not name the deleted field leaves it alone, so an edit never undeletes.
@@ -81,8 +83,10 @@ export function mergeMutation(
   current: StoredRow | null,
   m: MergeInput,
   nowIso: string,
+  /** The table as the sending client's schema version declares it (older: fewer fields). */
+  known: TableDecl = table,
 ): MergeOutcome {
-  const problem = checkFields(table, m.fields);
+  const problem = checkFields(known, m.fields);
   if (problem) return { kind: 'rejected', code: problem.code, message: problem.message };
   // PostgreSQL text cannot hold U+0000; refusing it here keeps one such mutation from failing
   // the whole transaction (and the client retrying it forever).
@@ -109,7 +113,7 @@ export function mergeMutation(
         code: 'not_found',
         message: `no ${table.name} row ${m.id} to delete`,
       };
-    const missing = missingOnCreate(table, fields);
+    const missing = missingOnCreate(known, fields);
     if (missing !== null) {
       return {
         kind: 'rejected',
@@ -125,7 +129,9 @@ export function mergeMutation(
         row[name] = fields[name];
         hlcs[name] = m.hlc;
       } else {
-        row[name] = null;
+        // A field the sender's schema does not know (or left out): its default, unstamped, so
+        // any write of it wins.
+        row[name] = decl.default ?? null;
       }
     }
     return {

@@ -88,6 +88,8 @@ export async function push(
   req: SyncRequest,
   /** The device name of the caller's login, linked to `req.clientId` (see `claimClient`). */
   deviceName: string | null = null,
+  /** The tables as the client's schema version declares them (default: the server's own). */
+  known: ReadonlyMap<string, TableSql> = ctx.tables,
 ): Promise<PushOutcome> {
   const user = await lockUserAndClaim(tx, userId, req.clientId, deviceName);
   checkCursor(req.cursor, user.purgedPosition);
@@ -100,7 +102,7 @@ export async function push(
   const bases = new TextBases(tx, userId, req.clientId);
   await bases.prefetch(tableDecls(ctx.tables), fresh, current);
 
-  const pass = new MergePass(ctx, req, { client, reused, current, bases }, user.maxHlc);
+  const pass = new MergePass(ctx, req, { client, reused, current, bases, known }, user.maxHlc);
   for (const m of req.mutations) await pass.merge(m);
 
   const perTable = await writeTouched(tx, ctx, userId, pass.touched, BigInt(user.position));

@@ -72,7 +72,8 @@ export function fixedJsonBytes(t: TableDecl): number {
   let n = 1 + `"id":"`.length + 36 + 1; // `{` and the id
   for (const [name, f] of Object.entries(t.fields)) {
     n += 1 + name.length + 3; // `,"name":`
-    if (f.type === 'uuid') n += 38;
+    if (f.type === 'uuid')
+      n += f.nullable === true ? 4 : 38; // `null` or `"…"`
     else if (f.type === 'integer') n += 1;
     else n += f.nullable === true ? 0 : 2; // a null text is `null`: count nothing
   }

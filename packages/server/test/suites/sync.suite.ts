@@ -81,6 +81,7 @@ export function syncSuite(backend: Backend): void {
         id,
         title: 'good',
         content: 'still applied',
+        notebook_id: null,
         created_at: anyString,
         updated_at: anyString,
         deleted_at: null,

@@ -9,7 +9,6 @@ import {
   SentValues,
   SyncRequest,
   SyncResponse,
-  servedTo,
   type MutationResult,
 } from '@ferry/protocol';
 import { checkCursor, push, userServerHlc, type PushContext } from '../../sync/push.ts';
@@ -20,12 +19,8 @@ import {
   type PageBounds,
   type PullPage,
 } from '../../sync/pull.ts';
-import {
-  CompactAcks,
-  compactPullQuery,
-  compactResponseBody,
-  compactRow,
-} from '../../sync/encode-page.ts';
+import { CompactAcks, compactResponseBody, compactRow } from '../../sync/encode-page.ts';
+import { projectChanges, projectResults } from '../../sync/served.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
@@ -101,7 +96,6 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     maxClockDriftMs: config.maxClockDriftMs,
     now: deps.now,
   };
-  const compactSql = compactPullQuery([...deps.tables.values()]);
 
   app.post(
     '/v1/sync',
@@ -130,6 +124,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       const { userId, deviceName } = await authenticate(deps.tokens, req, deps.config);
       const body = req.body as SyncRequest;
       checkRequest(body, config.maxMutationsPerRequest, deps.schema);
+      // The client's schema: it is sent only the tables and fields it knows.
+      const view = deps.views.get(body.schemaVersion)!;
 
       const bounds: PageBounds = {
         limit: Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit),
@@ -144,21 +140,24 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // Set when the changes after the cursor are known without a query (see PushOutcome).
       let known: PullPage | null = null;
       if (body.mutations.length > 0) {
-        const out = await db.transaction((tx) => push(tx, ctx, userId, body, deviceName));
+        const out = await db.transaction((tx) =>
+          push(tx, ctx, userId, body, deviceName, view.tables),
+        );
         // Its NOTIFY reaches this process too, later: the next poll must not be answered from before.
         deps.positions.changed(userId);
         metrics.mutationResults(out.counts);
-        results = out.results;
+        const tableOf = new Map(body.mutations.map((m) => [m.seq, m.table]));
+        results = projectResults(view, out.results, (seq) => tableOf.get(seq));
         lastMutationSeq = out.lastMutationSeq;
         userHlc = out.userHlc;
         if (compact)
-          acks = new CompactAcks(deps.tables, out.written, new SentValues(body.mutations));
+          acks = new CompactAcks(view.paged, out.written, new SentValues(body.mutations));
         // The rows just written, cut by the same count and byte bounds as a pull page.
         if (out.changesIfCurrent !== null)
           known = {
             ...(acks !== null
               ? acks.knownPage(body.cursor, bounds)
-              : cutPage(out.changesIfCurrent, body.cursor, bounds)),
+              : cutPage(projectChanges(view, out.changesIfCurrent), body.cursor, bounds)),
             purged: 0n,
             // The cursor was the user's position; the push moved it only if it wrote rows.
             position: out.newPosition?.toString() ?? body.cursor,
@@ -182,20 +181,15 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       const page =
         known ??
         (compact
-          ? await pull(db, compactSql, userId, body.cursor, bounds, compactRow)
-          : await pull(db, deps.pullSql, userId, body.cursor, bounds));
+          ? await pull(db, view.compactSql, userId, body.cursor, bounds, compactRow)
+          : await pull(db, view.pullSql, userId, body.cursor, bounds));
       // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
       // seen here, and one that committed after it could not have hidden anything from it. (A
       // cursor equal to the user's position is never below the purged position.)
       checkCursor(body.cursor, page.purged);
       metrics.syncDuration((performance.now() - started) / 1000);
-      // A client of an older schema is not sent the rows of tables it does not know.
-      const changes =
-        body.schemaVersion >= deps.schema.max
-          ? page.changes
-          : page.changes.filter((c) =>
-              servedTo(deps.tables.get(c.table)!.table, body.schemaVersion),
-            );
+      // Pages are cut from every table (so the cursor moves on); the client gets those it knows.
+      const changes = page.changes.filter((c) => view.tables.has(c.table));
       // The body is made here, with the rows' JSON spliced in as PostgreSQL wrote it (a string
       // reply with a JSON content type is sent as it is).
       void reply.type('application/json; charset=utf-8');
@@ -209,7 +203,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         position: page.position,
       };
       return compact
-        ? compactResponseBody(head, changes, acks, deps.tables)
+        ? compactResponseBody(head, changes, acks, view.tables)
         : syncResponseBody(head, changes);
     },
   );
