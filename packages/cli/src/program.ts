@@ -4,6 +4,7 @@ import { registerConflictCommands } from './commands/conflicts.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerNoteCommands } from './commands/notes.ts';
+import { registerNotebookCommands } from './commands/notebooks.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSyncCommands } from './commands/sync.ts';
 import { globalDbOptions } from './options.ts';
@@ -36,6 +37,7 @@ See docs/cli.md.`,
   globalDbOptions(program);
   registerAuthCommands(program);
   registerNoteCommands(program);
+  registerNotebookCommands(program);
   registerImportCommand(program);
   registerSyncCommands(program);
   registerConflictCommands(program);

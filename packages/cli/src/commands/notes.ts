@@ -4,6 +4,7 @@ import { resolveNoteId, withSession, type DbOptions } from '../context.ts';
 import { formatNote, formatNoteLine, noteJson, printJson } from '../output.ts';
 import { dbCommand } from '../options.ts';
 import { formatTextBase, parseTextBase } from '../text-base-arg.ts';
+import { resolveNotebook } from './notebooks.ts';
 
 interface ListOpts extends DbOptions {
   deleted?: boolean;
@@ -11,6 +12,7 @@ interface ListOpts extends DbOptions {
   json?: boolean;
   search?: string;
   limit?: string;
+  notebook?: string;
 }
 
 interface EditOpts extends DbOptions {
@@ -88,6 +90,7 @@ export function registerNoteCommands(program: Command): void {
       'only notes whose title or content contains the text (case-insensitive)',
     )
     .option('--limit <n>', 'at most n notes')
+    .option('--notebook <notebook>', 'only notes in this notebook (name or id)')
     .option(
       '--json',
       'print a JSON array of rows with the fields id, title, content, created_at, updated_at, deleted_at, version, synced',
@@ -97,9 +100,12 @@ export function registerNoteCommands(program: Command): void {
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
         throw usage(`--limit must be a whole number, not ${opts.limit}`);
       await withSession(opts, async ({ ferry }) => {
+        const book =
+          opts.notebook === undefined ? null : (await resolveNotebook(ferry, opts.notebook)).id;
         const rows = await ferry.tables.notes.list({
           deleted: opts.trash ? 'only' : opts.deleted === true,
           ...(opts.search === undefined ? {} : { search: opts.search }),
+          ...(book === null ? {} : { where: { notebook_id: book } }),
           ...(limit === undefined ? {} : { limit }),
         });
         const notes = rows.map(noteJson);
