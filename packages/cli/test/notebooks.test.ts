@@ -37,8 +37,10 @@ describe('ferry notebooks and mv', () => {
       ['Work', 1],
     ]);
     expect(listed[1]!.id).toBe(work);
-    const inWork = JSON.parse(ok(await runFerry(['ls', '--notebook', 'Work', '--json', ...db])));
-    expect((inWork as { id: string }[]).map((n) => n.id)).toEqual([note]);
+    const inWork = JSON.parse(
+      ok(await runFerry(['ls', '--notebook', 'Work', '--json', ...db])),
+    ) as { id: string }[];
+    expect(inWork.map((n) => n.id)).toEqual([note]);
 
     ok(await runFerry(['notebooks', 'rename', 'Work', 'Office', ...db]));
     expect(ok(await runFerry(['notebooks', ...db]))).toMatch(/Office {2}\(1 note\)/);

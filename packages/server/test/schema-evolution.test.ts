@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineTable, type SyncResponse } from '@ferry/protocol';
+import { defineTable } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { createServer } from '../src/index.ts';
 import { Device, newId, newNote, signup, startTestServer, type TestServer } from './helpers.ts';
@@ -51,7 +51,7 @@ describe('serving an older schema', () => {
     await old.sync([old.mutation('notes', created, 'upsert', newNote('from v2'))], v2);
 
     const all = await new Device(s.url, u.token).sync();
-    const rows = new Map((all.body as SyncResponse).changes.map((c) => [c.row.id, c.row] as const));
+    const rows = new Map(all.body.changes.map((c) => [c.row.id, c.row] as const));
     expect(rows.get(note)).toMatchObject({ title: 'renamed', notebook_id: book });
     expect(rows.get(created)).toMatchObject({ title: 'from v2', notebook_id: null });
     expect(rows.get(book)).toMatchObject({ name: 'Work' });
