@@ -35,6 +35,7 @@ export class ListAnchor {
     if (!this.at) return { list: base, above: null };
     const above: CountOptions = { before: this.at };
     if (base.search !== undefined) above.search = base.search;
+    if (base.where !== undefined) above.where = base.where;
     if (base.deleted !== undefined) above.deleted = base.deleted;
     return { list: { ...base, from: this.at }, above };
   }

@@ -26,8 +26,11 @@ export interface NotesList {
   showNew(): void;
   search: Accessor<string>;
   view: Accessor<View>;
+  /** The notebook whose notes are shown; null: every note. */
+  notebook: Accessor<string | null>;
   setSearch(s: string): void;
   setView(v: View): void;
+  setNotebook(id: string | null): void;
   loadMore(): void;
   /** Re-runs the query: at most one runs at a time; refreshes asked meanwhile run once after it. */
   refresh(): void;
@@ -50,6 +53,7 @@ export function createNotesList(
   const anchor = new ListAnchor();
   const [search, setSearchSignal] = createSignal('');
   const [view, setViewSignal] = createSignal<View>(View.notes);
+  const [notebook, setNotebookSignal] = createSignal<string | null>(null);
   let limit = PAGE_SIZE;
   // One query at a time; a refresh asked for meanwhile runs once it answers. (Dropping answers
   // superseded by a newer refresh starved the list while a sync changed notes faster than a
@@ -64,8 +68,10 @@ export function createNotesList(
     const mine = filters;
     const s = search().trim();
     // One row more than shown tells whether a next page exists without a count query.
+    const book = notebook();
     const query = anchor.query({
       ...(s ? { search: s } : {}),
+      ...(book !== null ? { where: { notebook_id: book } } : {}),
       deleted: view() === View.trash ? 'only' : false,
       limit: limit + 1,
     });
@@ -122,6 +128,7 @@ export function createNotesList(
     newAbove,
     search,
     view,
+    notebook,
     showNew: restart,
     setSearch(s) {
       setSearchSignal(s);
@@ -129,6 +136,10 @@ export function createNotesList(
     },
     setView(v) {
       setViewSignal(v);
+      restart();
+    },
+    setNotebook(id) {
+      setNotebookSignal(id);
       restart();
     },
     loadMore() {

@@ -2,6 +2,7 @@ import { Match, Show, Switch, createEffect, createSignal, onCleanup, type JSX } 
 import type { AppShell } from '../shell.ts';
 import { createEditor } from '../state/editor.ts';
 import { createHistory, type CurrentNote } from '../state/history.ts';
+import { createNotebooks } from '../state/notebooks.ts';
 import { createNotesList, View } from '../state/notes.ts';
 import { createSession } from '../state/session.ts';
 import { createTextConflicts } from '../state/text-conflicts.ts';
@@ -10,6 +11,7 @@ import { ConflictView } from './ConflictView.tsx';
 import { EditorPane } from './EditorPane.tsx';
 import { HistoryView } from './HistoryView.tsx';
 import { NoteList } from './NoteList.tsx';
+import { NotebookList, type NotebookActions } from './NotebookList.tsx';
 import { Problems } from './Problems.tsx';
 import { installShortcuts } from './shortcuts.ts';
 import { SyncIndicator } from './SyncIndicator.tsx';
@@ -30,6 +32,7 @@ export function App(props: { shell: AppShell }): JSX.Element {
     setToast(message(e));
   };
   const list = createNotesList(ferry, report);
+  const books = createNotebooks(ferry, report);
   const editor = createEditor(ferry, report);
   const session = createSession(ferry, report);
   const textConflicts = createTextConflicts(ferry, report);
@@ -62,7 +65,12 @@ export function App(props: { shell: AppShell }): JSX.Element {
   };
   const newNote = async (): Promise<void> => {
     if (list.view() !== View.notes) list.setView(View.notes);
-    const n = await ferry.tables.notes.create({ title: '', content: '' });
+    // A new note goes into the notebook shown.
+    const n = await ferry.tables.notes.create({
+      title: '',
+      content: '',
+      notebook_id: list.notebook(),
+    });
     await select(n.id);
     titleEl?.focus();
   };
@@ -76,6 +84,21 @@ export function App(props: { shell: AppShell }): JSX.Element {
     await ferry.tables.notes.restore(id);
     list.setView(View.notes);
     await select(id);
+  };
+  const move = (id: string, notebookId: string | null): Promise<void> =>
+    besideEditor(async () => {
+      await ferry.tables.notes.update(id, { notebook_id: notebookId });
+    });
+  const notebookActions: NotebookActions = {
+    select: (id) => list.setNotebook(id),
+    async create(name) {
+      list.setNotebook((await books.create(name)).id);
+    },
+    rename: (id, name) => books.rename(id, name),
+    async remove(id) {
+      await books.remove(id);
+      list.setNotebook(null);
+    },
   };
   const actions: AccountActions = {
     async signUp(server, email, password) {
@@ -112,6 +135,7 @@ export function App(props: { shell: AppShell }): JSX.Element {
     window.removeEventListener('beforeunload', flushOnHide);
     document.removeEventListener('visibilitychange', flushOnHide);
     list.dispose();
+    books.dispose();
     textConflicts.dispose();
     editor.dispose();
     session.dispose();
@@ -174,6 +198,12 @@ export function App(props: { shell: AppShell }): JSX.Element {
               New
             </button>
           </div>
+          <NotebookList
+            notebooks={books.notebooks()}
+            selected={list.notebook()}
+            actions={notebookActions}
+            onError={report}
+          />
           <div class="tabs" role="tablist">
             <button
               role="tab"
@@ -211,6 +241,8 @@ export function App(props: { shell: AppShell }): JSX.Element {
                 onDelete={(id) => void remove(id).catch(report)}
                 onRestore={(id) => void restore(id).catch(report)}
                 onBack={() => void select(null).catch(report)}
+                notebooks={books.notebooks()}
+                onMove={(id, notebookId) => void move(id, notebookId).catch(report)}
               />
             }
           >

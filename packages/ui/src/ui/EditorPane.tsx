@@ -1,4 +1,5 @@
-import { Show } from 'solid-js';
+import type { Notebook } from '@ferry/protocol';
+import { For, Show } from 'solid-js';
 import type { Editor } from '../state/editor.ts';
 
 const saveText = {
@@ -19,6 +20,9 @@ export function EditorPane(props: {
   onShowConflicts: () => void;
   onShowHistory: () => void;
   titleRef: (el: HTMLInputElement) => void;
+  /** The notebooks a note can be moved to. */
+  notebooks: Notebook[];
+  onMove: (id: string, notebookId: string | null) => void;
 }) {
   const note = () => props.editor.note();
   const deleted = () => note()?.deleted_at != null;
@@ -50,6 +54,20 @@ export function EditorPane(props: {
               {deleted() ? 'In the trash' : saveText[props.editor.saveState()]}
             </span>
             <span class="spacer" />
+            <select
+              class="notebook-select"
+              data-testid="note-notebook"
+              aria-label="Notebook"
+              title="Move to a notebook"
+              disabled={deleted()}
+              value={
+                props.notebooks.some((b) => b.id === n().notebook_id) ? (n().notebook_id ?? '') : ''
+              }
+              onChange={(e) => props.onMove(n().id, e.currentTarget.value || null)}
+            >
+              <option value="">No notebook</option>
+              <For each={props.notebooks}>{(b) => <option value={b.id}>{b.name}</option>}</For>
+            </select>
             <button class="ghost" data-testid="open-history" onClick={() => props.onShowHistory()}>
               History
             </button>
