@@ -14,9 +14,10 @@
  *    Target: (b) within 15 % of (a) in mutations/s. 0 notes skips this part.
  *
  * CPU is `process.cpuUsage`: in part 2 it is the server's and the load generator's together
- * (the generator only sends prepared bodies and parses the responses). PostgreSQL CPU is every
- * `postgres` process's on the machine. BENCH_SEED (printed) replays the same texts. Figures only:
- * nothing here is asserted except the merge results.
+ * (the generator only sends prepared bodies and parses the responses). PostgreSQL CPU is that of
+ * the backends serving the bench's database (the cluster may be shared). BENCH_SEED (printed)
+ * replays the same texts. Figures only: nothing here is asserted except that no merge loses an
+ * edit (a diff past its deadline merges with an overlap, which is counted, not fatal).
  */
 import { cpus, loadavg } from 'node:os';
 import { mergeText, ferrySchema } from '@ferry/protocol';
@@ -46,14 +47,22 @@ function mergeBench(seed: number): void {
   const pairs = Array.from({ length: warmup + runs }, () => editPair(rand, base, perSide));
   const wall: number[] = [];
   const cpu: number[] = [];
+  /** Measured runs whose diff ran past its deadline: merged with an overlap (see below). */
+  let coarse = 0;
   for (const [i, p] of pairs.entries()) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = mergeText(baseText, p.a, p.b);
     const ms = performance.now() - t0;
     const cpuMs = cpuMsSince(c0);
-    if (r.text !== p.both || r.hunks.length > 0)
-      throw new Error(`run ${i}: the merge lost an edit or reported an overlap`);
+    if (r.text !== p.both || r.hunks.length > 0) {
+      // A diff past its wall-clock deadline (0.2 s, easily reached on a loaded machine) settles
+      // for a coarser diff: the edits then overlap and the server keeps a conflict record. That
+      // is reported, not fatal; a lost edit is.
+      const lost = lostEdit(p, r);
+      if (lost !== null) throw new Error(`run ${i}: the merge lost the edit ${lost}`);
+      if (i >= warmup) coarse++;
+    }
     if (i < warmup) continue;
     wall.push(ms);
     cpu.push(cpuMs);
@@ -74,8 +83,24 @@ function mergeBench(seed: number): void {
       `mean ${f(cpu.reduce((s, x) => s + x, 0) / cpu.length)} ms`,
   );
   console.log(
+    `  diff past its deadline (merged with an overlap, kept as a conflict, nothing lost): ${coarse} of ${runs} runs`,
+  );
+  console.log(
     `  target p99 < ${MERGE_TARGET_MS} ms: ${p99 < MERGE_TARGET_MS ? 'met' : `MISSED (p99 ${f(p99)} ms)`}`,
   );
+}
+
+/** An edit of either side (`alpha12`, `beta40`) in neither the merged text nor a hunk; null: none. */
+function lostEdit(
+  p: { a: string; b: string },
+  r: { text: string; hunks: readonly { kept: string; other: string }[] },
+): string | null {
+  const kept = new Set(r.text.match(/\b(?:alpha|beta)\d+\b/g) ?? []);
+  for (const h of r.hunks)
+    for (const t of `${h.kept} ${h.other}`.match(/\b(?:alpha|beta)\d+\b/g) ?? []) kept.add(t);
+  for (const t of [...(p.a.match(/\balpha\d+\b/g) ?? []), ...(p.b.match(/\bbeta\d+\b/g) ?? [])])
+    if (!kept.has(t)) return t;
+  return null;
 }
 
 function describe(name: string, r: PhaseResult): number {
@@ -113,11 +138,12 @@ async function ingestBench(seed: number): Promise<void> {
         `edits of ${s.editLines} lines, ${s.batch} mutations per request; server in this process`,
     );
     const cursors = tokens.map(() => '0');
-    const a = await runPhase(server.url, plans, 'create', cursors);
+    const dbName = new URL(db.url).pathname.slice(1);
+    const a = await runPhase(server.url, plans, 'create', cursors, dbName);
     const rateA = describe('(a) new notes', a);
-    const b = await runPhase(server.url, plans, 'fastForward', cursors);
+    const b = await runPhase(server.url, plans, 'fastForward', cursors, dbName);
     const rateB = describe('(b) edits, baseVersion current', b);
-    const c = await runPhase(server.url, plans, 'stale', cursors);
+    const c = await runPhase(server.url, plans, 'stale', cursors, dbName);
     describe('(c) edits on an older version (merge)', c);
     if (c.merged !== c.mutations) throw new Error(`only ${c.merged} of (c) were merged`);
     const gap = 1 - rateB / rateA;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { LoadClient } from './http-load.ts';
-import { postgresCpuSeconds } from './proc.ts';
+import { cpuBetween, databaseCpuSeconds } from './proc.ts';
 import { syncBody } from './wire.ts';
 import { cpuMsSince, edited, noteLines, scatteredLines } from './merge-texts.ts';
 
@@ -26,7 +26,7 @@ export interface PhaseResult {
   readonly seconds: number;
   /** CPU of this process (server and load generator) during the phase. */
   readonly cpuMs: number;
-  /** CPU of every `postgres` process on the machine during the phase. */
+  /** CPU of the PostgreSQL backends serving the bench's database during the phase. */
   readonly pgMs: number;
   /** Results with `merged: true`. */
   readonly merged: number;
@@ -117,11 +117,13 @@ export async function runPhase(
   plans: readonly UserPlan[],
   kind: 'create' | 'fastForward' | 'stale',
   cursors: string[],
+  /** The server's database: only its backends' CPU is counted. */
+  db: string,
 ): Promise<PhaseResult> {
   const http = new LoadClient(url, plans.length);
   let mutations = 0;
   let merged = 0;
-  const pg0 = postgresCpuSeconds();
+  const pg0 = databaseCpuSeconds(db);
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
@@ -141,7 +143,7 @@ export async function runPhase(
   );
   const seconds = (performance.now() - start) / 1000;
   const cpuMs = cpuMsSince(cpu0);
-  const pgMs = (postgresCpuSeconds() - pg0) * 1000;
+  const pgMs = cpuBetween(pg0, databaseCpuSeconds(db)) * 1000;
   http.close();
   return { mutations, seconds, cpuMs, pgMs, merged };
 }
