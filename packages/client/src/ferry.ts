@@ -126,7 +126,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
           ...(opts.reader ? { reader: opts.reader } : {}),
           clock: this.clock,
           now: this.now,
-          onWrite: (table, ids) => this.afterLocalWrite(table, ids),
+          onWrite: (table, ids, appended) => this.afterLocalWrite(table, ids, appended),
         }),
       );
     }
@@ -389,9 +389,9 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
     return id;
   }
 
-  private afterLocalWrite(table: string, ids: string[]): void {
+  private afterLocalWrite(table: string, ids: string[], appended = ids.length): void {
     this.emitter.emit({ type: 'changed', table, ids, origin: 'local' });
-    this.setStatus({ pending: this.current.pending + ids.length });
+    this.setStatus({ pending: this.current.pending + appended });
   }
 
   private async runOnce(): Promise<SyncOutcome> {
