@@ -1,16 +1,21 @@
 /**
- * Opens the web app: the database worker (SQLite on OPFS), the engine over it, this origin as
- * the server with the session in its HttpOnly cookie, and the sync triggers (start,
- * `online`/`offline`, focus, the engine's own 30 s timer, after each write, the server's poke).
+ * Opens the web app in the tab that holds the database (see `tabs/election.ts`): the database
+ * worker (SQLite on OPFS), the engine over it, this origin as the server with the session in its
+ * HttpOnly cookie, the sync triggers (start, `online`/`offline`, focus, the engine's own 30 s
+ * timer, after each write, the server's poke), and the channel the other tabs forward through.
  */
 import { createScheduler, openFerry } from '@ferry/client';
 import { eraseTables, ferrySchema, type AppShell } from '@ferry/ui';
 import { cookieSession } from './cookie-session.ts';
 import { openWasmDriver } from './db/wasm-driver.ts';
 import { linkWorker, startDbWorker } from './db/worker-link.ts';
+import { serveTabs } from './tabs/leader.ts';
 
 /** The database file in the origin's OPFS pool. */
 const DB_FILE = 'ferry.sqlite3';
+
+/** How this device names itself when signing in. */
+export const DEVICE_NAME = 'Ferry web';
 
 export async function boot(win: Window): Promise<AppShell> {
   const link = linkWorker(startDbWorker());
@@ -37,12 +42,23 @@ export async function boot(win: Window): Promise<AppShell> {
       scheduler.start();
   });
   if (ferry.status().state !== 'signed-out') scheduler.start();
+  const tabs = serveTabs(ferry, {
+    restart,
+    async erase() {
+      scheduler.stop();
+      await ferry.close();
+      await eraseTables(driver);
+    },
+  });
   return {
     ferry,
     sync: { scheduler, restart },
     tokenStore: 'a cookie of this site that page scripts cannot read',
     defaultServer: win.location.origin,
-    deviceName: 'Ferry web',
-    eraseLocalData: () => eraseTables(driver),
+    deviceName: DEVICE_NAME,
+    async eraseLocalData() {
+      await eraseTables(driver);
+      tabs.reloadOthers();
+    },
   };
 }

@@ -9,7 +9,8 @@ import type { NotesFerry } from './notes-engine.ts';
 export interface AppShell {
   ferry: NotesFerry;
   sync: {
-    scheduler: Scheduler;
+    /** Stopped on sign-out; a web tab that forwards to another tab has none of its own. */
+    scheduler: Pick<Scheduler, 'stop'>;
     /** "Sync now", and after signing in: start over without waiting out a backoff. */
     restart(): void;
   };

@@ -6,9 +6,11 @@
  * Why opfs-sahpool: it keeps a pool of OPFS sync access handles open, so it needs neither
  * SharedArrayBuffer nor the COOP/COEP headers (cross-origin isolation) the plain `opfs` VFS
  * requires, and it is the fastest of the persistent VFSes. Its cost: the pool is exclusive to one
- * worker at a time, so two tabs cannot both open it (see docs/web.md, "Several tabs").
+ * worker at a time, so one tab holds it and the others go through that tab (`tabs/`).
  */
 import sqlite3InitModule, { type Database, type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
+
+type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
 import type { SqlValue } from '@ferry/client';
 import type { Request, Response } from './protocol.ts';
 
@@ -19,10 +21,39 @@ let pool: Promise<SAHPoolUtil> | null = null;
 const dbs = new Map<number, Database>();
 let nextDb = 1;
 
+/**
+ * When a tab that held the database closes, the next tab gets the Web Lock as the old document
+ * goes away, which can be a moment before its worker has released the pool's access handles:
+ * opening is retried for a few seconds before it fails.
+ */
+const OPEN_TRIES = 40;
+const OPEN_RETRY_MS = 125;
+
+/**
+ * `preserveOnInitFailure`: a failed start (the handles still held by another worker) must leave
+ * the pool alone; without it the package deletes the pool, and with it every note. A failed
+ * start is cached unless `forceReinitIfPreviouslyFailed` (documented, missing from the types).
+ */
+const POOL_OPTIONS = {
+  name: POOL_NAME,
+  preserveOnInitFailure: true,
+  forceReinitIfPreviouslyFailed: true,
+} as Parameters<Sqlite3['installOpfsSAHPoolVfs']>[0];
+
+async function installPool(): Promise<SAHPoolUtil> {
+  const sqlite3 = await sqlite3InitModule();
+  for (let i = 1; ; i++) {
+    try {
+      return await sqlite3.installOpfsSAHPoolVfs(POOL_OPTIONS);
+    } catch (e) {
+      if (i >= OPEN_TRIES) throw e;
+      await new Promise((r) => setTimeout(r, OPEN_RETRY_MS));
+    }
+  }
+}
+
 function openPool(): Promise<SAHPoolUtil> {
-  pool ??= sqlite3InitModule().then((sqlite3) =>
-    sqlite3.installOpfsSAHPoolVfs({ name: POOL_NAME }),
-  );
+  pool ??= installPool();
   return pool;
 }
 
