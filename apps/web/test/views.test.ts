@@ -154,7 +154,8 @@ describe('the web app views', () => {
       await expect(page.getByTestId('note-list').isVisible()).resolves.toBe(false);
       await noSidewaysScroll(page, width);
       if (width === 390) await shoot(page, 'web-390-editor');
-      for (const id of ['back', 'open-history', 'delete-note']) await expectTouchable(page, id);
+      for (const id of ['back', 'note-notebook', 'open-history', 'delete-note'])
+        await expectTouchable(page, id);
       await page.getByTestId('back').click();
       await expect(page.getByTestId('note-list').isVisible()).resolves.toBe(true);
       await expect(page.getByTestId('editor-title').isVisible()).resolves.toBe(false);

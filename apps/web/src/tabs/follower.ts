@@ -80,30 +80,43 @@ export function followLeader(win: Window, deviceName: string): Promise<Follower>
     }
   };
 
-  /** An object whose every method (but `local`'s own members) is forwarded as `kind`. */
-  const forwarding = (kind: 'notes' | 'engine', local: Record<string, unknown>): object =>
+  /** An object whose every method (but `local`'s own members) is forwarded as `op(name)`. */
+  const forwarding = (local: object, op: (name: string) => Op): object =>
     new Proxy(local, {
       get(target, name) {
         if (typeof name !== 'string' || name in target || LOCAL_ONLY.includes(name))
           return Reflect.get(target, name) as unknown;
-        return (...args: unknown[]) => call({ kind, name }, args);
+        return (...args: unknown[]) => call(op(name), args);
       },
     });
+  /** `tables.<table>`: each table's methods forwarded, whatever tables the app declares. */
+  const tables = new Proxy(
+    {},
+    {
+      get: (_, table) =>
+        typeof table === 'string' && table !== 'then'
+          ? forwarding({}, (name) => ({ kind: 'table', table, name }))
+          : undefined,
+    },
+  );
 
   // The stand-in answers what it knows (its id, status and events) and forwards every method.
-  const ferry = forwarding('engine', {
-    tables: { notes: forwarding('notes', {}) },
-    get clientId() {
-      return clientId;
+  const ferry = forwarding(
+    {
+      tables,
+      get clientId() {
+        return clientId;
+      },
+      status: () => ({ ...status! }),
+      subscribe(listener: (e: FerryEvent) => void) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+      // The leader's engine stays open; erasing goes through `eraseLocalData`.
+      close: () => Promise.resolve(),
     },
-    status: () => ({ ...status! }),
-    subscribe(listener: (e: FerryEvent) => void) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
-    // The leader's engine stays open; erasing goes through `eraseLocalData`.
-    close: () => Promise.resolve(),
-  }) as NotesFerry;
+    (name) => ({ kind: 'engine', name }),
+  ) as NotesFerry;
 
   const shell: AppShell = {
     ferry,

@@ -19,10 +19,10 @@ type Fn = (...args: unknown[]) => Promise<unknown>;
 function method(ferry: NotesFerry, op: Op): Fn | null {
   if (op.name.startsWith('_') || (op.kind === 'engine' && LOCAL_ONLY.includes(op.name)))
     return null;
-  const target = (op.kind === 'notes' ? ferry.tables.notes : ferry) as unknown as Record<
-    string,
-    unknown
-  >;
+  const tables = ferry.tables as unknown as Record<string, object | undefined>;
+  const target = (op.kind === 'table' ? tables[op.table] : ferry) as
+    Record<string, unknown> | undefined;
+  if (!target) return null;
   const fn = target[op.name];
   return typeof fn === 'function' ? (fn as Fn).bind(target) : null;
 }

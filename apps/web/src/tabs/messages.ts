@@ -10,13 +10,13 @@ export const TABS_CHANNEL = 'ferry-tabs';
 export const DB_LOCK = 'ferry-db';
 
 /**
- * A call a follower forwards: a method of the notes table, one of the engine, or one of the
+ * A call a follower forwards: a method of one of the app's tables, one of the engine, or one of the
  * shell's own (`restart`: sync now; `erase`: drop the local database). Any method the UI uses is
  * forwarded by name, so a method added to the engine needs nothing here; the leader refuses the
  * few that only make sense in the tab that holds the engine (`LOCAL_ONLY`).
  */
 export type Op =
-  | { kind: 'notes'; name: string }
+  | { kind: 'table'; table: string; name: string }
   | { kind: 'engine'; name: string }
   | { kind: 'shell'; name: 'restart' | 'erase' };
 
