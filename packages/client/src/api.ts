@@ -142,6 +142,8 @@ export interface SyncOutcome {
   pulled: number;
   /** True when the outbox is empty and the pull reached the end. */
   complete: boolean;
+  /** The cursor the sync ended at (the server's position the device has pulled up to). */
+  cursor?: string;
 }
 
 export interface FerryOptions<T extends readonly TableDecl[] = readonly TableDecl[]> {

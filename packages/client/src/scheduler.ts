@@ -35,6 +35,10 @@ export interface SchedulerOptions {
   onError?: (e: FerryError) => void;
 }
 
+/** Syncs after a poke that end behind it are tried again this many times, 50, 100, 150 ms later. */
+const POKE_CHASES = 3;
+const POKE_CHASE_MS = 50;
+
 /** Why a sync was asked for. */
 export type Trigger =
   'start' | 'interval' | 'write' | 'online' | 'focus' | 'poke' | 'retry' | 'follow-up';
@@ -62,6 +66,9 @@ export class Scheduler {
   private attempt = 0;
   private backoffUntil = 0;
   private unsubscribe: (() => void) | null = null;
+  /** The highest position a poke announced that no sync has reached yet, and the tries since. */
+  private pokedTo: bigint | null = null;
+  private chases = 0;
   /** The last 100 syncs the scheduler started, with their triggers (for tests and diagnostics). */
   readonly history: { trigger: Trigger; at: number; ok?: boolean }[] = [];
 
@@ -82,7 +89,7 @@ export class Scheduler {
         : new PokeListener({
             eventSource: es,
             connection: () => target.connection(),
-            onPoke: () => this.notifyPoke(),
+            onPoke: (cursor) => this.notifyPoke(cursor),
             onUnauthorized: () => this.stop(),
             timers: this.timers,
             random: this.random,
@@ -139,9 +146,31 @@ export class Scheduler {
     this.request('focus');
   }
 
-  /** The server said something changed. */
-  notifyPoke(): void {
+  /**
+   * The server said something changed, up to position `cursor` when the poke said so. A sync
+   * that ends behind it is tried again shortly, a few times: with several server processes, the
+   * one answering may not have heard of the change yet (docs/scaling.md, "Idle polls").
+   */
+  notifyPoke(cursor?: string): void {
+    if (cursor !== undefined && /^[0-9]{1,19}$/.test(cursor)) {
+      const at = BigInt(cursor);
+      if (this.pokedTo === null || at > this.pokedTo) {
+        this.pokedTo = at;
+        this.chases = 0;
+      }
+    }
     this.request('poke');
+  }
+
+  /** True (and counted) when a sync that ended at `cursor` should chase a poke it is behind. */
+  private chasePoke(cursor: string | undefined): boolean {
+    if (this.pokedTo === null || cursor === undefined) return false;
+    if (BigInt(cursor) >= this.pokedTo || this.chases >= POKE_CHASES) {
+      this.pokedTo = null;
+      return false;
+    }
+    this.chases++;
+    return true;
   }
 
   private request(trigger: Trigger, timerFired = false): void {
@@ -183,7 +212,7 @@ export class Scheduler {
     this.history.push(entry);
     if (this.history.length > 100) this.history.splice(0, this.history.length - 100);
     this.target.sync().then(
-      () => {
+      (outcome) => {
         entry.ok = true;
         this.inFlight = false;
         this.attempt = 0;
@@ -192,6 +221,10 @@ export class Scheduler {
         if (this.followUp) {
           this.followUp = false;
           this.run('follow-up');
+          return;
+        }
+        if (this.chasePoke(outcome.cursor)) {
+          this.schedule(POKE_CHASE_MS * this.chases, 'poke');
           return;
         }
         this.schedule(this.intervalMs, 'interval');

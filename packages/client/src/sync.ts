@@ -167,6 +167,7 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
     });
     outcome.pushed += acked;
     outcome.pulled += summary.pulled;
+    outcome.cursor = res.cursor;
     ctx.onApplied?.(summary, progressAfter(outcome.pulled, res));
 
     const startedWork = oldestSeq !== null && oldestSeq <= start.maxSeq;

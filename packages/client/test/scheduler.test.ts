@@ -180,6 +180,43 @@ describe('scheduler triggers', () => {
   });
 });
 
+describe('a poke the sync ends behind', () => {
+  // With several server processes, the one a sync reaches may not have heard of the change the
+  // poke (from another process) announced: the sync is tried again shortly, a few times.
+  const at = (cursor: string): SyncOutcome => ({ ...ok, cursor });
+
+  it('is chased 50, 100 ms later until the sync reaches it', async () => {
+    const { time, engine, s, t0 } = setup({ intervalMs: 30_000 });
+    const answers = ['5', '5', '5', '7'];
+    engine.auto = () => at(answers.shift() ?? '7');
+    s.start();
+    await flush();
+    await time.advance(1000);
+    s.notifyPoke('7');
+    await flush();
+    await time.advance(40_000);
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 31_150]);
+    s.stop();
+  });
+
+  it('is chased three times at most, and not at all when the sync reached it', async () => {
+    const { time, engine, s, t0 } = setup({ intervalMs: 30_000 });
+    engine.auto = () => at('5');
+    s.start();
+    await flush();
+    await time.advance(1000);
+    s.notifyPoke('9');
+    await flush();
+    await time.advance(1000);
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 1300]);
+    s.notifyPoke('5');
+    await flush();
+    await time.advance(1000);
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 1300, 2000]);
+    s.stop();
+  });
+});
+
 describe('poke stream reconnects', () => {
   it('reconnects with backoff after failures and ends, and stops the scheduler on 401', async () => {
     const time = new FakeTime();
