@@ -584,8 +584,8 @@ async function main(): Promise<void> {
     const firstItem = '[data-testid="history-item"][data-version="1"]';
     const label = await s.text(firstItem);
     check(
-      cliDevice && label.includes(`device ${cliDevice.replace(/-/g, '').slice(-6)}`),
-      `the first version is the CLI's (${label})`,
+      cliDevice && label.includes(`the CLI (${cliDevice.replace(/-/g, '').slice(-6)})`),
+      `the first version is the CLI's, named by its login (${label})`,
     );
     check(
       (await s.text('[data-testid="history-list"] li:first-child')).includes('this device'),
