@@ -1,5 +1,5 @@
 import type { Identity, SyncStatus } from '@ferry/client';
-import { createSignal, Show } from 'solid-js';
+import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 
 export interface AccountActions {
   signUp: (server: string, email: string, password: string) => Promise<void>;
@@ -26,6 +26,16 @@ export function AccountPanel(props: {
   const [error, setError] = createSignal<string | null>(null);
   const [confirmErase, setConfirmErase] = createSignal(false);
   const signedIn = () => props.identity?.signedIn === true && props.status.state !== 'signed-out';
+  // Keyboard: the focus moves into the panel when it opens, and Escape closes it.
+  let panel: HTMLElement | undefined;
+  const onKey = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape') props.onClose();
+  };
+  onMount(() => {
+    panel?.querySelector<HTMLElement>('input, button:not([data-testid="account-close"])')?.focus();
+    window.addEventListener('keydown', onKey);
+  });
+  onCleanup(() => window.removeEventListener('keydown', onKey));
 
   const act = async (fn: () => Promise<void>): Promise<void> => {
     setBusy(true);
@@ -51,7 +61,7 @@ export function AccountPanel(props: {
   };
 
   return (
-    <aside class="panel" data-testid="account-panel" aria-label="Account">
+    <aside ref={panel} class="panel" data-testid="account-panel" aria-label="Account">
       <header class="panel-head">
         <h2>Account</h2>
         <button
