@@ -452,6 +452,63 @@ async function main(): Promise<void> {
     await waitBadge(s, 'synced');
     await shot(s, '05-cli-edit-arrived');
 
+    begin(
+      'notebooks: made and filed in the app, seen by the CLI; filed on the CLI, seen in the app',
+    );
+    await s.click('[data-testid="notebook-new"]');
+    await s.type('[data-testid="notebook-name"]', `Travel${ENTER}`);
+    await s.waitFor('[data-testid="notebook-item"][aria-pressed="true"]');
+    await s.click('[data-testid="notebook-all"]');
+    await openNote(s, lisbon);
+    // The editor bar's select, changed as the page would see a person change it.
+    const filed = await s.execute<boolean>(
+      `const sel = document.querySelector('[data-testid=note-notebook]');
+       const opt = [...sel.options].find((o) => o.text === 'Travel');
+       if (!opt) return false;
+       sel.value = opt.value;
+       sel.dispatchEvent(new Event('change', { bubbles: true }));
+       return true;`,
+    );
+    check(filed, 'the editor offers the new notebook');
+    await waitBadge(s, 'synced');
+    await ferry('sync');
+    const books = JSON.parse(await ferry('notebooks', '--json')) as {
+      name: string;
+      notes: number;
+    }[];
+    check(
+      books.some((b) => b.name === 'Travel' && b.notes === 1),
+      `the CLI sees the notebook with its note (${JSON.stringify(books)})`,
+    );
+    const travel = JSON.parse(await ferry('ls', '--notebook', 'Travel', '--json')) as CliNote[];
+    check(
+      travel.length === 1 && travel[0]?.id === lisbon,
+      `the note was filed in it (${JSON.stringify(travel.map((n) => n.title))})`,
+    );
+    await ferry('notebooks', 'add', 'Home');
+    await ferry('mv', groceries, 'Home');
+    await ferry('sync');
+    await waitUntil(
+      "the CLI's notebook in the app",
+      async () =>
+        (
+          await s.execute<string[]>(
+            "return [...document.querySelectorAll('[data-testid=notebook-item]')].map((e) => e.textContent)",
+          )
+        ).some((t) => t.includes('Home')),
+      25_000,
+    );
+    await s.execute(
+      "[...document.querySelectorAll('[data-testid=notebook-item]')].find((e) => e.textContent.includes('Home')).click()",
+    );
+    await waitUntil(
+      'the list filtered to Home',
+      async () => JSON.stringify(await listTitles(s)) === JSON.stringify(['Groceries']),
+      10_000,
+    );
+    await s.click('[data-testid="notebook-all"]');
+    await waitBadge(s, 'synced');
+
     begin('server down again: offline badge with a pending change, then catch up');
     await stopServer();
     await openNote(s, ideas);
