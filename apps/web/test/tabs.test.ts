@@ -55,6 +55,16 @@ describe('two tabs on one profile', () => {
     await shows(b, 'Written in tab A', 1000);
     await writeNote(b, 'Written in tab B', 'Forwarded to the other tab.');
     await shows(a, 'Written in tab B', 1000);
+    // Other tables go through too: a notebook made in the follower shows in the leader.
+    await b.getByTestId('notebook-new').click();
+    await b.getByTestId('notebook-name').fill('Made in tab B');
+    await b.getByTestId('notebook-name').press('Enter');
+    await a.bringToFront();
+    await a
+      .locator('[data-testid="notebook-item"]', { hasText: 'Made in tab B' })
+      .waitFor({ state: 'attached', timeout: 1000 });
+    await b.bringToFront();
+    await b.getByTestId('notebook-all').click();
     const both = ['Written in tab A', 'Written in tab B'];
     await expect(listedTitles(a, 2)).resolves.toEqual(both);
     await expect(listedTitles(b, 2)).resolves.toEqual(both);
