@@ -1,0 +1,165 @@
+/**
+ * The web app's benchmark (issue 10), run by hand: `npm run bench:web` (BENCH_NOTES, default
+ * 100 000; BENCH_CREATES, default 200). The real server serves apps/web/dist (built first when
+ * stale) on a throwaway PostgreSQL database (DATABASE_URL); Debian's Chromium runs the app.
+ *
+ * 1. Local create: `notes.create` on the tab's engine, timed in the page from the call to its
+ *    answer (the local commit), sent over the tabs' BroadcastChannel the way a follower tab does
+ *    (`src/tabs/leader.ts`): the channel's hop is included.
+ * 2. First sync: another device pushes BENCH_NOTES notes over HTTP; a fresh profile signs in
+ *    through the account panel; notes/s from the click on Sign in until the engine reports idle
+ *    with every note stored; the longest main-thread task (PerformanceObserver 'longtask') and
+ *    the CPU seconds of the browser's processes and of this process (the server) meanwhile.
+ */
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ferrySchema } from '@ferry/protocol';
+import { createServer } from '@ferry/server';
+import { createTestDatabase } from '@ferry/server/testing';
+import type { Page } from 'playwright-core';
+import { seedAccount } from '../../desktop/e2e/seed-account.ts';
+import { PASSWORD, authenticate, newEmail, openApp } from '../test/support/app-page.ts';
+import { launchChromium } from '../test/support/web-build.ts';
+import { descendantsCpuSeconds } from './proc.ts';
+
+const NOTES = Number(process.env.BENCH_NOTES ?? 100_000);
+const CREATES = Number(process.env.BENCH_CREATES ?? 200);
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Times `count` creates through the engine, in the page; durations in ms. */
+function timeCreates(page: Page, count: number): Promise<number[]> {
+  return page.evaluate(async (n) => {
+    const channel = new BroadcastChannel('ferry-tabs');
+    const waiting = new Map<string, () => void>();
+    channel.onmessage = (e: MessageEvent<{ t: string; id: string }>) => {
+      if (e.data.t === 'reply') waiting.get(e.data.id)?.();
+    };
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = `bench:${i}`;
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        waiting.set(id, resolve);
+        const op = { kind: 'table', table: 'notes', name: 'create' };
+        channel.postMessage({ t: 'call', id, op, args: [{ title: `Bench ${i}`, content: 'x' }] });
+      });
+      times.push(performance.now() - started);
+    }
+    channel.close();
+    return times;
+  }, count);
+}
+
+/** In the page: records long tasks, and resolves once the engine is idle with `n` notes. */
+async function watchFirstSync(page: Page, n: number): Promise<void> {
+  await page.evaluate((want) => {
+    const w = window as unknown as Record<string, unknown>;
+    w.benchLongest = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        w.benchLongest = Math.max(w.benchLongest as number, e.duration);
+    }).observe({ type: 'longtask', buffered: false });
+    const channel = new BroadcastChannel('ferry-tabs');
+    let asked = 0;
+    w.benchSynced = new Promise<number>((resolve) => {
+      channel.onmessage = (e: MessageEvent) => {
+        const m = e.data as { t: string; id?: string; value?: unknown; event?: unknown };
+        const ev = m.event as { type: string; status?: { state: string } } | undefined;
+        if (m.t === 'event' && ev?.type === 'status' && ev.status?.state === 'idle') {
+          const op = { kind: 'table', table: 'notes', name: 'count' };
+          channel.postMessage({ t: 'call', id: `count:${++asked}`, op, args: [] });
+        }
+        if (m.t === 'reply' && m.id?.startsWith('count:') && (m.value as number) >= want)
+          resolve(performance.now());
+      };
+    });
+  }, n);
+}
+
+async function firstSync(page: Page, url: string): Promise<void> {
+  const email = newEmail('bench');
+  const seedS = await seedAccount(url, email, PASSWORD, NOTES);
+  console.log(`seeded ${NOTES} notes over HTTP in ${seedS.toFixed(1)} s`);
+  await openApp(page, url);
+  await watchFirstSync(page, NOTES);
+  const cpu0 = { browser: descendantsCpuSeconds(process.pid), server: cpuNow() };
+  const started = await page.evaluate(() => performance.now());
+  await authenticate(page, 'in', email);
+  const ended = await page.evaluate(
+    () => (window as unknown as { benchSynced: Promise<number> }).benchSynced,
+  );
+  const browserCpu = descendantsCpuSeconds(process.pid) - cpu0.browser;
+  const serverCpu = cpuNow() - cpu0.server;
+  const longest = await page.evaluate(
+    () => (window as unknown as { benchLongest: number }).benchLongest,
+  );
+  const s = (ended - started) / 1000;
+  const rate = NOTES / s;
+  console.log(
+    `first sync of ${NOTES} notes: ${s.toFixed(2)} s, ${Math.round(rate)} notes/s ` +
+      `(target >= 10000: ${rate >= 10_000 ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `longest main-thread task: ${longest.toFixed(0)} ms (0: none over 50 ms; ` +
+      `target none over 100 ms: ${longest <= 100 ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `CPU: browser processes ${browserCpu.toFixed(1)} s, server process ${serverCpu.toFixed(1)} s`,
+  );
+}
+
+async function reportCreates(page: Page, when: string): Promise<void> {
+  const times = (await timeCreates(page, CREATES)).sort((a, b) => a - b);
+  const p99 = pct(times, 99);
+  console.log(
+    `local create ${when} (engine notes.create over the tab channel), ${CREATES} creates: ` +
+      `p50 ${pct(times, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms ` +
+      `(target p99 < 10 ms: ${p99 < 10 ? 'met' : 'MISSED'})`,
+  );
+}
+
+/** Creates signed out (the commit alone), then signed in (each write also starts a sync). */
+async function createBench(page: Page, url: string): Promise<void> {
+  await openApp(page, url);
+  await reportCreates(page, 'signed out');
+  await authenticate(page, 'up', newEmail('bench-create'));
+  await reportCreates(page, 'signed in');
+}
+
+async function main(): Promise<void> {
+  console.log(`load at start: ${load()}`);
+  const built = spawnSync('node', ['scripts/web-dist.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('building apps/web/dist failed');
+  const db = await createTestDatabase();
+  const server = await createServer({
+    ...ferrySchema,
+    port: 0,
+    logLevel: 'silent',
+    databaseUrl: db.url,
+    webRoot: `${ROOT}/apps/web/dist`,
+  });
+  const browser = await launchChromium();
+  try {
+    // A fresh context each: its own empty OPFS.
+    await createBench(await (await browser.newContext()).newPage(), server.url);
+    await firstSync(await (await browser.newContext()).newPage(), server.url);
+  } finally {
+    await browser.close();
+    await server.close();
+    await db.drop();
+  }
+  console.log(`load at end: ${load()}`);
+}
+
+await main();
