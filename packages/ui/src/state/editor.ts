@@ -63,10 +63,18 @@ export function createEditor(
     options.saveDelayMs,
   );
 
-  /** Reads the note and its base; a reload for a remote change gives way to typing. */
+  /** Counts the user's edits: a read that began before the latest one is older than the draft. */
+  let edits = 0;
+
+  /**
+   * Reads the note and its base; a reload for a remote change gives way to typing, both typing
+   * still to be saved and typing done (and saved) while the read was on its way: that answer
+   * predates the save, and the merged text comes with a later pull.
+   */
   const load = async (id: string, remote = false): Promise<void> => {
+    const editsBefore = edits;
     const read = await ferry.tables.notes.getForEdit(id);
-    if (openId !== id || (remote && saver.dirty())) return;
+    if (openId !== id || (remote && (saver.dirty() || edits !== editsBefore))) return;
     setNote(read?.row ?? null);
     base = read ? { id, base: read.base } : null;
     if (read) setDraft({ title: read.row.title, content: read.row.content });
@@ -96,6 +104,7 @@ export function createEditor(
     edit(patch) {
       if (openId === null) return;
       const next = { ...draft(), ...patch };
+      edits++;
       setDraft(next);
       saver.change({ id: openId, draft: next });
     },
