@@ -56,7 +56,7 @@ export const Row = Type.Intersect([
   Type.Object({ id: Uuid, version: Type.Integer() }),
   Type.Record(Type.String(), Type.Unknown()),
 ]);
-export type Row = { id: string; version: number } & Record<string, unknown>;
+export type Row = Static<typeof Row>;
 
 export const ResultStatus = {
   applied: 'applied',
@@ -93,15 +93,10 @@ export const MutationResult = Type.Union([
     message: Type.String(),
   }),
 ]);
-export type MutationResult =
-  | { seq: number; status: 'applied'; version: number; clockAdjusted?: boolean; merged?: boolean }
-  | { seq: number; status: 'superseded'; version?: number; clockAdjusted?: boolean }
-  | { seq: number; status: 'duplicate' }
-  | { seq: number; status: 'conflict'; row: Row | null }
-  | { seq: number; status: 'rejected'; code: string; message: string };
+export type MutationResult = Static<typeof MutationResult>;
 
 export const Change = Type.Object({ table: Type.String(), seq: Cursor, row: Row });
-export type Change = { table: string; seq: string; row: Row };
+export type Change = Static<typeof Change>;
 
 export const SyncResponse = Type.Object({
   protocol: Type.Integer(),
@@ -118,16 +113,7 @@ export const SyncResponse = Type.Object({
    */
   position: Type.Optional(Cursor),
 });
-export type SyncResponse = {
-  protocol: number;
-  results: MutationResult[];
-  lastMutationSeq: number;
-  changes: Change[];
-  cursor: string;
-  hasMore: boolean;
-  serverHlc: string;
-  position?: string;
-};
+export type SyncResponse = Static<typeof SyncResponse>;
 
 const Email = Type.String({
   minLength: 3,
