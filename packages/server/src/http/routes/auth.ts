@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   AuthResponse,
   CookieAuthResponse,
@@ -41,8 +42,9 @@ function signedInAs(
   policy: CookiePolicy,
   userId: string,
   token: string,
+  session: SignupRequest['session'],
 ): AuthResponse | CookieAuthResponse {
-  if ((req.body as { session?: string }).session !== 'cookie') return { userId, token };
+  if (session !== 'cookie') return { userId, token };
   return { userId, session: 'cookie', csrf: setSessionCookies(req, reply, policy, token) };
 }
 
@@ -62,7 +64,9 @@ function refuseNul(fields: Record<string, string | undefined>): void {
 }
 
 /** Signup, login, logout (one device or all) and `/v1/me`. */
-export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function authRoutes(untyped: FastifyInstance, deps: AppDeps): void {
+  // `req.body` typed from the route schemas (types only: Ajv still validates).
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const { db, throttle, config } = deps;
 
   app.post(
@@ -75,7 +79,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      const body = req.body as SignupRequest;
+      const body = req.body;
       refuseNul({ email: body.email, deviceName: body.deviceName });
       // The schema's minLength says the same (Ajv counts code points too); '😀😀😀😀' is 4.
       if (codePointCount(body.password) < Limits.minPasswordLength) {
@@ -104,7 +108,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
         return issueToken(tx, userId, body.deviceName ?? null);
       });
       await throttle.remember(userId, addressKey(req.ip));
-      return reply.code(201).send(signedInAs(req, reply, config, userId, token));
+      return reply.code(201).send(signedInAs(req, reply, config, userId, token, body.session));
     },
   );
 
@@ -114,7 +118,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: { tags: ['auth'], body: LoginRequest, response: { 200: signedIn, ...errors } },
     },
     async (req, reply) => {
-      const body = req.body as LoginRequest;
+      const body = req.body;
       refuseNul({ email: body.email, deviceName: body.deviceName });
       const key = emailKey(body.email);
       const address = addressKey(req.ip);
@@ -129,7 +133,7 @@ export function authRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (!user || !ok) fail('invalid_credentials', 'wrong email or password');
       await throttle.succeeded(attempt, user.id, address);
       const token = await issueToken(db, user.id, body.deviceName ?? null);
-      return signedInAs(req, reply, config, user.id, token);
+      return signedInAs(req, reply, config, user.id, token, body.session);
     },
   );
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
   DeviceList,
@@ -36,7 +37,9 @@ const ListQuery = Type.Object({
  * `GET /v1/tables/:table/:id/revisions[/:version]`: a row's history, and `GET /v1/devices`: the
  * names of the devices it names (extensions, docs/protocol.md).
  */
-export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function historyRoutes(untyped: FastifyInstance, deps: AppDeps): void {
+  // Request parts typed from the route schemas (types only: Ajv still validates).
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const { db, config } = deps;
   /** The table, when it is served and keeps revisions; else 404 (as for an unknown row). */
   const tableOf = (name: string): string => {
@@ -58,8 +61,8 @@ export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req) => {
       const { userId } = await authenticate(deps.tokens, req, config);
-      const p = req.params as { table: string; id: string };
-      const query = req.query as { before?: string; limit?: string };
+      const p = req.params;
+      const query = req.query;
       const table = tableOf(p.table);
       const limit = Math.min(
         Number(query.limit ?? HistoryLimits.defaultPage),
@@ -85,7 +88,7 @@ export function historyRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req) => {
       const { userId } = await authenticate(deps.tokens, req, config);
-      const p = req.params as { table: string; id: string; version: string };
+      const p = req.params;
       const table = tableOf(p.table);
       const rev = await getRevision(db, userId, table, p.id, Number(p.version));
       if (rev === null) fail('not_found', `no revision ${p.version} of ${table} row ${p.id}`);
