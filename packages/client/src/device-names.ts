@@ -5,14 +5,14 @@
  * name themselves.
  */
 import { DeviceList, TEXT_CONFLICTS_TABLE } from '@ferry/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { SqlDriver, SqlTx } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
+import { lazyCheck } from './lazy-check.ts';
 import { serverGet, type HistoryDeps } from './history.ts';
 import { q } from './rows.ts';
 import { StateKey, getState, setState } from './state.ts';
 
-const listCheck = TypeCompiler.Compile(DeviceList);
+const listCheck = lazyCheck(DeviceList);
 
 /** The devices remembered from the last answer of the server, each with its name or null. */
 async function knownDevices(tx: SqlTx): Promise<Map<string, string | null>> {
