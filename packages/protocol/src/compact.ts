@@ -9,7 +9,7 @@
  * request's last mutation of that record naming the field sent (see `sentValues`), so it is left
  * out and the client takes its own. Everything else in the response is as in v1.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { IDENT_PATTERN } from './ident.ts';
 import {
   MutationResult,
@@ -38,12 +38,7 @@ export const CompactTable = Type.Object({
   /** `[id, version, mask, ...values of the fields not in mask]` */
   acks: Type.Optional(Type.Array(Type.Array(Type.Unknown()))),
 });
-export type CompactTable = {
-  table: string;
-  fields: string[];
-  rows?: unknown[][];
-  acks?: unknown[][];
-};
+export type CompactTable = Static<typeof CompactTable>;
 
 /** The response to a request with `compact: 1`: v1's, with `tables` in place of `changes`. */
 export const CompactSyncResponse = Type.Object({
@@ -58,10 +53,7 @@ export const CompactSyncResponse = Type.Object({
   serverHlc: HlcString,
   position: Type.Optional(Cursor),
 });
-export type CompactSyncResponse = Omit<SyncResponse, 'changes'> & {
-  compact: typeof COMPACT_VERSION;
-  tables?: CompactTable[];
-};
+export type CompactSyncResponse = Static<typeof CompactSyncResponse>;
 
 const recordKey = (table: string, id: string): string => `${table}\u0000${id}`;
 
