@@ -13,6 +13,7 @@
  * conflict marker and is resolved in the app, the CLI sees the resolution; the history view
  * restores an earlier version.
  */
+import { hostname } from 'node:os';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -633,11 +634,17 @@ async function main(): Promise<void> {
         )) >= 4,
       20_000,
     );
-    const cliDevice = (
+    const revisions = (
       JSON.parse(await ferry('history', trip, '--json')) as {
-        revisions: { version: number; clientId: string | null }[];
+        revisions: { version: number; clientId: string | null; deviceName?: string | null }[];
       }
-    ).revisions.find((r) => r.version === 1)?.clientId;
+    ).revisions;
+    const cliDevice = revisions.find((r) => r.version === 1)?.clientId;
+    const appName = `Ferry desktop on ${hostname()}`;
+    check(
+      revisions.some((r) => r.deviceName === appName),
+      `the CLI names the app's revisions by the machine (${JSON.stringify(revisions.map((r) => r.deviceName))})`,
+    );
     const firstItem = '[data-testid="history-item"][data-version="1"]';
     const label = await s.text(firstItem);
     check(

@@ -3,6 +3,7 @@ import { render } from 'solid-js/web';
 import { StartScreen, eraseTables, type AppShell } from '@ferry/ui';
 import '@ferry/ui/styles.css';
 import { boot, type Booted } from './boot.ts';
+import { desktopDeviceName } from './shell/config.ts';
 import { installSelfTest } from './self-test.ts';
 import { createTauriDriver } from './tauri-driver.ts';
 
@@ -13,7 +14,7 @@ function desktopShell(b: Booted): AppShell {
     sync: b.sync,
     tokenStore: b.config.tokenStore,
     defaultServer: b.config.serverUrl,
-    deviceName: 'Ferry desktop',
+    deviceName: desktopDeviceName(b.config.hostName),
     eraseLocalData: () => eraseTables(createTauriDriver()),
   };
 }

@@ -34,6 +34,16 @@ pub struct AppConfig {
     pub token_store: String,
     /// Set by `FERRY_DESKTOP_SELF_TEST=1`: the page exposes its driver self-test.
     pub self_test: bool,
+    /// The machine's name, for the device name the app signs in with ("Ferry desktop on …").
+    pub host_name: Option<String>,
+}
+
+/// The machine's host name from `path` (on Linux, `/proc/sys/kernel/hostname`); none when it
+/// cannot be read or is empty.
+pub fn host_name(path: &std::path::Path) -> Option<String> {
+    let name = std::fs::read_to_string(path).ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.chars().take(64).collect())
 }
 
 impl AppState {
@@ -169,4 +179,22 @@ pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> S
 #[tauri::command]
 pub fn app_config(state: State<'_, AppState>) -> AppConfig {
     state.config.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name;
+
+    #[test]
+    fn host_name_is_the_file_trimmed_or_none() {
+        let dir = std::env::temp_dir().join(format!("ferry-host-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hostname");
+        std::fs::write(&file, "lisbon-laptop\n").unwrap();
+        assert_eq!(host_name(&file), Some("lisbon-laptop".to_string()));
+        std::fs::write(&file, "  \n").unwrap();
+        assert_eq!(host_name(&file), None);
+        assert_eq!(host_name(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

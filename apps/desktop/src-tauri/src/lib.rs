@@ -41,6 +41,7 @@ pub fn run() {
                 db_path: db_path.display().to_string(),
                 token_store: vault.describe(),
                 self_test: std::env::var("FERRY_DESKTOP_SELF_TEST").is_ok_and(|v| v == "1"),
+                host_name: commands::host_name(std::path::Path::new("/proc/sys/kernel/hostname")),
             };
 
             let handle = app.handle().clone();
