@@ -126,7 +126,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
           ...(opts.reader ? { reader: opts.reader } : {}),
           clock: this.clock,
           now: this.now,
-          onWrite: (table, ids, appended) => this.afterLocalWrite(table, ids, appended),
+          onWrite: (table, ids) => this.afterLocalWrite(table, ids),
         }),
       );
     }
@@ -389,9 +389,9 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
     return id;
   }
 
-  private afterLocalWrite(table: string, ids: string[], appended = ids.length): void {
+  private afterLocalWrite(table: string, ids: string[]): void {
     this.emitter.emit({ type: 'changed', table, ids, origin: 'local' });
-    this.setStatus({ pending: this.current.pending + appended });
+    this.setStatus({ pending: this.current.pending + ids.length });
   }
 
   private async runOnce(): Promise<SyncOutcome> {

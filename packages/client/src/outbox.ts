@@ -1,6 +1,5 @@
 import { Limits, type Mutation, type MutationOp, type TableDecl } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
-import { StateKey, getState, setState } from './state.ts';
 import { currentTextBase, textFromLastEntry, writesText, type TextBase } from './text-base.ts';
 
 /** One queued local change (a `sync_queue` row, decoded). */
@@ -60,20 +59,18 @@ function parseFields(text: string): Record<string, unknown> {
 }
 
 /**
- * Appends a mutation to the outbox, or folds it into the record's queued entry (see `fold`).
- * With the table's declaration, an entry that writes a text field is sent with the base of its
- * text: `textBase` when the caller read the text earlier (an editor), else the base of the local
- * text now (see text-base.ts); the entry becomes that base. True when an entry was appended.
+ * Appends a mutation to the outbox. With the table's declaration, an entry that writes a text
+ * field is sent with the base of its text: `textBase` when the caller read the text earlier (an
+ * editor), else the base of the local text now (see text-base.ts); the entry becomes that base.
  */
 export async function enqueue(
   tx: SqlTx,
   e: Omit<OutboxEntry, 'seq'>,
   table?: TableDecl,
   textBase?: TextBase,
-): Promise<boolean> {
+): Promise<void> {
   const text = table !== undefined && writesText(table, e.fields);
   const base = text ? (textBase ?? (await currentTextBase(tx, e.table, e.recordId))) : null;
-  if (table !== undefined && (await fold(tx, table, e, base))) return false;
   await tx.run(
     'INSERT INTO sync_queue (table_name, record_id, operation, fields, hlc, base_version, base_seq, text_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [
@@ -89,55 +86,6 @@ export async function enqueue(
     ],
   );
   if (text) await textFromLastEntry(tx, e.table, e.recordId);
-  return true;
-}
-
-/**
- * Typing bursts: folds an upsert into the record's newest queued entry, which then carries the
- * new fields and stamp under its own seq and base, when nothing can tell the difference:
- * - the entry was never sent (its seq is above `sentThrough`: a sent entry may have been applied
- *   even if its answer was lost, and its seq would then be a duplicate);
- * - it is an upsert of a table under the last-writer-wins policy;
- * - the new upsert writes every field the entry writes (so no field takes a later stamp than its
- *   edit), and writes a text field exactly when the entry does;
- * - it was made on that entry: its text base is the entry itself (`baseSeq`), or, without text,
- *   it has the entry's `baseVersion`.
- * The record's text base stays that entry. Returns whether it folded.
- */
-async function fold(
-  tx: SqlTx,
-  table: TableDecl,
-  e: Omit<OutboxEntry, 'seq'>,
-  base: TextBase | null,
-): Promise<boolean> {
-  if (table.policy !== 'lww' || e.op !== 'upsert') return false;
-  const [prev] = await tx.all<OutboxRow>(
-    'SELECT * FROM sync_queue WHERE table_name = ? AND record_id = ? ORDER BY seq DESC LIMIT 1',
-    [e.table, e.recordId],
-  );
-  if (!prev || prev.operation !== 'upsert' || prev.seq <= (await sentThrough(tx))) return false;
-  const fields = parseFields(prev.fields);
-  if (typeof fields !== 'object' || fields === null) return false;
-  if (!Object.keys(fields).every((k) => Object.hasOwn(e.fields, k))) return false;
-  if (writesText(table, fields) !== (base !== null)) return false;
-  const madeOnIt = base !== null ? base.baseSeq === prev.seq : prev.base_version === e.baseVersion;
-  if (!madeOnIt) return false;
-  // Table and id in the statement too: it says whose write it is (the CLI's simulation reads it).
-  await tx.run(
-    'UPDATE sync_queue SET fields = ?, hlc = ?, created_at = ? WHERE seq = ? AND table_name = ? AND record_id = ?',
-    [JSON.stringify(e.fields), e.hlc, e.createdAt, prev.seq, e.table, e.recordId],
-  );
-  return true;
-}
-
-/** The highest seq ever put in a request (0: none); entries at or below it are never folded. */
-export async function sentThrough(tx: SqlTx): Promise<number> {
-  return Number((await getState(tx, StateKey.sentSeq)) ?? 0);
-}
-
-/** Records, before the request goes out, that entries up to `seq` are being sent. */
-export async function markSent(tx: SqlTx, seq: number): Promise<void> {
-  if (seq > (await sentThrough(tx))) await setState(tx, StateKey.sentSeq, String(seq));
 }
 
 /** How much one batch may hold. */

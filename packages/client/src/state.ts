@@ -11,8 +11,6 @@ export const StateKey = {
   userEmail: 'user_email',
   /** JSON `{ clientId: name }`: the account's device names, as last read from the server. */
   deviceNames: 'device_names',
-  /** The highest outbox seq ever put in a request (outbox.ts: such entries are never folded). */
-  sentSeq: 'sent_seq',
   /** Set while a full resync (after 410) is under way, so a crash mid-way resumes it. */
   resync: 'resync',
   /** JSON list of the app's synced tables, as last opened (a table missing later was dropped). */

@@ -39,11 +39,8 @@ export interface StoreDeps {
   reader?: SqlReader;
   clock: PersistentClock;
   now: () => number;
-  /**
-   * Called after a local write committed; `appended`: outbox entries it added (default one per
-   * id; an edit folded into a queued entry adds none, see outbox.ts).
-   */
-  onWrite: (table: string, ids: string[], appended?: number) => void;
+  /** Called after a local write committed. */
+  onWrite: (table: string, ids: string[]) => void;
 }
 
 /** Ids per SELECT when reading a batch back (under SQLite's historical 999-parameter cap). */
@@ -88,10 +85,10 @@ export class TableStore<
   }
 
   private async write<T>(
-    fn: (tx: SqlTx) => Promise<{ result: T; id: string; queued?: false; appended?: boolean }>,
+    fn: (tx: SqlTx) => Promise<{ result: T; id: string; queued?: false }>,
   ): Promise<T> {
-    const { result, id, queued, appended } = await this.deps.driver.transaction(fn);
-    if (queued !== false) this.deps.onWrite(this.table.name, [id], appended === false ? 0 : 1);
+    const { result, id, queued } = await this.deps.driver.transaction(fn);
+    if (queued !== false) this.deps.onWrite(this.table.name, [id]);
     return result;
   }
 
@@ -233,12 +230,11 @@ export class TableStore<
     return this.write(async (tx) => {
       const row = await this.mustGet(tx, id);
       const queued = Object.keys(fields).length > 0;
-      let appended = false;
       if (queued) {
         const nowIso = this.iso();
         if (this.updated !== undefined && fields[this.updated] === undefined)
           fields[this.updated] = nowIso;
-        appended = await this.change(tx, row, 'upsert', fields, nowIso, base);
+        await this.change(tx, row, 'upsert', fields, nowIso, base);
       }
       // The text is now this very entry's, or still the one `base` names.
       const text = queued && writesText(this.table, fields);
@@ -246,7 +242,7 @@ export class TableStore<
       const next =
         base !== undefined && !text ? base : await textBaseOfRow(tx, this.table.name, after);
       const result = { row: after as unknown as R, base: next };
-      return queued ? { result, id, appended } : { result, id, queued: false as const };
+      return queued ? { result, id } : { result, id, queued: false as const };
     });
   }
 
@@ -257,14 +253,8 @@ export class TableStore<
       if (row[this.table.deletedField] !== null)
         return { result: row as unknown as R, id, queued: false };
       const nowIso = this.iso();
-      const appended = await this.change(
-        tx,
-        row,
-        'delete',
-        { [this.table.deletedField]: nowIso },
-        nowIso,
-      );
-      return { result: (await getRow(tx, this.table, id)) as unknown as R, id, appended };
+      await this.change(tx, row, 'delete', { [this.table.deletedField]: nowIso }, nowIso);
+      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
     });
   }
 
@@ -274,9 +264,8 @@ export class TableStore<
       const row = await this.mustGet(tx, id);
       if (row[this.table.deletedField] === null)
         return { result: row as unknown as R, id, queued: false };
-      const fields = { [this.table.deletedField]: null };
-      const appended = await this.change(tx, row, 'upsert', fields, this.iso());
-      return { result: (await getRow(tx, this.table, id)) as unknown as R, id, appended };
+      await this.change(tx, row, 'upsert', { [this.table.deletedField]: null }, this.iso());
+      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
     });
   }
 
@@ -373,10 +362,10 @@ export class TableStore<
     fields: Record<string, unknown>,
     nowIso: string,
     base?: TextBase,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const hlc = await this.deps.clock.stamp(tx);
     await updateColumns(tx, this.table, row.id, fields, 0);
-    return enqueue(
+    await enqueue(
       tx,
       {
         table: this.table.name,

@@ -15,7 +15,7 @@ import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import type { Transport } from './http.ts';
 import { takeNewClientId } from './lineage.ts';
-import { markSent, maxSeq, nextBatch, toMutation, type OutboxEntry } from './outbox.ts';
+import { maxSeq, nextBatch, toMutation, type OutboxEntry } from './outbox.ts';
 import { PushBudget, recoverPush } from './push-budget.ts';
 import { q } from './rows.ts';
 import { StateKey, allState, setState } from './state.ts';
@@ -97,12 +97,8 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
   for (let round = 0; ; round++) {
     const local = await ctx.driver.transaction(async (tx) => {
       const s = await allState(tx);
-      const next = await nextBatch(tx, ctx.tables, budget.limits());
-      // Durable before the request goes out: these entries may reach the server from now on.
-      const last = next.at(-1);
-      if (last !== undefined && !prefetched) await markSent(tx, last.seq);
       return {
-        batch: next,
+        batch: await nextBatch(tx, ctx.tables, budget.limits()),
         cursor: s[StateKey.cursor] ?? '0',
         resync: s[StateKey.resync] === '1',
       };

@@ -13,10 +13,8 @@ export interface CapturedEntry {
  * Wraps a SqlDriver to see every outbox entry the engine writes, with its HLC, reported only once
  * its transaction has committed. This is how the simulation's model learns the stamp of each
  * local write without a hook in the engine. The engine's `INSERT INTO sync_queue (table_name,
- * record_id, operation, fields, hlc, ...)` is the contract relied on, and the `UPDATE sync_queue
- * SET fields = ?, hlc = ?, ... WHERE seq = ? AND table_name = ? AND record_id = ?` that folds an
- * edit into a queued entry (a write too); both fail loudly if they ever change, rather than
- * letting the model silently record nothing.
+ * record_id, operation, fields, hlc, ...)` is the contract relied on; `expectOne` fails loudly if
+ * it ever changes, rather than letting the model silently record nothing.
  */
 export function recordingDriver(
   inner: SqlDriver,
@@ -31,8 +29,6 @@ export function recordingDriver(
             const r = await tx.run(sql, params);
             if (/^\s*INSERT INTO "?sync_queue"?/i.test(sql))
               captured.push(decode(sql, params ?? []));
-            else if (/^\s*UPDATE "?sync_queue"? SET fields = \?, hlc = \?/i.test(sql))
-              captured.push(decodeFold(sql, params ?? []));
             return r;
           },
           all: <R>(sql: string, params?: readonly SqlValue[]) => tx.all<R>(sql, params),
@@ -65,18 +61,4 @@ function decode(sql: string, params: readonly SqlValue[]): CapturedEntry {
     throw new Error(`recording driver: unexpected outbox insert: ${sql}`);
   }
   return entry;
-}
-
-/** An edit folded into a queued entry (outbox.ts `fold`): its fields, stamp, table and id. */
-function decodeFold(sql: string, params: readonly SqlValue[]): CapturedEntry {
-  if (!/WHERE seq = \? AND table_name = \? AND record_id = \?$/i.test(sql.trim()))
-    throw new Error(`recording driver: unexpected outbox update: ${sql}`);
-  const [fields, hlc, , , table, recordId] = params;
-  return {
-    table: String(table),
-    recordId: String(recordId),
-    op: 'upsert',
-    fields: JSON.parse(String(fields)) as Record<string, unknown>,
-    hlc: String(hlc),
-  };
 }
