@@ -517,8 +517,9 @@ async function main(): Promise<void> {
     await waitSaved(s);
     await s.click('[data-testid="sync-now"]');
     await waitBadge(s, 'offline', 20_000);
+    // Each autosave is one outbox entry: typing slowed by a loaded machine can make several.
     check(
-      (await s.text('[data-testid="sync-indicator"]')).includes('1 change pending'),
+      /\b[1-9][0-9]* changes? pending/.test(await s.text('[data-testid="sync-indicator"]')),
       `offline badge counts the pending change: ${await s.text('[data-testid="sync-indicator"]')}`,
     );
     await shot(s, '06-offline');

@@ -261,6 +261,8 @@ export function mergeSuite(backend: Backend, opts: { runs?: number } = {}): void
           id,
           title: 'a wins',
           content: 'c',
+          // Schema 3's column: this device speaks the newest schema (a schema-1 device is not sent it).
+          notebook_id: null,
           created_at: expect.any(String) as unknown,
           updated_at: expect.any(String) as unknown,
           deleted_at: null,
