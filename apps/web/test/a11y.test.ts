@@ -4,23 +4,12 @@
  * and 390 px; and every action of the main views is reachable with the keyboard alone.
  */
 import axe from 'axe-core';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { authenticate, newEmail, openApp, watchErrors, writeNote } from './support/app-page.ts';
-import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
+import { useWebApp } from './support/web-build.ts';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveWebApp(await buildWebApp());
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useWebApp();
 
 interface Finding {
   id: string;
@@ -54,10 +43,10 @@ declare global {
 describe('the web app’s accessibility', () => {
   for (const width of [1280, 390]) {
     it(`axe finds nothing serious on the sign-in, list and editor views at ${width} px`, async () => {
-      const context = await browser.newContext({ viewport: { width, height: 800 } });
+      const context = await app.browser.newContext({ viewport: { width, height: 800 } });
       const page = await context.newPage();
       const errors = watchErrors(page);
-      await openApp(page, server.url);
+      await openApp(page, app.server.url);
       await page.getByTestId('account-open').click();
       const signIn = await seriousViolations(page);
       await page.getByTestId('account-close').click();
@@ -74,9 +63,9 @@ describe('the web app’s accessibility', () => {
   }
 
   it('reaches every action of the list and the editor with the keyboard', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    await openApp(page, server.url);
+    await openApp(page, app.server.url);
     await writeNote(page, 'Keyboard', 'Reached with Tab.');
 
     // Tab through the page once, noting every control that takes the focus.

@@ -4,33 +4,21 @@
  * under the app's CSP. The same checks run on better-sqlite3 and on the Tauri bridge.
  */
 import { driverChecks, storeChecks } from '@ferry/client/testing';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckOutcome } from '../src/checks.ts';
-import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
+import { useWebApp } from './support/web-build.ts';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveWebApp(await buildWebApp());
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useWebApp();
 
 describe('shared checks in Chromium on the OPFS driver', () => {
   it('every driver and store check passes, with no console error', async () => {
-    const page = await browser.newPage();
+    const page = await app.browser.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}/checks.html`);
+    await page.goto(`${app.server.url}/checks.html`);
     await page.waitForFunction(() => window.__ferryChecks?.done === true, null, {
       timeout: 240_000,
     });

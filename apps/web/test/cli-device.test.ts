@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import {
   PASSWORD,
   authenticate,
@@ -18,24 +17,13 @@ import {
   watchErrors,
   writeNote,
 } from './support/app-page.ts';
-import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
+import { useWebApp } from './support/web-build.ts';
 
 const exec = promisify(execFile);
 const FERRY = fileURLToPath(new URL('../../../packages/cli/bin/ferry.js', import.meta.url));
-let server: WebServer;
-let browser: Browser;
+const app = useWebApp();
 const dir = mkdtempSync(join(tmpdir(), 'ferry-web-cli-'));
-
-beforeAll(async () => {
-  server = await serveWebApp(await buildWebApp());
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function ferry(...args: string[]): Promise<string> {
   const { stdout } = await exec(process.execPath, [FERRY, ...args, '--db', join(dir, 'cli.db')], {
@@ -46,16 +34,16 @@ async function ferry(...args: string[]): Promise<string> {
 }
 
 it("the CLI sees the browser's note, and the CLI's edit appears in the browser", async () => {
-  const context = await browser.newContext();
+  const context = await app.browser.newContext();
   const page = await context.newPage();
   const errors = watchErrors(page);
   const email = newEmail('cli');
-  await openApp(page, server.url);
+  await openApp(page, app.server.url);
   await authenticate(page, 'up', email);
   await writeNote(page, 'From the browser', 'Typed in Chromium.');
   await page.locator('[data-testid="sync-indicator"][data-state="synced"]').waitFor();
 
-  await ferry('login', '--server', server.url, '--email', email, '--device', 'the CLI');
+  await ferry('login', '--server', app.server.url, '--email', email, '--device', 'the CLI');
   await ferry('sync');
   const notes = JSON.parse(await ferry('ls', '--json')) as {
     id: string;

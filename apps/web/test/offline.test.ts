@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   authenticate,
   ensureSignedIn,
@@ -19,26 +19,9 @@ import {
   watchErrors,
   writeNote,
 } from './support/app-page.ts';
-import {
-  buildWebApp,
-  launchChromium,
-  launchPersistent,
-  serveWebApp,
-  type WebServer,
-} from './support/web-build.ts';
+import { launchPersistent, useWebApp } from './support/web-build.ts';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveWebApp(await buildWebApp());
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useWebApp();
 
 /** Waits until a service worker controls the page and has finished installing. */
 async function controlledBySw(page: Page): Promise<void> {
@@ -67,11 +50,11 @@ function cachedUrls(page: Page): Promise<string[]> {
 
 describe('the web app offline', () => {
   it('reloads with the network off, keeps the notes, edits offline and syncs once back', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await context.newPage();
     const errors = watchErrors(page);
     const email = newEmail('offline');
-    await openApp(page, server.url);
+    await openApp(page, app.server.url);
     await authenticate(page, 'up', email);
     await writeNote(page, 'Before the tunnel', 'Written online.');
     await controlledBySw(page);
@@ -88,7 +71,7 @@ describe('the web app offline', () => {
 
     await context.setOffline(false);
     await ensureSignedIn(page, email);
-    const seen = await otherDeviceSees(server.url, email, (ns) =>
+    const seen = await otherDeviceSees(app.server.url, email, (ns) =>
       ns.some((n) => n.content === 'Edited in the tunnel.'),
     );
     expect(seen).toEqual([{ title: 'Before the tunnel', content: 'Edited in the tunnel.' }]);
@@ -107,14 +90,14 @@ describe('the web app offline', () => {
     try {
       let context = await launchPersistent(profile);
       let page = context.pages()[0] ?? (await context.newPage());
-      await openApp(page, server.url);
+      await openApp(page, app.server.url);
       await writeNote(page, 'Across restarts', 'Still here after closing the browser.');
       await context.close();
 
       context = await launchPersistent(profile);
       page = context.pages()[0] ?? (await context.newPage());
       const errors = watchErrors(page);
-      await openApp(page, server.url);
+      await openApp(page, app.server.url);
       await expect(listedTitles(page, 1)).resolves.toEqual(['Across restarts']);
       expect(errors).toEqual([]);
       await context.close();

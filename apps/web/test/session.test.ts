@@ -17,8 +17,8 @@ import {
   hlcNode,
   uuidv7,
 } from '@ferry/protocol';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   PASSWORD,
   authenticate,
@@ -29,20 +29,9 @@ import {
   watchErrors,
   writeNote,
 } from './support/app-page.ts';
-import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
+import { useWebApp } from './support/web-build.ts';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveWebApp(await buildWebApp());
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useWebApp();
 
 /** A valid sync request that would create a note titled `title`. */
 function plantedSync(title: string): string {
@@ -87,7 +76,7 @@ async function otherDeviceWrites(email: string, title: string): Promise<void> {
     http: fetchHttp,
   });
   try {
-    await other.login(server.url, email, PASSWORD, 'writer');
+    await other.login(app.server.url, email, PASSWORD, 'writer');
     await other.tables.notes.create({ title, content: 'from the other device' });
     await other.sync();
   } finally {
@@ -111,17 +100,17 @@ async function serveElsewhere(): Promise<{ url: string; close(): Promise<void> }
 }
 
 async function sessionCookie(context: BrowserContext): Promise<string | undefined> {
-  const cookies = await context.cookies(server.url);
+  const cookies = await context.cookies(app.server.url);
   return cookies.find((c) => c.name === 'ferry_session')?.value;
 }
 
 describe('the web app session in Chromium', () => {
   it('survives a reload in an HttpOnly cookie the page cannot read; CSRF-less requests are refused; sign-out clears it', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await context.newPage();
     const errors = watchErrors(page);
     const email = newEmail('session');
-    await openApp(page, server.url);
+    await openApp(page, app.server.url);
     await authenticate(page, 'up', email);
     await writeNote(page, 'Before the reload', 'Signed up.');
 
@@ -130,7 +119,7 @@ describe('the web app session in Chromium', () => {
     await page.getByTestId('app').waitFor({ timeout: 30_000 });
     expect(await accountLabel(page, email)).toBe(email);
     await writeNote(page, 'After the reload', 'Still signed in.');
-    const seen = await otherDeviceSees(server.url, email, (notes) =>
+    const seen = await otherDeviceSees(app.server.url, email, (notes) =>
       notes.some((n) => n.title === 'After the reload'),
     );
     expect(seen.map((n) => n.title).sort()).toEqual(['After the reload', 'Before the reload']);
@@ -145,7 +134,7 @@ describe('the web app session in Chromium', () => {
     ]);
 
     // The token is in an HttpOnly SameSite=Strict cookie, and nowhere a script can read it.
-    const cookies = await context.cookies(server.url);
+    const cookies = await context.cookies(app.server.url);
     const session = cookies.find((c) => c.name === 'ferry_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     const token = session!.value;
@@ -164,7 +153,7 @@ describe('the web app session in Chromium', () => {
     const elsewhere = await serveElsewhere();
     const evil = await context.newPage();
     await evil.goto(elsewhere.url);
-    const answered = evil.waitForResponse((r) => r.url() === `${server.url}/v1/sync`);
+    const answered = evil.waitForResponse((r) => r.url() === `${app.server.url}/v1/sync`);
     await evil.evaluate(
       async ({ url, body }) => {
         await fetch(`${url}/v1/sync`, {
@@ -175,7 +164,7 @@ describe('the web app session in Chromium', () => {
           body,
         }).catch(() => undefined);
       },
-      { url: server.url, body: plantedSync('Planted from elsewhere') },
+      { url: app.server.url, body: plantedSync('Planted from elsewhere') },
     );
     // 403, not 401: the cookie did go along (without it the server would not know the session).
     expect((await answered).status()).toBe(403);
@@ -210,13 +199,13 @@ describe('the web app session in Chromium', () => {
       'Before the reload',
       'From elsewhere',
     ]);
-    const revoked = await fetch(`${server.url}/v1/me`, {
+    const revoked = await fetch(`${app.server.url}/v1/me`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(revoked.status).toBe(401);
 
     // Nothing planted reached the account.
-    const final = await otherDeviceSees(server.url, email, (notes) => notes.length >= 3);
+    const final = await otherDeviceSees(app.server.url, email, (notes) => notes.length >= 3);
     expect(final.map((n) => n.title).sort()).toEqual([
       'After the reload',
       'Before the reload',

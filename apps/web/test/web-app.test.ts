@@ -6,23 +6,12 @@
  */
 import { fetchHttp, memoryTokenStore, openFerry } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebApp, launchChromium, serveWebApp, type WebServer } from './support/web-build.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useWebApp } from './support/web-build.ts';
 import { ferrySchema } from '@ferry/protocol';
 
-let server: WebServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveWebApp(await buildWebApp());
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useWebApp();
 
 const PASSWORD = 'correct horse battery';
 
@@ -53,16 +42,16 @@ async function newNote(page: Page, title: string): Promise<void> {
 
 describe('the web app in Chromium', () => {
   it('signs up, writes a note that syncs, and keeps it across a reload', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await context.newPage();
     const errors = watchErrors(page);
     const email = `web-${Date.now().toString(36)}@example.com`;
     const title = 'Written in the browser';
 
-    await page.goto(`${server.url}/`);
+    await page.goto(`${app.server.url}/`);
     await page.getByTestId('app').waitFor({ timeout: 30_000 });
     await page.getByTestId('account-open').click();
-    await expect(page.getByTestId('account-server').inputValue()).resolves.toBe(server.url);
+    await expect(page.getByTestId('account-server').inputValue()).resolves.toBe(app.server.url);
     await page.getByTestId('account-email').fill(email);
     await page.getByTestId('account-password').fill(PASSWORD);
     await page.getByTestId('account-signup').click();
@@ -82,7 +71,7 @@ describe('the web app in Chromium', () => {
       http: fetchHttp,
     });
     try {
-      await other.login(server.url, email, PASSWORD, 'test device');
+      await other.login(app.server.url, email, PASSWORD, 'test device');
       let seen: string[] = [];
       for (let i = 0; i < 100 && !seen.includes(title); i++) {
         await other.sync();
@@ -103,10 +92,10 @@ describe('the web app in Chromium', () => {
   }, 180_000);
 
   it('files a note in a notebook from the keyboard and filters the list by notebook', async () => {
-    const context = await browser.newContext();
+    const context = await app.browser.newContext();
     const page = await context.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${server.url}/`);
+    await page.goto(`${app.server.url}/`);
     await page.getByTestId('app').waitFor({ timeout: 30_000 });
 
     // A notebook: "New notebook", type its name, Enter.

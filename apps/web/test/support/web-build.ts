@@ -12,6 +12,7 @@ import { ferrySchema } from '@ferry/protocol';
 import { createTestDatabase } from '@ferry/server/testing';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 
 const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -72,4 +73,27 @@ export function launchChromium(): Promise<Browser> {
 /** Chromium on a profile kept in `userDataDir` (a browser closed and opened again). */
 export function launchPersistent(userDataDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: ARGS });
+}
+
+/** What a test file shares: one build of the app, its server, and one Chromium. */
+export interface WebApp {
+  readonly server: WebServer;
+  readonly browser: Browser;
+}
+
+/**
+ * Builds and serves the app and launches Chromium before the file's tests, and closes both after
+ * them. Read `server` and `browser` inside tests (they are set once `beforeAll` has run).
+ */
+export function useWebApp(): WebApp {
+  const app = {} as { server: WebServer; browser: Browser };
+  beforeAll(async () => {
+    app.server = await serveWebApp(await buildWebApp());
+    app.browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await app.browser?.close();
+    await app.server?.close();
+  });
+  return app;
 }
