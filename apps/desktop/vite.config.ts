@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
 
@@ -8,15 +7,6 @@ export default defineConfig({
   resolve: {
     // @ferry/client and @ferry/protocol from their TypeScript sources (no build step first).
     conditions: ['ferry-source', ...defaultClientConditions],
-    // No `new Function` in the webview: the CSP has no 'unsafe-eval' (see packages/ui/src/shims).
-    alias: [
-      {
-        find: /^@sinclair\/typebox\/compiler$/,
-        replacement: fileURLToPath(
-          new URL('../../packages/ui/src/shims/typebox-compiler.ts', import.meta.url),
-        ),
-      },
-    ],
   },
   clearScreen: false,
   server: { port: 1420, strictPort: true, host: '127.0.0.1' },

@@ -2,6 +2,7 @@
  * The engine's public surface, shared by the CLI and the desktop app. The implementation lives
  * in the other files of this package; this file only states the shapes.
  */
+import type { Validator } from './checks.ts';
 import type { SqlDriver, SqlReader } from './driver.ts';
 import type { SchemaMigration, TableDecl } from '@ferry/protocol';
 
@@ -180,4 +181,10 @@ export interface FerryOptions<T extends readonly TableDecl[] = readonly TableDec
    * request bodies. Default: on, except to a loopback server, where it buys nothing and costs CPU.
    */
   compress?: boolean;
+  /**
+   * Makes the checks of the server's answers, each when first needed. Default
+   * `interpretedValidator`, which generates no code (a page's CSP may forbid it); in Node,
+   * `compiledValidator` from `@ferry/client/node` is faster on large sync pages.
+   */
+  validator?: Validator;
 }

@@ -1,13 +1,10 @@
 import { AuthResponse, MeResponse } from '@ferry/protocol';
-import { lazyCheck } from './lazy-check.ts';
 import type { TokenStore } from './api.ts';
+import type { Checks } from './checks.ts';
 import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { checkServerUrl, type Transport } from './http.ts';
 import { StateKey, allState, setState } from './state.ts';
-
-const authCheck = lazyCheck(AuthResponse);
-const meCheck = lazyCheck(MeResponse);
 
 /** Who this database is signed in as. */
 export interface Identity {
@@ -24,6 +21,7 @@ export interface AuthDeps {
   transport: Transport;
   tokenStore: TokenStore;
   allowInsecure: boolean;
+  checks: Checks;
 }
 
 /**
@@ -51,7 +49,8 @@ export async function authenticate(
   // Signup's deviceName is an extension (docs/protocol.md, "Device names"); sent only when given.
   const body = { email, password, ...(deviceName === undefined ? {} : { deviceName }) };
   const res = await deps.transport.call<unknown>(server, 'POST', `/v1/auth/${kind}`, { body });
-  if (!authCheck.Check(res)) throw new FerryError(ErrorKind.protocol, `malformed ${kind} response`);
+  if (!deps.checks.of(AuthResponse).Check(res))
+    throw new FerryError(ErrorKind.protocol, `malformed ${kind} response`);
   const boundUser = before[StateKey.userId];
   if (boundUser && boundUser !== res.userId) {
     // Do not leave a live token behind for an account we refuse to use.
@@ -117,7 +116,8 @@ export async function whoami(deps: AuthDeps, remote = false): Promise<Identity> 
   };
   if (!remote || !token || !local.server) return local;
   const me = await deps.transport.call<unknown>(local.server, 'GET', '/v1/me', { token });
-  if (!meCheck.Check(me)) throw new FerryError(ErrorKind.protocol, 'malformed /v1/me response');
+  if (!deps.checks.of(MeResponse).Check(me))
+    throw new FerryError(ErrorKind.protocol, 'malformed /v1/me response');
   return { ...local, userId: me.userId, email: me.email };
 }
 

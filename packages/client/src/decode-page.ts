@@ -7,11 +7,8 @@ import {
   type Mutation,
 } from '@ferry/protocol';
 import type { TSchema } from '@sinclair/typebox';
-import { lazyCheck, type Check } from './lazy-check.ts';
+import type { Check, Checks } from './checks.ts';
 import { ErrorKind, FerryError } from './errors.ts';
-
-const v1Check = lazyCheck(SyncResponse);
-const compactCheck = lazyCheck(CompactSyncResponse);
 
 function malformed(check: Check<TSchema>, res: unknown): FerryError {
   const first = check.Errors(res).First();
@@ -27,12 +24,18 @@ function malformed(check: Check<TSchema>, res: unknown): FerryError {
  * checked as a v1 response, so both forms pass the same checks before anything is applied. A
  * server without the extension answers v1, which is read as it is.
  */
-export function readSyncResponse(res: unknown, sent: readonly Mutation[]): SyncResponse {
+export function readSyncResponse(
+  checks: Checks,
+  res: unknown,
+  sent: readonly Mutation[],
+): SyncResponse {
+  const v1Check = checks.of(SyncResponse);
   const compact = (res as { compact?: unknown } | null)?.compact;
   if (compact === undefined) {
     if (!v1Check.Check(res)) throw malformed(v1Check, res);
     return res;
   }
+  const compactCheck = checks.of(CompactSyncResponse);
   if (compact !== COMPACT_VERSION || !compactCheck.Check(res)) throw malformed(compactCheck, res);
   let decoded: SyncResponse;
   try {

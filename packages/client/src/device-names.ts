@@ -7,12 +7,9 @@
 import { DeviceList, TEXT_CONFLICTS_TABLE } from '@ferry/protocol';
 import type { SqlDriver, SqlTx } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
-import { lazyCheck } from './lazy-check.ts';
 import { serverGet, type HistoryDeps } from './history.ts';
 import { q } from './rows.ts';
 import { StateKey, getState, setState } from './state.ts';
-
-const listCheck = lazyCheck(DeviceList);
 
 /** The devices remembered from the last answer of the server, each with its name or null. */
 async function knownDevices(tx: SqlTx): Promise<Map<string, string | null>> {
@@ -40,7 +37,8 @@ export async function fetchDeviceNames(deps: HistoryDeps): Promise<Map<string, s
   let list: DeviceList;
   try {
     const res = await serverGet(deps, '/v1/devices');
-    if (!listCheck.Check(res)) throw new FerryError(ErrorKind.protocol, 'malformed device list');
+    if (!deps.checks.of(DeviceList).Check(res))
+      throw new FerryError(ErrorKind.protocol, 'malformed device list');
     list = res;
   } catch (e) {
     if (!(e instanceof FerryError) || e.kind === ErrorKind.protocol) throw e;

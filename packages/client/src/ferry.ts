@@ -19,6 +19,7 @@ import type {
 } from './api.ts';
 import type { ApplyProbe } from './apply.ts';
 import { authenticate, logout, setServer, whoami, type AuthDeps, type Identity } from './auth.ts';
+import { Checks } from './checks.ts';
 import { PersistentClock } from './clock.ts';
 import { dismissRejected, listConflicts, listRejected, resolveConflict } from './conflicts.ts';
 import type { SqlDriver } from './driver.ts';
@@ -86,6 +87,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
   private readonly stores = new Map<string, TableStore>();
   private readonly clock: PersistentClock;
   private readonly transport: Transport;
+  private readonly checks: Checks;
   private readonly emitter = new Emitter();
   private readonly driver: SqlDriver;
   private readonly now: () => number;
@@ -110,6 +112,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
     this.currentClientId = state[StateKey.clientId] ?? '';
     this.clock = new PersistentClock(this.currentClientId, this.now, state[StateKey.hlc] ?? null);
     this.transport = new Transport(opts.http ?? fetchHttp, this.now, opts.compress);
+    this.checks = new Checks(opts.validator);
     this.current = {
       state: hasToken ? 'idle' : 'signed-out',
       pending,
@@ -346,7 +349,12 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
   }
 
   private historyDeps(): HistoryDeps {
-    return { driver: this.driver, transport: this.transport, tokenStore: this.opts.tokenStore };
+    return {
+      driver: this.driver,
+      transport: this.transport,
+      tokenStore: this.opts.tokenStore,
+      checks: this.checks,
+    };
   }
 
   /** Changes the server refused, kept for the user to see. */
@@ -377,6 +385,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
       transport: this.transport,
       tokenStore: this.opts.tokenStore,
       allowInsecure: this.opts.allowInsecure ?? false,
+      checks: this.checks,
     };
   }
 
@@ -403,6 +412,7 @@ export class Ferry<T extends readonly TableDecl[] = readonly TableDecl[]> {
         clock: this.clock,
         transport: this.transport,
         tokenStore: this.opts.tokenStore,
+        checks: this.checks,
         now: this.now,
         schemaVersion: this.opts.schemaVersion,
         ...(this.opts.pullLimit !== undefined ? { pullLimit: this.opts.pullLimit } : {}),

@@ -1,6 +1,6 @@
 import { Revision, RevisionList, type TableDecl } from '@ferry/protocol';
-import { lazyCheck } from './lazy-check.ts';
 import type { TokenStore } from './api.ts';
+import type { Checks } from './checks.ts';
 import type { SqlDriver } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import type { Transport } from './http.ts';
@@ -11,14 +11,12 @@ import { StateKey, getState } from './state.ts';
  * network, unlike everything else the engine reads. Restoring a revision is a local edit.
  */
 
-const listCheck = lazyCheck(RevisionList);
-const revisionCheck = lazyCheck(Revision);
-
 /** What reading the history needs from the engine. */
 export interface HistoryDeps {
   driver: SqlDriver;
   transport: Transport;
   tokenStore: TokenStore;
+  checks: Checks;
 }
 
 async function connection(deps: HistoryDeps): Promise<{ server: string; token: string }> {
@@ -59,7 +57,7 @@ export async function fetchHistory(
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
   const query = q.size > 0 ? `?${q.toString()}` : '';
   const path = `/v1/tables/${table.name}/${encodeURIComponent(id)}/revisions${query}`;
-  return checked(listCheck, await serverGet(deps, path), 'history');
+  return checked(deps.checks.of(RevisionList), await serverGet(deps, path), 'history');
 }
 
 /** One revision of a row. */
@@ -70,7 +68,7 @@ export async function fetchRevision(
   version: number,
 ): Promise<Revision> {
   const path = `/v1/tables/${table.name}/${encodeURIComponent(id)}/revisions/${version}`;
-  return checked(revisionCheck, await serverGet(deps, path), 'revision');
+  return checked(deps.checks.of(Revision), await serverGet(deps, path), 'revision');
 }
 
 /**

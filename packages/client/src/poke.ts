@@ -1,8 +1,9 @@
 import { PokeEvent } from '@ferry/protocol';
-import { lazyCheck } from './lazy-check.ts';
+import { interpretedValidator } from './checks.ts';
 import { backoffDelay, type BackoffOptions, type Timers } from './timers.ts';
 
-const pokeCheck = lazyCheck(PokeEvent);
+// A poke is one small object: walking its schema costs nothing worth compiling it for.
+const pokeCheck = interpretedValidator(PokeEvent);
 
 /** A streaming GET for Server-Sent Events. */
 export interface EventSourceRequest {

@@ -9,6 +9,7 @@ import {
 } from '@ferry/protocol';
 import type { SyncOutcome, SyncProgress, TokenStore } from './api.ts';
 import { applyResponse, type ApplyProbe, type ApplySummary } from './apply.ts';
+import type { Checks } from './checks.ts';
 import type { PersistentClock } from './clock.ts';
 import { readSyncResponse } from './decode-page.ts';
 import type { SqlDriver } from './driver.ts';
@@ -27,6 +28,8 @@ export interface SyncContext {
   clock: PersistentClock;
   transport: Transport;
   tokenStore: TokenStore;
+  /** The checks of the server's answers. */
+  checks: Checks;
   now: () => number;
   /** The app's schema version. */
   schemaVersion: number;
@@ -147,7 +150,7 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       prefetched = request(raw.cursor, []);
       prefetched.catch(() => undefined);
     }
-    const res = readSyncResponse(raw, answer.sent);
+    const res = readSyncResponse(ctx.checks, raw, answer.sent);
     const acked = checkAcknowledgement(batch, res);
     const nowIso = new Date(ctx.now()).toISOString();
     const { summary, oldestSeq } = await ctx.driver.transaction(async (tx) => {

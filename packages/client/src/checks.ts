@@ -1,0 +1,41 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value, type ValueErrorIterator } from '@sinclair/typebox/value';
+
+/** The check of one schema: the part of TypeBox's checks the engine uses. */
+export interface Check<T extends TSchema> {
+  Check(value: unknown): value is Static<T>;
+  Errors(value: unknown): ValueErrorIterator;
+}
+
+/**
+ * Makes the check of a schema (`FerryOptions.validator`). The engine asks for each check when it
+ * first needs it, never at import. The default, {@link interpretedValidator}, generates no code,
+ * so it runs on a page whose CSP has no 'unsafe-eval' (the desktop and web apps); in Node,
+ * `compiledValidator` from `@ferry/client/node` compiles each schema to a function, which checks
+ * large sync pages faster.
+ */
+export type Validator = <T extends TSchema>(schema: T) => Check<T>;
+
+/** Checks by walking the schema (TypeBox `Value.Check`); nothing is compiled. */
+export const interpretedValidator: Validator = <T extends TSchema>(schema: T): Check<T> => ({
+  Check: (value): value is Static<T> => Value.Check(schema, value),
+  Errors: (value) => Value.Errors(schema, value),
+});
+
+/** One engine's checks: each made by its validator the first time it is asked for, then kept. */
+export class Checks {
+  private readonly made = new Map<TSchema, Check<TSchema>>();
+
+  constructor(private readonly validator: Validator = interpretedValidator) {}
+
+  /** The check of `schema`. */
+  of<T extends TSchema>(schema: T): Check<T> {
+    let check = this.made.get(schema);
+    if (!check) {
+      check = this.validator(schema);
+      this.made.set(schema, check);
+    }
+    // Made from this very schema, so it checks `Static<T>`.
+    return check as Check<T>;
+  }
+}
