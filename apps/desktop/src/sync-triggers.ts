@@ -1,10 +1,11 @@
 /**
  * Wires the seed's sync triggers to the engine's scheduler (`createScheduler` in
  * `@ferry/client`): app start, `online`/`offline`, window focus, the Rust shell's 30 s tick, the
- * server poke (read by the shell, which holds the token) and, inside the scheduler, a debounced
- * sync after each local write.
+ * server poke (the scheduler's own listener, its stream opened by the shell, which holds the
+ * token) and, inside the scheduler, a debounced sync after each local write.
  */
-import { createScheduler, type Ferry, type Scheduler } from '@ferry/client';
+import { createScheduler, type Scheduler, type Syncable, type SyncStatus } from '@ferry/client';
+import { createShellEventSource } from './shell/event-source.ts';
 import { ShellEvent, onShellEvent } from './shell/events.ts';
 
 export interface SyncControl {
@@ -13,10 +14,13 @@ export interface SyncControl {
   restart(): void;
 }
 
+/** What the triggers drive: a `Ferry` has this shape. */
+export type TriggerTarget = Syncable & { status(): Pick<SyncStatus, 'state'> };
+
 /** Starts the scheduler and every trigger feeding it. */
-export async function startSyncTriggers(ferry: Ferry, win: Window): Promise<SyncControl> {
-  // The shell reads the poke stream (the page has no token), so the scheduler's own is off.
-  const scheduler = createScheduler(ferry, { eventSource: null });
+export async function startSyncTriggers(ferry: TriggerTarget, win: Window): Promise<SyncControl> {
+  // The page has no token: its poke stream is opened by the shell, which only forwards the bytes.
+  const scheduler = createScheduler(ferry, { eventSource: createShellEventSource() });
   const restart = (): void => {
     scheduler.stop();
     scheduler.start();
@@ -28,7 +32,6 @@ export async function startSyncTriggers(ferry: Ferry, win: Window): Promise<Sync
   // hidden; the shell's tick is not. A tick asks for a sync the way focus does: now, unless a
   // backoff is running.
   await onShellEvent(ShellEvent.tick, () => scheduler.notifyFocus());
-  await onShellEvent(ShellEvent.poke, () => scheduler.notifyPoke());
   ferry.subscribe((e) => {
     // Signing in (state leaves signed-out) restarts a scheduler a 401 had stopped.
     if (e.type === 'status' && e.status.state !== 'signed-out' && !scheduler.active)

@@ -33,6 +33,8 @@ export {
   PokeListener,
   SseParser,
   fetchEventSource,
+  textChunks,
+  type ByteReader,
   type EventSourceFn,
   type EventSourceRequest,
   type EventSourceResponse,

@@ -16,32 +16,41 @@ export interface EventSourceResponse {
   /** The body as text chunks, as they arrive. */
   body: AsyncIterable<string>;
 }
-/** The streaming seam: fetch with a readable body in Node and browsers; the desktop may supply its own. */
+/**
+ * The streaming seam: fetch with a readable body in Node and browsers; the desktop supplies one
+ * over its Rust shell, which holds the token. Either way the body goes through `textChunks` and
+ * {@link SseParser}.
+ */
 export type EventSourceFn = (req: EventSourceRequest) => Promise<EventSourceResponse>;
+
+/**
+ * A reader of a byte stream: the two methods of a `ReadableStream`'s default reader used here
+ * (the DOM stream types are not in this package's lib).
+ */
+export interface ByteReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>;
+  releaseLock(): void;
+}
+
+/** The bytes read as text, chunk by chunk; a character split across chunks comes out whole. */
+export async function* textChunks(reader: ByteReader | undefined): AsyncIterable<string> {
+  if (!reader) return;
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done || !r.value) break;
+      yield decoder.decode(r.value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
 
 /** The default EventSourceFn: the platform's fetch, reading the body as it streams. */
 export const fetchEventSource: EventSourceFn = async (req) => {
   const res = await fetch(req.url, { headers: req.headers, signal: req.signal });
-  const stream = res.body;
-  async function* chunks(): AsyncIterable<string> {
-    if (!stream) return;
-    const decoder = new TextDecoder();
-    // The DOM stream types are not in this package's lib; declare the two methods used.
-    const reader = stream.getReader() as unknown as {
-      read(): Promise<{ done: boolean; value?: Uint8Array }>;
-      releaseLock(): void;
-    };
-    try {
-      for (;;) {
-        const r = await reader.read();
-        if (r.done || !r.value) break;
-        yield decoder.decode(r.value, { stream: true });
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  }
-  return { status: res.status, body: chunks() };
+  return { status: res.status, body: textChunks(res.body?.getReader()) };
 };
 
 /** One parsed SSE event. */

@@ -1,124 +1,114 @@
-//! The server's poke stream (`GET /v1/events`), read by the Rust side because it needs the
-//! token, which the page never holds. Each `event: poke` is handed to `on_poke`; the app turns
-//! it into a `ferry://poke` window event and the engine syncs.
+//! The server's poke stream (`GET /v1/events`) for the page. The request leaves from Rust, which
+//! holds the token (the placeholder bearer is swapped as in `http::send`), and the body's bytes are
+//! forwarded to the page as they arrive, unparsed. The engine in the page turns them into pokes,
+//! reconnects and backs off, exactly as on the web (`packages/client/src/poke.ts`; the page's
+//! side is `src/shell/event-source.ts`).
 
-use crate::http::Vault;
+use crate::commands::AppState;
+use crate::error::ShellResult;
+use crate::http::{self, Vault};
 use futures_util::StreamExt;
-use std::sync::Arc;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
+use tauri::async_runtime::JoinHandle;
+use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::State;
 
-/// One server-sent event.
-#[derive(Debug, PartialEq, Eq)]
-pub struct SseEvent {
-    pub event: String,
-    pub data: String,
+/// The server sends a heartbeat at least every 25 s; silence for longer means a dead connection.
+const SILENCE: Duration = Duration::from_secs(60);
+
+/// The stream request the page's `EventSourceFn` makes.
+#[derive(Debug, Deserialize)]
+pub struct EventsRequest {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
-/// Incremental `text/event-stream` parser: feed it chunks, get whole events.
+/// What `events_open` answers: the stream's id (for `events_close`) and the response status.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Opened {
+    pub id: u64,
+    pub status: u16,
+}
+
+/// The stream open for the page. The page keeps at most one (its poke listener's), so opening
+/// another closes the previous one: a reloaded page does not leave its predecessor's running.
 #[derive(Default)]
-pub struct SseParser {
-    buffer: String,
-    event: String,
-    data: Vec<String>,
+pub struct EventStreams {
+    inner: Mutex<(u64, Option<(u64, JoinHandle<()>)>)>,
 }
 
-impl SseParser {
-    /// Consumes a chunk (which may end mid-line) and returns the events it completed.
-    pub fn feed(&mut self, chunk: &str) -> Vec<SseEvent> {
-        self.buffer.push_str(chunk);
-        let mut out = Vec::new();
-        while let Some(nl) = self.buffer.find('\n') {
-            let line: String = self.buffer.drain(..=nl).collect();
-            let line = line.trim_end_matches(['\n', '\r']);
-            if line.is_empty() {
-                if !self.data.is_empty() || !self.event.is_empty() {
-                    let event = if self.event.is_empty() { "message".to_string() } else { std::mem::take(&mut self.event) };
-                    out.push(SseEvent { event, data: self.data.join("\n") });
-                }
-                self.event.clear();
-                self.data.clear();
-            } else if line.starts_with(':') {
-                // Heartbeat comment.
-            } else {
-                let (field, value) = line.split_once(':').unwrap_or((line, ""));
-                let value = value.strip_prefix(' ').unwrap_or(value);
-                match field {
-                    "event" => self.event = value.to_string(),
-                    "data" => self.data.push(value.to_string()),
-                    _ => {}
-                }
+impl EventStreams {
+    /// A new id; the stream of that id, when given, replaces (and stops) the open one.
+    fn open(&self, forwarder: Option<JoinHandle<()>>) -> u64 {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.0 += 1;
+        let id = inner.0;
+        if let Some(task) = forwarder {
+            if let Some((_, old)) = inner.1.replace((id, task)) {
+                old.abort();
             }
         }
-        out
+        id
     }
-}
 
-/// Keeps one stream open while signed in; reconnects with capped backoff; restarts when the
-/// credential changes. Runs until the app exits.
-pub async fn run(client: reqwest::Client, vault: Arc<Vault>, on_poke: impl Fn(String) + Send + 'static) {
-    let mut changed = vault.watch();
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let Some(credential) = vault.get() else {
-            // Signed out: wait for a sign-in.
-            if changed.changed().await.is_err() {
-                return;
+    /// Stops stream `id` if it is the open one.
+    fn close(&self, id: u64) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.1.as_ref().is_some_and(|(open, _)| *open == id) {
+            if let Some((_, task)) = inner.1.take() {
+                task.abort();
             }
-            continue;
-        };
-        let url = format!("{}/v1/events", credential.origin);
-        let request = client.get(&url).bearer_auth(&credential.token).header("accept", "text/event-stream");
-        let outcome = tokio::select! {
-            r = stream(request, &on_poke) => r,
-            _ = changed.changed() => { backoff = Duration::from_secs(1); continue; }
-        };
-        if outcome {
-            backoff = Duration::from_secs(1);
         }
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = changed.changed() => {}
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
-/// Reads one connection to its end; true when it was established (so backoff restarts).
-async fn stream(request: reqwest::RequestBuilder, on_poke: &impl Fn(String)) -> bool {
-    let Ok(res) = request.send().await else { return false };
-    if !res.status().is_success() {
-        return false;
+/// Sends the stream request with the real token in place of the placeholder.
+pub async fn connect(client: &reqwest::Client, vault: &Vault, mut req: EventsRequest) -> ShellResult<reqwest::Response> {
+    http::authorize(&mut req.headers, &req.url, vault.get().as_ref())?;
+    let mut builder = client.get(&req.url);
+    for (k, v) in &req.headers {
+        builder = builder.header(k, v);
     }
-    // The stream is alive now: a poke may have been missed while it was down, so say so.
-    on_poke(String::new());
-    let mut parser = SseParser::default();
+    Ok(builder.send().await?)
+}
+
+/// Sends each chunk of the body to the page as bytes, then JSON `null` once the body ends, fails,
+/// or stays silent past [`SILENCE`].
+pub async fn forward(res: reqwest::Response, to_page: Channel) {
     let mut body = res.bytes_stream();
-    // A heartbeat comes at least every 25 s; silence for longer means a dead connection.
-    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(Duration::from_secs(60), body.next()).await {
-        for event in parser.feed(&String::from_utf8_lossy(&chunk)) {
-            if event.event == "poke" {
-                on_poke(event.data);
-            }
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(SILENCE, body.next()).await {
+        if to_page.send(InvokeResponseBody::Raw(chunk.to_vec())).is_err() {
+            return;
         }
     }
-    true
+    let _ = to_page.send(InvokeResponseBody::Json("null".into()));
+}
+
+/// Opens the stream; a successful response's body is forwarded over `on_message` until it ends
+/// or `events_close` (or the next `events_open`) stops it. A transport failure rejects.
+#[tauri::command]
+pub async fn events_open(
+    state: State<'_, AppState>,
+    streams: State<'_, EventStreams>,
+    request: EventsRequest,
+    on_message: Channel,
+) -> ShellResult<Opened> {
+    let res = connect(&state.client, &state.vault, request).await?;
+    let status = res.status().as_u16();
+    let forwarder = res.status().is_success().then(|| tauri::async_runtime::spawn(forward(res, on_message)));
+    Ok(Opened { id: streams.open(forwarder), status })
+}
+
+/// Stops stream `id` (the page's listener stopped or aborted it).
+#[tauri::command]
+pub fn events_close(streams: State<'_, EventStreams>, id: u64) {
+    streams.close(id);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_pokes_split_across_chunks_and_ignores_comments() {
-        let mut p = SseParser::default();
-        assert!(p.feed(": heartbeat\n\nevent: po").is_empty());
-        let got = p.feed("ke\r\ndata: {\"cursor\":\"7\"}\r\n\r\ndata: a\ndata: b\n\n");
-        assert_eq!(
-            got,
-            vec![
-                SseEvent { event: "poke".into(), data: "{\"cursor\":\"7\"}".into() },
-                SseEvent { event: "message".into(), data: "a\nb".into() },
-            ]
-        );
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;

@@ -1,6 +1,7 @@
 //! Ferry desktop's Rust shell: one SQLite connection with real transactions and a read-only one
-//! for the UI's queries, the HTTP transport that holds the token, the server's poke stream and a
-//! 30 s tick. The sync engine itself runs in the webview (`packages/client`).
+//! for the UI's queries, the HTTP transport that holds the token, the server's poke stream (its
+//! bytes forwarded to the page unparsed) and a 30 s tick. The sync engine itself runs in the
+//! webview (`packages/client`).
 
 pub mod commands;
 pub mod db;
@@ -53,12 +54,9 @@ pub fn run() {
                     let _ = handle.emit("ferry://tick", ());
                 }
             });
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(events::run(client.clone(), vault.clone(), move |data| {
-                let _ = handle.emit("ferry://poke", data);
-            }));
 
             app.manage(AppState { db, scratch: Default::default(), vault, client, config });
+            app.manage(events::EventStreams::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -77,6 +75,8 @@ pub fn run() {
             commands::token_clear,
             commands::http_request,
             commands::app_config,
+            events::events_open,
+            events::events_close,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Ferry desktop app");

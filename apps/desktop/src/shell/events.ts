@@ -4,8 +4,6 @@ import { listen } from '@tauri-apps/api/event';
 export const ShellEvent = {
   /** Every 30 s, from a Rust timer (webview timers are throttled while hidden). */
   tick: 'ferry://tick',
-  /** The server poked: this account's data moved. */
-  poke: 'ferry://poke',
 } as const;
 export type ShellEvent = (typeof ShellEvent)[keyof typeof ShellEvent];
 
