@@ -23,9 +23,12 @@ export function noteJson(row: object): Note {
   return out as unknown as Note;
 }
 
+/** The fields a line of `ls` shows. */
+export const LINE_FIELDS = ['title', 'synced', 'deleted_at'] as const;
+
 /** One line per note for people: short id, flags, title. */
-export function formatNoteLine(n: Note): string {
-  const flags = `${n.synced === 1 ? ' ' : '*'}${n.deleted_at === null ? ' ' : 'D'}`;
+export function formatNoteLine(n: Pick<Note, 'id' | (typeof LINE_FIELDS)[number]>): string {
+  const flags = `${Number(n.synced) === 1 ? ' ' : '*'}${n.deleted_at === null ? ' ' : 'D'}`;
   return `${n.id}  ${flags}  ${oneLine(n.title)}`;
 }
 

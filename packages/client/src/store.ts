@@ -46,6 +46,9 @@ export interface StoreDeps {
 /** Ids per SELECT when reading a batch back (under SQLite's historical 999-parameter cap). */
 const GET_MANY_CHUNK = 500;
 
+/** The columns every row has besides its declared fields. */
+const ROW_COLUMNS: ReadonlySet<string> = new Set(['id', 'synced']);
+
 /**
  * Write-local-first access to one declared table. Every write is ONE local transaction that
  * changes the row (synced = 0) and appends its outbox entry; none touches the network. `R`, `C`
@@ -283,14 +286,34 @@ export class TableStore<
     );
   }
 
-  /** Rows, most recently modified first, optionally filtered by a case-insensitive text search. */
-  async list(opts: ListOptions = {}): Promise<R[]> {
+  /**
+   * Rows, most recently modified first, optionally filtered by a case-insensitive text search.
+   * With `fields`, each row has only those fields and `id`: a listing that shows a few fields
+   * does not read every row's text.
+   */
+  list(opts?: ListOptions & { fields?: undefined }): Promise<R[]>;
+  list<K extends keyof R & string>(
+    opts: ListOptions & { fields: readonly K[] },
+  ): Promise<Pick<R, K | 'id'>[]>;
+  async list(
+    opts: ListOptions & { fields?: readonly string[] | undefined } = {},
+  ): Promise<object[]> {
+    const columns = opts.fields ? this.columns(opts.fields) : '*';
     const { where, params } = this.filter(opts);
     if (opts.from) this.position(opts.from, '<=', where, params);
     const order = this.updated !== undefined ? `${q(this.updated)} DESC, id DESC` : 'id DESC';
-    const sql = `SELECT * FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    const sql = `SELECT ${columns} FROM ${q(this.table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(opts.limit ?? -1, opts.offset ?? 0);
-    return this.read<R>(sql, params);
+    return this.read<object>(sql, params);
+  }
+
+  /** The select list for `fields`: id first, then each field the row has, once. */
+  private columns(fields: readonly string[]): string {
+    const names = new Set(['id', ...fields]);
+    for (const f of names)
+      if (!ROW_COLUMNS.has(f) && !Object.hasOwn(this.table.fields, f))
+        throw new FerryError(ErrorKind.invalidInput, `no field "${f}" in ${this.table.name}`);
+    return [...names].map(q).join(', ');
   }
 
   /** How many rows `list` would give with the same filters; with `before`, only those ahead of it. */

@@ -73,6 +73,26 @@ describe('local writes', () => {
     await f.close();
   });
 
+  it('lists only the fields asked for (and id), in the same order; refuses an unknown field', async () => {
+    let t = Date.parse('2026-01-01T00:00:00.000Z');
+    const f = await openTestFerry({ now: () => (t += 1000) });
+    const a = await f.tables.notes.create({ title: 'Alpha', content: 'a long text' });
+    const b = await f.tables.notes.create({ title: 'beta', content: 'two' });
+    await f.tables.notes.remove(b.id);
+    const rows = await f.tables.notes.list({
+      deleted: true,
+      fields: ['title', 'synced', 'deleted_at'],
+    });
+    expect(rows).toEqual([
+      { id: b.id, title: 'beta', synced: 0, deleted_at: expect.any(String) as string },
+      { id: a.id, title: 'Alpha', synced: 0, deleted_at: null },
+    ]);
+    await expect(f.tables.notes.list({ fields: ['title', 'nope' as 'title'] })).rejects.toThrow(
+      /no field "nope" in notes/,
+    );
+    await f.close();
+  });
+
   it('refuses invalid input and unknown ids without writing anything', async () => {
     const f = await openTestFerry();
     await expect(f.tables.notes.create({ title: 'x'.repeat(1001) })).rejects.toMatchObject({
