@@ -11,7 +11,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
@@ -20,6 +21,14 @@ const entry = join(cliDir, 'src', 'main.ts');
 // bundle's bare imports (better-sqlite3) resolve through the usual node_modules lookup.
 const cacheDir = join(cliDir, 'node_modules', '.cache', 'ferry-cli');
 const manifestPath = join(cacheDir, 'manifest.json');
+// @noble/hashes (ids and HLC hashes) under Node's export condition imports `node:crypto` for its
+// randomness: ~8 ms of every start, `ls` included, which draws none. Its other build reads
+// `globalThis.crypto` (Web Crypto, in Node since 19) when first used instead.
+const nobleWebCrypto = join(
+  dirname(createRequire(import.meta.url).resolve('@noble/hashes/utils')),
+  'esm',
+  'crypto.js',
+);
 /** Files that change the output without being inputs of the bundle. */
 const settings = [
   fileURLToPath(import.meta.url),
@@ -45,6 +54,7 @@ export function bundleOptions(outfile) {
     // A native addon, and the server (loaded by `ferry serve` only: from its built package once
     // installed, through tsx in the workspace).
     external: ['better-sqlite3', '@ferry/server'],
+    alias: { '@noble/hashes/crypto': nobleWebCrypto },
     // CommonJS dependencies (commander) call require(); an ES module has none of its own.
     banner: {
       js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
