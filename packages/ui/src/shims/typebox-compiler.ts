@@ -1,8 +1,8 @@
 /**
- * Stands in for `@sinclair/typebox/compiler` in the app bundles (desktop and web) (a Vite alias). The engine
- * validates server responses with `TypeCompiler.Compile(schema).Check(value)`; the real compiler
- * builds its checks with `new Function`, which the app's CSP forbids (no 'unsafe-eval'). The same
- * checks through `Value.Check` need no code generation. Node (CLI, tests) keeps the compiler.
+ * Stands in for `@sinclair/typebox/compiler` in the web app's bundle (a Vite alias in
+ * apps/web/vite.config.ts). No longer needed: the engine's main entry does not import TypeBox's
+ * compiler any more (its checks come from `FerryOptions.validator`, by default interpreted), so
+ * the alias resolves nothing; the desktop dropped its alias. Delete this file with the web's.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
