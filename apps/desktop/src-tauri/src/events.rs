@@ -38,17 +38,24 @@ pub struct Opened {
 /// another closes the previous one: a reloaded page does not leave its predecessor's running.
 #[derive(Default)]
 pub struct EventStreams {
-    inner: Mutex<(u64, Option<(u64, JoinHandle<()>)>)>,
+    inner: Mutex<Slot>,
+}
+
+/// The last id given out, and the open stream's id and forwarding task.
+#[derive(Default)]
+struct Slot {
+    last_id: u64,
+    open: Option<(u64, JoinHandle<()>)>,
 }
 
 impl EventStreams {
     /// A new id; the stream of that id, when given, replaces (and stops) the open one.
     fn open(&self, forwarder: Option<JoinHandle<()>>) -> u64 {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.0 += 1;
-        let id = inner.0;
+        let mut slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        slot.last_id += 1;
+        let id = slot.last_id;
         if let Some(task) = forwarder {
-            if let Some((_, old)) = inner.1.replace((id, task)) {
+            if let Some((_, old)) = slot.open.replace((id, task)) {
                 old.abort();
             }
         }
@@ -57,9 +64,9 @@ impl EventStreams {
 
     /// Stops stream `id` if it is the open one.
     fn close(&self, id: u64) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.1.as_ref().is_some_and(|(open, _)| *open == id) {
-            if let Some((_, task)) = inner.1.take() {
+        let mut slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.open.as_ref().is_some_and(|(open, _)| *open == id) {
+            if let Some((_, task)) = slot.open.take() {
                 task.abort();
             }
         }
