@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Value, type ValueErrorIterator } from '@sinclair/typebox/value';
+import { Errors as valueErrors, type ValueErrorIterator } from '@sinclair/typebox/errors';
+import { Check as checkValue } from '@sinclair/typebox/value';
 
 /** The check of one schema: the part of TypeBox's checks the engine uses. */
 export interface Check<T extends TSchema> {
@@ -12,14 +13,15 @@ export interface Check<T extends TSchema> {
  * first needs it, never at import. The default, {@link interpretedValidator}, generates no code,
  * so it runs on a page whose CSP has no 'unsafe-eval' (the desktop and web apps); in Node,
  * `compiledValidator` from `@ferry/client/node` compiles each schema to a function, which checks
- * large sync pages faster.
+ * large sync pages faster (a 1 000-row page: ~2.5 ms compiled, after ~3 ms to compile, against
+ * ~10–20 ms interpreted, on the 2-vCPU development machine).
  */
 export type Validator = <T extends TSchema>(schema: T) => Check<T>;
 
-/** Checks by walking the schema (TypeBox `Value.Check`); nothing is compiled. */
+/** Checks by walking the schema (TypeBox's `Value.Check`); nothing is compiled. */
 export const interpretedValidator: Validator = <T extends TSchema>(schema: T): Check<T> => ({
-  Check: (value): value is Static<T> => Value.Check(schema, value),
-  Errors: (value) => Value.Errors(schema, value),
+  Check: (value): value is Static<T> => checkValue(schema, value),
+  Errors: (value) => valueErrors(schema, value),
 });
 
 /** One engine's checks: each made by its validator the first time it is asked for, then kept. */
