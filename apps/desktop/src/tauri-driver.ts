@@ -4,6 +4,7 @@
  * its own: a second `transaction` simply waits inside `db_begin`.
  */
 import type { SqlDriver, SqlReader, SqlTx, SqlValue } from '@ferry/client';
+import { encodeBatch } from './shell/batch-wire.ts';
 import { invoke as tauriInvoke, type Invoke } from './shell/invoke.ts';
 
 /** How values cross IPC: JSON, with bigints and blobs tagged (`db.rs` decodes the same tags). */
@@ -77,16 +78,12 @@ export function createTauriDriver(invoke: Invoke = tauriInvoke, db?: number): Sq
           await invoke('db_exec', { ...on, tx: id, sql });
         },
         // One round trip for all the rows: one SQL text, the shell runs it as one prepared
-        // statement per row inside a savepoint (`db_batch`).
+        // statement per row inside a savepoint (`db_batch`). The rows go as one compact binary
+        // body (`shell/batch-wire.ts`), not JSON: a pulled page is most of what crosses IPC.
         async runMany(sql, rows) {
           check();
           if (rows.length === 0) return { changes: 0 };
-          const changes = await invoke<number>('db_batch', {
-            ...on,
-            tx: id,
-            sql,
-            rows: rows.map((r) => r.map(toWire)),
-          });
+          const changes = await invoke<number>('db_batch', encodeBatch(db, id, sql, rows));
           return { changes };
         },
       };

@@ -6,6 +6,12 @@ import { createShellTokenStore } from '../src/shell/token-store.ts';
 
 afterEach(() => clearMocks());
 
+/** The shell's raw http_request answer (`HttpResponse::into_ipc`): head line, newline, body. */
+function raw(res: { status: number; headers: Record<string, string>; body: string }): ArrayBuffer {
+  const head = JSON.stringify({ status: res.status, headers: res.headers });
+  return new TextEncoder().encode(`${head}\n${res.body}`).buffer;
+}
+
 function record(handler: (cmd: string, args: Record<string, unknown>) => unknown) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   mockIPC((cmd, payload) => {
@@ -36,11 +42,9 @@ describe('the shell token store', () => {
 
 describe('the shell HTTP transport', () => {
   it('sends the request to http_request and returns its response', async () => {
-    const calls = record(() => ({
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: '{"ok":true}',
-    }));
+    const calls = record(() =>
+      raw({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }),
+    );
     const http = createShellHttp();
     const res = await http({
       method: 'POST',
@@ -67,7 +71,7 @@ describe('the shell HTTP transport', () => {
   });
 
   it('asks for gzip only (what reqwest decodes) and sends a body marked gzip as it is', async () => {
-    const calls = record(() => ({ status: 200, headers: {}, body: '' }));
+    const calls = record(() => raw({ status: 200, headers: {}, body: '' }));
     const http = createShellHttp();
     expect(http.codings).toEqual({ accept: 'gzip', gzipRequests: false });
     await http({
@@ -87,6 +91,13 @@ describe('the shell HTTP transport', () => {
     });
   });
 
+  it('reads the raw answer: the head line, then the body with its newlines and UTF-8 intact', async () => {
+    const body = '{"changes":[{"title":"a\\nb"}]}\n\n  née ✓ 🚢';
+    record(() => raw({ status: 409, headers: { 'x-a': 'line\nbreak' }, body }));
+    const res = await createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {} });
+    expect(res).toEqual({ status: 409, headers: { 'x-a': 'line\nbreak' }, body });
+  });
+
   it('turns a transport failure into a rejection like fetch', async () => {
     record(() => {
       throw new Error('network: connection refused');
@@ -97,7 +108,7 @@ describe('the shell HTTP transport', () => {
   });
 
   it('does not start an already aborted request', async () => {
-    const calls = record(() => ({ status: 200, headers: {}, body: '' }));
+    const calls = record(() => raw({ status: 200, headers: {}, body: '' }));
     const ac = new AbortController();
     ac.abort();
     await expect(

@@ -142,6 +142,27 @@ describe('the Tauri SQLite driver', () => {
     expect(() => toWire(Number.NaN)).toThrow(/cannot bind/);
   });
 
+  it('binds every kind of value in runMany as run binds it (the binary body of db_batch)', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver(undefined, 2);
+    const values = [
+      ['héllo ✓ 🚢', 7, 2.5, -0, 2n ** 62n, -(2n ** 63n), new Uint8Array([0, 255]), null, ''],
+    ];
+    const [viaRun, viaBatch] = await driver.transaction(async (tx) => {
+      await tx.exec(
+        'CREATE TABLE r (a, b, c, d, e, f, g, h, i); CREATE TABLE m (a, b, c, d, e, f, g, h, i)',
+      );
+      await tx.run('INSERT INTO r VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', values[0]);
+      await tx.runMany!('INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', values);
+      return [await tx.all('SELECT * FROM r'), await tx.all('SELECT * FROM m')];
+    });
+    expect(viaBatch).toEqual(viaRun);
+    expect(shell.calls.find((c) => c.cmd === 'db_batch')?.args.db).toBe(2);
+    await expect(
+      driver.transaction((tx) => tx.runMany!('INSERT INTO m (a) VALUES (?)', [[2n ** 63n]])),
+    ).rejects.toThrow(/64 bits/);
+  });
+
   it('lets concurrent transactions wait their turn instead of interleaving', async () => {
     installFakeShell();
     const driver = createTauriDriver();

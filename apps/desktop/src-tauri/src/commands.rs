@@ -4,13 +4,15 @@
 
 use crate::db::{Db, Rows};
 use crate::error::{ShellError, ShellResult};
-use crate::http::{self, HttpRequest, HttpResponse, Vault, PLACEHOLDER};
+use crate::http::{self, HttpRequest, Vault, PLACEHOLDER};
 use crate::token::Credential;
+use crate::wire;
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::State;
 
 /// Everything the commands share, managed by Tauri.
@@ -79,12 +81,21 @@ pub async fn db_run(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: S
     blocking(move || db.run(tx, &sql, &params)).await
 }
 
-/// Runs one statement once per parameter row in transaction `tx`, all or nothing: one round
-/// trip for a page of pulled rows instead of one per row.
+/// Runs one statement once per parameter row in a transaction, all or nothing: one round trip
+/// for a page of pulled rows instead of one per row. The database, the transaction, the SQL and
+/// the rows come as one raw body in the compact encoding of `wire.rs`, not as JSON.
 #[tauri::command]
-pub async fn db_batch(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: String, rows: Vec<Vec<Json>>) -> ShellResult<usize> {
-    let db = state.pick(db)?;
-    blocking(move || db.batch(tx, &sql, &rows)).await
+pub async fn db_batch(state: State<'_, AppState>, request: Request<'_>) -> ShellResult<usize> {
+    let InvokeBody::Raw(body) = request.body() else {
+        return Err(ShellError::Invalid("db_batch takes a raw body (wire.rs), not JSON".into()));
+    };
+    let db = state.pick(wire::batch_db(body)?)?;
+    let body = body.clone();
+    blocking(move || {
+        let batch = wire::decode_batch(&body)?;
+        db.batch_values(batch.tx, batch.sql, &batch.rows)
+    })
+    .await
 }
 
 /// Runs one query in transaction `tx`.
@@ -170,9 +181,10 @@ pub fn token_clear(state: State<'_, AppState>) -> ShellResult<()> {
 }
 
 /// One HTTP exchange for the engine, token added on the way out and captured on the way in.
+/// The response goes back as a raw body (`HttpResponse::into_ipc`), not JSON.
 #[tauri::command]
-pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> ShellResult<HttpResponse> {
-    http::send(&state.client, &state.vault, request).await
+pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> ShellResult<Response> {
+    Ok(Response::new(http::send(&state.client, &state.vault, request).await?.into_ipc()))
 }
 
 /// Start-up settings for the page.

@@ -18,7 +18,7 @@
 
 use crate::error::ShellError;
 use crate::reader::Reader;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::{ToSql, Value as SqlValue, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -145,9 +145,15 @@ impl Db {
             .enumerate()
             .map(|(i, r)| to_sql_params(r).map_err(|e| e.in_row(i)))
             .collect::<DbResult<Vec<_>>>()?;
+        self.batch_values(tx, sql, &rows)
+    }
+
+    /// `batch` with the values already SQLite's (`db_batch` binds them from its binary body,
+    /// `wire.rs`, without a JSON step).
+    pub fn batch_values<P: ToSql>(&self, tx: u64, sql: &str, rows: &[Vec<P>]) -> DbResult<usize> {
         self.with_tx(tx, |conn| {
             conn.execute_batch("SAVEPOINT ferry_batch")?;
-            match run_rows(conn, sql, &rows) {
+            match run_rows(conn, sql, rows) {
                 Ok(changes) => {
                     conn.execute_batch("RELEASE ferry_batch")?;
                     Ok(changes)
@@ -290,7 +296,7 @@ pub(crate) fn query_rows(stmt: &mut rusqlite::Statement<'_>, params: &[SqlValue]
 }
 
 /// Executes `sql` for every row of parameters; stops at the first failing row.
-fn run_rows(conn: &Connection, sql: &str, rows: &[Vec<SqlValue>]) -> DbResult<usize> {
+fn run_rows<P: ToSql>(conn: &Connection, sql: &str, rows: &[Vec<P>]) -> DbResult<usize> {
     let mut stmt = conn.prepare_cached(sql)?;
     let expected = stmt.parameter_count();
     let mut changes = 0;

@@ -29,11 +29,31 @@ pub struct HttpRequest {
 }
 
 /// The response handed back to the engine.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: BTreeMap<String, String>,
-    pub body: String,
+    pub body: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct ResponseHead<'a> {
+    status: u16,
+    headers: &'a BTreeMap<String, String>,
+}
+
+impl HttpResponse {
+    /// The raw IPC body the page reads (`src/shell/http.ts`): status and headers as one line of
+    /// JSON (serde escapes every newline inside it), a newline, then the body's bytes as they
+    /// came. The body crosses IPC once, not escaped inside a JSON string to be parsed twice.
+    pub fn into_ipc(self) -> Vec<u8> {
+        let head = ResponseHead { status: self.status, headers: &self.headers };
+        let mut out = serde_json::to_vec(&head).expect("a map of strings serialises");
+        out.reserve(1 + self.body.len());
+        out.push(b'\n');
+        out.extend_from_slice(&self.body);
+        out
+    }
 }
 
 /// The credential in memory, backed by the token store; watchers learn when it changes.
@@ -150,10 +170,10 @@ pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest)
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    let mut body = res.text().await?;
-    if let Some((credential, redacted)) = capture_token(&req.url, status, &body) {
+    let mut body = res.bytes().await?.to_vec();
+    if let Some((credential, redacted)) = capture_token(&req.url, status, &String::from_utf8_lossy(&body)) {
         vault.set(Some(credential))?;
-        body = redacted;
+        body = redacted.into_bytes();
     }
     Ok(HttpResponse { status, headers, body })
 }

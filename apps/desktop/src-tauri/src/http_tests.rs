@@ -96,7 +96,8 @@ async fn a_login_over_loopback_stores_the_token_and_later_requests_carry_it() {
     .await
     .unwrap();
     assert_eq!(res.status, 200);
-    assert!(!res.body.contains("the-real-token"), "the page must not see the token: {}", res.body);
+    let body = String::from_utf8_lossy(&res.body).into_owned();
+    assert!(!body.contains("the-real-token"), "the page must not see the token: {body}");
     assert_eq!(vault.get().unwrap().token, "the-real-token");
     // It reached the file store too, so a restart stays signed in.
     assert_eq!(Vault::new(TokenStore::choose(dir.path(), Preference::File)).get().unwrap().token, "the-real-token");
@@ -132,4 +133,18 @@ async fn a_refused_connection_is_a_network_error() {
     .unwrap_err();
     assert_eq!(err.kind(), "network");
     assert!(err.to_string().starts_with("network:"), "{err}");
+}
+
+#[test]
+fn the_ipc_body_is_one_line_of_head_then_the_body_bytes() {
+    let res = HttpResponse {
+        status: 201,
+        headers: BTreeMap::from([("x-note".to_string(), "line\nbreak \"quoted\"".to_string())]),
+        body: b"{\"a\":\"b\\nc\"}\n\xff".to_vec(),
+    };
+    let ipc = res.into_ipc();
+    let split = ipc.iter().position(|b| *b == b'\n').unwrap();
+    let head: serde_json::Value = serde_json::from_slice(&ipc[..split]).unwrap();
+    assert_eq!(head, serde_json::json!({ "status": 201, "headers": { "x-note": "line\nbreak \"quoted\"" } }));
+    assert_eq!(&ipc[split + 1..], b"{\"a\":\"b\\nc\"}\n\xff", "the body's bytes, newlines and all, untouched");
 }

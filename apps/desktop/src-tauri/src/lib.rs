@@ -10,6 +10,7 @@ pub mod events;
 pub mod http;
 pub mod reader;
 pub mod token;
+pub mod wire;
 
 use commands::{AppConfig, AppState};
 use std::path::PathBuf;

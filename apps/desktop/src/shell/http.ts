@@ -19,12 +19,33 @@ export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
       headers: req.headers,
       body: req.body ?? null,
     };
+    let raw: ArrayBuffer | Uint8Array;
     try {
-      return await invoke<HttpResponse>('http_request', { request });
+      raw = await invoke<ArrayBuffer | Uint8Array>('http_request', { request });
     } catch (e) {
       // Like fetch, whose failures are TypeErrors: the engine reads any of them as "offline".
       throw new TypeError(e instanceof Error ? e.message : String(e));
     }
+    return decodeResponse(raw);
   };
   return Object.assign(http, { codings: { accept: 'gzip', gzipRequests: false } });
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The shell's raw response (`HttpResponse::into_ipc` in `src-tauri/src/http.rs`): one line of
+ * JSON with the status and headers, a newline, then the body's bytes. The body is decoded once,
+ * here, and parsed once, by the engine.
+ */
+export function decodeResponse(raw: ArrayBuffer | Uint8Array): HttpResponse {
+  const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(raw);
+  const split = bytes.indexOf(10);
+  if (split < 0) throw new TypeError('the shell answered http_request without a head line');
+  const head = JSON.parse(utf8.decode(bytes.subarray(0, split))) as Omit<HttpResponse, 'body'>;
+  return {
+    status: head.status,
+    headers: head.headers,
+    body: utf8.decode(bytes.subarray(split + 1)),
+  };
 }

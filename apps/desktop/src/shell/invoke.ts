@@ -1,7 +1,10 @@
 import { invoke as tauriInvoke } from '@tauri-apps/api/core';
 
-/** The one Tauri call the bridges need; tests hand in the real one under `mockIPC`. */
-export type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+/**
+ * The one Tauri call the bridges need; tests hand in the real one under `mockIPC`. Arguments
+ * are JSON, or one raw body (a command taking `tauri::ipc::Request`, e.g. `db_batch`).
+ */
+export type Invoke = <T>(cmd: string, args?: Record<string, unknown> | Uint8Array) => Promise<T>;
 
 /** What failed in the shell: the `kind` of `ShellError` in `src-tauri/src/error.rs`. */
 export type ShellErrorKind =
@@ -30,7 +33,10 @@ export function toShellError(e: unknown): Error {
 }
 
 /** Tauri's `invoke`, typed as the bridges use it; a failed command rejects with an Error. */
-export const invoke: Invoke = async <T>(cmd: string, args?: Record<string, unknown>) => {
+export const invoke: Invoke = async <T>(
+  cmd: string,
+  args?: Record<string, unknown> | Uint8Array,
+) => {
   try {
     return await tauriInvoke<T>(cmd, args);
   } catch (e) {

@@ -2,13 +2,15 @@
  * A stand-in for the Rust shell's commands, for `mockIPC`: the db_* commands over a real
  * better-sqlite3 database file (WAL) with the same one-transaction-at-a-time turn as `db.rs`,
  * `db_read` on a second, read-only connection as `reader.rs`, and every argument and result
- * passed through JSON as IPC does (so a bigint that is not encoded fails).
+ * passed through JSON as IPC does (so a bigint that is not encoded fails), except db_batch's
+ * binary body, decoded as `wire.rs` does.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { mockIPC } from '@tauri-apps/api/mocks';
+import { decodeBatch } from './batch-wire-decode.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Wire = null | number | string | { $int: string } | { $blob: number[] };
@@ -126,7 +128,11 @@ export function installFakeShell(): FakeShell {
   };
 
   mockIPC(async (cmd, payload) => {
-    const args = JSON.parse(JSON.stringify(payload ?? {})) as Record<string, unknown>;
+    // A raw body is db_batch's binary encoding (wire.rs); everything else crosses as JSON.
+    const args =
+      payload instanceof Uint8Array
+        ? (decodeBatch(payload) as unknown as Record<string, unknown>)
+        : (JSON.parse(JSON.stringify(payload ?? {})) as Record<string, unknown>);
     shell.calls.push({ cmd, args });
     const handler = shell.handlers[cmd] ?? commands[cmd];
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- as Tauri does for an unknown command
