@@ -105,7 +105,7 @@ pub async fn db_all(state: State<'_, AppState>, db: Option<u64>, tx: u64, sql: S
     blocking(move || db.all(tx, &sql, &params)).await
 }
 
-/// Runs one query on the read-only connection, outside any transaction: for the UI's reads,
+/// Runs one query on a read-only connection, outside any transaction: for the UI's reads,
 /// which must not wait while a sync holds the write connection.
 #[tauri::command]
 pub async fn db_read(state: State<'_, AppState>, db: Option<u64>, sql: String, params: Vec<Json>) -> ShellResult<Rows> {

@@ -10,8 +10,8 @@
 //! when it starts (there is one page, so whatever is open then is orphaned), and a waiting
 //! `begin` rolls back a transaction that has been idle longer than `abandon_after`.
 //!
-//! The UI's reads (list, search, open a note) do not take a turn at all: they run on a second,
-//! read-only connection (`reader.rs`), which WAL lets read the last committed state while a
+//! The UI's reads (list, search, open a note) do not take a turn at all: they run on separate
+//! read-only connections (`reader.rs`), which WAL lets read the last committed state while a
 //! transaction writes.
 //!
 //! Nothing here knows about Tauri, so `cargo test` exercises it directly.
@@ -100,7 +100,7 @@ impl Db {
         Ok(conn)
     }
 
-    /// Runs one query on the read-only connection, outside any transaction: it sees what was
+    /// Runs one query on a read-only connection, outside any transaction: it sees what was
     /// last committed and never waits for the transaction that holds the write connection.
     pub fn read(&self, sql: &str, params: &[Json]) -> DbResult<Rows> {
         self.inner.reader.query(sql, &to_sql_params(params)?)

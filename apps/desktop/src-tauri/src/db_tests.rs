@@ -66,7 +66,7 @@ async fn a_write_during_a_long_transaction_waits_and_succeeds() {
             Ok::<i64, crate::error::ShellError>(seen)
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(!writer.is_finished(), "the second transaction must wait for the first");
     db.run(long, "UPDATE notes SET n = 10 WHERE id = 'sync'", &[]).unwrap();
     db.commit(long).unwrap();
@@ -277,4 +277,24 @@ async fn the_read_connection_refuses_writes_and_returns_values_like_all() {
     let tx = db.begin().await.unwrap();
     assert_eq!(count(&db, tx), 1, "nothing was written through the reader");
     db.commit(tx).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_does_not_wait_for_another_long_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    // A search scanning a large table, stood in for by a query counting to 5 million.
+    let slow = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let sql = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 5000000) SELECT count(*) FROM c";
+            db.read(sql, &[])
+        })
+    };
+    // Give it the time to start (if it has not, the check below passes without proving much).
+    std::thread::sleep(Duration::from_millis(1000));
+    let rows = db.read("SELECT count(*) FROM notes", &[]).unwrap();
+    assert_eq!(rows.rows[0][0], json!(0));
+    assert!(!slow.is_finished(), "the quick read answered only after the slow one finished");
+    assert_eq!(slow.join().unwrap().unwrap().rows[0][0], json!(5_000_000));
 }

@@ -1,4 +1,4 @@
-//! Ferry desktop's Rust shell: one SQLite connection with real transactions and a read-only one
+//! Ferry desktop's Rust shell: one SQLite connection with real transactions and read-only ones
 //! for the UI's queries, the HTTP transport that holds the token, the server's poke stream (its
 //! bytes forwarded to the page unparsed) and a 30 s tick. The sync engine itself runs in the
 //! webview (`packages/client`).
