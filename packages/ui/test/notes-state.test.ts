@@ -87,6 +87,48 @@ describe('the notes list', () => {
     );
     list.dispose();
   });
+  it('answers a new search without waiting for the query of the filters it replaced', async () => {
+    const f = await engine();
+    await f.tables.notes.create({ title: 'Groceries', content: 'milk' });
+    await f.tables.notes.create({ title: 'Lisbon', content: 'tram' });
+    // A slow query (a search scanning a large account while a sync takes the CPU): every query
+    // without a search term waits until released.
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let started = (): void => undefined;
+    const begun = new Promise<void>((r) => (started = r));
+    const notes = f.tables.notes;
+    const slow: Parameters<typeof createNotesList>[0] = {
+      subscribe: (fn) => f.subscribe(fn),
+      tables: {
+        notes: {
+          list: async (q) => {
+            if (q?.search === undefined) {
+              started();
+              await held;
+            }
+            return notes.list(q);
+          },
+          count: (q) => notes.count(q),
+        },
+      },
+    };
+    const list = createNotesList(slow, fail);
+    await begun;
+    list.setSearch('tram');
+    await settle(
+      () =>
+        list
+          .notes()
+          .map((n) => n.title)
+          .join() === 'Lisbon',
+    );
+    release();
+    // The old filters' answer, arriving last, is not shown.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(list.notes().map((n) => n.title)).toEqual(['Lisbon']);
+    list.dispose();
+  });
 });
 
 describe('the editor', () => {

@@ -61,8 +61,13 @@ export function createNotesList(
   let running = false;
   let again = false;
   // Bumped when what the list shows changes (search, view, anchor): an answer for older filters
-  // is not shown.
+  // is not shown, and is not waited for either (`pump`).
   let filters = 0;
+  let filtersChanged = (): void => undefined;
+  const newFilters = (): void => {
+    filters++;
+    filtersChanged();
+  };
 
   const run = async (): Promise<void> => {
     const mine = filters;
@@ -91,7 +96,12 @@ export function createNotesList(
     try {
       while (again) {
         again = false;
-        await run();
+        // A query for filters the user has since replaced is left to finish on its own (its
+        // answer is dropped): the new search must not queue behind a scan it made useless.
+        const replaced = new Promise<void>((r) => (filtersChanged = r));
+        const answered = run();
+        answered.catch(() => undefined); // a replaced query's failure no longer matters
+        await Promise.race([answered, replaced]);
       }
     } finally {
       running = false;
@@ -108,7 +118,7 @@ export function createNotesList(
     // The user's own write goes to the top: show it (and whatever waited above).
     if (e.origin === 'local') {
       anchor.release();
-      filters++;
+      newFilters();
     }
     refresh();
   });
@@ -116,7 +126,7 @@ export function createNotesList(
   const restart = (): void => {
     limit = PAGE_SIZE;
     anchor.release();
-    filters++;
+    newFilters();
     refresh();
   };
   refresh();
