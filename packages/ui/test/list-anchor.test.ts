@@ -7,7 +7,12 @@ import { openNodeDriver } from '@ferry/client/node';
 import { FakeRemote } from '@ferry/client/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListAnchor } from '../src/state/list-anchor.ts';
-import { createNotesList, PAGE_SIZE, type NotesList } from '../src/state/notes.ts';
+import {
+  createNotesList,
+  PAGE_SIZE,
+  REMOTE_REFRESH_MS,
+  type NotesList,
+} from '../src/state/notes.ts';
 import { ferrySchema, type ferryTables, type Note } from '@ferry/protocol';
 
 const row = (i: number) => ({
@@ -213,5 +218,43 @@ describe('the notes list under a stream of changes', () => {
       clearInterval(pages);
       list.dispose();
     }
+  });
+
+  it("re-runs its query for a sync's changes at most every REMOTE_REFRESH_MS", async () => {
+    // A search over a large table scans every note; a sync lands a page every 5 ms here.
+    const listeners = new Set<(e: FerryEvent) => void>();
+    let queries = 0;
+    const fake = {
+      tables: {
+        notes: {
+          list: () => {
+            queries++;
+            return Promise.resolve([]);
+          },
+          count: () => Promise.resolve(0),
+        },
+      },
+      subscribe: (l: (e: FerryEvent) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const list = createNotesList(fake, fail);
+    await settle(() => !list.loading());
+    list.setSearch('needle');
+    await settle(() => queries === 2);
+    let events = 0;
+    const pages = setInterval(() => {
+      events++;
+      for (const l of listeners)
+        l({ type: 'changed', table: 'notes', ids: ['x'], origin: 'remote' });
+    }, 5);
+    await new Promise((r) => setTimeout(r, REMOTE_REFRESH_MS * 2));
+    clearInterval(pages);
+    const during = queries - 2;
+    // Every elapsed REMOTE_REFRESH_MS allows one, plus the one at the start and the last.
+    expect(during, `${during} queries for ${events} changes`).toBeLessThanOrEqual(4);
+    expect(during).toBeGreaterThan(0);
+    list.dispose();
   });
 });

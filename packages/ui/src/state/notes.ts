@@ -1,7 +1,8 @@
 /**
- * Live queries for the notes list: re-run on every engine change event (coalesced), on search
- * and on view switches; paginated so a large account shows its first page at once. Changes from
- * sync do not move the rows shown: notes that sort above them are announced (see list-anchor.ts).
+ * Live queries for the notes list: re-run on every engine change event (coalesced; a sync's
+ * changes at most every REMOTE_REFRESH_MS), on search and on view switches; paginated so a large
+ * account shows its first page at once. Changes from sync do not move the rows shown: notes that
+ * sort above them are announced (see list-anchor.ts).
  */
 import type { Note } from '@ferry/protocol';
 import type { NotesFerry } from '../notes-engine.ts';
@@ -9,6 +10,12 @@ import { createSignal, type Accessor } from 'solid-js';
 import { ListAnchor } from './list-anchor.ts';
 
 export const PAGE_SIZE = 50;
+
+/**
+ * A sync's changes re-run the list's query at most this often: each re-run of a search scans every
+ * note, and a first sync lands a page every few tens of milliseconds.
+ */
+export const REMOTE_REFRESH_MS = 250;
 
 /** Which list is shown. */
 export const View = { notes: 'notes', trash: 'trash' } as const;
@@ -99,6 +106,7 @@ export function createNotesList(
         // A query for filters the user has since replaced is left to finish on its own (its
         // answer is dropped): the new search must not queue behind a scan it made useless.
         const replaced = new Promise<void>((r) => (filtersChanged = r));
+        lastRun = Date.now();
         const answered = run();
         answered.catch(() => undefined); // a replaced query's failure no longer matters
         await Promise.race([answered, replaced]);
@@ -113,14 +121,26 @@ export function createNotesList(
     running = true;
     queueMicrotask(() => void pump().catch(onError));
   };
+  // A sync's changes wait until REMOTE_REFRESH_MS after the last query started.
+  let lastRun = -Infinity;
+  let later: ReturnType<typeof setTimeout> | undefined;
+  const refreshForSync = (): void => {
+    if (later !== undefined) return;
+    const wait = lastRun + REMOTE_REFRESH_MS - Date.now();
+    if (wait <= 0) return refresh();
+    later = setTimeout(() => {
+      later = undefined;
+      refresh();
+    }, wait);
+  };
   const unsubscribe = ferry.subscribe((e) => {
     if (e.type !== 'changed' || e.table !== 'notes') return;
     // The user's own write goes to the top: show it (and whatever waited above).
     if (e.origin === 'local') {
       anchor.release();
       newFilters();
-    }
-    refresh();
+      refresh();
+    } else refreshForSync();
   });
   /** A new query from the top: new filters, or the user asked for the newest. */
   const restart = (): void => {
@@ -157,6 +177,9 @@ export function createNotesList(
       refresh();
     },
     refresh,
-    dispose: unsubscribe,
+    dispose() {
+      unsubscribe();
+      clearTimeout(later);
+    },
   };
 }
