@@ -10,8 +10,10 @@
  *    input event to the list showing the one expected note; target: worst < 150 ms); with
  *    BENCH_SEARCHES=0 none are made, and the CPU figures are the sync's alone (each search and
  *    each refresh of the searched list scans the notes in the shell);
- * 3. CPU-seconds of the app process and its web processes over the sync (and the server's);
- * 4. an empty `ferry sync`, start to exit, BENCH_EMPTY_RUNS (10) times (target < 300 ms).
+ * 3. after each search, how long a UI write would wait for the write connection (the page
+ *    takes a transaction and rolls it back: the bound of "UI writes wait at most one page");
+ * 4. CPU-seconds of the app process and its web processes over the sync (and the server's);
+ * 5. an empty `ferry sync`, start to exit, BENCH_EMPTY_RUNS (10) times (target < 300 ms).
  *
  * The account is pushed to the server by another device first (seed-account.ts). Machine load is
  * printed at the start and the end: the machine is shared, and the figures move with it.
@@ -23,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { badgeOf, launchApp, signIn, timedSearch } from '../e2e/app-driver.ts';
 import { seedAccount, seededTitle } from '../e2e/seed-account.ts';
-import { waitUntil } from '../e2e/webdriver.ts';
+import { waitUntil, type WebDriverSession } from '../e2e/webdriver.ts';
 
 const exec = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
@@ -125,6 +127,23 @@ function startServer(): ChildProcess {
   );
 }
 
+/**
+ * How long a UI write waits for the write connection now: the page asks the shell for a
+ * transaction (`db_begin`, answered when the turn is free, i.e. after the sync's open
+ * transaction, if any, ends) and rolls it back at once.
+ */
+async function timedWriteTurn(s: WebDriverSession): Promise<number> {
+  return s.executeAsync<number>(
+    `const done = arguments[0];
+     const invoke = window.__TAURI_INTERNALS__.invoke;
+     const t0 = performance.now();
+     invoke('db_begin', {}).then(
+       (tx) => { const ms = performance.now() - t0; invoke('db_rollback', { tx }).then(() => done(ms), () => done(-1)); },
+       () => done(-1),
+     );`,
+  );
+}
+
 const stats = (xs: number[]): string => {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
@@ -177,6 +196,7 @@ async function main(): Promise<void> {
       // Searches one after another until the badge says synced; the notes searched for came
       // with the first page.
       const latencies: number[] = [];
+      const turns: number[] = [];
       for (let i = 0; i < 100_000; i++) {
         const b = await badgeOf(s);
         if (b.state === 'synced') break;
@@ -191,6 +211,8 @@ async function main(): Promise<void> {
             );
           else if (ms > 1000) console.log(`a search took ${ms.toFixed(0)} ms (badge: ${b.text})`);
           if (after.state === 'syncing') latencies.push(ms < 0 ? 30_000 : ms);
+          const turn = await timedWriteTurn(s);
+          if ((await badgeOf(s)).state === 'syncing' && turn >= 0) turns.push(turn);
         }
         if ((performance.now() - t) / 1000 > 900) throw new Error('the sync took over 900 s');
       }
@@ -203,6 +225,7 @@ async function main(): Promise<void> {
         `app first sync: ${appSeconds.toFixed(2)} s = ${Math.round(NOTES / appSeconds)} notes/s (sign-in click to "synced"; ${(appSeconds / cliSeconds).toFixed(2)}× the CLI's time)`,
       );
       console.log(`searches during the sync: ${stats(latencies)}`);
+      console.log(`a UI write's wait for the write connection during the sync: ${stats(turns)}`);
       const perNote = (prefix: string): string =>
         (
           (cpu.filter((p) => p.name.startsWith(prefix)).reduce((a, p) => a + p.cpu, 0) / NOTES) *
