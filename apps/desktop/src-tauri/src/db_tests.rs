@@ -298,3 +298,12 @@ async fn a_read_does_not_wait_for_another_long_read() {
     assert!(!slow.is_finished(), "the quick read answered only after the slow one finished");
     assert_eq!(slow.join().unwrap().unwrap().rows[0][0], json!(5_000_000));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_connections_map_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    for _ in 0..crate::reader::CONNECTIONS {
+        assert_eq!(db.read("PRAGMA mmap_size", &[]).unwrap().rows[0][0], json!(crate::reader::MMAP_BYTES));
+    }
+}
