@@ -361,10 +361,10 @@ export class TableStore<
       params.push(p.id);
       return;
     }
-    const strict = cmp === '<=' ? '<' : '>';
-    const updated = q(this.updated);
-    where.push(`(${updated} ${strict} ? OR (${updated} = ? AND id ${cmp} ?))`);
-    params.push(p.updated, p.updated, p.id);
+    // A row value: one range of the list index (app-schema.ts), where the spelled-out OR read
+    // every row past the position.
+    where.push(`(${q(this.updated)}, id) ${cmp} (?, ?)`);
+    params.push(p.updated, p.id);
   }
 
   private read<T>(sql: string, params: SqlValue[]): Promise<T[]> {
