@@ -1,19 +1,27 @@
 /**
  * Messages between the page and the database worker (`worker.ts`). Every request carries an id;
  * the worker answers each with the same id, in order, with a value or an error message.
+ *
+ * A statement with `begin` opens the transaction first (`BEGIN IMMEDIATE`), so a transaction's
+ * first statement costs no message of its own; `commit` ends it, and when the commit fails the
+ * worker rolls the transaction back before answering, so the next one can begin.
  */
 import type { SqlValue } from '@ferry/client';
 
-export type Request =
-  | { id: number; op: 'open'; file: string }
-  | { id: number; op: 'exec'; db: number; sql: string }
-  | { id: number; op: 'run'; db: number; sql: string; params: readonly SqlValue[] }
-  | { id: number; op: 'all'; db: number; sql: string; params: readonly SqlValue[] }
-  | { id: number; op: 'runMany'; db: number; sql: string; rows: readonly (readonly SqlValue[])[] }
-  | { id: number; op: 'close'; db: number };
+type Statement =
+  | { op: 'exec'; db: number; sql: string }
+  | { op: 'run'; db: number; sql: string; params: readonly SqlValue[] }
+  | { op: 'all'; db: number; sql: string; params: readonly SqlValue[] }
+  | { op: 'runMany'; db: number; sql: string; rows: readonly (readonly SqlValue[])[] };
 
 /** A request without its id (the link adds it). */
-export type Call = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
+export type Call =
+  | { op: 'open'; file: string }
+  | (Statement & { begin?: true })
+  | { op: 'commit'; db: number }
+  | { op: 'close'; db: number };
+
+export type Request = Call & { id: number };
 
 export type Response =
   { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

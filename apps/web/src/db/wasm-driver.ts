@@ -1,46 +1,82 @@
 /**
  * The engine's `SqlDriver` over the database worker: a transaction is `BEGIN IMMEDIATE` …
- * `COMMIT` (or `ROLLBACK` when its function throws), one at a time in call order (a FIFO lock),
- * each statement one message to the worker.
+ * `COMMIT` (or `ROLLBACK` when its function throws), one at a time in call order (a FIFO lock).
+ * Each statement is one round trip to the worker; BEGIN rides with the first statement, and a
+ * transaction that only read (`SELECT`s) answers without waiting for its COMMIT: it has nothing
+ * to make durable, and the worker runs requests in order, so the next transaction begins after
+ * that COMMIT (or after the rollback of a failed one, see `protocol.ts`).
  */
 import { Mutex, type SqlDriver, type SqlTx, type SqlValue } from '@ferry/client';
+import type { Call } from './protocol.ts';
 import type { WorkerLink } from './worker-link.ts';
+
+/** A statement that cannot write. */
+const READ_ONLY = /^\s*SELECT\b/i;
+
+type Statement = Extract<Call, { sql: string }>;
+
+/** One transaction's statements; `begun` once the first was sent, `wrote` once one may write. */
+class WorkerTx {
+  begun = false;
+  wrote = false;
+
+  constructor(
+    private readonly link: WorkerLink,
+    private readonly db: number,
+  ) {}
+
+  private send<T>(req: Statement): Promise<T> {
+    if (!(req.op === 'all' && READ_ONLY.test(req.sql))) this.wrote = true;
+    if (this.begun) return this.link.call<T>(req);
+    this.begun = true;
+    return this.link.call<T>({ ...req, begin: true });
+  }
+
+  readonly tx: SqlTx = {
+    run: async (sql, params = []) => ({
+      changes: await this.send<number>({ op: 'run', db: this.db, sql, params }),
+    }),
+    all: <R>(sql: string, params: readonly SqlValue[] = []) =>
+      this.send<R[]>({ op: 'all', db: this.db, sql, params }),
+    exec: async (sql) => {
+      await this.send<null>({ op: 'exec', db: this.db, sql });
+    },
+    runMany: async (sql, rows) => ({
+      changes: await this.send<number>({ op: 'runMany', db: this.db, sql, rows }),
+    }),
+  };
+}
 
 /** Opens (creating if needed) the database `file` in the worker's OPFS pool. */
 export async function openWasmDriver(link: WorkerLink, file: string): Promise<SqlDriver> {
   const db = await link.call<number>({ op: 'open', file });
   const lock = new Mutex();
   let closed = false;
-  const exec = (sql: string) => link.call<null>({ op: 'exec', db, sql });
-  const tx: SqlTx = {
-    run: async (sql, params = []) => ({
-      changes: await link.call<number>({ op: 'run', db, sql, params }),
-    }),
-    all: <R>(sql: string, params: readonly SqlValue[] = []) =>
-      link.call<R[]>({ op: 'all', db, sql, params }),
-    exec: async (sql) => {
-      await exec(sql);
-    },
-    runMany: async (sql, rows) => ({
-      changes: await link.call<number>({ op: 'runMany', db, sql, rows }),
-    }),
+
+  /** Runs `fn` in a transaction; calls `answer` as soon as its result may be given out. */
+  const run = async <T>(fn: (tx: SqlTx) => Promise<T>, answer: (v: T) => void): Promise<void> => {
+    if (closed) throw new Error('the database is closed');
+    const t = new WorkerTx(link, db);
+    let result: T;
+    try {
+      result = await fn(t.tx);
+    } catch (e) {
+      // A failed statement may already have ended the transaction; the error that matters
+      // is the one that got here.
+      if (t.begun) await link.call({ op: 'exec', db, sql: 'ROLLBACK' }).catch(() => undefined);
+      throw e;
+    }
+    if (!t.begun) return answer(result);
+    const commit = link.call<null>({ op: 'commit', db });
+    if (t.wrote) await commit;
+    else commit.catch(() => undefined); // nothing to lose; the worker rolled it back
+    answer(result);
   };
+
   return {
     transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-      return lock.run(async () => {
-        if (closed) throw new Error('the database is closed');
-        await exec('BEGIN IMMEDIATE');
-        let result: T;
-        try {
-          result = await fn(tx);
-          await exec('COMMIT');
-        } catch (e) {
-          // A failed statement may already have ended the transaction; the error that matters
-          // is the one that got here.
-          await exec('ROLLBACK').catch(() => undefined);
-          throw e;
-        }
-        return result;
+      return new Promise<T>((resolve, reject) => {
+        lock.run(() => run(fn, resolve)).catch(reject);
       });
     },
     close(): Promise<void> {

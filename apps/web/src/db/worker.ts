@@ -1,7 +1,8 @@
 /**
  * The database worker: SQLite compiled to WebAssembly (`@sqlite.org/sqlite-wasm`) on the origin
  * private file system through its `opfs-sahpool` VFS. Runs in a dedicated Worker, so no query
- * ever blocks the page; the page's driver (`wasm-driver.ts`) sends one message per statement.
+ * ever blocks the page; the page's driver (`wasm-driver.ts`) sends one message per statement
+ * (BEGIN rides with a transaction's first).
  *
  * Why opfs-sahpool: it keeps a pool of OPFS sync access handles open, so it needs neither
  * SharedArrayBuffer nor the COOP/COEP headers (cross-origin isolation) the plain `opfs` VFS
@@ -138,10 +139,28 @@ function runMany(db: Database, sql: string, rows: readonly (readonly SqlValue[])
   }
 }
 
+/** COMMIT; when it fails, the transaction is rolled back so that the next one can begin. */
+function commit(db: Database): null {
+  try {
+    db.exec('COMMIT');
+  } catch (e) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // The failed COMMIT had ended it already.
+    }
+    throw e;
+  }
+  return null;
+}
+
 async function handle(req: Request): Promise<unknown> {
+  if ('begin' in req && req.begin) database(req.db).exec('BEGIN IMMEDIATE');
   switch (req.op) {
     case 'open':
       return open(req.file);
+    case 'commit':
+      return commit(database(req.db));
     case 'exec':
       database(req.db).exec(req.sql);
       return null;
