@@ -9,7 +9,11 @@
  * requires, and it is the fastest of the persistent VFSes. Its cost: the pool is exclusive to one
  * worker at a time, so one tab holds it and the others go through that tab (`tabs/`).
  */
-import sqlite3InitModule, { type Database, type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
+import sqlite3InitModule, {
+  type Database,
+  type PreparedStatement,
+  type SAHPoolUtil,
+} from '@sqlite.org/sqlite-wasm';
 
 type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
 import type { SqlValue } from '@ferry/client';
@@ -85,58 +89,84 @@ function database(id: number): Database {
   return db;
 }
 
-function checkArity(db: Database, sql: string, params: readonly SqlValue[]): void {
-  const stmt = db.prepare(sql);
+/** Prepared statements kept per database: the engine runs the same few SQL texts again and again. */
+const CACHED_STATEMENTS = 64;
+const statements = new Map<Database, Map<string, PreparedStatement>>();
+
+/** `sql` prepared (from the cache when it was before), checked against `arity` parameters. */
+function prepared(db: Database, sql: string, arity: number): PreparedStatement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map<string, PreparedStatement>()));
+  let stmt = cache.get(sql);
+  if (stmt)
+    cache.delete(sql); // re-inserted below: the cache drops the least recently used
+  else {
+    stmt = db.prepare(sql);
+    const oldest = cache.size >= CACHED_STATEMENTS ? cache.keys().next().value : undefined;
+    if (oldest !== undefined) {
+      cache.get(oldest)?.finalize();
+      cache.delete(oldest);
+    }
+  }
+  cache.set(sql, stmt);
+  if (arity !== stmt.parameterCount)
+    throw new Error(`the statement takes ${stmt.parameterCount} parameters, ${arity} were given`);
+  return stmt;
+}
+
+/** Runs `use` on `sql` bound to `params`; the statement is reset after, whatever happens. */
+function withStatement<T>(
+  db: Database,
+  sql: string,
+  params: readonly SqlValue[],
+  use: (stmt: PreparedStatement) => T,
+): T {
+  const stmt = prepared(db, sql, params.length);
   try {
-    const want = stmt.parameterCount;
-    if (params.length !== want)
-      throw new Error(`the statement takes ${want} parameters, ${params.length} were given`);
+    if (params.length > 0) stmt.bind([...params]);
+    return use(stmt);
   } finally {
-    stmt.finalize();
+    stmt.reset(true);
   }
 }
 
 function run(db: Database, sql: string, params: readonly SqlValue[]): number {
-  checkArity(db, sql, params);
-  if (params.length > 0) db.exec({ sql, bind: [...params] });
-  else db.exec(sql);
-  return db.changes();
+  return withStatement(db, sql, params, (stmt) => {
+    while (stmt.step()) {
+      // A statement with RETURNING yields rows; run ignores them.
+    }
+    return db.changes();
+  });
 }
 
 function all(db: Database, sql: string, params: readonly SqlValue[]): Record<string, SqlValue>[] {
-  checkArity(db, sql, params);
-  // Blobs come back as Uint8Array, the one binary type the engine's SqlValue has.
-  return db.selectObjects(sql, params.length > 0 ? [...params] : undefined) as Record<
-    string,
-    SqlValue
-  >[];
+  return withStatement(db, sql, params, (stmt) => {
+    const rows: Record<string, SqlValue>[] = [];
+    // Blobs come back as Uint8Array, the one binary type the engine's SqlValue has.
+    while (stmt.step()) rows.push(stmt.get({}) as Record<string, SqlValue>);
+    return rows;
+  });
 }
 
 /** One statement per row, all or nothing (a savepoint), as one message. */
 function runMany(db: Database, sql: string, rows: readonly (readonly SqlValue[])[]): number {
   if (rows.length === 0) return 0;
-  const stmt = db.prepare(sql);
   let changes = 0;
   db.exec('SAVEPOINT ferry_run_many');
   try {
-    for (const row of rows) {
-      if (row.length !== stmt.parameterCount)
-        throw new Error(
-          `the statement takes ${stmt.parameterCount} parameters, ${row.length} were given`,
-        );
-      if (row.length > 0) stmt.bind([...row]);
-      stmt.step();
-      stmt.reset(true);
-      changes += db.changes();
-    }
+    for (const row of rows) changes += run(db, sql, row);
     db.exec('RELEASE ferry_run_many');
     return changes;
   } catch (e) {
     db.exec('ROLLBACK TO ferry_run_many; RELEASE ferry_run_many');
     throw e;
-  } finally {
-    stmt.finalize();
   }
+}
+
+function close(db: Database): void {
+  for (const stmt of statements.get(db)?.values() ?? []) stmt.finalize();
+  statements.delete(db);
+  db.close();
 }
 
 /** COMMIT; when it fails, the transaction is rolled back so that the next one can begin. */
@@ -173,7 +203,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'close': {
       const db = dbs.get(req.db);
       dbs.delete(req.db);
-      db?.close();
+      if (db) close(db);
       return null;
     }
   }
