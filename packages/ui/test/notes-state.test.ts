@@ -53,6 +53,22 @@ describe('the notes list', () => {
     list.dispose();
   });
 
+  it('keeps the objects of rows a refresh found unchanged (the list re-renders only what changed)', async () => {
+    const f = await engine();
+    const a = await f.tables.notes.create({ title: 'a', content: '' });
+    const b = await f.tables.notes.create({ title: 'b', content: '' });
+    const list = createNotesList(f, fail);
+    await settle(() => list.notes().length === 2);
+    const before = list.notes();
+    await f.tables.notes.update(a.id, { title: 'a2' });
+    await f.tables.notes.create({ title: 'c', content: '' });
+    await settle(() => list.notes().length === 3);
+    const after = new Map(list.notes().map((n) => [n.id, n]));
+    expect(after.get(b.id)).toBe(before.find((n) => n.id === b.id)); // unchanged: the same object
+    expect(after.get(a.id)?.title).toBe('a2'); // changed: the new row
+    list.dispose();
+  });
+
   it('follows writes, searches, and shows the trash', async () => {
     const f = await engine();
     const list = createNotesList(f, fail);

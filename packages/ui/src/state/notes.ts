@@ -45,6 +45,25 @@ export interface NotesList {
   dispose(): void;
 }
 
+/** Same fields, same values (rows are flat). */
+function sameRow(a: Note, b: Note): boolean {
+  const keys = Object.keys(a) as (keyof Note)[];
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+/**
+ * `next`, with each row equal to one in `prev` replaced by that object: the list's `<For>` keeps
+ * the elements of rows that did not change (every refresh reads new objects; without this, each
+ * write and each pulled page rebuilt every row shown).
+ */
+function keepUnchanged(prev: readonly Note[], next: Note[]): Note[] {
+  const before = new Map(prev.map((n) => [n.id, n]));
+  return next.map((n) => {
+    const old = before.get(n.id);
+    return old && sameRow(old, n) ? old : n;
+  });
+}
+
 /** A live, paginated, searchable list over `ferry.tables.notes.list`. */
 export function createNotesList(
   ferry: {
@@ -94,7 +113,7 @@ export function createNotesList(
     if (mine !== filters) return; // the filters changed meanwhile: a refresh is queued
     if (anchor.settle(rows, above)) return run();
     setHasMore(rows.length > limit);
-    setNotes(rows.slice(0, limit));
+    setNotes(keepUnchanged(notes(), rows.slice(0, limit)));
     setNewAbove(above);
     setLoading(false);
   };
