@@ -160,16 +160,30 @@ describe('sign out everywhere', () => {
 });
 
 describe('OpenAPI', () => {
-  it('documents POST /v1/auth/logout-all: bearer, 204, 401 (403: a cookie session without its CSRF header)', async () => {
+  it('documents POST /v1/auth/logout-all: bearer or the session cookie with the CSRF header, 204, 401, 403', async () => {
     const r = await call<{
       paths: Record<
         string,
         Record<string, { security?: unknown; responses: Record<string, unknown> }>
       >;
+      components: { securitySchemes: Record<string, { type: string; in?: string; name?: string }> };
     }>(s.url, 'GET', '/openapi.json');
     const op = r.body.paths['/v1/auth/logout-all']?.post;
-    expect(op?.security).toEqual([{ bearer: [] }]);
+    expect(op?.security).toEqual([{ bearer: [] }, { sessionCookie: [], csrfHeader: [] }]);
     expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['204', '401', '403']);
+    // A read needs no CSRF header.
+    expect(r.body.paths['/v1/me']?.get?.security).toEqual([{ bearer: [] }, { sessionCookie: [] }]);
+    const schemes = r.body.components.securitySchemes;
+    expect(schemes.sessionCookie).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'ferry_session',
+    });
+    expect(schemes.csrfHeader).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-ferry-csrf',
+    });
   });
 });
 

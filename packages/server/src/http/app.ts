@@ -20,6 +20,7 @@ import { historyRoutes } from './routes/history.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { installWebApp } from './web-app.ts';
 import { syncRoutes } from './routes/sync.ts';
+import { securitySchemes } from './security.ts';
 
 /** How often Node checks the request and headers timeouts (its default is 30 s). */
 const TIMEOUT_CHECK_MS = 1000;
@@ -132,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: String(PROTOCOL_VERSION),
         description: 'Offline-first sync: push, pull, auth.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes },
     },
   });
   authRoutes(app, deps);

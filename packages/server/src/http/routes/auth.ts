@@ -20,9 +20,9 @@ import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
 import { clearSessionCookies, setSessionCookies, type CookiePolicy } from '../session-cookie.ts';
+import { readSecurity, writeSecurity } from '../security.ts';
 
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 429: ErrorEnvelope };
-const bearer = [{ bearer: [] }];
 const signedIn = Type.Union([AuthResponse, CookieAuthResponse], {
   description: 'the token; with `session: "cookie"`, the CSRF value and the token in a cookie',
 });
@@ -142,7 +142,7 @@ export function authRoutes(untyped: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['auth'],
-        security: bearer,
+        security: writeSecurity,
         response: signedOut,
       },
     },
@@ -161,7 +161,7 @@ export function authRoutes(untyped: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['auth'],
-        security: bearer,
+        security: writeSecurity,
         description:
           'Sign out everywhere: revokes every token of the caller (this one too) and ends their open event streams. An extension of protocol v1.',
         response: signedOut,
@@ -181,7 +181,7 @@ export function authRoutes(untyped: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['auth'],
-        security: bearer,
+        security: readSecurity,
         response: { 200: MeResponse, 401: ErrorEnvelope, 403: ErrorEnvelope },
       },
     },

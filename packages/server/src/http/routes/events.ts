@@ -3,6 +3,7 @@ import { ErrorEnvelope } from '@ferry/protocol';
 import { tokenExpiresIn, tokenHash } from '../../auth/tokens.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
+import { readSecurity } from '../security.ts';
 
 /** The longest a stream waits before checking its token again (timers overflow past ~24.8 days). */
 const MAX_CHECK_MS = 24 * 60 * 60 * 1000;
@@ -27,7 +28,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['sync'],
-        security: [{ bearer: [] }],
+        security: readSecurity,
         description:
           'text/event-stream: `event: poke` with `data: {"cursor":"N"}`; a comment line at least every 25 s.',
         response: {

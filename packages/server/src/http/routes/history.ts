@@ -14,6 +14,7 @@ import { getRevision, listDevices, listRevisions } from '../../sync/history.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
+import { readSecurity } from '../security.ts';
 
 // 403: a cookie session (the web app) from another origin (session-cookie.ts).
 const errors = Object.fromEntries(
@@ -53,7 +54,7 @@ export function historyRoutes(untyped: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['history'],
-        security: [{ bearer: [] }],
+        security: readSecurity,
         params: Type.Object(RowParams),
         querystring: ListQuery,
         response: { 200: RevisionList, ...errors },
@@ -81,7 +82,7 @@ export function historyRoutes(untyped: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['history'],
-        security: [{ bearer: [] }],
+        security: readSecurity,
         params: Type.Object({ ...RowParams, version: Positive }),
         response: { 200: Revision, ...errors },
       },
@@ -101,7 +102,7 @@ export function historyRoutes(untyped: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['history'],
-        security: [{ bearer: [] }],
+        security: readSecurity,
         response: { 200: DeviceList, ...errors },
       },
     },

@@ -24,6 +24,7 @@ import { projectChanges, projectResults } from '../../sync/served.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { fail } from '../errors.ts';
+import { writeSecurity } from '../security.ts';
 
 const errors = Object.fromEntries(
   [400, 401, 403, 409, 410, 413, 415, 426, 429, 500, 503].map((s) => [s, ErrorEnvelope]),
@@ -105,7 +106,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['sync'],
-        security: [{ bearer: [] }],
+        security: writeSecurity,
         body: SyncRequest,
         response: {
           200: Type.Union([SyncResponse, CompactSyncResponse], {
