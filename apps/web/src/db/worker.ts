@@ -45,8 +45,12 @@ const POOL_OPTIONS = {
   forceReinitIfPreviouslyFailed: true,
 } as Parameters<Sqlite3['installOpfsSAHPoolVfs']>[0];
 
+/** The module, once loaded (for binding text without the package's copies, see `bindText`). */
+let sqlite: Sqlite3 | null = null;
+
 async function installPool(): Promise<SAHPoolUtil> {
   const sqlite3 = await sqlite3InitModule();
+  sqlite = sqlite3;
   for (let i = 1; ; i++) {
     try {
       return await sqlite3.installOpfsSAHPoolVfs(POOL_OPTIONS);
@@ -114,6 +118,40 @@ function prepared(db: Database, sql: string, arity: number): PreparedStatement {
   return stmt;
 }
 
+/** Where string parameters are encoded, in the WebAssembly heap; grown when a string needs it. */
+let scratch = { ptr: 0, size: 0 };
+const utf8 = new TextEncoder();
+
+/**
+ * Binds `text` as UTF-8 encoded straight into a reused buffer of the WebAssembly heap, which
+ * SQLite copies (SQLITE_TRANSIENT). The package's own `bind` encodes each string into a new
+ * array, allocates heap for it and frees it after: in a first sync, that was the worker's
+ * largest single cost.
+ */
+function bindText(stmt: PreparedStatement, index: number, text: string): void {
+  const { wasm, capi } = sqlite!;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; never 0, so the pointer is never null ('' is not NULL)
+  const need = text.length * 3 + 1;
+  if (need > scratch.size) {
+    if (scratch.size > 0) wasm.dealloc(scratch.ptr);
+    const size = Math.max(need, 64 * 1024);
+    scratch = { ptr: Number(wasm.alloc(size)), size };
+  }
+  const { written } = utf8.encodeInto(
+    text,
+    wasm.heap8u().subarray(scratch.ptr, scratch.ptr + scratch.size),
+  );
+  const rc = capi.sqlite3_bind_text(stmt, index, scratch.ptr, written, capi.SQLITE_TRANSIENT);
+  if (rc !== 0) throw new Error(`binding parameter ${index}: ${capi.sqlite3_errstr(rc)}`);
+}
+
+function bindAll(stmt: PreparedStatement, params: readonly SqlValue[]): void {
+  for (const [i, v] of params.entries()) {
+    if (typeof v === 'string') bindText(stmt, i + 1, v);
+    else stmt.bind(i + 1, v);
+  }
+}
+
 /** Runs `use` on `sql` bound to `params`; the statement is reset after, whatever happens. */
 function withStatement<T>(
   db: Database,
@@ -123,7 +161,7 @@ function withStatement<T>(
 ): T {
   const stmt = prepared(db, sql, params.length);
   try {
-    if (params.length > 0) stmt.bind([...params]);
+    bindAll(stmt, params);
     return use(stmt);
   } finally {
     stmt.reset(true);
