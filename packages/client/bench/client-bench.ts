@@ -9,7 +9,7 @@
  * sections that count bytes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { fetchHttp, memoryTokenStore, openFerry, type Ferry, type HttpFn } from 
 import { openNodeDriver } from '../src/node/index.ts';
 import pg from 'pg';
 import { countingProxy } from './wire.ts';
+import { cpuBetween, cpuSeconds, databaseCpuSeconds } from '../../server/bench/proc.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ferry-client-bench-'));
@@ -43,10 +44,20 @@ const pct = (xs: number[], p: number): number => {
 const ms = (x: number): string => `${x.toFixed(2)} ms`;
 
 async function startChildServer(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, ['--conditions=ferry-source', join(here, 'server-child.ts'), dbUrl], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // BENCH_SERVER_PROF=DIR: a V8 CPU profile of the server process, written to DIR when it stops.
+  const prof = process.env.BENCH_SERVER_PROF;
+  const args = [
+    '--conditions=ferry-source',
+    '--import',
+    'tsx',
+    join(here, 'server-child.ts'),
+    dbUrl,
+  ];
+  const child = spawn(
+    process.execPath,
+    prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, ...args] : args,
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const rl = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     rl.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
@@ -57,8 +68,11 @@ async function startChildServer(dbUrl: string): Promise<{ url: string; child: Ch
 
 /** Milliseconds spent waiting for HTTP responses, by every engine of this benchmark. */
 let httpWaitMs = 0;
+/** HTTP requests made by every engine of this benchmark. */
+let httpRequests = 0;
 const timedHttp: HttpFn = Object.assign(
   async (req: Parameters<HttpFn>[0]) => {
+    httpRequests++;
     const t = performance.now();
     try {
       return await fetchHttp(req);
@@ -220,6 +234,53 @@ async function analyze(url: string): Promise<void> {
   }
 }
 
+/**
+ * CPU seconds spent from now until `stop()`: this process (the engines), the server's processes
+ * (tsx's wrapper and the node running the server) and the PostgreSQL backends of the database.
+ */
+function cpuMeter(
+  serverPids: number[],
+  dbName: string,
+): () => {
+  client: number;
+  server: number;
+  postgres: number;
+} {
+  const server = (): number => serverPids.reduce((a, p) => a + (cpuSeconds(p) || 0), 0);
+  const c0 = process.cpuUsage();
+  const s0 = server();
+  const p0 = databaseCpuSeconds(dbName);
+  return () => {
+    const c = process.cpuUsage(c0);
+    return {
+      client: (c.user + c.system) / 1e6,
+      server: server() - s0,
+      postgres: cpuBetween(p0, databaseCpuSeconds(dbName)),
+    };
+  };
+}
+
+/** The process ids under `pid` (its children, theirs, …) and itself. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const kids = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (kids) out.push(...kids.split(' ').map(Number));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+const cpuLine = (
+  c: { client: number; server: number; postgres: number },
+  per: number,
+  unit: string,
+): string =>
+  `CPU per ${unit}: engines ${((c.client / per) * 1e6).toFixed(1)} µs, server ${((c.server / per) * 1e6).toFixed(1)} µs, PostgreSQL ${((c.postgres / per) * 1e6).toFixed(1)} µs (totals ${c.client.toFixed(2)} / ${c.server.toFixed(2)} / ${c.postgres.toFixed(2)} s)`;
+
 async function count(f: Ferry<typeof ferryTables>): Promise<number> {
   return (await f.tables.notes.list({ deleted: true })).length;
 }
@@ -276,6 +337,8 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const { url: serverUrl, child } = await startChildServer(db.url);
   const proxy = await countingProxy(serverUrl);
+  const serverPids = processTree(child.pid!);
+  const dbName = new URL(db.url).pathname.slice(1);
   try {
     // 2. 10 clients x 1000 notes offline, then all sync.
     const user = `bench-${Date.now()}@example.com`;
@@ -289,6 +352,8 @@ async function main(): Promise<void> {
         });
     }
     proxy.reset();
+    httpRequests = 0;
+    const meter = cpuMeter(serverPids, dbName);
     const t0 = performance.now();
     let rounds = 0;
     for (;;) {
@@ -299,12 +364,15 @@ async function main(): Promise<void> {
       if (rounds > 20) throw new Error(`not converged: ${counts.join(',')}`);
     }
     const converge = (performance.now() - t0) / 1000;
+    const convergeCpu = meter();
+    const convergeRequests = httpRequests;
     const wire = proxy.bytes();
     out('### 10 clients × 1 000 notes written offline, then all sync');
     out('');
     out(
-      `- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds`,
+      `- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds, ${convergeRequests} requests`,
     );
+    out(`- ${cpuLine(convergeCpu, 10_000, 'note pushed')}`);
     out(
       `- bytes on the wire (HTTP, both directions, all clients${COMPRESS ? ', compressing' : ', no compression'}): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**; ${(wire.down / 100_000).toFixed(0)} B down per note a client ends with (10 × 10 000)`,
     );
@@ -324,9 +392,13 @@ async function main(): Promise<void> {
     const fresh = await engine(proxy.url, big);
     proxy.reset();
     httpWaitMs = 0;
+    httpRequests = 0;
+    const firstMeter = cpuMeter(serverPids, dbName);
     const t1 = performance.now();
     const first = await fresh.sync();
     const firstSecs = (performance.now() - t1) / 1000;
+    const firstCpu = firstMeter();
+    const firstRequests = httpRequests;
     const firstWire = proxy.bytes();
     const firstHttp = httpWaitMs / 1000;
     if (first.pulled !== 100_000 || (await count(fresh)) !== 100_000)
@@ -337,8 +409,9 @@ async function main(): Promise<void> {
       `- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire${COMPRESS ? ', compressing' : ', no compression'}: ${(firstWire.down / 100_000).toFixed(0)} B down per note; seeding the account took ${seedSecs.toFixed(1)} s)`,
     );
     out(
-      `- of which waiting for the server's responses: ${firstHttp.toFixed(2)} s; the client's own work (parse, validate, apply in SQLite): ${(firstSecs - firstHttp).toFixed(2)} s, i.e. ${Math.round(100_000 / (firstSecs - firstHttp)).toLocaleString('en-US')} notes/s`,
+      `- ${firstRequests} requests; time spent waiting for responses (overlaps the engine's work while a page is prefetched): ${firstHttp.toFixed(2)} s`,
     );
+    out(`- ${cpuLine(firstCpu, 100_000, 'note')}`);
     out('');
 
     if (!WIRE_ONLY) {

@@ -66,8 +66,17 @@ const SLOT_JSON = JSON.stringify(SLOT);
  * rows' JSON. Parameters: $1 user, $2 cursor, $3 limit + 1, $4 limit, $5 byte budget.
  */
 export function pullQuery(tables: readonly TableSql[]): string {
-  const sizes = tables.map((t) => `(${t.pullSizes})`).join('\n        UNION ALL ');
   const rows = tables.map((t) => `(${t.pullRows})`).join('\n        UNION ALL ');
+  return `${pageEnd(tables)}
+    SELECT u.purged_position::text AS purged, u.position::text AS user_position, e.found::int AS found,
+           p.t, p.position::text AS position, p.row, octet_length(p.row) AS bytes
+    FROM users u CROSS JOIN page_end e LEFT JOIN (${rows}) p ON true
+    WHERE u.id = $1`;
+}
+
+/** The `WITH` of `pullQuery`: `page_end` holds the last position the page may reach, and `found`. */
+export function pageEnd(tables: readonly TableSql[]): string {
+  const sizes = tables.map((t) => `(${t.pullSizes})`).join('\n        UNION ALL ');
   return `WITH cand AS (
       SELECT position, est FROM (${sizes}) c ORDER BY position LIMIT $3
     ), cut AS (
@@ -75,11 +84,7 @@ export function pullQuery(tables: readonly TableSql[]): string {
       FROM cand WINDOW w AS (ORDER BY position ROWS UNBOUNDED PRECEDING)
     ), page_end AS (
       SELECT max(position) FILTER (WHERE n <= $4 AND before < $5) AS last, count(*) AS found FROM cut
-    )
-    SELECT u.purged_position::text AS purged, u.position::text AS user_position, e.found::int AS found,
-           p.t, p.position::text AS position, p.row, octet_length(p.row) AS bytes
-    FROM users u CROSS JOIN page_end e LEFT JOIN (${rows}) p ON true
-    WHERE u.id = $1`;
+    )`;
 }
 
 /** Orders decimal positions (no leading zeros) without parsing them. */

@@ -5,7 +5,7 @@
  * know is neither sent to it nor changed by its writes.
  */
 import { tablesAt, type Change, type MutationResult, type TableDecl } from '@ferry/protocol';
-import { compactPullQuery } from './encode-page.ts';
+import { compactPageQuery, compactPullQuery } from './encode-page.ts';
 import { pullQuery } from './pull.ts';
 import { tableSql, type TableSql } from './rows.ts';
 
@@ -21,6 +21,8 @@ export interface ServedView {
   readonly paged: ReadonlyMap<string, TableSql>;
   readonly pullSql: string;
   readonly compactSql: string;
+  /** `compactPageQuery` of `paged` (a compact pull that acknowledges nothing). */
+  readonly compactPageSql: string;
 }
 
 /** One view per served schema version, `min` to `max`. */
@@ -40,6 +42,7 @@ export function servedViews(
       paged: new Map(paged.map((s) => [s.table.name, s])),
       pullSql: pullQuery(paged),
       compactSql: compactPullQuery(paged),
+      compactPageSql: compactPageQuery(paged),
     });
   }
   return views;

@@ -19,7 +19,13 @@ import {
   type PageBounds,
   type PullPage,
 } from '../../sync/pull.ts';
-import { CompactAcks, compactResponseBody, compactRow } from '../../sync/encode-page.ts';
+import {
+  CompactAcks,
+  compactGroupsBody,
+  compactResponseBody,
+  compactRow,
+  pullCompact,
+} from '../../sync/encode-page.ts';
 import { projectChanges, projectResults } from '../../sync/served.ts';
 import { authenticate } from '../authenticate.ts';
 import type { AppDeps } from '../deps.ts';
@@ -182,6 +188,30 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           };
       }
 
+      const head = (page: Omit<PullPage, 'changes'>) => ({
+        protocol: PROTOCOL_VERSION,
+        results,
+        lastMutationSeq,
+        cursor: page.cursor,
+        hasMore: page.hasMore,
+        serverHlc: userServerHlc(deps.clock.now(), userHlc),
+        position: page.position,
+      });
+      // A compact pull that acknowledges nothing: the page's rows joined in PostgreSQL.
+      if (known === null && compact && acks === null) {
+        const page = await pullCompact(
+          db,
+          view.compactPageSql,
+          [...view.paged.values()],
+          userId,
+          body.cursor,
+          bounds,
+        );
+        checkCursor(body.cursor, page.purged);
+        metrics.syncDuration((performance.now() - started) / 1000);
+        void reply.type('application/json; charset=utf-8');
+        return compactGroupsBody(head(page), page.groups, view.tables);
+      }
       const page =
         known ??
         (compact
@@ -197,18 +227,9 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // The body is made here, with the rows' JSON spliced in as PostgreSQL wrote it (a string
       // reply with a JSON content type is sent as it is).
       void reply.type('application/json; charset=utf-8');
-      const head = {
-        protocol: PROTOCOL_VERSION,
-        results,
-        lastMutationSeq,
-        cursor: page.cursor,
-        hasMore: page.hasMore,
-        serverHlc: userServerHlc(deps.clock.now(), userHlc),
-        position: page.position,
-      };
       return compact
-        ? compactResponseBody(head, changes, acks, view.tables)
-        : syncResponseBody(head, changes);
+        ? compactResponseBody(head(page), changes, acks, view.tables)
+        : syncResponseBody(head(page), changes);
     },
   );
 }

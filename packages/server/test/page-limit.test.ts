@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Limits, ferryTables, withTextConflicts } from '@ferry/protocol';
+import { openDatabase } from '../src/db/database.ts';
+import {
+  compactGroupsBody,
+  compactPageQuery,
+  compactPullQuery,
+  compactResponseBody,
+  compactRow,
+  pullCompact,
+} from '../src/sync/encode-page.ts';
+import { pull } from '../src/sync/pull.ts';
+import { tableSql } from '../src/sync/rows.ts';
+import {
+  Device,
+  newId,
+  newNote,
+  signup,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from './helpers.ts';
+
+/** Pages: compact pull pages joined in PostgreSQL. */
+describe('pages', () => {
+  let s: TestServer;
+  let u: TestUser;
+  const NOTES = 1300;
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    u = await signup(s.url);
+    const d = new Device(s.url, u.token);
+    for (let done = 0; done < NOTES; done += Limits.maxMutationsPerRequest) {
+      const n = Math.min(Limits.maxMutationsPerRequest, NOTES - done);
+      const muts = Array.from({ length: n }, (_, i) =>
+        d.mutation('notes', newId(), 'upsert', newNote(`note ${done + i}`, 'ünïcödé \u0001 text')),
+      );
+      expect((await d.sync(muts)).status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('a compact pull page joined in PostgreSQL is the page read row by row, byte for byte', async () => {
+    const small = await startTestServer({ pullPageBytes: 4096 });
+    const db = openDatabase(small.dbUrl, 1);
+    try {
+      const su = await signup(small.url);
+      const d = new Device(small.url, su.token);
+      // Sizes around the budget, escapes and non-ASCII included: the cut is on the real JSON.
+      const muts = Array.from({ length: 60 }, (_, i) =>
+        d.mutation(
+          'notes',
+          newId(),
+          'upsert',
+          newNote(`n${i}`, '\u0001é'.repeat(i % 9 === 0 ? 3 : 40 + ((i * 53) % 120))),
+        ),
+      );
+      expect((await d.sync(muts)).status).toBe(200);
+      const tables = withTextConflicts(withTextConflicts(ferryTables)).map(tableSql);
+      const byName = new Map(tables.map((t) => [t.table.name, t]));
+      const head = { protocol: 1, results: [], lastMutationSeq: 0, serverHlc: 'h', position: '0' };
+      const bounds = { limit: 6, bytes: 4096 };
+      const [rowSql, pageSql] = [compactPullQuery(tables), compactPageQuery(tables)];
+      let cursor = '0';
+      const sizes: number[] = [];
+      for (let page = 0; page < 100; page++) {
+        const a = await pull(db, rowSql, su.userId, cursor, bounds, compactRow);
+        const b = await pullCompact(db, pageSql, tables, su.userId, cursor, bounds);
+        const p = { cursor: a.cursor, hasMore: a.hasMore };
+        expect({ cursor: b.cursor, hasMore: b.hasMore, position: b.position }).toEqual({
+          ...p,
+          position: a.position,
+        });
+        expect(compactGroupsBody({ ...head, ...p }, b.groups, byName)).toBe(
+          compactResponseBody({ ...head, ...p }, a.changes, null, byName),
+        );
+        sizes.push(a.changes.length);
+        cursor = a.cursor;
+        if (!a.hasMore) break;
+      }
+      // Both bounds cut pages here: some pages hold 6 rows (the count), some fewer (the bytes).
+      expect(sizes.slice(0, -1).some((n) => n === 6) && sizes.slice(0, -1).some((n) => n < 6)).toBe(
+        true,
+      );
+      expect(sizes.reduce((x, y) => x + y, 0)).toBe(60);
+    } finally {
+      await db.close();
+      await small.close();
+    }
+  });
+});
