@@ -174,7 +174,11 @@ export interface FerryOptions<T extends readonly TableDecl[] = readonly TableDec
   now?: () => number;
   /** Allow plain http:// to non-loopback hosts. */
   allowInsecure?: boolean;
-  /** Rows per pull page (1–1000, default 1000; the server may cap it lower). */
+  /**
+   * Rows per pull page (1–10 000, default 5 000; the server may cap it lower, and one without the
+   * `pageLimit` extension at 1 000). Larger pages cost fewer round trips and local transactions;
+   * a page is applied in one transaction, which local writes wait behind.
+   */
   pullLimit?: number;
   /**
    * Compress what goes on the wire: compressed responses (by the HttpFn's `codings`) and gzip

@@ -85,7 +85,9 @@ export async function runSync(ctx: SyncContext): Promise<SyncOutcome> {
       schemaVersion: ctx.schemaVersion,
       cursor,
       mutations: batch.map(toMutation),
-      pullLimit: pullLimit ?? ctx.pullLimit ?? Limits.maxPullLimit,
+      // `pageLimit` where the server speaks it, else `pullLimit`'s v1 maximum (docs/protocol.md).
+      pullLimit: Math.min(pullLimit ?? ctx.pullLimit ?? Limits.maxPullLimit, Limits.maxPullLimit),
+      pageLimit: pullLimit ?? ctx.pullLimit ?? Limits.defaultPageLimit,
       clientReset: true,
       compact: COMPACT_VERSION,
     };

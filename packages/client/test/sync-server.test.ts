@@ -76,12 +76,26 @@ describe('sync against the real server', () => {
   it('pushes more than one batch and pulls more than one page', async () => {
     const user = email();
     const a = await device(server, user, { signup: true });
-    const b = await device(server, user);
+    const { fetchHttp } = await import('../src/index.ts');
+    const pages: number[] = [];
+    const b = await device(server, user, {
+      http: Object.assign(
+        async (req: Parameters<typeof fetchHttp>[0]) => {
+          const res = await fetchHttp(req);
+          const body = JSON.parse(res.body) as { tables?: { rows?: unknown[] }[] };
+          if (req.url.endsWith('/v1/sync')) pages.push(body.tables?.[0]?.rows?.length ?? 0);
+          return res;
+        },
+        { codings: fetchHttp.codings },
+      ),
+    });
     for (let i = 0; i < 1203; i++) await a.tables.notes.create({ title: `n${i}` });
     const out = await a.sync();
     expect(out).toMatchObject({ pushed: 1203, complete: true });
     const pulled = await b.sync();
     expect(pulled).toMatchObject({ pulled: 1203, complete: true });
+    // One page: the engine asks for 5 000 rows a page (`pageLimit`), past v1's 1 000.
+    expect(pages).toEqual([1203]);
     expect((await b.tables.notes.list()).length).toBe(1203);
     await a.close();
     await b.close();

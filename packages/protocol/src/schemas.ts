@@ -48,6 +48,11 @@ export const SyncRequest = Type.Object({
    * the response then carries `compact` and `tables` instead of `changes`.
    */
   compact: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Extension: at most this many changes a page, in place of `pullLimit` (which a server without
+   * the extension still reads, so a client sends both). Pages stay bounded in bytes as well.
+   */
+  pageLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.maxPageLimit })),
 });
 export type SyncRequest = Static<typeof SyncRequest>;
 

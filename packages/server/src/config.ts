@@ -14,7 +14,7 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   readonly bodyLimitBytes: number;
   readonly maxMutationsPerRequest: number;
-  /** The largest `pullLimit` served (requests asking for more get this many). */
+  /** The most changes a page holds (requests asking for more, by `pullLimit` or `pageLimit`, get this many). */
   readonly maxPullLimit: number;
   /**
    * Bytes of changes per pull page: rows are added while the JSON of those before them is under
@@ -122,7 +122,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): ServerConfi
     logLevel: 'info',
     bodyLimitBytes: Limits.defaultBodyBytes,
     maxMutationsPerRequest: Limits.maxMutationsPerRequest,
-    maxPullLimit: Limits.maxPullLimit,
+    maxPullLimit: Limits.maxPageLimit,
     pullPageBytes: 4 * 1024 * 1024,
     maxClockDriftMs: Limits.defaultMaxClockDriftMs,
     tlsCertPath: undefined,
@@ -240,8 +240,8 @@ export const SETTINGS: readonly Setting[] = [
     key: 'maxPullLimit',
     env: 'FERRY_MAX_PULL_LIMIT',
     flag: '--max-pull-limit',
-    parse: int(1, Limits.maxPullLimit),
-    help: 'most changes returned per /v1/sync',
+    parse: int(1, Limits.maxPageLimit),
+    help: 'most changes returned per /v1/sync (pullLimit, or the pageLimit extension)',
   },
   {
     key: 'pullPageBytes',

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Limits, ferryTables, withTextConflicts } from '@ferry/protocol';
+import {
+  COMPACT_VERSION,
+  Limits,
+  ferryTables,
+  withTextConflicts,
+  type CompactSyncResponse,
+} from '@ferry/protocol';
 import { openDatabase } from '../src/db/database.ts';
 import {
   compactGroupsBody,
@@ -21,7 +27,7 @@ import {
   type TestUser,
 } from './helpers.ts';
 
-/** Pages: compact pull pages joined in PostgreSQL. */
+/** Pages: the `pageLimit` extension, and compact pages against v1 pages of the same account. */
 describe('pages', () => {
   let s: TestServer;
   let u: TestUser;
@@ -41,6 +47,30 @@ describe('pages', () => {
   });
   afterAll(async () => {
     await s.close();
+  });
+
+  it('serves pageLimit changes a page, past pullLimit, v1 and compact', async () => {
+    const v1 = await new Device(s.url, u.token).sync([], { pullLimit: 1000, pageLimit: 1200 });
+    expect(v1.status).toBe(200);
+    expect(v1.body.changes).toHaveLength(1200);
+    expect(v1.body.hasMore).toBe(true);
+    const compact = await new Device(s.url, u.token).sync([], {
+      pullLimit: 1000,
+      pageLimit: 1200,
+      compact: COMPACT_VERSION,
+    });
+    const page = compact.body as unknown as CompactSyncResponse;
+    expect(page.tables?.[0]?.rows).toHaveLength(1200);
+    expect(page.cursor).toBe(v1.body.cursor);
+  });
+
+  it('keeps pullLimit for a request without pageLimit, and refuses pageLimit over the maximum', async () => {
+    const r = await new Device(s.url, u.token).sync([], { pullLimit: 1000 });
+    expect(r.body.changes).toHaveLength(1000);
+    const over = await new Device(s.url, u.token).sync([], {
+      pageLimit: Limits.maxPageLimit + 1,
+    });
+    expect(over.status).toBe(400);
   });
 
   it('a compact pull page joined in PostgreSQL is the page read row by row, byte for byte', async () => {

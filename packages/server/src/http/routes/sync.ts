@@ -138,7 +138,10 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       const view = deps.views.get(body.schemaVersion)!;
 
       const bounds: PageBounds = {
-        limit: Math.min(body.pullLimit ?? Limits.defaultPullLimit, config.maxPullLimit),
+        limit: Math.min(
+          body.pageLimit ?? body.pullLimit ?? Limits.defaultPullLimit,
+          config.maxPullLimit,
+        ),
         bytes: config.pullPageBytes,
       };
       const compact = body.compact !== undefined;
