@@ -40,7 +40,10 @@ import { benchNote } from './notes.ts';
 import { cpuSeconds } from './proc.ts';
 import {
   CompactAcks,
+  compactGroupsBody,
+  compactPageQuery,
   compactPullQuery,
+  pullCompact,
   compactResponseBody,
   compactRow,
 } from '../src/sync/encode-page.ts';
@@ -48,6 +51,10 @@ import {
 const NOTES = Number(process.env.BENCH_PULL_NOTES ?? 50_000);
 const SEED = Number(process.env.BENCH_SEED ?? Date.now() % 1e9);
 const PAGE = 1000;
+
+/** Rows of a joined page, counted by their ids (`["<uuid>",` opens each row). */
+const pageRows = (groups: ReadonlyMap<string, string>): number =>
+  [...groups.values()].reduce((a, g) => a + (g.match(/\["[0-9a-f]{8}-/g)?.length ?? 0), 0);
 
 const nodeCpu = (): number => {
   const u = process.cpuUsage();
@@ -113,7 +120,11 @@ async function main(): Promise<void> {
     const pid = (await client.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
     const tables = withTextConflicts(withTextConflicts(ferryTables)).map(tableSql);
     const byName = new Map(tables.map((t) => [t.table.name, t]));
-    const queries = { v1: pullQuery(tables), compact: compactPullQuery(tables) };
+    const queries = {
+      v1: pullQuery(tables),
+      compact: compactPullQuery(tables),
+      joined: compactPageQuery(tables),
+    };
     // (`n.position` in ORDER BY: a bare `position` would sort by the text output column.)
     const plain = `SELECT id::text, title, content, created_at, updated_at, deleted_at, version, position::text
       FROM notes n WHERE user_id = $1 AND position > $2::bigint ORDER BY n.position LIMIT $3`;
@@ -202,6 +213,11 @@ async function main(): Promise<void> {
       if (bodies.compact!.length < 200) bodies.compact!.push(body);
       return { ...p, rows: p.changes.length };
     });
+    const joinedRun = await pages(async (cursor) => {
+      const p = await pullCompact(queryable, queries.joined, tables, userId, cursor, bounds);
+      compactGroupsBody(head({ ...p, changes: [] }), p.groups, byName);
+      return { ...p, rows: p.groups.size === 0 ? 0 : pageRows(p.groups) };
+    });
     await client.end();
 
     const us = (s: number, rows: number): string => `${((s / rows) * 1e6).toFixed(2)} µs`;
@@ -226,6 +242,9 @@ async function main(): Promise<void> {
     );
     out(
       `| compact pull (\`json_build_array\`) | ${us(compactRun.pgCpu, compactRun.rows)} | ${us(compactRun.nodeCpu, compactRun.rows)} | ${compactRun.count} (${compactRun.rows}) |`,
+    );
+    out(
+      `| compact pull joined in PostgreSQL (\`string_agg\`, the engine's pulls) | ${us(joinedRun.pgCpu, joinedRun.rows)} | ${us(joinedRun.nodeCpu, joinedRun.rows)} | ${joinedRun.count} (${joinedRun.rows}) |`,
     );
     for (const { name, run } of partRuns)
       out(`| ${name} | ${us(run.pgCpu, run.rows)} | | ${run.count} (${run.rows}) |`);
