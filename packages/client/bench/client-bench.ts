@@ -70,6 +70,8 @@ async function startChildServer(dbUrl: string): Promise<{ url: string; child: Ch
 let httpWaitMs = 0;
 /** HTTP requests made by every engine of this benchmark. */
 let httpRequests = 0;
+/** BENCH_TRACE=1: each request's start and end (ms) during the first sync, printed after it. */
+let trace: [number, number][] | null = null;
 const timedHttp: HttpFn = Object.assign(
   async (req: Parameters<HttpFn>[0]) => {
     httpRequests++;
@@ -78,6 +80,7 @@ const timedHttp: HttpFn = Object.assign(
       return await fetchHttp(req);
     } finally {
       httpWaitMs += performance.now() - t;
+      trace?.push([t, performance.now()]);
     }
   },
   { codings: fetchHttp.codings },
@@ -279,7 +282,7 @@ const cpuLine = (
   per: number,
   unit: string,
 ): string =>
-  `CPU per ${unit}: engines ${((c.client / per) * 1e6).toFixed(1)} µs, server ${((c.server / per) * 1e6).toFixed(1)} µs, PostgreSQL ${((c.postgres / per) * 1e6).toFixed(1)} µs (totals ${c.client.toFixed(2)} / ${c.server.toFixed(2)} / ${c.postgres.toFixed(2)} s)`;
+  `CPU per ${unit}: bench process (engines, proxy) ${((c.client / per) * 1e6).toFixed(1)} µs, server ${((c.server / per) * 1e6).toFixed(1)} µs, PostgreSQL ${((c.postgres / per) * 1e6).toFixed(1)} µs (totals ${c.client.toFixed(2)} / ${c.server.toFixed(2)} / ${c.postgres.toFixed(2)} s)`;
 
 async function count(f: Ferry<typeof ferryTables>): Promise<number> {
   return (await f.tables.notes.list({ deleted: true })).length;
@@ -394,9 +397,13 @@ async function main(): Promise<void> {
     httpWaitMs = 0;
     httpRequests = 0;
     const firstMeter = cpuMeter(serverPids, dbName);
+    if (process.env.BENCH_TRACE === '1') trace = [];
     const t1 = performance.now();
     const first = await fresh.sync();
     const firstSecs = (performance.now() - t1) / 1000;
+    for (const [a, b] of trace ?? [])
+      console.error(`request ${(a - t1).toFixed(0)} → ${(b - t1).toFixed(0)} ms`);
+    trace = null;
     const firstCpu = firstMeter();
     const firstRequests = httpRequests;
     const firstWire = proxy.bytes();

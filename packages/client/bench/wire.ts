@@ -1,4 +1,4 @@
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { Worker } from 'node:worker_threads';
 
 /** A TCP pass-through proxy that counts the bytes it carries (the real bytes on the wire). */
 export interface CountingProxy {
@@ -8,39 +8,50 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
+/**
+ * The proxy runs in a worker thread: in the engines' thread, it could forward nothing while an
+ * engine applies a page (SQLite's calls are synchronous), so a prefetched request would wait
+ * for the apply to end before it reached the server, as it never does without the proxy.
+ * The counts are in shared memory: [up, down].
+ */
+const PROXY = `
+const { createServer, connect } = require('node:net');
+const { parentPort, workerData } = require('node:worker_threads');
+const counts = new Float64Array(workerData.counts);
+const server = createServer((client) => {
+  const upstream = connect(workerData.port, workerData.host);
+  client.on('data', (b) => { counts[0] += b.length; upstream.write(b); });
+  upstream.on('data', (b) => { counts[1] += b.length; client.write(b); });
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+`;
+
 /** Starts a counting proxy on loopback in front of `target` (http://host:port). */
 export async function countingProxy(target: string): Promise<CountingProxy> {
   const t = new URL(target);
-  let up = 0;
-  let down = 0;
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(t.port), t.hostname);
-    client.on('data', (b: Buffer) => {
-      up += b.length;
-      upstream.write(b);
-    });
-    upstream.on('data', (b: Buffer) => {
-      down += b.length;
-      client.write(b);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
+  const shared = new SharedArrayBuffer(16);
+  const counts = new Float64Array(shared);
+  const worker = new Worker(PROXY, {
+    eval: true,
+    workerData: { counts: shared, port: Number(t.port), host: t.hostname },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (p: number) => resolve(p));
+    worker.once('error', reject);
+  });
   return {
     url: `http://127.0.0.1:${port}`,
-    bytes: () => ({ up, down }),
+    bytes: () => ({ up: counts[0]!, down: counts[1]! }),
     reset: () => {
-      up = 0;
-      down = 0;
+      counts[0] = 0;
+      counts[1] = 0;
     },
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.unref();
-      }),
+    close: async () => {
+      await worker.terminate();
+    },
   };
 }
