@@ -3,7 +3,7 @@
  * bench/page-cost.ts` (from packages/server). The server runs as its own process (`src/main.ts`);
  * one user holds BENCH_NOTES notes (20 000) of ~220 bytes (pull-cost.ts's generator, seed 11);
  * this process pulls every page from "0" as the engine asks (`compact: 1`, `Accept-Encoding: br`),
- * with each `pullLimit` of BENCH_LIMITS (comma-separated, default "1000"), twice each (the second
+ * with each page size of BENCH_LIMITS (`pageLimit`; comma-separated, default "1000,5000"), twice each (the second
  * pass is printed). It prints the server's CPU (its process) and the database backends' CPU per
  * row and per page: the engine's own work is not in these figures.
  */
@@ -16,6 +16,7 @@ import {
   COMPACT_VERSION,
   FERRY_SCHEMA_VERSION,
   HlcClock,
+  Limits,
   PROTOCOL_VERSION,
   hlcNode,
   uuidv7,
@@ -28,7 +29,7 @@ import { benchNote } from './notes.ts';
 import { signup } from './wire.ts';
 
 const NOTES = Number(process.env.BENCH_NOTES ?? 20_000);
-const LIMITS = (process.env.BENCH_LIMITS ?? '1000').split(',').map(Number);
+const LIMITS = (process.env.BENCH_LIMITS ?? '1000,5000').split(',').map(Number);
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function startServer(
@@ -127,7 +128,8 @@ async function main(): Promise<void> {
             clientId,
             cursor,
             mutations: [],
-            pullLimit: limit,
+            pullLimit: Math.min(limit, Limits.maxPullLimit),
+            pageLimit: limit,
             compact: COMPACT_VERSION,
           });
           pages++;
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
         const pgCpu = cpuBetween(p0, databaseCpuSeconds(dbName));
         if (pass === 1)
           console.log(
-            `pullLimit ${limit}: ${pages} pages, ${wall.toFixed(2)} s; server ${((server_ / NOTES) * 1e6).toFixed(1)} µs/row, ${((server_ / pages) * 1e3).toFixed(2)} ms/page; PostgreSQL ${((pgCpu / NOTES) * 1e6).toFixed(1)} µs/row; load ${loadavg()[0]!.toFixed(1)}`,
+            `pageLimit ${limit}: ${pages} pages, ${wall.toFixed(2)} s; server ${((server_ / NOTES) * 1e6).toFixed(1)} µs/row, ${((server_ / pages) * 1e3).toFixed(2)} ms/page; PostgreSQL ${((pgCpu / NOTES) * 1e6).toFixed(1)} µs/row; load ${loadavg()[0]!.toFixed(1)}`,
           );
       }
     }
