@@ -4,7 +4,7 @@
  */
 import { openFerry } from '@ferry/client';
 import { ferrySchema } from '@ferry/protocol';
-import type { NotesFerry } from '@ferry/ui';
+import { UI_PULL_LIMIT, type NotesFerry } from '@ferry/ui';
 import { createShellHttp } from './shell/http.ts';
 import { loadShellConfig, type ShellConfig } from './shell/config.ts';
 import { createShellTokenStore } from './shell/token-store.ts';
@@ -43,6 +43,7 @@ export async function boot(): Promise<Booted> {
     reader: createTauriReader(),
     tokenStore: createShellTokenStore(() => server),
     http: createShellHttp(),
+    pullLimit: UI_PULL_LIMIT,
   });
   stage('server');
   if (ferry.status().server === null && config.serverUrl) await ferry.setServer(config.serverUrl);

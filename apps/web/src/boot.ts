@@ -5,7 +5,7 @@
  * timer, after each write, the server's poke), and the channel the other tabs forward through.
  */
 import { createScheduler, openFerry } from '@ferry/client';
-import { eraseTables, ferrySchema, type AppShell } from '@ferry/ui';
+import { eraseTables, ferrySchema, UI_PULL_LIMIT, type AppShell } from '@ferry/ui';
 import { cookieSession } from './cookie-session.ts';
 import { openWasmDriver } from './db/wasm-driver.ts';
 import { linkWorker, startDbWorker } from './db/worker-link.ts';
@@ -28,6 +28,7 @@ export async function boot(win: Window): Promise<AppShell> {
     driver,
     tokenStore: session.tokenStore,
     http: session.http,
+    pullLimit: UI_PULL_LIMIT,
   });
   const scheduler = createScheduler(ferry, { eventSource: session.eventSource });
   const restart = (): void => {

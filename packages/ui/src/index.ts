@@ -2,6 +2,6 @@
 export { App } from './ui/App.tsx';
 export { CouldNotStart, Opening, StartScreen } from './ui/StartScreen.tsx';
 export { eraseTables, type AppShell } from './shell.ts';
-export type { NotesFerry } from './notes-engine.ts';
+export { UI_PULL_LIMIT, type NotesFerry } from './notes-engine.ts';
 /** Ferry's tables and schema version, for the shells to open the engine with. */
 export { ferrySchema } from '@ferry/protocol';
