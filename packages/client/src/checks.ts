@@ -24,6 +24,55 @@ export const interpretedValidator: Validator = <T extends TSchema>(schema: T): C
   Errors: (value) => valueErrors(schema, value),
 });
 
+/**
+ * Checks generated ahead of time (`TypeCompiler.Code` at build time, see
+ * `src/node/checks-codegen.ts`), each under the {@link schemaKey} of the schema it was generated
+ * from.
+ */
+export type PrecompiledChecks = ReadonlyMap<string, (value: unknown) => boolean>;
+
+/**
+ * The whole text of a schema, TypeBox's symbol-keyed marks (`Kind`, `Optional`, …) included: two
+ * schemas with the same key are checked alike. Null if the schema has no JSON text (a bigint or
+ * a cycle in it).
+ */
+export function schemaKey(schema: TSchema): string | null {
+  try {
+    return JSON.stringify(schema, (_key, value: unknown) => {
+      if (typeof value === 'bigint') return `${value}n`;
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+      const marks: Record<string, unknown> = {};
+      for (const s of Object.getOwnPropertySymbols(value))
+        marks[`~${s.description ?? ''}`] = (value as Record<symbol, unknown>)[s];
+      return { ...marks, ...value };
+    });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks with the code generated ahead of time for a schema whose {@link schemaKey} is in
+ * `checks`, so nothing is compiled at run time (a page CSP without 'unsafe-eval' allows it), as
+ * fast as {@link Validator | compiledValidator}. Any other schema (a protocol or TypeBox change
+ * since the checks were generated) gets `fallback`'s check, never none. `Errors`, needed only
+ * when a check fails, is interpreted.
+ */
+export function precompiledValidator(
+  checks: PrecompiledChecks,
+  fallback: Validator = interpretedValidator,
+): Validator {
+  return <T extends TSchema>(schema: T): Check<T> => {
+    const key = schemaKey(schema);
+    const check = key === null ? undefined : checks.get(key);
+    if (!check) return fallback(schema);
+    return {
+      Check: (value): value is Static<T> => check(value),
+      Errors: (value) => valueErrors(schema, value),
+    };
+  };
+}
+
 /** One engine's checks: each made by its validator the first time it is asked for, then kept. */
 export class Checks {
   private readonly made = new Map<TSchema, Check<TSchema>>();

@@ -18,7 +18,14 @@ export type { OutboxEntry } from './outbox.ts';
 export type { TextConflict, TextResolution } from './text-conflicts.ts';
 export { FerryError, ErrorKind, parseRetryAfter } from './errors.ts';
 export { checkServerUrl, fetchHttp } from './http.ts';
-export { interpretedValidator, type Check, type Validator } from './checks.ts';
+export {
+  interpretedValidator,
+  precompiledValidator,
+  schemaKey,
+  type Check,
+  type PrecompiledChecks,
+  type Validator,
+} from './checks.ts';
 export { memoryTokenStore } from './token-store.ts';
 export { Mutex } from './mutex.ts';
 export { LOCAL_SCHEMA_VERSION, LOCAL_ENGINE_TABLES } from './schema.ts';
