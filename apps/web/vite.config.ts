@@ -65,13 +65,6 @@ export default defineConfig({
   resolve: {
     // @ferry/client and @ferry/protocol from their TypeScript sources (no build step first).
     conditions: ['ferry-source', ...defaultClientConditions],
-    // No `new Function` under the page's CSP (no 'unsafe-eval'): see packages/ui/src/shims.
-    alias: [
-      {
-        find: /^@sinclair\/typebox\/compiler$/,
-        replacement: here('../../packages/ui/src/shims/typebox-compiler.ts'),
-      },
-    ],
   },
   // sqlite-wasm finds its .wasm next to its module (import.meta.url); pre-bundling would move it.
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },

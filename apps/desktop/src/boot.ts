@@ -3,6 +3,7 @@
  * back what a reloaded page left open), the engine, and the sync triggers.
  */
 import { openFerry } from '@ferry/client';
+import { precompiledProtocolValidator } from '@ferry/client/precompiled';
 import { ferrySchema } from '@ferry/protocol';
 import { UI_PULL_LIMIT, type NotesFerry } from '@ferry/ui';
 import { createShellHttp } from './shell/http.ts';
@@ -44,6 +45,8 @@ export async function boot(): Promise<Booted> {
     tokenStore: createShellTokenStore(() => server),
     http: createShellHttp(),
     pullLimit: UI_PULL_LIMIT,
+    // Checks generated at build time: as fast as compiled ones, and the CSP forbids compiling.
+    validator: precompiledProtocolValidator,
   });
   stage('server');
   if (ferry.status().server === null && config.serverUrl) await ferry.setServer(config.serverUrl);
