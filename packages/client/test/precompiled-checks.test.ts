@@ -27,7 +27,8 @@ describe('the generated checks', () => {
 
   it('cover every schema the engine checks an answer against', () => {
     const named = new Set<string>();
-    for (const f of readdirSync(pkg('src')).filter((f) => f.endsWith('.ts'))) {
+    const sources = readdirSync(pkg('src'), { recursive: true, encoding: 'utf8' });
+    for (const f of sources.filter((f) => f.endsWith('.ts'))) {
       for (const m of readFileSync(pkg(`src/${f}`), 'utf8').matchAll(/checks\.of\((\w+)\)/g))
         named.add(m[1]!);
     }
