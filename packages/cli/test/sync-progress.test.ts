@@ -12,7 +12,8 @@ const db = (name: string): string => join(dir.path, `${name}.db`);
 
 beforeAll(async () => {
   dir = await tempDir('ferry-sync-progress-');
-  server = await startTestServer();
+  // Pages of at most 1 000 rows (the CLI asks for 5 000), so 2 500 notes take three pages.
+  server = await startTestServer({ FERRY_MAX_PULL_LIMIT: '1000' });
 });
 afterAll(async () => {
   await server?.close();
@@ -45,7 +46,7 @@ describe('ferry sync --progress', () => {
 
     await ok(['login', '--server', server.url, '--email', 'progress@example.com', '--db', db('b')]);
     const { stderr, stdout } = await ok(['sync', '--progress', '--db', db('b')]);
-    // Pages of 1 000 rows: each applied page reports its count against the server's total.
+    // Each applied page reports its count against the server's total.
     expect(stderr).toMatch(/syncing: 0 pushed, 1000 of 2500 pulled/);
     expect(stderr).toMatch(/syncing: 0 pushed, 2500 of 2500 pulled/);
     expect(stdout).toMatch(/pulled 2500/);
