@@ -3,9 +3,21 @@ import type { SqlTx } from './driver.ts';
 import { StateKey, getState, setState } from './state.ts';
 
 /**
+ * Stores the last stamp of a batch unless the stored one is as late as its first or later (text
+ * order is HLC order); returns a row only when it stored it. Parameters: the key, the last stamp,
+ * the first stamp.
+ */
+const STAMP_SQL = `INSERT INTO app_state (key, value) VALUES (?, ?)
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE ? > app_state.value
+  RETURNING value`;
+
+/**
  * The device's HLC, persisted in app_state inside the same transaction as the write it stamps,
- * so a stamp is never reused after a restart. Re-reading the stored stamp first keeps stamps
- * increasing even when two processes share one database file.
+ * so a stamp is never reused after a restart. The stamp is kept in memory; a local write stores
+ * its stamp with one statement that writes only when the stored one is lower (`STAMP_SQL`), so
+ * two processes sharing one database file still stamp in increasing order: when another one
+ * stored a later stamp, the stamp is taken again after it. A rolled-back transaction leaves the
+ * memory ahead of the database, which is harmless: those stamps were never stored anywhere.
  */
 export class PersistentClock {
   private clock: HlcClock;
@@ -27,12 +39,9 @@ export class PersistentClock {
     this.clock = new HlcClock(hlcNode(clientId), this.now, this.clock.last());
   }
 
-  /** A fresh stamp for a local write, persisted in `tx`. */
+  /** A fresh stamp for a local write, persisted in `tx`: one statement. */
   async stamp(tx: SqlTx): Promise<Hlc> {
-    await this.catchUp(tx);
-    const h = this.clock.now();
-    await setState(tx, StateKey.hlc, h);
-    return h;
+    return (await this.stampMany(tx, 1))[0]!;
   }
 
   /**
@@ -40,10 +49,19 @@ export class PersistentClock {
    * persisted in `tx` (every stamp of the batch commits or none does, so the last one bounds them all).
    */
   async stampMany(tx: SqlTx, n: number): Promise<Hlc[]> {
+    if (n <= 0) return [];
+    const out = this.next(n);
+    if ((await tx.all(STAMP_SQL, [StateKey.hlc, out[n - 1]!, out[0]!])).length > 0) return out;
+    // Another process sharing the file stored a stamp at or after ours: stamp after it.
     await this.catchUp(tx);
+    const again = this.next(n);
+    await setState(tx, StateKey.hlc, again[n - 1]!);
+    return again;
+  }
+
+  private next(n: number): Hlc[] {
     const out: Hlc[] = [];
     for (let i = 0; i < n; i++) out.push(this.clock.now());
-    if (n > 0) await setState(tx, StateKey.hlc, out[n - 1]!);
     return out;
   }
 

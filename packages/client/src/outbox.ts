@@ -61,14 +61,15 @@ function parseFields(text: string): Record<string, unknown> {
 /**
  * Appends a mutation to the outbox. With the table's declaration, an entry that writes a text
  * field is sent with the base of its text: `textBase` when the caller read the text earlier (an
- * editor), else the base of the local text now (see text-base.ts); the entry becomes that base.
+ * editor) or knows it, else the base of the local text now (see text-base.ts); the entry becomes
+ * that base, and its seq is returned (null for an entry that writes no text).
  */
 export async function enqueue(
   tx: SqlTx,
   e: Omit<OutboxEntry, 'seq'>,
   table?: TableDecl,
   textBase?: TextBase,
-): Promise<void> {
+): Promise<number | null> {
   const text = table !== undefined && writesText(table, e.fields);
   const base = text ? (textBase ?? (await currentTextBase(tx, e.table, e.recordId))) : null;
   await tx.run(
@@ -85,7 +86,7 @@ export async function enqueue(
       e.createdAt,
     ],
   );
-  if (text) await textFromLastEntry(tx, e.table, e.recordId);
+  return text ? textFromLastEntry(tx, e.table, e.recordId) : null;
 }
 
 /** How much one batch may hold. */

@@ -10,10 +10,10 @@ import type { PersistentClock } from './clock.ts';
 import type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { enqueue } from './outbox.ts';
-import { getRow, q, toSql, updateColumns, type LocalRow } from './rows.ts';
+import { getRow, q, toSql, type LocalRow } from './rows.ts';
 import {
   TEXT_BASE_JOIN,
-  textBaseOfRow,
+  TEXT_BASE_COLUMNS,
   textBaseOf,
   writesText,
   type TextBase,
@@ -32,6 +32,15 @@ export interface Editing<R> {
   readonly base: TextBase;
 }
 
+/** A row just written, with the base of its text read in the same statement. */
+interface RowWithBase {
+  row: LocalRow;
+  /** The base as `currentTextBase` gives it (what an entry without a given base is sent with). */
+  stored: TextBase;
+  /** The base as `textBaseOf` gives it (falling back to the row's version). */
+  rowBase: TextBase;
+}
+
 /** What a TableStore needs from the engine. */
 export interface StoreDeps {
   driver: SqlDriver;
@@ -43,8 +52,8 @@ export interface StoreDeps {
   onWrite: (table: string, ids: string[]) => void;
 }
 
-/** Ids per SELECT when reading a batch back (under SQLite's historical 999-parameter cap). */
-const GET_MANY_CHUNK = 500;
+/** The base of the text of a record with no text yet (what `currentTextBase` says of a new id). */
+const NO_TEXT_BASE: TextBase = { baseSeq: null, textVersion: null };
 
 /** The columns every row has besides its declared fields. */
 const ROW_COLUMNS: ReadonlySet<string> = new Set(['id', 'synced']);
@@ -101,13 +110,9 @@ export class TableStore<
     this.check(fields);
     return this.write(async (tx) => {
       const nowIso = this.iso();
-      const id = await this.insert(
-        tx,
-        this.completeCreate(fields, nowIso),
-        await this.deps.clock.stamp(tx),
-        nowIso,
-      );
-      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
+      const complete = this.completeCreate(fields, nowIso);
+      const row = await this.insert(tx, complete, await this.deps.clock.stamp(tx), nowIso);
+      return { result: row as unknown as R, id: row.id };
     });
   }
 
@@ -132,10 +137,10 @@ export class TableStore<
     });
     const { result, ids } = await this.deps.driver.transaction(async (tx) => {
       const stamps = await this.deps.clock.stampMany(tx, all.length);
-      const made: string[] = [];
+      const made: LocalRow[] = [];
       for (const [i, fields] of all.entries())
         made.push(await this.insert(tx, fields, stamps[i]!, nowIso));
-      return { result: await this.getMany(tx, made), ids: made };
+      return { result: made as unknown as R[], ids: made.map((r) => r.id) };
     });
     this.deps.onWrite(this.table.name, ids);
     return result;
@@ -155,17 +160,17 @@ export class TableStore<
     return fields;
   }
 
-  /** Inserts a new row (synced = 0) and its outbox entry; returns the new id. */
+  /** Inserts a new row (synced = 0) and its outbox entry; returns the row as stored. */
   private async insert(
     tx: SqlTx,
     fields: Record<string, unknown>,
     hlc: string,
     nowIso: string,
-  ): Promise<string> {
+  ): Promise<LocalRow> {
     const id = uuidv7(this.deps.now());
     const names = Object.keys(fields);
-    await tx.run(
-      `INSERT INTO ${q(this.table.name)} (id, ${names.map(q).join(', ')}, synced) VALUES (?, ${names.map(() => '?').join(', ')}, 0)`,
+    const [row] = await tx.all<LocalRow>(
+      `INSERT INTO ${q(this.table.name)} (id, ${names.map(q).join(', ')}, synced) VALUES (?, ${names.map(() => '?').join(', ')}, 0) RETURNING *`,
       [id, ...names.map((n) => toSql(fields[n]))],
     );
     await enqueue(
@@ -180,22 +185,9 @@ export class TableStore<
         createdAt: nowIso,
       },
       this.table,
+      NO_TEXT_BASE, // a new id: no text was written for it before
     );
-    return id;
-  }
-
-  /** The rows with these ids, in this order (read in chunks: SQLite caps the parameters of one statement). */
-  private async getMany(tx: SqlTx, ids: readonly string[]): Promise<R[]> {
-    const byId = new Map<string, R>();
-    for (let i = 0; i < ids.length; i += GET_MANY_CHUNK) {
-      const chunk = ids.slice(i, i + GET_MANY_CHUNK);
-      const rows = await tx.all<R>(
-        `SELECT * FROM ${q(this.table.name)} WHERE id IN (${chunk.map(() => '?').join(', ')})`,
-        chunk,
-      );
-      for (const r of rows) byId.set(r.id, r);
-    }
-    return ids.map((id) => byId.get(id)!);
+    return row!;
   }
 
   /**
@@ -231,44 +223,52 @@ export class TableStore<
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) fields[k] = v;
     this.check(fields);
     return this.write(async (tx) => {
-      const row = await this.mustGet(tx, id);
-      const queued = Object.keys(fields).length > 0;
-      if (queued) {
-        const nowIso = this.iso();
-        if (this.updated !== undefined && fields[this.updated] === undefined)
-          fields[this.updated] = nowIso;
-        await this.change(tx, row, 'upsert', fields, nowIso, base);
+      if (Object.keys(fields).length === 0) {
+        const { columns, join } = TEXT_BASE_JOIN;
+        const sql = `SELECT t.*, ${columns} FROM ${q(this.table.name)} AS t ${join} WHERE t.id = ?`;
+        const r = await this.withTextBase(tx, sql, [this.table.name, id]);
+        if (!r) throw this.notFound(id);
+        const result = { row: r.row as unknown as R, base: base ?? r.rowBase };
+        return { result, id, queued: false as const };
       }
+      const nowIso = this.iso();
+      if (this.updated !== undefined && fields[this.updated] === undefined)
+        fields[this.updated] = nowIso;
+      const { sql, params } = this.updateSql(id, fields);
+      const r = await this.withTextBase(tx, `${sql}, ${TEXT_BASE_COLUMNS}`, [
+        ...params,
+        ...[this.table.name, id, this.table.name, id],
+      ]);
+      if (!r) throw this.notFound(id);
+      const seq = await this.change(tx, r.row, 'upsert', fields, nowIso, base ?? r.stored);
       // The text is now this very entry's, or still the one `base` names.
-      const text = queued && writesText(this.table, fields);
-      const after = queued ? ((await getRow(tx, this.table, id)) ?? row) : row;
-      const next =
-        base !== undefined && !text ? base : await textBaseOfRow(tx, this.table.name, after);
-      const result = { row: after as unknown as R, base: next };
-      return queued ? { result, id } : { result, id, queued: false as const };
+      const next = writesText(this.table, fields)
+        ? { baseSeq: seq, textVersion: null }
+        : (base ?? r.rowBase);
+      return { result: { row: r.row as unknown as R, base: next }, id };
     });
   }
 
   /** Soft-deletes a row (sets the deleted field); a no-op on a deleted row. */
   async remove(id: string): Promise<R> {
     return this.write(async (tx) => {
-      const row = await this.mustGet(tx, id);
-      if (row[this.table.deletedField] !== null)
-        return { result: row as unknown as R, id, queued: false };
       const nowIso = this.iso();
-      await this.change(tx, row, 'delete', { [this.table.deletedField]: nowIso }, nowIso);
-      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
+      const fields = { [this.table.deletedField]: nowIso };
+      const r = await this.updateRow(tx, id, fields, `${q(this.table.deletedField)} IS NULL`);
+      if (!r) return { result: (await this.mustGet(tx, id)) as unknown as R, id, queued: false };
+      await this.change(tx, r, 'delete', fields, nowIso);
+      return { result: r as unknown as R, id };
     });
   }
 
   /** Undoes a soft delete (writes null to the deleted field); a no-op on a live row. */
   async restore(id: string): Promise<R> {
     return this.write(async (tx) => {
-      const row = await this.mustGet(tx, id);
-      if (row[this.table.deletedField] === null)
-        return { result: row as unknown as R, id, queued: false };
-      await this.change(tx, row, 'upsert', { [this.table.deletedField]: null }, this.iso());
-      return { result: (await getRow(tx, this.table, id)) as unknown as R, id };
+      const fields = { [this.table.deletedField]: null };
+      const r = await this.updateRow(tx, id, fields, `${q(this.table.deletedField)} IS NOT NULL`);
+      if (!r) return { result: (await this.mustGet(tx, id)) as unknown as R, id, queued: false };
+      await this.change(tx, r, 'upsert', fields, this.iso());
+      return { result: r as unknown as R, id };
     });
   }
 
@@ -372,12 +372,63 @@ export class TableStore<
     return this.deps.driver.transaction((tx) => tx.all<T>(sql, params));
   }
 
+  private notFound(id: string): FerryError {
+    return new FerryError(ErrorKind.notFound, `no ${this.table.name} row with id ${id}`);
+  }
+
   private async mustGet(tx: SqlTx, id: string): Promise<LocalRow> {
     const row = await getRow(tx, this.table, id);
-    if (!row) throw new FerryError(ErrorKind.notFound, `no ${this.table.name} row with id ${id}`);
+    if (!row) throw this.notFound(id);
     return row;
   }
 
+  /**
+   * The UPDATE that writes `fields` (and synced = 0) to the row when it matches `where` too,
+   * returning the row as written (RETURNING: not read again), and its parameters.
+   */
+  private updateSql(
+    id: string,
+    fields: Record<string, unknown>,
+    where = '',
+  ): { sql: string; params: SqlValue[] } {
+    const names = Object.keys(fields);
+    const sets = [...names.map((n) => `${q(n)} = ?`), 'synced = 0'].join(', ');
+    const also = where ? ` AND ${where}` : '';
+    return {
+      sql: `UPDATE ${q(this.table.name)} SET ${sets} WHERE id = ?${also} RETURNING *`,
+      params: [...names.map((n) => toSql(fields[n])), id],
+    };
+  }
+
+  /** `updateSql`, run: the row as written, or null when no row matched. */
+  private async updateRow(
+    tx: SqlTx,
+    id: string,
+    fields: Record<string, unknown>,
+    where: string,
+  ): Promise<LocalRow | null> {
+    const { sql, params } = this.updateSql(id, fields, where);
+    const [row] = await tx.all<LocalRow>(sql, params);
+    return row ?? null;
+  }
+
+  /** Runs `sql`, a query of one row with `TextBaseColumns`; splits the row from its text's base. */
+  private async withTextBase(
+    tx: SqlTx,
+    sql: string,
+    params: SqlValue[],
+  ): Promise<RowWithBase | null> {
+    const [r] = await tx.all<LocalRow & TextBaseColumns>(sql, params);
+    if (!r) return null;
+    const { __text_base_seq: seq, __text_base_version: version, ...row } = r;
+    const stored = { baseSeq: seq, textVersion: seq != null ? null : version };
+    return { row, stored, rowBase: textBaseOf(r) };
+  }
+
+  /**
+   * Stamps a change already written to the row and appends its outbox entry; returns its seq
+   * when it writes text (`enqueue`).
+   */
   private async change(
     tx: SqlTx,
     row: LocalRow,
@@ -385,10 +436,9 @@ export class TableStore<
     fields: Record<string, unknown>,
     nowIso: string,
     base?: TextBase,
-  ): Promise<void> {
+  ): Promise<number | null> {
     const hlc = await this.deps.clock.stamp(tx);
-    await updateColumns(tx, this.table, row.id, fields, 0);
-    await enqueue(
+    return enqueue(
       tx,
       {
         table: this.table.name,

@@ -50,7 +50,15 @@ export const TEXT_BASE_JOIN = {
 } as const;
 
 /**
- * The base of a row read with `TEXT_BASE_JOIN` (in the same statement, so text and base agree):
+ * `TextBaseColumns` as scalar subqueries, for the end of a select list or of an UPDATE's
+ * RETURNING (where a join cannot go); parameters: the table name, the id, the table name, the id.
+ */
+export const TEXT_BASE_COLUMNS =
+  '(SELECT version FROM text_base WHERE table_name = ? AND record_id = ?) AS __text_base_version, ' +
+  '(SELECT seq FROM text_base WHERE table_name = ? AND record_id = ?) AS __text_base_seq';
+
+/**
+ * The base of a row read with `TEXT_BASE_JOIN` (or `TEXT_BASE_COLUMNS`) (in the same statement, so text and base agree):
  * with no `text_base` row (written before that table existed), the row's version.
  */
 export function textBaseOf(row: TextBaseColumns & { version: number }): TextBase {
@@ -85,13 +93,15 @@ export async function textBaseOfRow(
   return { baseSeq: null, textVersion: row.version > 0 ? row.version : null };
 }
 
-/** The local text is now the device's own, from the outbox entry just inserted. */
-export async function textFromLastEntry(tx: SqlTx, table: string, id: string): Promise<void> {
-  await tx.run(
+/** The local text is now the device's own, from the outbox entry just inserted; returns its seq. */
+export async function textFromLastEntry(tx: SqlTx, table: string, id: string): Promise<number> {
+  const [r] = await tx.all<{ seq: number }>(
     `INSERT INTO text_base (table_name, record_id, version, seq) VALUES (?, ?, NULL, last_insert_rowid())
-     ON CONFLICT (table_name, record_id) DO UPDATE SET version = NULL, seq = excluded.seq`,
+     ON CONFLICT (table_name, record_id) DO UPDATE SET version = NULL, seq = excluded.seq
+     RETURNING seq`,
     [table, id],
   );
+  return r!.seq;
 }
 
 /** The statement that records a pulled row's text as the local one: parameters table, id, version. */
