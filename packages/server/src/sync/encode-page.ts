@@ -62,21 +62,28 @@ export function compactPullQuery(tables: readonly TableSql[]): string {
 }
 
 /**
- * The compact page of a pull that acknowledges nothing (no mutations in the request), made in
- * PostgreSQL to the last byte: each table's rows come as one text, the arrays joined by commas,
- * so the server handles a few values per page instead of several per row (read row by row, a
- * page cost the server ~4–6 µs of Node CPU a row; joined, ~1–2 µs, for ~1 µs more in
- * PostgreSQL). Same bounds as `pullQuery`: the range `page_end` allows, then the budget on the
- * real JSON (`before`, the bytes of the rows before this one, each with its comma, as `pull`
+ * A compact page made in PostgreSQL to the last byte: each table's rows come as one text, the
+ * arrays joined by commas, so the server handles a few values per page instead of several per row
+ * (read row by row, a page cost the server ~4–6 µs of Node CPU a row; joined, ~1–2 µs, for ~1 µs
+ * more in PostgreSQL). Same bounds as `pullQuery`: the range `page_end` allows, then the budget on
+ * the real JSON (`before`, the bytes of the rows before this one, each with its comma, as `pull`
  * counts them). The aggregates take the rows as the window hands them on, in position order (no
  * second sort); the order within a group means nothing to a client anyway, as a page is applied
- * whole. Parameters as `pullQuery`'s; one row back, `g0`… in the order of `tables`.
+ * whole.
+ *
+ * The rows the request itself wrote (positions in `($6, $7]`: a push's positions are one run)
+ * count towards the budget whole, as on a page read row by row, but are left out of the groups:
+ * their positions come back in `acked`, for the server to acknowledge them from what it wrote
+ * (`CompactAcks.entries`). A request that wrote nothing passes an empty range. Parameters $1–$5
+ * as `pullQuery`'s; one row back, `g0`… in the order of `tables`.
  */
 export function compactPageQuery(tables: readonly TableSql[]): string {
   const parts = tables.map(compactFragments);
   const rows = parts.map((t) => `(${t.pullRows})`).join('\n        UNION ALL ');
+  const mine = 'position > $6::bigint AND position <= $7::bigint';
   const groups = parts.map(
-    (t, i) => `string_agg(row, ',') FILTER (WHERE t = '${t.table.name}') AS g${i}`,
+    (t, i) =>
+      `string_agg(row, ',') FILTER (WHERE t = '${t.table.name}' AND NOT (${mine})) AS g${i}`,
   );
   return `${pageEnd(parts)}, sized AS (
       SELECT t, position, row,
@@ -84,11 +91,13 @@ export function compactPageQuery(tables: readonly TableSql[]): string {
                - octet_length(row) - 1 AS before
       FROM (${rows}) p
     ), kept AS (
-      SELECT count(*) AS n, max(position) AS last, ${groups.join(',\n        ')}
+      SELECT count(*) AS n, max(position) AS last,
+             string_agg(position::text, ',') FILTER (WHERE ${mine}) AS acked,
+             ${groups.join(',\n        ')}
       FROM sized WHERE before < $5
     )
     SELECT u.purged_position::text AS purged, u.position::text AS user_position, e.found::int AS found,
-           k.n::int AS n, k.last::text AS last, ${parts.map((_, i) => `k.g${i}`).join(', ')}
+           k.n::int AS n, k.last::text AS last, k.acked, ${parts.map((_, i) => `k.g${i}`).join(', ')}
     FROM users u CROSS JOIN page_end e CROSS JOIN kept k
     WHERE u.id = $1`;
 }
@@ -96,6 +105,8 @@ export function compactPageQuery(tables: readonly TableSql[]): string {
 /** A page read by `compactPageQuery`: each table's rows as one text (absent when it has none). */
 export interface CompactPage extends Omit<PullPage, 'changes'> {
   readonly groups: ReadonlyMap<string, string>;
+  /** The positions on the page that the request wrote (see `compactPageQuery`). */
+  readonly acked: readonly string[];
 }
 
 interface GroupedRow {
@@ -104,7 +115,15 @@ interface GroupedRow {
   found: number;
   n: number;
   last: string | null;
+  /** Comma-separated (an array would be parsed element by element in JavaScript). */
+  acked: string | null;
   [group: `g${number}`]: string | null;
+}
+
+/** Positions `(after, upTo]`: the run a push wrote. */
+export interface WrittenRange {
+  readonly after: bigint;
+  readonly upTo: bigint;
 }
 
 /** Reads one compact page with `compactPageQuery(tables)` (see there). */
@@ -115,10 +134,20 @@ export async function pullCompact(
   userId: string,
   cursor: string,
   bounds: PageBounds,
+  /** The positions the request wrote; none by default. */
+  mine: WrittenRange = { after: 0n, upTo: 0n },
 ): Promise<CompactPage> {
   const [r] = await db.query<GroupedRow>(
     query,
-    [userId, cursor, bounds.limit + 1, bounds.limit, bounds.bytes],
+    [
+      userId,
+      cursor,
+      bounds.limit + 1,
+      bounds.limit,
+      bounds.bytes,
+      mine.after.toString(),
+      mine.upTo.toString(),
+    ],
     true,
   );
   const groups = new Map<string, string>();
@@ -128,6 +157,7 @@ export async function pullCompact(
   });
   return {
     groups,
+    acked: r?.acked ? r.acked.split(',') : [],
     cursor: r?.last ?? cursor,
     hasMore: (r?.found ?? 0) > (r?.n ?? 0),
     purged: BigInt(r?.purged ?? '0'),
@@ -135,19 +165,33 @@ export async function pullCompact(
   };
 }
 
-/** The compact response body of a `CompactPage`: the groups of the tables the client knows. */
+/**
+ * The compact response body of a `CompactPage`: the groups of the tables the client knows, with
+ * `entries` (the request's own rows, see `CompactAcks.entries`) added to them.
+ */
 export function compactGroupsBody(
   head: Omit<CompactSyncResponse, 'tables' | 'compact'>,
   groups: ReadonlyMap<string, string>,
   tables: ReadonlyMap<string, TableSql>,
+  entries: readonly Entry[] = [],
 ): string {
+  const extra = new Map<string, { rows: string[]; acks: string[] }>();
+  for (const e of entries) {
+    let g = extra.get(e.table);
+    if (!g) extra.set(e.table, (g = { rows: [], acks: [] }));
+    (e.ack ? g.acks : g.rows).push(e.json);
+  }
   const body: Omit<CompactSyncResponse, 'tables'> = { ...head, compact: COMPACT_VERSION };
   const parts: string[] = [];
   for (const [table, sql] of tables) {
-    const rows = groups.get(table);
-    if (rows === undefined) continue;
+    const joined = groups.get(table);
+    const own = extra.get(table);
+    if (joined === undefined && own === undefined) continue;
+    const rows = [...(joined === undefined ? [] : [joined]), ...(own?.rows ?? [])].join(',');
     const fields = JSON.stringify(storedFields(sql.table));
-    parts.push(`{"table":${JSON.stringify(table)},"fields":${fields},"rows":[${rows}]}`);
+    const rowList = rows.length > 0 ? `,"rows":[${rows}]` : '';
+    const ackList = own && own.acks.length > 0 ? `,"acks":[${own.acks.join(',')}]` : '';
+    parts.push(`{"table":${JSON.stringify(table)},"fields":${fields}${rowList}${ackList}}`);
   }
   const text = JSON.stringify(body);
   return parts.length === 0 ? text : `${text.slice(0, -1)},"tables":[${parts.join(',')}]}`;
@@ -157,7 +201,7 @@ export function compactGroupsBody(
 export const compactRow = (_table: string, _seq: string, row: string): string => row;
 
 /** An entry of a compact page: a row's array, or an acknowledgement's. */
-interface Entry {
+export interface Entry {
   readonly table: string;
   readonly json: string;
   readonly ack: boolean;
@@ -200,6 +244,35 @@ export class CompactAcks {
     private readonly sent: SentValues,
   ) {
     for (const w of written) this.byPosition.set(w.position.toString(), w);
+  }
+
+  /** The positions this request wrote: one run (see push.ts `writeTouched`), maybe empty. */
+  range(): WrittenRange {
+    let after: bigint | null = null;
+    let upTo = 0n;
+    for (const w of this.written) {
+      if (after === null || w.position - 1n < after) after = w.position - 1n;
+      if (w.position > upTo) upTo = w.position;
+    }
+    return after === null ? { after: 0n, upTo: 0n } : { after, upTo };
+  }
+
+  /**
+   * The entries of this request's writes found on a page (`compactPageQuery`'s `acked`), for
+   * the tables the client knows: each an acknowledgement, or the row whole when no field holds
+   * what the request sent.
+   */
+  entries(positions: readonly string[], known: ReadonlyMap<string, TableSql>): Entry[] {
+    const out: Entry[] = [];
+    for (const p of positions) {
+      const w = this.byPosition.get(p);
+      if (w === undefined) throw new Error(`position ${p} is not one this request wrote`);
+      if (!known.has(w.table)) continue;
+      const t = this.tables.get(w.table)!.table;
+      const ack = ackJson(t, w, this.sent);
+      out.push({ table: w.table, json: ack ?? rowJson(t, w), ack: ack !== null });
+    }
+    return out;
   }
 
   /** A page entry: this request's write as an acknowledgement when it can be one. */

@@ -76,7 +76,9 @@ export function confirmedAfter(client: ClientLineage, mutations: readonly Mutati
 export function freshDigests(
   client: ClientLineage,
   mutations: readonly Mutation[],
+  /** Each mutation's `mutationDigest` (a caller may have them already). */
+  digest: (m: Mutation) => Buffer = mutationDigest,
 ): { seqs: number[]; digests: Buffer[] } {
   const fresh = mutations.filter((m) => m.seq > client.lastSeq);
-  return { seqs: fresh.map((m) => m.seq), digests: fresh.map(mutationDigest) };
+  return { seqs: fresh.map((m) => m.seq), digests: fresh.map(digest) };
 }

@@ -4,11 +4,11 @@ import {
   checkFields,
   mergeText,
   missingOnCreate,
-  textFields,
   type MutationOp,
   type TableDecl,
   type TextHunk,
 } from '@ferry/protocol';
+import { textFieldsOf } from './text-fields.ts';
 
 /** A row as the server holds it: declared fields, per-field HLCs of their last writes, version. */
 export interface StoredRow {
@@ -145,7 +145,7 @@ export function mergeMutation(
   if (table.policy === 'version' && m.baseVersion !== current.version) return { kind: 'conflict' };
   const nextFields: Record<string, unknown> = { ...current.fields };
   const nextHlcs: Record<string, string> = { ...current.hlcs };
-  const texts = textFields(table);
+  const texts = textFieldsOf(table);
   const overlaps: TextOverlap[] = [];
   let wrote = false;
   let merged = false;

@@ -109,6 +109,28 @@ function integerField(t: TableDecl, name: string, v: unknown): unknown {
   return t.fields[name]?.type === 'integer' && typeof v === 'string' ? Number(v) : v;
 }
 
+/**
+ * One element of a PostgreSQL array literal: `NULL`, a number as it is, anything else quoted with
+ * `"` and `\\` escaped (an object as its JSON, as `pg` sends one).
+ */
+function arrayElement(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return `"${s.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * `values` as a PostgreSQL array literal (`{…}`), for a parameter cast to an array type. `pg`
+ * makes the same text from a JavaScript array, but element by element through its generic
+ * value preparation, two regular expressions per string: for a push's 500-row upsert, that
+ * was most of the statement's CPU in Node.
+ */
+export function arrayLiteral(values: readonly unknown[]): string {
+  return `{${values.map(arrayElement).join(',')}}`;
+}
+
 /** Writes rows with their new positions in one statement. */
 export async function upsertRows(
   db: Queryable,
@@ -117,12 +139,12 @@ export async function upsertRows(
   rows: readonly { row: StoredRow; position: bigint }[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const params: unknown[] = [userId, rows.map((r) => r.row.id)];
-  for (const c of sql.columns) params.push(rows.map((r) => r.row.fields[c] ?? null));
+  const params: unknown[] = [userId, arrayLiteral(rows.map((r) => r.row.id))];
+  for (const c of sql.columns) params.push(arrayLiteral(rows.map((r) => r.row.fields[c] ?? null)));
   params.push(
-    rows.map((r) => r.row.version),
-    rows.map((r) => r.position.toString()),
-    rows.map((r) => JSON.stringify(r.row.hlcs)),
+    arrayLiteral(rows.map((r) => r.row.version)),
+    arrayLiteral(rows.map((r) => r.position)),
+    arrayLiteral(rows.map((r) => JSON.stringify(r.row.hlcs))),
   );
   await db.query(sql.upsert, params, true);
 }

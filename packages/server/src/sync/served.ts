@@ -5,7 +5,7 @@
  * know is neither sent to it nor changed by its writes.
  */
 import { tablesAt, type Change, type MutationResult, type TableDecl } from '@ferry/protocol';
-import { compactPageQuery, compactPullQuery } from './encode-page.ts';
+import { compactPageQuery } from './encode-page.ts';
 import { pullQuery } from './pull.ts';
 import { tableSql, type TableSql } from './rows.ts';
 
@@ -20,8 +20,7 @@ export interface ServedView {
    */
   readonly paged: ReadonlyMap<string, TableSql>;
   readonly pullSql: string;
-  readonly compactSql: string;
-  /** `compactPageQuery` of `paged` (a compact pull that acknowledges nothing). */
+  /** `compactPageQuery` of `paged`: every compact page a query reads. */
   readonly compactPageSql: string;
 }
 
@@ -41,7 +40,6 @@ export function servedViews(
       tables: known,
       paged: new Map(paged.map((s) => [s.table.name, s])),
       pullSql: pullQuery(paged),
-      compactSql: compactPullQuery(paged),
       compactPageSql: compactPageQuery(paged),
     });
   }

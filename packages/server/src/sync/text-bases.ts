@@ -1,6 +1,7 @@
-import { keepsRevisions, textFields, type Mutation, type TableDecl } from '@ferry/protocol';
+import type { Mutation, TableDecl } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { StoredRow } from './merge.ts';
+import { keepsRevisionsOf, textFieldsOf } from './text-fields.ts';
 
 /**
  * The texts a push merges against, and the revisions it leaves behind.
@@ -54,7 +55,7 @@ export class TextBases {
     for (const m of mutations) {
       const t = tables.get(m.table);
       const row = rows.get(m.table)?.get(m.id);
-      if (!t || !row || !textFields(t).some((f) => Object.hasOwn(m.fields, f))) continue;
+      if (!t || !row || !textFieldsOf(t).some((f) => Object.hasOwn(m.fields, f))) continue;
       this.remember(t.name, row.id, row.version, row.fields, undefined);
       const fastForward = m.baseSeq === undefined && m.baseVersion === row.version;
       if (fastForward) continue;
@@ -173,7 +174,7 @@ export class TextBases {
     m: Mutation,
     current: StoredRow,
   ): Record<string, string | null> | undefined {
-    const names = textFields(t).filter((f) => Object.hasOwn(m.fields, f));
+    const names = textFieldsOf(t).filter((f) => Object.hasOwn(m.fields, f));
     if (names.length === 0) return undefined;
     const out: Record<string, string | null> = {};
     // Its own earlier text: named by baseSeq, or (no baseVersion either) the last it sent.
@@ -232,11 +233,11 @@ export class TextBases {
    * table that keeps revisions) and the text it sent (when it wrote a text field).
    */
   record(t: TableDecl, m: Mutation, hlc: string, after: StoredRow | null, merged: boolean): void {
-    if (after !== null && keepsRevisions(t)) {
+    if (after !== null && keepsRevisionsOf(t)) {
       this.remember(t.name, after.id, after.version, after.fields, this.clientId);
       this.newRevisions.push({ table: t.name, row: after, seq: m.seq, hlc, merged });
     }
-    const names = textFields(t).filter((f) => Object.hasOwn(m.fields, f));
+    const names = textFieldsOf(t).filter((f) => Object.hasOwn(m.fields, f));
     if (names.length === 0) return;
     const mine = Object.fromEntries(names.map((f) => [f, m.fields[f]]));
     const exact = after !== null && names.every((f) => after.fields[f] === m.fields[f]);
@@ -254,51 +255,60 @@ export class TextBases {
     this.newSent.push({ seq: m.seq, sent });
   }
 
-  /** Writes the revisions and sent texts this push made. */
+  /**
+   * Writes the revisions and sent texts this push made: two statements sent together (the
+   * transaction's connection runs them in order), so one round trip.
+   */
   async flush(): Promise<void> {
+    const writes: Promise<unknown>[] = [];
     const revs = this.newRevisions;
     if (revs.length > 0) {
       // A purged row's id can be used again: its old revisions give way.
-      await this.tx.query(
-        `INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
+      writes.push(
+        this.tx.query(
+          `INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
          SELECT $1, r.t, r.id, r.v, r.f::json, $2, r.s, r.h, r.m
          FROM unnest($3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::boolean[])
            AS r(t, id, v, f, s, h, m)
          ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
            fields = EXCLUDED.fields, client_id = EXCLUDED.client_id, seq = EXCLUDED.seq,
            hlc = EXCLUDED.hlc, merged = EXCLUDED.merged, created_at = now()`,
-        [
-          this.userId,
-          this.clientId,
-          revs.map((r) => r.table),
-          revs.map((r) => r.row.id),
-          revs.map((r) => r.row.version),
-          revs.map((r) => JSON.stringify(r.row.fields)),
-          revs.map((r) => r.seq),
-          revs.map((r) => r.hlc),
-          revs.map((r) => r.merged),
-        ],
-        true,
+          [
+            this.userId,
+            this.clientId,
+            revs.map((r) => r.table),
+            revs.map((r) => r.row.id),
+            revs.map((r) => r.row.version),
+            revs.map((r) => JSON.stringify(r.row.fields)),
+            revs.map((r) => r.seq),
+            revs.map((r) => r.hlc),
+            revs.map((r) => r.merged),
+          ],
+          true,
+        ),
       );
     }
     const sent = this.newSent;
     if (sent.length > 0) {
-      await this.tx.query(
-        `INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
+      writes.push(
+        this.tx.query(
+          `INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
          SELECT $1, s.s, s.t, s.id, s.v, s.f::json
          FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::bigint[], $6::text[]) AS s(s, t, id, v, f)
          ON CONFLICT (client_id, seq) DO NOTHING`,
-        [
-          this.clientId,
-          sent.map((s) => s.seq),
-          sent.map((s) => s.sent.table),
-          sent.map((s) => s.sent.id),
-          sent.map((s) => s.sent.version),
-          sent.map((s) => JSON.stringify(s.sent.fields)),
-        ],
-        true,
+          [
+            this.clientId,
+            sent.map((s) => s.seq),
+            sent.map((s) => s.sent.table),
+            sent.map((s) => s.sent.id),
+            sent.map((s) => s.sent.version),
+            sent.map((s) => JSON.stringify(s.sent.fields)),
+          ],
+          true,
+        ),
       );
     }
+    await Promise.all(writes);
   }
 }
 

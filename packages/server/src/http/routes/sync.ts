@@ -23,7 +23,6 @@ import {
   CompactAcks,
   compactGroupsBody,
   compactResponseBody,
-  compactRow,
   pullCompact,
 } from '../../sync/encode-page.ts';
 import { projectChanges, projectResults } from '../../sync/served.ts';
@@ -200,8 +199,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         serverHlc: userServerHlc(deps.clock.now(), userHlc),
         position: page.position,
       });
-      // A compact pull that acknowledges nothing: the page's rows joined in PostgreSQL.
-      if (known === null && compact && acks === null) {
+      // A compact page: its rows joined in PostgreSQL, the request's own writes acknowledged.
+      if (known === null && compact) {
         const page = await pullCompact(
           db,
           view.compactPageSql,
@@ -209,17 +208,16 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           userId,
           body.cursor,
           bounds,
+          acks?.range(),
         );
         checkCursor(body.cursor, page.purged);
         metrics.syncDuration((performance.now() - started) / 1000);
         void reply.type('application/json; charset=utf-8');
-        return compactGroupsBody(head(page), page.groups, view.tables);
+        const own = acks?.entries(page.acked, view.tables) ?? [];
+        return compactGroupsBody(head(page), page.groups, view.tables, own);
       }
-      const page =
-        known ??
-        (compact
-          ? await pull(db, view.compactSql, userId, body.cursor, bounds, compactRow)
-          : await pull(db, view.pullSql, userId, body.cursor, bounds));
+      // A v1 page, or a compact one known without a query.
+      const page = known ?? (await pull(db, view.pullSql, userId, body.cursor, bounds));
       // Checked after the pull, in the pull's own snapshot: a purge that committed before it is
       // seen here, and one that committed after it could not have hidden anything from it. (A
       // cursor equal to the user's position is never below the purged position.)
