@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
 import {
   HlcClock,
   PROTOCOL_VERSION,
@@ -28,7 +29,8 @@ import { createTestDatabase } from '@ferry/server/testing';
 import { fetchHttp, memoryTokenStore, openFerry, type Ferry, type HttpFn } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import pg from 'pg';
-import { countingProxy } from './wire.ts';
+import { countingProxy, type CountingProxy } from './wire.ts';
+import type { EngineSyncReport, EngineWorkerData } from './engine-worker.ts';
 import { cpuBetween, cpuSeconds, databaseCpuSeconds } from '../../server/bench/proc.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -86,7 +88,11 @@ const timedHttp: HttpFn = Object.assign(
   { codings: fetchHttp.codings },
 );
 const COMPRESS = process.env.BENCH_COMPRESS !== '0';
-const WIRE_ONLY = process.env.BENCH_ONLY === 'wire';
+const WIRE_ONLY = process.env.BENCH_ONLY === 'wire' || process.env.BENCH_ONLY === 'converge';
+/** BENCH_ONLY=converge: only the 10 × 1 000 section. */
+const CONVERGE_ONLY = process.env.BENCH_ONLY === 'converge';
+/** BENCH_ENGINES=shared: the ten engines of the 10 × 1 000 section in this thread, as before. */
+const SHARED_ENGINES = process.env.BENCH_ENGINES === 'shared';
 
 async function engine(
   server: string,
@@ -288,6 +294,215 @@ async function count(f: Ferry<typeof ferryTables>): Promise<number> {
   return (await f.tables.notes.list({ deleted: true })).length;
 }
 
+/** What the 10 × 1 000 section measured. */
+interface Convergence {
+  seconds: number;
+  rounds: number;
+  roundSeconds: number[];
+  requests: number;
+  cpu: { client: number; server: number; postgres: number };
+}
+
+/** A device of the 10 × 1 000 section: one sync, answering the notes it then holds. */
+interface Device {
+  sync(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A device in this thread (BENCH_ENGINES=shared). */
+async function sharedDevice(server: string, user: string, i: number): Promise<Device> {
+  const f = await engine(server, user, i === 0);
+  for (let k = 0; k < 1000; k++)
+    await f.tables.notes.create({
+      title: `client ${i} note ${k}`,
+      content: `written offline by client ${i}`,
+    });
+  return {
+    sync: async () => {
+      await f.sync();
+      return f.tables.notes.count({ deleted: true });
+    },
+    close: () => f.close(),
+  };
+}
+
+/** A device in a worker thread of its own (engine-worker.ts). */
+async function workerDevice(server: string, user: string, i: number): Promise<Device> {
+  const data: EngineWorkerData = {
+    server,
+    user,
+    password: PASSWORD,
+    signup: i === 0,
+    index: i,
+    notes: 1000,
+    dbPath: dbPath(),
+    compress: COMPRESS,
+  };
+  const w = new Worker(new URL('./engine-worker-boot.mjs', import.meta.url), {
+    workerData: data,
+    // The workspace's source condition, as this process has it (the boot file adds tsx).
+    execArgv: ['--conditions=ferry-source'],
+  });
+  type Reply = EngineSyncReport | { ready: true } | { error: string };
+  const next = (): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      w.once('message', (m: Reply) =>
+        'error' in m ? reject(new Error(`device ${i}: ${m.error}`)) : resolve(m),
+      );
+      w.once('error', reject);
+    });
+  await next();
+  return {
+    sync: async () => {
+      const reply = next();
+      w.postMessage({ op: 'sync' });
+      const r = (await reply) as EngineSyncReport;
+      httpRequests += r.requests;
+      return r.count;
+    },
+    close: async () => {
+      const gone = new Promise((r) => w.once('exit', r));
+      w.postMessage({ op: 'close' });
+      await gone;
+    },
+  };
+}
+
+/**
+ * 10 devices write 1 000 notes each offline, then all sync at once, round after round, until
+ * every one holds all 10 000. The CPU meter covers this process's every thread.
+ */
+async function converge(
+  proxy: CountingProxy,
+  serverPids: number[],
+  dbName: string,
+): Promise<Convergence> {
+  const user = `bench-${Date.now()}@example.com`;
+  const open = SHARED_ENGINES ? sharedDevice : workerDevice;
+  // The first signs the user up; the others sign in, concurrently.
+  const first = await open(proxy.url, user, 0);
+  const devices = [
+    first,
+    ...(await Promise.all(Array.from({ length: 9 }, (_, i) => open(proxy.url, user, i + 1)))),
+  ];
+  proxy.reset();
+  httpRequests = 0;
+  const meter = cpuMeter(serverPids, dbName);
+  if (process.env.BENCH_TRACE === '1') trace = [];
+  const t0 = performance.now();
+  const roundSeconds: number[] = [];
+  for (;;) {
+    const r0 = performance.now();
+    const counts = await Promise.all(devices.map((d) => d.sync()));
+    roundSeconds.push((performance.now() - r0) / 1000);
+    if (counts.every((n) => n === 10_000)) break;
+    if (roundSeconds.length > 20) throw new Error(`not converged: ${counts.join(',')}`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = meter();
+  // (BENCH_ENGINES=shared only: a worker's requests are not traced.)
+  for (const [a, b] of trace ?? [])
+    console.error(`request ${(a - t0).toFixed(0)} → ${(b - t0).toFixed(0)} ms`);
+  trace = null;
+  for (const d of devices) await d.close();
+  return { seconds, rounds: roundSeconds.length, roundSeconds, requests: httpRequests, cpu };
+}
+
+/** Sections 3 and 4: the first sync of a 100 000-note account, then one change into big and small clients. */
+async function largeAccount(
+  serverUrl: string,
+  proxy: CountingProxy,
+  serverPids: number[],
+  dbName: string,
+  dbUrl: string,
+  out: (s: string) => void,
+): Promise<void> {
+  // 3. First sync of a 100 000-note account into an empty client.
+  const big = `big-${Date.now()}@example.com`;
+  const seeder = await engine(serverUrl, big, true, 'NORMAL');
+  const token = (await seeder.connection())!.token;
+  const seedStart = performance.now();
+  const seeded = await seedOverHttp(serverUrl, token, 100_000);
+  const seedSecs = (performance.now() - seedStart) / 1000;
+  // Fresh statistics, as autovacuum would have them within a minute on a live server: with the
+  // statistics of an empty table, the server's pull query reads every row above the cursor.
+  await analyze(dbUrl);
+  const fresh = await engine(proxy.url, big);
+  proxy.reset();
+  httpWaitMs = 0;
+  httpRequests = 0;
+  const firstMeter = cpuMeter(serverPids, dbName);
+  if (process.env.BENCH_TRACE === '1') trace = [];
+  const t1 = performance.now();
+  const first = await fresh.sync();
+  const firstSecs = (performance.now() - t1) / 1000;
+  for (const [a, b] of trace ?? [])
+    console.error(`request ${(a - t1).toFixed(0)} → ${(b - t1).toFixed(0)} ms`);
+  trace = null;
+  const firstCpu = firstMeter();
+  const firstRequests = httpRequests;
+  const firstWire = proxy.bytes();
+  const firstHttp = httpWaitMs / 1000;
+  if (first.pulled !== 100_000 || (await count(fresh)) !== 100_000)
+    throw new Error(`first sync pulled ${first.pulled}`);
+  out('### First sync of a 100 000-note account into an empty client');
+  out('');
+  out(
+    `- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire${COMPRESS ? ', compressing' : ', no compression'}: ${(firstWire.down / 100_000).toFixed(0)} B down per note; seeding the account took ${seedSecs.toFixed(1)} s)`,
+  );
+  out(
+    `- ${firstRequests} requests; time spent waiting for responses (overlaps the engine's work while a page is prefetched): ${firstHttp.toFixed(2)} s`,
+  );
+  out(`- ${cpuLine(firstCpu, 100_000, 'note')}`);
+  out('');
+
+  if (!WIRE_ONLY) {
+    // 4. One change synced into a client that holds 100 000 notes (and, for comparison, 1 000).
+    const small = `small-${Date.now()}@example.com`;
+    const smallSeeder = await engine(serverUrl, small, true, 'NORMAL');
+    const smallIds = await seedOverHttp(serverUrl, (await smallSeeder.connection())!.token, 1000);
+    const smallClient = await engine(serverUrl, small);
+    await smallClient.sync();
+    const oneChange = async (
+      client: Ferry<typeof ferryTables>,
+      other: Ferry<typeof ferryTables>,
+      ids: string[],
+    ): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        await other.tables.notes.update(ids[(i * 7919) % ids.length]!, {
+          content: `changed ${i}`,
+        });
+        await other.sync();
+        const t = performance.now();
+        const r = await client.sync();
+        times.push(performance.now() - t);
+        if (r.pulled !== 1) throw new Error(`expected 1 pulled row, got ${r.pulled}`);
+      }
+      return times;
+    };
+    // The seeders must hold the rows to edit them: give each a full copy first.
+    await seeder.sync();
+    await smallSeeder.sync();
+    await fresh.sync();
+    const bigTimes = await oneChange(fresh, seeder, seeded);
+    const smallTimes = await oneChange(smallClient, smallSeeder, smallIds);
+    out('### One change synced into a client that already holds many notes');
+    out('');
+    out('| notes held | sync() p50 | sync() p90 |');
+    out('|---|---|---|');
+    out(`| 100 000 | ${ms(pct(bigTimes, 50))} | ${ms(pct(bigTimes, 90))} |`);
+    out(`| 1 000 | ${ms(pct(smallTimes, 50))} | ${ms(pct(smallTimes, 90))} |`);
+    out('');
+    out(
+      '(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)',
+    );
+    await smallSeeder.close();
+    await smallClient.close();
+  }
+  for (const f of [seeder, fresh]) await f.close();
+}
+
 async function main(): Promise<void> {
   const lines: string[] = [];
   const out = (s: string): void => {
@@ -342,130 +557,22 @@ async function main(): Promise<void> {
   const proxy = await countingProxy(serverUrl);
   const serverPids = processTree(child.pid!);
   const dbName = new URL(db.url).pathname.slice(1);
+  if (process.env.BENCH_TRACE === '1') console.error(`database ${dbName}`);
   try {
     // 2. 10 clients x 1000 notes offline, then all sync.
-    const user = `bench-${Date.now()}@example.com`;
-    const clients: Ferry<typeof ferryTables>[] = [await engine(proxy.url, user, true)];
-    for (let i = 1; i < 10; i++) clients.push(await engine(proxy.url, user));
-    for (const [i, c] of clients.entries()) {
-      for (let k = 0; k < 1000; k++)
-        await c.tables.notes.create({
-          title: `client ${i} note ${k}`,
-          content: `written offline by client ${i}`,
-        });
-    }
-    proxy.reset();
-    httpRequests = 0;
-    const meter = cpuMeter(serverPids, dbName);
-    const t0 = performance.now();
-    let rounds = 0;
-    for (;;) {
-      rounds++;
-      await Promise.all(clients.map((c) => c.sync()));
-      const counts = await Promise.all(clients.map(count));
-      if (counts.every((n) => n === 10_000)) break;
-      if (rounds > 20) throw new Error(`not converged: ${counts.join(',')}`);
-    }
-    const converge = (performance.now() - t0) / 1000;
-    const convergeCpu = meter();
-    const convergeRequests = httpRequests;
+    const c = await converge(proxy, serverPids, dbName);
     const wire = proxy.bytes();
     out('### 10 clients × 1 000 notes written offline, then all sync');
     out('');
     out(
-      `- converged (every client holds all 10 000 notes): **${converge.toFixed(2)} s** in ${rounds} concurrent sync rounds, ${convergeRequests} requests`,
+      `- converged (every client holds all 10 000 notes): **${c.seconds.toFixed(2)} s** in ${c.rounds} concurrent sync rounds (${c.roundSeconds.map((s) => s.toFixed(2)).join(' + ')} s), ${c.requests} requests; ${SHARED_ENGINES ? "the ten engines share the bench process's thread (BENCH_ENGINES=shared)" : 'each engine in a worker thread of its own'}`,
     );
-    out(`- ${cpuLine(convergeCpu, 10_000, 'note pushed')}`);
+    out(`- ${cpuLine(c.cpu, 10_000, 'note pushed')}`);
     out(
       `- bytes on the wire (HTTP, both directions, all clients${COMPRESS ? ', compressing' : ', no compression'}): ${(wire.up / 1e6).toFixed(2)} MB up + ${(wire.down / 1e6).toFixed(2)} MB down = **${((wire.up + wire.down) / 1e6).toFixed(2)} MB**; ${(wire.down / 100_000).toFixed(0)} B down per note a client ends with (10 × 10 000)`,
     );
     out('');
-    for (const c of clients) await c.close();
-
-    // 3. First sync of a 100 000-note account into an empty client.
-    const big = `big-${Date.now()}@example.com`;
-    const seeder = await engine(serverUrl, big, true, 'NORMAL');
-    const token = (await seeder.connection())!.token;
-    const seedStart = performance.now();
-    const seeded = await seedOverHttp(serverUrl, token, 100_000);
-    const seedSecs = (performance.now() - seedStart) / 1000;
-    // Fresh statistics, as autovacuum would have them within a minute on a live server: with the
-    // statistics of an empty table, the server's pull query reads every row above the cursor.
-    await analyze(db.url);
-    const fresh = await engine(proxy.url, big);
-    proxy.reset();
-    httpWaitMs = 0;
-    httpRequests = 0;
-    const firstMeter = cpuMeter(serverPids, dbName);
-    if (process.env.BENCH_TRACE === '1') trace = [];
-    const t1 = performance.now();
-    const first = await fresh.sync();
-    const firstSecs = (performance.now() - t1) / 1000;
-    for (const [a, b] of trace ?? [])
-      console.error(`request ${(a - t1).toFixed(0)} → ${(b - t1).toFixed(0)} ms`);
-    trace = null;
-    const firstCpu = firstMeter();
-    const firstRequests = httpRequests;
-    const firstWire = proxy.bytes();
-    const firstHttp = httpWaitMs / 1000;
-    if (first.pulled !== 100_000 || (await count(fresh)) !== 100_000)
-      throw new Error(`first sync pulled ${first.pulled}`);
-    out('### First sync of a 100 000-note account into an empty client');
-    out('');
-    out(
-      `- **${firstSecs.toFixed(2)} s**, **${Math.round(100_000 / firstSecs).toLocaleString('en-US')} notes/s** (${((firstWire.up + firstWire.down) / 1e6).toFixed(1)} MB on the wire${COMPRESS ? ', compressing' : ', no compression'}: ${(firstWire.down / 100_000).toFixed(0)} B down per note; seeding the account took ${seedSecs.toFixed(1)} s)`,
-    );
-    out(
-      `- ${firstRequests} requests; time spent waiting for responses (overlaps the engine's work while a page is prefetched): ${firstHttp.toFixed(2)} s`,
-    );
-    out(`- ${cpuLine(firstCpu, 100_000, 'note')}`);
-    out('');
-
-    if (!WIRE_ONLY) {
-      // 4. One change synced into a client that holds 100 000 notes (and, for comparison, 1 000).
-      const small = `small-${Date.now()}@example.com`;
-      const smallSeeder = await engine(serverUrl, small, true, 'NORMAL');
-      const smallIds = await seedOverHttp(serverUrl, (await smallSeeder.connection())!.token, 1000);
-      const smallClient = await engine(serverUrl, small);
-      await smallClient.sync();
-      const oneChange = async (
-        client: Ferry<typeof ferryTables>,
-        other: Ferry<typeof ferryTables>,
-        ids: string[],
-      ): Promise<number[]> => {
-        const times: number[] = [];
-        for (let i = 0; i < 30; i++) {
-          await other.tables.notes.update(ids[(i * 7919) % ids.length]!, {
-            content: `changed ${i}`,
-          });
-          await other.sync();
-          const t = performance.now();
-          const r = await client.sync();
-          times.push(performance.now() - t);
-          if (r.pulled !== 1) throw new Error(`expected 1 pulled row, got ${r.pulled}`);
-        }
-        return times;
-      };
-      // The seeders must hold the rows to edit them: give each a full copy first.
-      await seeder.sync();
-      await smallSeeder.sync();
-      await fresh.sync();
-      const bigTimes = await oneChange(fresh, seeder, seeded);
-      const smallTimes = await oneChange(smallClient, smallSeeder, smallIds);
-      out('### One change synced into a client that already holds many notes');
-      out('');
-      out('| notes held | sync() p50 | sync() p90 |');
-      out('|---|---|---|');
-      out(`| 100 000 | ${ms(pct(bigTimes, 50))} | ${ms(pct(bigTimes, 90))} |`);
-      out(`| 1 000 | ${ms(pct(smallTimes, 50))} | ${ms(pct(smallTimes, 90))} |`);
-      out('');
-      out(
-        '(One `POST /v1/sync` round trip that pulls one row and applies it in one local transaction, fsync included.)',
-      );
-      await smallSeeder.close();
-      await smallClient.close();
-    }
-    for (const f of [seeder, fresh]) await f.close();
+    if (!CONVERGE_ONLY) await largeAccount(serverUrl, proxy, serverPids, dbName, db.url, out);
   } finally {
     await proxy.close();
     child.kill('SIGTERM');
