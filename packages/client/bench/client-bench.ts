@@ -6,7 +6,8 @@
  * BENCH_COMPRESS=0 runs the engines without compression (as they run against a loopback server
  * by default); otherwise they compress as against a remote one (`FerryOptions.compress`), which
  * is what the bytes-on-the-wire figures are about. BENCH_ONLY=wire runs only the two sync
- * sections that count bytes.
+ * sections that count bytes, BENCH_ONLY=converge only the 10 × 1 000 one. BENCH_TRACE=1 prints
+ * each request's start and end (the first sync's; the 10 × 1 000's, devices in this thread).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -91,8 +92,13 @@ const COMPRESS = process.env.BENCH_COMPRESS !== '0';
 const WIRE_ONLY = process.env.BENCH_ONLY === 'wire' || process.env.BENCH_ONLY === 'converge';
 /** BENCH_ONLY=converge: only the 10 × 1 000 section. */
 const CONVERGE_ONLY = process.env.BENCH_ONLY === 'converge';
-/** BENCH_ENGINES=shared: the ten engines of the 10 × 1 000 section in this thread, as before. */
-const SHARED_ENGINES = process.env.BENCH_ENGINES === 'shared';
+/**
+ * The ten engines of the 10 × 1 000 section share this thread unless BENCH_ENGINES=workers (each
+ * in a worker thread of its own). On this 2-core machine the workers are slower, not faster: ten
+ * isolates each compile the engine's code again (about twice the engines' CPU), and the devices
+ * spend most of the section waiting for the server, whose pushes of one user run one at a time.
+ */
+const SHARED_ENGINES = process.env.BENCH_ENGINES !== 'workers';
 
 async function engine(
   server: string,
@@ -309,7 +315,7 @@ interface Device {
   close(): Promise<void>;
 }
 
-/** A device in this thread (BENCH_ENGINES=shared). */
+/** A device in this thread (the default). */
 async function sharedDevice(server: string, user: string, i: number): Promise<Device> {
   const f = await engine(server, user, i === 0);
   for (let k = 0; k < 1000; k++)
@@ -400,7 +406,7 @@ async function converge(
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = meter();
-  // (BENCH_ENGINES=shared only: a worker's requests are not traced.)
+  // (Devices in this thread only: a worker's requests are not traced.)
   for (const [a, b] of trace ?? [])
     console.error(`request ${(a - t0).toFixed(0)} → ${(b - t0).toFixed(0)} ms`);
   trace = null;
@@ -565,7 +571,7 @@ async function main(): Promise<void> {
     out('### 10 clients × 1 000 notes written offline, then all sync');
     out('');
     out(
-      `- converged (every client holds all 10 000 notes): **${c.seconds.toFixed(2)} s** in ${c.rounds} concurrent sync rounds (${c.roundSeconds.map((s) => s.toFixed(2)).join(' + ')} s), ${c.requests} requests; ${SHARED_ENGINES ? "the ten engines share the bench process's thread (BENCH_ENGINES=shared)" : 'each engine in a worker thread of its own'}`,
+      `- converged (every client holds all 10 000 notes): **${c.seconds.toFixed(2)} s** in ${c.rounds} concurrent sync rounds (${c.roundSeconds.map((s) => s.toFixed(2)).join(' + ')} s), ${c.requests} requests; ${SHARED_ENGINES ? "the ten engines share the bench process's thread" : 'each engine in a worker thread of its own (BENCH_ENGINES=workers)'}`,
     );
     out(`- ${cpuLine(c.cpu, 10_000, 'note pushed')}`);
     out(
