@@ -97,20 +97,15 @@ export async function push(
   /** The tables as the client's schema version declares them (default: the server's own). */
   known: ReadonlyMap<string, TableSql> = ctx.tables,
 ): Promise<PushOutcome> {
-  // Sent together: the row loads go right after the lock statement on the transaction's
-  // connection, so they run once the lock is granted, each statement in a snapshot of its own
-  // that sees every push committed before (READ COMMITTED), without a round trip of their own.
-  // They load every mutation's row; duplicates' are not used.
-  const locking = lockUserAndClaim(tx, userId, req.clientId, deviceName);
-  const loading = loadTouched(tx, ctx, userId, req.mutations);
-  // While the lock is waited for: the digests of what this request asks (see lineage.ts).
+  // Before the lock, not under it: the digests of what this request asks (see lineage.ts).
   const digests = new Map(req.mutations.map((m) => [m.seq, mutationDigest(m)]));
-  const [user, current] = await Promise.all([locking, loading]);
+  const user = await lockUserAndClaim(tx, userId, req.clientId, deviceName);
   checkCursor(req.cursor, user.purgedPosition);
   const client = await claimedClient(tx, userId, req.clientId, deviceName, user);
   const reused = await reusedOrRefused(tx, req, client);
 
   const fresh = req.mutations.filter((m) => m.seq > client.lastSeq);
+  const current = await loadTouched(tx, ctx, userId, fresh);
   // The texts this request's edits of text fields were made on (see text-bases.ts).
   const bases = new TextBases(tx, userId, req.clientId);
   await bases.prefetch(tableDecls(ctx.tables), fresh, current);
@@ -118,27 +113,24 @@ export async function push(
   const pass = new MergePass(ctx, req, { client, reused, current, bases, known }, user.maxHlc);
   for (const m of req.mutations) await pass.merge(m);
 
+  const perTable = await writeTouched(tx, ctx, userId, pass.touched, BigInt(user.position));
+  await bases.flush();
+
   const maxSeq = req.mutations.reduce((a, m) => Math.max(a, m.seq), 0);
   const lastMutationSeq = Math.max(client.lastSeq, maxSeq);
   const position = BigInt(user.position) + BigInt(pass.touched.size);
   const newPosition = pass.touched.size > 0 ? position : null;
-  // Every write sent at once (one round trip): they run in order, and the first that fails
-  // aborts the transaction (the others then fail too, and the first error is the one thrown).
-  const [perTable] = await Promise.all([
-    writeTouched(tx, ctx, userId, pass.touched, BigInt(user.position)),
-    bases.flush(),
-    recordPush(tx, {
-      userId,
-      req,
-      client,
-      lastMutationSeq,
-      position,
-      moved: newPosition !== null,
-      userHlc: pass.userHlc,
-      hlcMoved: pass.userHlc > user.maxHlc,
-      digests,
-    }),
-  ]);
+  await recordPush(tx, {
+    userId,
+    req,
+    client,
+    lastMutationSeq,
+    position,
+    moved: newPosition !== null,
+    userHlc: pass.userHlc,
+    hlcMoved: pass.userHlc > user.maxHlc,
+    digests,
+  });
   const written: WrittenRow[] = [];
   for (const [table, list] of perTable) for (const r of list) written.push({ table, ...r });
   return {
@@ -174,33 +166,27 @@ async function reusedOrRefused(
   return reused;
 }
 
-/**
- * Each touched row as stored now (`null`: not there), by table and id: one query per table, all
- * sent at once.
- */
+/** Each touched row as stored now (`null`: not there), by table and id; one query per table. */
 async function loadTouched(
   tx: Queryable,
   ctx: PushContext,
   userId: string,
-  mutations: readonly Mutation[],
+  fresh: readonly Mutation[],
 ): Promise<Map<string, Map<string, StoredRow | null>>> {
   const ids = new Map<string, Set<string>>();
-  for (const m of mutations) {
+  for (const m of fresh) {
     if (!ctx.tables.has(m.table)) continue;
     let s = ids.get(m.table);
     if (!s) ids.set(m.table, (s = new Set()));
     s.add(m.id);
   }
-  const tables = [...ids];
-  const loaded = await Promise.all(
-    tables.map(([table, set]) => loadRows(tx, ctx.tables.get(table)!, userId, [...set])),
-  );
   const current = new Map<string, Map<string, StoredRow | null>>();
-  tables.forEach(([table, set], i) => {
+  for (const [table, set] of ids) {
+    const loaded = await loadRows(tx, ctx.tables.get(table)!, userId, [...set]);
     const state = new Map<string, StoredRow | null>();
-    for (const id of set) state.set(id, loaded[i]!.get(id) ?? null);
+    for (const id of set) state.set(id, loaded.get(id) ?? null);
     current.set(table, state);
-  });
+  }
   return current;
 }
 
@@ -223,13 +209,11 @@ async function writeTouched(
     if (!list) perTable.set(table, (list = []));
     list.push({ row, position });
   }
-  const writes: Promise<void>[] = [];
   for (const [table, list] of perTable) {
     const sql = ctx.tables.get(table);
     if (!sql) throw new Error(`a merge made ${table} rows, but the server does not serve ${table}`);
-    writes.push(upsertRows(tx, sql, userId, list));
+    await upsertRows(tx, sql, userId, list);
   }
-  await Promise.all(writes);
   return perTable;
 }
 

@@ -255,60 +255,51 @@ export class TextBases {
     this.newSent.push({ seq: m.seq, sent });
   }
 
-  /**
-   * Writes the revisions and sent texts this push made: two statements sent together (the
-   * transaction's connection runs them in order), so one round trip.
-   */
+  /** Writes the revisions and sent texts this push made. */
   async flush(): Promise<void> {
-    const writes: Promise<unknown>[] = [];
     const revs = this.newRevisions;
     if (revs.length > 0) {
       // A purged row's id can be used again: its old revisions give way.
-      writes.push(
-        this.tx.query(
-          `INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
+      await this.tx.query(
+        `INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
          SELECT $1, r.t, r.id, r.v, r.f::json, $2, r.s, r.h, r.m
          FROM unnest($3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::boolean[])
            AS r(t, id, v, f, s, h, m)
          ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
            fields = EXCLUDED.fields, client_id = EXCLUDED.client_id, seq = EXCLUDED.seq,
            hlc = EXCLUDED.hlc, merged = EXCLUDED.merged, created_at = now()`,
-          [
-            this.userId,
-            this.clientId,
-            revs.map((r) => r.table),
-            revs.map((r) => r.row.id),
-            revs.map((r) => r.row.version),
-            revs.map((r) => JSON.stringify(r.row.fields)),
-            revs.map((r) => r.seq),
-            revs.map((r) => r.hlc),
-            revs.map((r) => r.merged),
-          ],
-          true,
-        ),
+        [
+          this.userId,
+          this.clientId,
+          revs.map((r) => r.table),
+          revs.map((r) => r.row.id),
+          revs.map((r) => r.row.version),
+          revs.map((r) => JSON.stringify(r.row.fields)),
+          revs.map((r) => r.seq),
+          revs.map((r) => r.hlc),
+          revs.map((r) => r.merged),
+        ],
+        true,
       );
     }
     const sent = this.newSent;
     if (sent.length > 0) {
-      writes.push(
-        this.tx.query(
-          `INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
+      await this.tx.query(
+        `INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
          SELECT $1, s.s, s.t, s.id, s.v, s.f::json
          FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::bigint[], $6::text[]) AS s(s, t, id, v, f)
          ON CONFLICT (client_id, seq) DO NOTHING`,
-          [
-            this.clientId,
-            sent.map((s) => s.seq),
-            sent.map((s) => s.sent.table),
-            sent.map((s) => s.sent.id),
-            sent.map((s) => s.sent.version),
-            sent.map((s) => JSON.stringify(s.sent.fields)),
-          ],
-          true,
-        ),
+        [
+          this.clientId,
+          sent.map((s) => s.seq),
+          sent.map((s) => s.sent.table),
+          sent.map((s) => s.sent.id),
+          sent.map((s) => s.sent.version),
+          sent.map((s) => JSON.stringify(s.sent.fields)),
+        ],
+        true,
       );
     }
-    await Promise.all(writes);
   }
 }
 
