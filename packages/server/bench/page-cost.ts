@@ -7,62 +7,23 @@
  * pass is printed). It prints the server's CPU (its process) and the database backends' CPU per
  * row and per page: the engine's own work is not in these figures.
  */
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import {
   COMPACT_VERSION,
   FERRY_SCHEMA_VERSION,
-  HlcClock,
   Limits,
   PROTOCOL_VERSION,
-  hlcNode,
   uuidv7,
-  type Mutation,
 } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { mulberry32 as prng } from './merge-texts.ts';
 import { cpuBetween, cpuSeconds, databaseCpuSeconds } from './proc.ts';
-import { benchNote } from './notes.ts';
-import { signup } from './wire.ts';
+import { seedNotes, signup } from './wire.ts';
+import { startServerProcess } from './server-process.ts';
 
 const NOTES = Number(process.env.BENCH_NOTES ?? 20_000);
 const LIMITS = (process.env.BENCH_LIMITS ?? '1000,5000').split(',').map(Number);
-const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-async function startServer(
-  databaseUrl: string,
-): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=ferry-source', '--import', 'tsx', 'src/main.ts'],
-    {
-      cwd: serverDir,
-      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 async function sync(url: string, token: string, body: object): Promise<Record<string, unknown>> {
   const r = await fetch(`${url}/v1/sync`, {
@@ -82,34 +43,13 @@ async function sync(url: string, token: string, body: object): Promise<Record<st
   return (await r.json()) as Record<string, unknown>;
 }
 
-async function seed(url: string, token: string): Promise<void> {
-  const rnd = prng(11);
-  const clientId = uuidv7();
-  const clock = new HlcClock(hlcNode(clientId));
-  let seq = 0;
-  for (let done = 0; done < NOTES;) {
-    const mutations: Mutation[] = [];
-    for (; mutations.length < 500 && done < NOTES; done++)
-      mutations.push({
-        seq: ++seq,
-        table: 'notes',
-        id: uuidv7(),
-        op: 'upsert',
-        fields: benchNote(rnd),
-        hlc: clock.now(),
-        baseVersion: null,
-      });
-    await sync(url, token, { clientId, cursor: '999999999999', mutations, pullLimit: 1 });
-  }
-}
-
 async function main(): Promise<void> {
   const db = await createTestDatabase();
   const dbName = new URL(db.url).pathname.slice(1);
-  const server = await startServer(db.url);
+  const server = await startServerProcess({ env: { DATABASE_URL: db.url } });
   try {
     const token = await signup(server.url);
-    await seed(server.url, token);
+    await seedNotes(server.url, token, NOTES, prng(11));
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     await c.query('ANALYZE');

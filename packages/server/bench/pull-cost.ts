@@ -19,25 +19,14 @@
 import { cpus, loadavg } from 'node:os';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import pg from 'pg';
-import {
-  HlcClock,
-  PROTOCOL_VERSION,
-  FERRY_SCHEMA_VERSION,
-  SentValues,
-  hlcNode,
-  uuidv7,
-  withTextConflicts,
-  type Mutation,
-  ferryTables,
-  ferrySchema,
-} from '@ferry/protocol';
+import { SentValues, withTextConflicts, ferryTables, ferrySchema } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { createServer } from '../src/index.ts';
 import { pull, pullQuery, syncResponseBody, type PullPage } from '../src/sync/pull.ts';
 import { tableSql } from '../src/sync/rows.ts';
 import { mulberry32 as prng } from './merge-texts.ts';
-import { benchNote } from './notes.ts';
 import { cpuSeconds } from './proc.ts';
+import { seedNotes } from './wire.ts';
 import {
   CompactAcks,
   compactGroupsBody,
@@ -61,38 +50,6 @@ const nodeCpu = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
-async function seed(url: string, token: string, rnd: () => number): Promise<void> {
-  const clientId = uuidv7();
-  const clock = new HlcClock(hlcNode(clientId));
-  let seq = 0;
-  for (let done = 0; done < NOTES;) {
-    const mutations: Mutation[] = [];
-    for (; mutations.length < 500 && done < NOTES; done++)
-      mutations.push({
-        seq: ++seq,
-        table: 'notes',
-        id: uuidv7(),
-        op: 'upsert',
-        fields: benchNote(rnd),
-        hlc: clock.now(),
-        baseVersion: null,
-      });
-    const r = await fetch(`${url}/v1/sync`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        protocol: PROTOCOL_VERSION,
-        clientId,
-        schemaVersion: FERRY_SCHEMA_VERSION,
-        cursor: '999999999999',
-        mutations,
-        pullLimit: 1,
-      }),
-    });
-    if (r.status !== 200) throw new Error(`seed: ${r.status} ${await r.text()}`);
-  }
-}
-
 async function main(): Promise<void> {
   const rnd = prng(SEED);
   const load0 = loadavg()[0]!;
@@ -110,7 +67,7 @@ async function main(): Promise<void> {
       body: JSON.stringify({ email: `pull-${SEED}@example.com`, password: 'bench password' }),
     });
     const { userId, token } = (await signup.json()) as { userId: string; token: string };
-    await seed(server.url, token, rnd);
+    await seedNotes(server.url, token, NOTES, rnd);
 
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();

@@ -14,17 +14,15 @@
  * them; server CPU is the whole process tree's); BENCH_POOLER_PORT puts the server behind a
  * PgBouncer in transaction mode on that loopback port, in front of DATABASE_URL's PostgreSQL.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
 import { cpuSeconds, postgresCpuSeconds } from './proc.ts';
 import { signup, syncBody } from './wire.ts';
+import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { describeFirstSync, firstSyncOfLargeAccount, largeAccountSizes } from './large-account.ts';
 
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
@@ -35,7 +33,6 @@ const IDLE_CONNECTIONS = env('BENCH_IDLE_CONNECTIONS', 32);
 const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 5);
 const WORKERS = env('BENCH_WORKERS', 1);
 const POOLER_PORT = process.env.BENCH_POOLER_PORT;
-const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** CPU seconds of a process and its live children (the workers of a cluster). */
 function treeCpuSeconds(pid: number): number {
@@ -63,52 +60,23 @@ function databaseEnv(databaseUrl: string): Record<string, string> {
   };
 }
 
-async function startServerProcess(
-  databaseUrl: string,
-): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '--conditions=ferry-source', '--import', 'tsx', 'src/main.ts'],
-    {
-      cwd: serverDir,
-      env: {
-        ...process.env,
-        ...databaseEnv(databaseUrl),
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        FERRY_WORKERS: String(WORKERS),
-        FERRY_POOL_SIZE: String(Math.max(2, Math.floor(16 / WORKERS))),
-        ...(process.env.BENCH_PULL_PAGE_BYTES
-          ? { FERRY_PULL_PAGE_BYTES: process.env.BENCH_PULL_PAGE_BYTES }
-          : {}),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+function startServer(databaseUrl: string): Promise<ServerProcess> {
+  return startServerProcess({
+    env: {
+      ...databaseEnv(databaseUrl),
+      FERRY_WORKERS: String(WORKERS),
+      FERRY_POOL_SIZE: String(Math.max(2, Math.floor(16 / WORKERS))),
+      ...(process.env.BENCH_PULL_PAGE_BYTES
+        ? { FERRY_PULL_PAGE_BYTES: process.env.BENCH_PULL_PAGE_BYTES }
+        : {}),
     },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      // A cluster is ready once every worker listens (the supervisor says so, then its URL).
-      const ready =
-        WORKERS > 1
-          ? /workers started[\s\S]*?listening on (http:\/\/[^\s"]+)/
-          : /listening on (http:\/\/[^\s"]+)/;
-      const m = ready.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    nodeArgs: process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [],
+    // A cluster is ready once every worker listens (the supervisor says so, then its URL).
+    ready:
+      WORKERS > 1
+        ? /workers started[\s\S]*?listening on (http:\/\/[^\s"]+)/
+        : /listening on (http:\/\/[^\s"]+)/,
   });
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 /** Prepared batches for one client: 500 new ~1 KB notes each. */
@@ -208,7 +176,7 @@ async function idle(
 
 async function main(): Promise<void> {
   const db = await createTestDatabase();
-  const server = await startServerProcess(db.url);
+  const server = await startServer(db.url);
   try {
     const tokens = await Promise.all(Array.from({ length: USERS }, () => signup(server.url)));
     console.log(
