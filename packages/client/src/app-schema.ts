@@ -14,6 +14,7 @@ import {
 } from '@ferry/protocol';
 import type { SqlTx } from './driver.ts';
 import { q } from './rows.ts';
+import { dropSearchIndex, ensureSearchIndex } from './search-index.ts';
 import { StateKey, getState, setState } from './state.ts';
 
 /** Columns of every local table besides its declared fields. */
@@ -102,7 +103,13 @@ export async function migrateAppTables(
     throw new Error(
       `the local database is of app schema version ${was}, newer than this app's ${schemaVersion}: open it with a newer version of the app`,
     );
+  // A trigger naming a column stops ALTER TABLE from dropping it: the index goes first, and is
+  // made again over the table's new shape below.
+  for (const s of steps)
+    if (s.kind === 'renameField' || s.kind === 'dropField' || s.kind === 'dropTable')
+      await dropSearchIndex(tx, s.table);
   for (const s of steps) await runStep(tx, s);
+  for (const t of tables) await ensureSearchIndex(tx, t);
   for (const t of tables) {
     // Lists show live rows by the updatedAt timestamp, newest first, from a position (store.ts):
     // one index range, no sort, and counting the rows ahead of a position reads the index alone.

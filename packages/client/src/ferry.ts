@@ -29,6 +29,7 @@ import { Transport, fetchHttp } from './http.ts';
 import { allEntries, outboxCount, type OutboxEntry } from './outbox.ts';
 import type { LocalRow } from './rows.ts';
 import { LOCAL_ENGINE_TABLES, migrate } from './schema.ts';
+import { searchIndexNames } from './search-index.ts';
 import { migrateAppTables } from './app-schema.ts';
 import { StateKey, allState, getState, setState } from './state.ts';
 import { TableStore } from './store.ts';
@@ -57,7 +58,11 @@ export async function openFerry<const T extends readonly TableDecl[]>(
   opts: FerryOptions<T>,
   hooks: FerryTestHooks = {},
 ): Promise<Ferry<T>> {
-  checkTables(opts.tables, { schemaVersion: opts.schemaVersion, reserved: LOCAL_ENGINE_TABLES });
+  const indexes = opts.tables.flatMap((t) => searchIndexNames(t.name));
+  checkTables(opts.tables, {
+    schemaVersion: opts.schemaVersion,
+    reserved: [...LOCAL_ENGINE_TABLES, ...indexes],
+  });
   // Overlaps of text merges arrive as rows of text_conflicts: it is synced whenever text merges.
   const tables = withTextConflicts(opts.tables);
   const now = opts.now ?? Date.now;

@@ -11,6 +11,7 @@ import type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { enqueue } from './outbox.ts';
 import { getRow, q, toSql, type LocalRow } from './rows.ts';
+import { indexAnswers, matchPhrase, searchIndexName } from './search-index.ts';
 import {
   TEXT_BASE_JOIN,
   TEXT_BASE_COLUMNS,
@@ -341,14 +342,27 @@ export class TableStore<
     const del = q(this.table.deletedField);
     if (opts.deleted === 'only') where.push(`${del} IS NOT NULL`);
     else if (opts.deleted !== true) where.push(`${del} IS NULL`);
-    if (opts.search !== undefined && opts.search !== '' && this.table.searchFields.length > 0) {
-      const pattern = `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(
-        `(${this.table.searchFields.map((f) => `${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
-      );
-      for (const _ of this.table.searchFields) params.push(pattern);
-    }
+    if (opts.search !== undefined && opts.search !== '' && this.table.searchFields.length > 0)
+      this.search(opts.search, where, params);
     return { where, params };
+  }
+
+  /**
+   * Rows with `term` in a search field, in any case: from the table's trigram index for a term
+   * it answers, else (one or two characters) by a scan with LIKE.
+   */
+  private search(term: string, where: string[], params: SqlValue[]): void {
+    if (indexAnswers(term)) {
+      const fts = q(searchIndexName(this.table.name));
+      where.push(`rowid IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ?)`);
+      params.push(matchPhrase(term));
+      return;
+    }
+    const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(
+      `(${this.table.searchFields.map((f) => `${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+    );
+    for (const _ of this.table.searchFields) params.push(pattern);
   }
 
   /**

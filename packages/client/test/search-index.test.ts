@@ -1,0 +1,109 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { defineTable, ferrySchema, type SchemaMigration, type TableDecl } from '@ferry/protocol';
+import { memoryTokenStore, openFerry } from '../src/index.ts';
+import { openNodeDriver } from '../src/node/index.ts';
+import { tempDbPath } from './helpers.ts';
+
+// Search answers terms of three or more characters from a trigram index (search-index.ts). A
+// device's database keeps one in step with the table through every schema change.
+
+async function open<const T extends readonly TableDecl[]>(
+  path: string,
+  schema: { tables: T; schemaVersion: number; migrations?: readonly SchemaMigration[] },
+) {
+  const driver = await openNodeDriver(path);
+  return openFerry({ ...schema, driver, tokenStore: memoryTokenStore() });
+}
+
+/** Names of the database's tables and triggers about the notes index. */
+function indexObjects(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  const rows = db
+    .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'notes\\_\\_search%' ESCAPE '\\'")
+    .all() as { name: string }[];
+  db.close();
+  return rows.map((r) => r.name).sort();
+}
+
+describe('the search index on the device', () => {
+  it('a database from before the index gets it, filled, when the app opens it', async () => {
+    const path = tempDbPath();
+    const first = await open(path, ferrySchema);
+    await first.tables.notes.create({ title: 'Groceries', content: 'oatmeal and kiwis' });
+    await first.close();
+    const db = new Database(path);
+    for (const t of ['ai', 'ad', 'au']) db.exec(`DROP TRIGGER notes__search_${t}`);
+    db.exec('DROP TABLE notes__search');
+    db.close();
+    expect(indexObjects(path)).toEqual([]);
+
+    const f = await open(path, ferrySchema);
+    expect(indexObjects(path)).toContain('notes__search');
+    const found = await f.tables.notes.list({ search: 'TMEAL' });
+    expect(found.map((n) => n.title)).toEqual(['Groceries']);
+    await f.close();
+  });
+
+  it('follows a renamed and a dropped search field', async () => {
+    const path = tempDbPath();
+    const first = await open(path, ferrySchema);
+    await first.tables.notes.create({ title: 'Groceries', content: 'oatmeal and kiwis' });
+    await first.close();
+    const [, notebooks] = ferrySchema.tables;
+    const heading = { type: 'text', maxChars: 1000, since: 4, default: '' } as const;
+    const notebookId = { type: 'uuid', nullable: true, since: 3 } as const;
+    const timestamps = {
+      createdAt: 'created_at',
+      updatedAt: 'updated_at',
+      deletedAt: 'deleted_at',
+    };
+    const content = { type: 'text', merge: 'text', mergeSince: 2, default: '' } as const;
+    const withContent = defineTable('notes', {
+      fields: { heading, content, notebook_id: notebookId },
+      timestamps,
+      search: ['heading', 'content'],
+    });
+    const withoutContent = defineTable('notes', {
+      fields: { heading, notebook_id: notebookId },
+      timestamps,
+      search: ['heading'],
+    });
+    const renamed = await open(path, {
+      tables: [withContent, notebooks],
+      schemaVersion: 4,
+      migrations: [{ table: 'notes', renameField: { from: 'title', to: 'heading' } }],
+    });
+    expect((await renamed.tables.notes.list({ search: 'ocer' })).length).toBe(1);
+    expect((await renamed.tables.notes.list({ search: 'kiwi' })).length).toBe(1);
+    await renamed.close();
+
+    const dropped = await open(path, {
+      tables: [withoutContent, notebooks],
+      schemaVersion: 5,
+      migrations: [
+        { table: 'notes', renameField: { from: 'title', to: 'heading' } },
+        { table: 'notes', dropField: 'content' },
+        { dropTable: 'text_conflicts' },
+      ],
+    });
+    expect((await dropped.tables.notes.list({ search: 'ocer' })).length).toBe(1);
+    expect((await dropped.tables.notes.list({ search: 'kiwi' })).length).toBe(0);
+    const n = await dropped.tables.notes.create({ heading: 'Kiwi jam' });
+    expect((await dropped.tables.notes.list({ search: 'kiwi' })).map((r) => r.id)).toEqual([n.id]);
+    await dropped.close();
+  });
+
+  it('a searched list reads the index, not every row', async () => {
+    const path = tempDbPath();
+    await (await open(path, ferrySchema)).close();
+    const db = new Database(path, { readonly: true });
+    const plan = db
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT * FROM notes WHERE deleted_at IS NULL AND rowid IN (SELECT rowid FROM notes__search WHERE notes__search MATCH ?) ORDER BY updated_at DESC, id DESC LIMIT 50',
+      )
+      .all('"kiwi"') as { detail: string }[];
+    db.close();
+    expect(plan.map((p) => p.detail).join('\n')).toMatch(/VIRTUAL TABLE INDEX/);
+  });
+});
