@@ -14,6 +14,7 @@ import { pendingFields, pendingFieldsOf } from './outbox.ts';
 import { q, refreshSyncedSql, toSql, updateColumns } from './rows.ts';
 import { StateKey, setState } from './state.ts';
 import { TEXT_FROM_PULL_SQL, textFromPendingPull, textFromShadow } from './text-base.ts';
+import { indexPending } from './search-index.ts';
 
 /** What applying one response changed, for events and the sync outcome. */
 export interface ApplySummary {
@@ -84,7 +85,8 @@ function markChanged(summary: ApplySummary, table: string, id: string): void {
  * 3. `applyPulled`: applies the pulled rows, except fields a queued entry still changes (those
  *    keep the local value, the server's is kept in `shadow`, and the row stays synced = 0);
  * 4. `refreshUnpulled`: recomputes `synced` of acknowledged records no pulled row rewrote;
- * 5. advances the cursor and folds the server's HLC into the clock.
+ * 5. indexes the rows whose searched text changed (`indexPending`, one statement per table);
+ * 6. advances the cursor and folds the server's HLC into the clock.
  * If anything throws, the transaction rolls back and none of it happened.
  */
 export async function applyResponse(
@@ -114,6 +116,7 @@ export async function applyResponse(
   const pulled = await applyPulled(run, ack.theirRows, res.changes, opts.resync ?? false);
   opts.probe?.('pulled');
   await refreshUnpulled(run, ack, pulled);
+  for (const t of tables.values()) await indexPending(tx, t);
   await setState(tx, StateKey.cursor, res.cursor);
   await clock.receive(tx, res.serverHlc);
   return run.summary;

@@ -11,7 +11,7 @@ import type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 import { ErrorKind, FerryError } from './errors.ts';
 import { enqueue } from './outbox.ts';
 import { getRow, q, toSql, type LocalRow } from './rows.ts';
-import { indexAnswers, matchPhrase, searchIndexName } from './search-index.ts';
+import { indexAnswers, matchPhrase, pendingName, searchIndexName } from './search-index.ts';
 import {
   TEXT_BASE_JOIN,
   TEXT_BASE_COLUMNS,
@@ -352,17 +352,22 @@ export class TableStore<
    * it answers, else (one or two characters) by a scan with LIKE.
    */
   private search(term: string, where: string[], params: SqlValue[]): void {
-    if (indexAnswers(term)) {
-      const fts = q(searchIndexName(this.table.name));
-      where.push(`rowid IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ?)`);
-      params.push(matchPhrase(term));
+    const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const likeAny = (alias: string) =>
+      `(${this.table.searchFields.map((f) => `${alias}${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`;
+    if (!indexAnswers(term)) {
+      where.push(likeAny(''));
+      for (const _ of this.table.searchFields) params.push(like);
       return;
     }
-    const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // The index, and the rows whose text is not in it yet (search-index.ts).
+    const fts = q(searchIndexName(this.table.name));
     where.push(
-      `(${this.table.searchFields.map((f) => `${q(f)} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+      `rowid IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ? UNION ALL ` +
+        `SELECT p.row FROM ${q(pendingName(this.table.name))} p JOIN ${q(this.table.name)} t ON t.rowid = p.row WHERE ${likeAny('t.')})`,
     );
-    for (const _ of this.table.searchFields) params.push(pattern);
+    params.push(matchPhrase(term));
+    for (const _ of this.table.searchFields) params.push(like);
   }
 
   /**

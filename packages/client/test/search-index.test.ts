@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defineTable, ferrySchema, type SchemaMigration, type TableDecl } from '@ferry/protocol';
 import { memoryTokenStore, openFerry } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
+import { FakeRemote } from '../src/testing/index.ts';
 import { tempDbPath } from './helpers.ts';
 
 // Search answers terms of three or more characters from a trigram index (search-index.ts). A
@@ -34,7 +35,7 @@ describe('the search index on the device', () => {
     await first.close();
     const db = new Database(path);
     for (const t of ['ai', 'ad', 'au']) db.exec(`DROP TRIGGER notes__search_${t}`);
-    db.exec('DROP TABLE notes__search');
+    db.exec('DROP TABLE notes__search; DROP TABLE notes__search_pending');
     db.close();
     expect(indexObjects(path)).toEqual([]);
 
@@ -92,6 +93,37 @@ describe('the search index on the device', () => {
     const n = await dropped.tables.notes.create({ heading: 'Kiwi jam' });
     expect((await dropped.tables.notes.list({ search: 'kiwi' })).map((r) => r.id)).toEqual([n.id]);
     await dropped.close();
+  });
+
+  it('a sync indexes the rows written since, in the transaction applying its page', async () => {
+    const path = tempDbPath();
+    const remote = new FakeRemote();
+    const driver = await openNodeDriver(path);
+    const f = await openFerry({
+      ...ferrySchema,
+      driver,
+      tokenStore: memoryTokenStore(),
+      http: remote.http,
+    });
+    await f.login('http://127.0.0.1:9', 'me@example.com', 'password1');
+    const n = await f.tables.notes.create({ title: 'Groceries', content: 'oatmeal and kiwis' });
+    const indexed = () => {
+      const db = new Database(path, { readonly: true });
+      const rows = db
+        .prepare('SELECT rowid FROM notes__search WHERE notes__search MATCH \'"kiwi"\'')
+        .all();
+      const pending = db.prepare('SELECT count(*) AS n FROM notes__search_pending').get();
+      db.close();
+      return [rows.length, (pending as { n: number }).n];
+    };
+    expect(indexed()).toEqual([0, 1]);
+    await f.sync();
+    expect(indexed()).toEqual([1, 0]);
+    await f.tables.notes.update(n.id, { content: 'mango' });
+    expect(indexed()).toEqual([0, 1]);
+    expect((await f.tables.notes.list({ search: 'kiwi' })).length).toBe(0);
+    expect((await f.tables.notes.list({ search: 'ango' })).length).toBe(1);
+    await f.close();
   });
 
   it('a searched list reads the index, not every row', async () => {

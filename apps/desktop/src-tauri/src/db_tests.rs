@@ -307,3 +307,23 @@ async fn the_read_connections_map_the_file() {
         assert_eq!(db.read("PRAGMA mmap_size", &[]).unwrap().rows[0][0], json!(crate::reader::MMAP_BYTES));
     }
 }
+
+/// The engine's search index is an FTS5 table with the trigram tokenizer (packages/client
+/// search-index.ts): the bundled SQLite must have FTS5 (libsqlite3-sys's `bundled` build enables
+/// it), and the UI's read connections must answer a MATCH on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bundled_sqlite_has_fts5_trigram_and_readers_query_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, Duration::from_secs(30)).await;
+    let tx = db.begin().await.unwrap();
+    let opts = db.all(tx, "SELECT compile_options FROM pragma_compile_options", &[]).unwrap();
+    assert!(opts.rows.iter().any(|r| r[0] == json!("ENABLE_FTS5")), "no FTS5 in {:?}", opts.rows);
+    db.exec(tx, "CREATE VIRTUAL TABLE notes_fts USING fts5(title, content='notes', content_rowid='rowid', tokenize='trigram')").unwrap();
+    db.exec(tx, "CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN INSERT INTO notes_fts (rowid, title) VALUES (new.rowid, new.title); END").unwrap();
+    db.run(tx, "INSERT INTO notes VALUES (?, ?, ?)", &[json!("a"), json!("Buy oatmeal"), json!(1)]).unwrap();
+    db.commit(tx).unwrap();
+
+    let sql = "SELECT id FROM notes WHERE rowid IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)";
+    let found = db.read(sql, &[json!("\"TMEA\"")]).unwrap();
+    assert_eq!(found.rows, vec![vec![json!("a")]]);
+}

@@ -5,9 +5,10 @@
 //! the transaction holding it (a sync applying a page). Each query is its own read transaction:
 //! it sees everything committed before it started and nothing of a transaction still open.
 //!
-//! There are [`CONNECTIONS`] of them, so one read does not wait for another: a search scanning
-//! every note (tens of milliseconds on a large account, more while a sync takes the CPU) does not
-//! hold up the list's next query, nor the search the user typed after it.
+//! There are [`CONNECTIONS`] of them, so one read does not wait for another: a search of one or
+//! two characters, which scans every note (tens of milliseconds on a large account, more while a
+//! sync takes the CPU; longer terms read the engine's trigram index), does not hold up the list's
+//! next query, nor the search the user typed after it.
 
 use crate::db::{query_rows, DbResult, Rows};
 use crate::error::ShellError;
@@ -74,7 +75,7 @@ fn open_one(path: &Path) -> DbResult<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     // Belt and braces: even a statement that would write is refused (`query` checks first).
     conn.execute_batch("PRAGMA query_only=ON; PRAGMA busy_timeout=5000;")?;
-    // A search scans every note. Mapped, the file's pages are read in place rather than copied
+    // A short search scans every note, a longer one reads the index. Mapped, the file's pages are read in place rather than copied
     // through the page cache, which a sync's every commit empties (WAL: a reader starting after
     // a change starts cold). Address space only; SQLite maps no more than the file.
     conn.execute_batch(&format!("PRAGMA mmap_size={MMAP_BYTES};"))?;

@@ -18,6 +18,27 @@ const TITLES = [
   'ab',
 ];
 
+/** What searching the rows of TITLES finds. */
+async function expectLiteral(f: Engine): Promise<void> {
+  equal(await found(f, 'TMEA'), ['Buy oatmeal cookies'], 'inside a word, any case');
+  equal(await found(f, 'meal coo'), ['Buy oatmeal cookies'], 'across a space');
+  equal(await found(f, '"the h'), ['Read "The Hobbit"'], 'a double quote');
+  equal(await found(f, '"'), ['Read "The Hobbit"'], 'a double quote alone');
+  equal(await found(f, '0% d'), ['100% done_now'], 'a percent sign');
+  equal(await found(f, '%'), ['100% done_now'], 'a percent sign alone');
+  equal(await found(f, 'e_n'), ['100% done_now'], 'an underscore');
+  equal(await found(f, '_'), ['100% done_now'], 'an underscore alone');
+  equal(await found(f, 'r*g'), ['star*gazing'], 'a star');
+  equal(await found(f, '*'), ['star*gazing'], 'a star alone');
+  equal(await found(f, 's or t'), ['this OR that'], 'query syntax is text');
+  equal(await found(f, 'OR'), ['this OR that'], 'a two-letter operator is text');
+  equal(await found(f, 'AND'), [], 'an operator alone is text');
+  equal(await found(f, 'AB'), ['ab'], 'a two-character term');
+  equal(await found(f, 'B'), ['Read "The Hobbit"', 'ab', 'Buy oatmeal cookies'].sort(), 'one');
+  equal(await found(f, 'zzz'), [], 'nothing');
+  equal(await found(f, ''), TITLES.slice().sort(), 'an empty search is no filter');
+}
+
 /** A pulled row of `tasks` with this title. */
 function remoteTask(id: string, title: string): Record<string, unknown> & { id: string } {
   const t = new Date().toISOString();
@@ -35,27 +56,10 @@ export const searchChecks: Check<MakeStoreDriver>[] = [
     run: (make) =>
       withEngine(make, async (f) => {
         for (const title of TITLES) await f.tables.tasks.create({ title });
-        equal(await found(f, 'TMEA'), ['Buy oatmeal cookies'], 'inside a word, any case');
-        equal(await found(f, 'meal coo'), ['Buy oatmeal cookies'], 'across a space');
-        equal(await found(f, '"the h'), ['Read "The Hobbit"'], 'a double quote');
-        equal(await found(f, '"'), ['Read "The Hobbit"'], 'a double quote alone');
-        equal(await found(f, '0% d'), ['100% done_now'], 'a percent sign');
-        equal(await found(f, '%'), ['100% done_now'], 'a percent sign alone');
-        equal(await found(f, 'e_n'), ['100% done_now'], 'an underscore');
-        equal(await found(f, '_'), ['100% done_now'], 'an underscore alone');
-        equal(await found(f, 'r*g'), ['star*gazing'], 'a star');
-        equal(await found(f, '*'), ['star*gazing'], 'a star alone');
-        equal(await found(f, 's or t'), ['this OR that'], 'query syntax is text');
-        equal(await found(f, 'OR'), ['this OR that'], 'a two-letter operator is text');
-        equal(await found(f, 'AND'), [], 'an operator alone is text');
-        equal(await found(f, 'AB'), ['ab'], 'a two-character term');
-        equal(
-          await found(f, 'B'),
-          ['Read "The Hobbit"', 'ab', 'Buy oatmeal cookies'].sort(),
-          'one',
-        );
-        equal(await found(f, 'zzz'), [], 'nothing');
-        equal(await found(f, ''), TITLES.slice().sort(), 'an empty search is no filter');
+        // Rows just written, then the same rows once a sync has indexed them.
+        await expectLiteral(f);
+        await f.sync();
+        await expectLiteral(f);
       }),
   },
   {
@@ -63,9 +67,13 @@ export const searchChecks: Check<MakeStoreDriver>[] = [
     run: (make) =>
       withEngine(make, async (f, remote, d) => {
         const n = await f.tables.tasks.create({ title: 'alpha beta' });
+        await f.sync();
         await f.tables.tasks.update(n.id, { title: 'gamma delta' });
         equal(await found(f, 'beta'), [], 'not by its old text');
         equal(await found(f, 'AMMA DE'), ['gamma delta'], 'by its new text');
+        await f.sync();
+        equal(await found(f, 'beta'), [], 'not by its old text, synced');
+        equal(await found(f, 'AMMA DE'), ['gamma delta'], 'by its new text, synced');
         await f.tables.tasks.remove(n.id);
         equal(await found(f, 'gamma'), [], 'a deleted row is not found');
         equal(await found(f, 'gamma', 'only'), ['gamma delta'], 'but is in the trash');
