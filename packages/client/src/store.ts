@@ -360,11 +360,12 @@ export class TableStore<
       for (const _ of this.table.searchFields) params.push(like);
       return;
     }
-    // The index, and the rows whose text is not in it yet (search-index.ts).
+    // The index, and the rows whose text is not in it yet (search-index.ts). CROSS JOIN keeps
+    // the pending list the outer loop: SQLite would otherwise scan every row and look each up in it.
     const fts = q(searchIndexName(this.table.name));
     where.push(
       `rowid IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ? UNION ALL ` +
-        `SELECT p.row FROM ${q(pendingName(this.table.name))} p JOIN ${q(this.table.name)} t ON t.rowid = p.row WHERE ${likeAny('t.')})`,
+        `SELECT p.row FROM ${q(pendingName(this.table.name))} p CROSS JOIN ${q(this.table.name)} t ON t.rowid = p.row WHERE ${likeAny('t.')})`,
     );
     params.push(matchPhrase(term));
     for (const _ of this.table.searchFields) params.push(like);

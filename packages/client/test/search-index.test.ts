@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { defineTable, ferrySchema, type SchemaMigration, type TableDecl } from '@ferry/protocol';
-import { memoryTokenStore, openFerry } from '../src/index.ts';
+import { memoryTokenStore, openFerry, type SqlReader, type SqlValue } from '../src/index.ts';
 import { openNodeDriver } from '../src/node/index.ts';
 import { FakeRemote } from '../src/testing/index.ts';
 import { tempDbPath } from './helpers.ts';
@@ -126,16 +126,34 @@ describe('the search index on the device', () => {
     await f.close();
   });
 
-  it('a searched list reads the index, not every row', async () => {
+  it('a searched list and count read the index and the pending rows, never every row', async () => {
     const path = tempDbPath();
-    await (await open(path, ferrySchema)).close();
+    const first = await open(path, ferrySchema);
+    for (let i = 0; i < 200; i++)
+      await first.tables.notes.create({ title: `Note ${i}`, content: `kiwi ${i}` });
+    await first.close();
+    const stats = new Database(path);
+    stats.exec('ANALYZE');
+    stats.close();
     const db = new Database(path, { readonly: true });
-    const plan = db
-      .prepare(
-        'EXPLAIN QUERY PLAN SELECT * FROM notes WHERE deleted_at IS NULL AND rowid IN (SELECT rowid FROM notes__search WHERE notes__search MATCH ?) ORDER BY updated_at DESC, id DESC LIMIT 50',
-      )
-      .all('"kiwi"') as { detail: string }[];
+    const plans: string[] = [];
+    const reader: SqlReader = {
+      all: <R>(sql: string, params: readonly SqlValue[] = []) => {
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
+        plans.push(plan.map((p) => p.detail).join('; '));
+        return Promise.resolve(db.prepare(sql).all(...params) as R[]);
+      },
+    };
+    const driver = await openNodeDriver(path);
+    const f = await openFerry({ ...ferrySchema, driver, tokenStore: memoryTokenStore(), reader });
+    expect((await f.tables.notes.list({ search: 'kiwi 199', limit: 50 })).length).toBe(1);
+    expect(await f.tables.notes.count({ search: 'kiwi 199' })).toBe(1);
+    await f.close();
     db.close();
-    expect(plan.map((p) => p.detail).join('\n')).toMatch(/VIRTUAL TABLE INDEX/);
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) {
+      expect(plan).toMatch(/VIRTUAL TABLE INDEX/);
+      expect(plan).not.toMatch(/SCAN (notes|t)\b(?! USING COVERING)/);
+    }
   });
 });
