@@ -61,7 +61,10 @@ function triggerDdl(t: TableDecl): string[] {
   const unindex =
     `INSERT INTO ${fts} (${fts}, rowid, ${cols.join(', ')}) SELECT 'delete', old.rowid, ${old} ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${pending} WHERE row = old.rowid);`;
-  const later = `INSERT OR IGNORE INTO ${pending} (row) VALUES (new.rowid);`;
+  // Not `INSERT OR IGNORE`: in a trigger, the outer statement's conflict clause replaces it.
+  const later =
+    `INSERT INTO ${pending} (row) SELECT new.rowid ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${pending} WHERE row = new.rowid);`;
   const changed = cols.map((c) => `old.${c} IS NOT new.${c}`).join(' OR ');
   const name = (s: string) => q(`${searchIndexName(t.name)}_${s}`);
   return [
