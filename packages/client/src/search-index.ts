@@ -61,7 +61,7 @@ function triggerDdl(t: TableDecl): string[] {
   const unindex =
     `INSERT INTO ${fts} (${fts}, rowid, ${cols.join(', ')}) SELECT 'delete', old.rowid, ${old} ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${pending} WHERE row = old.rowid);`;
-  // Not `INSERT OR IGNORE`: in a trigger, the outer statement's conflict clause replaces it.
+  // Not `INSERT OR IGNORE`: in a trigger, an outer statement's conflict clause overrides it.
   const later =
     `INSERT INTO ${pending} (row) SELECT new.rowid ` +
     `WHERE NOT EXISTS (SELECT 1 FROM ${pending} WHERE row = new.rowid);`;
