@@ -362,8 +362,12 @@ async function main(): Promise<void> {
     await waitUntil('the trash to show it', async () => (await listTitles(s)).join() === 'Scratch');
     await openNote(s, scratch);
     await s.click('[data-testid="restore-note"]');
-    await waitUntil('the restored note to return', async () =>
-      (await listTitles(s)).includes('Scratch'),
+    // Restoring switches to the notes list and opens the note. Wait for that whole list: the
+    // trash list also shows "Scratch", and a click made while the lists swap lands on whatever
+    // row takes its place (the first, Groceries).
+    await waitUntil(
+      'the restored note to return',
+      async () => (await listTitles(s)).length === 4 && (await listTitles(s)).includes('Scratch'),
     );
     await openNote(s, scratch);
     await s.click('[data-testid="delete-note"]');
