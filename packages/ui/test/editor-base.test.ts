@@ -2,34 +2,23 @@
  * The editor against the real server: what the user typed is sent with the base of the text the
  * editor loaded, so an edit of another device pulled while they type is merged, not undone.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEditor } from '../src/state/editor.ts';
-import { device, email, startTestServer, type TestServer } from './support/server.ts';
+import { twoDevices, useTestServer } from './support/server.ts';
+import { rethrow } from './support/rethrow.ts';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-const fail = (e: unknown): never => {
-  throw e;
-};
+const server = useTestServer();
 
 describe('the editor and a pull while typing (real server)', () => {
   it("saves the user's words on the text it loaded: another device's edit pulled meanwhile stays", async () => {
-    const user = email();
-    const a = await device(server.url, user, true);
-    const b = await device(server.url, user);
+    const { a, b } = await twoDevices(server.url());
     const n = await a.tables.notes.create({
       title: 'Trip plan',
       content: 'Lisbon\nPorto\nBraga\n',
     });
     await a.sync();
     await b.sync();
-    const editor = createEditor(a, fail, { saveDelayMs: 60_000 }); // saved by flush() only
+    const editor = createEditor(a, rethrow, { saveDelayMs: 60_000 }); // saved by flush() only
     await editor.open(n.id);
     editor.edit({ content: 'Lisbon, visit Belem\nPorto\nBraga\n' }); // waiting for the debounce
     await b.tables.notes.update(n.id, { content: 'Lisbon\nPorto\nBraga, then Guimaraes\n' });

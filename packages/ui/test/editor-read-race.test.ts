@@ -3,22 +3,13 @@
  * read is on its way (on the desktop it goes to another connection, and during a long sync it
  * waits). The answer describes the note before the save: it must not replace what was typed.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { NotesFerry } from '../src/notes-engine.ts';
 import { createEditor } from '../src/state/editor.ts';
-import { device, email, startTestServer, type TestServer } from './support/server.ts';
+import { twoDevices, useTestServer } from './support/server.ts';
+import { rethrow } from './support/rethrow.ts';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-const fail = (e: unknown): never => {
-  throw e;
-};
+const server = useTestServer();
 
 /** The engine, with the editor's reads held back until `release()`, having read at call time. */
 function heldReads(ferry: NotesFerry): {
@@ -53,14 +44,12 @@ function heldReads(ferry: NotesFerry): {
 }
 
 it('keeps what was typed and saved while a re-read for a remote change was on its way', async () => {
-  const user = email();
-  const a = await device(server.url, user, true);
-  const b = await device(server.url, user);
+  const { a, b } = await twoDevices(server.url());
   const n = await a.tables.notes.create({ title: 'Trip plan', content: 'Lisbon\nPorto\n' });
   await a.sync();
   await b.sync();
   const reads = heldReads(a);
-  const editor = createEditor(reads.engine, fail, { saveDelayMs: 60_000 }); // flush() saves
+  const editor = createEditor(reads.engine, rethrow, { saveDelayMs: 60_000 }); // flush() saves
   await editor.open(n.id);
 
   reads.hold();

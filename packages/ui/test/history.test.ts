@@ -12,7 +12,7 @@ import {
   shortDevice,
 } from '@ferry/client';
 import { openNodeDriver } from '@ferry/client/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SegmentKind } from '../src/state/diff.ts';
 import {
   createHistory,
@@ -20,16 +20,10 @@ import {
   revisionTime,
   type CurrentNote,
 } from '../src/state/history.ts';
-import { device, email, startTestServer, type TestServer } from './support/server.ts';
+import { device, email, twoDevices, useTestServer } from './support/server.ts';
 import { ferrySchema } from '@ferry/protocol';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = useTestServer();
 
 describe('labels', () => {
   it('names devices: this one, another by its login name and the random end of its id, the server', () => {
@@ -65,9 +59,7 @@ describe('labels', () => {
 
 describe('the history of a note (real server)', () => {
   it('lists revisions, diffs one against the note, restores it, and the other device gets it', async () => {
-    const user = email();
-    const a = await device(server.url, user, true);
-    const b = await device(server.url, user);
+    const { a, b } = await twoDevices(server.url());
     try {
       const n = await a.tables.notes.create({ title: 'Trip', content: 'Day 1: Lisbon\n' });
       await a.sync();
@@ -133,7 +125,7 @@ describe('the history of a note (real server)', () => {
   });
 
   it('pages through a long history', async () => {
-    const a = await device(server.url, email(), true);
+    const a = await device(server.url(), email(), true);
     try {
       const n = await a.tables.notes.create({ title: 'Log', content: '' });
       for (let i = 1; i <= 55; i++) {

@@ -14,6 +14,7 @@ import {
   type NotesList,
 } from '../src/state/notes.ts';
 import { ferrySchema, type ferryTables, type Note } from '@ferry/protocol';
+import { rethrow } from './support/rethrow.ts';
 
 const row = (i: number) => ({
   id: `0193a1c3-0000-7000-8000-${String(i).padStart(12, '0')}`,
@@ -107,9 +108,6 @@ const quiet = async (list: NotesList): Promise<void> => {
   await new Promise((r) => setTimeout(r, 30));
 };
 
-const fail = (e: unknown): never => {
-  throw e;
-};
 const titles = (list: NotesList): string[] => list.notes().map((n) => n.title);
 
 describe('the notes list during a first sync', () => {
@@ -117,7 +115,7 @@ describe('the notes list during a first sync', () => {
     const remote = new FakeRemote();
     put(remote, 0, 200); // pulled oldest first, 20 a page: every page sorts above the last
     const f = await engine(remote, 20);
-    const list = createNotesList(f, fail);
+    const list = createNotesList(f, rethrow);
     await settle(() => !list.loading());
     // The top row whenever a page is asked for, as the user saw it.
     const tops = new Set<string>();
@@ -143,7 +141,7 @@ describe('the notes list during a first sync', () => {
     const remote = new FakeRemote();
     put(remote, 0, 10);
     const f = await engine(remote, 1000);
-    const list = createNotesList(f, fail);
+    const list = createNotesList(f, rethrow);
     await f.sync();
     await settle(() => titles(list)[0] === 'n9');
     put(remote, 10, 15);
@@ -169,7 +167,7 @@ describe('the notes list during a first sync', () => {
     const remote = new FakeRemote();
     put(remote, 0, 3);
     const f = await engine(remote, 1000);
-    const list = createNotesList(f, fail);
+    const list = createNotesList(f, rethrow);
     await f.sync();
     await settle(() => titles(list)[0] === 'n2');
     put(remote, 3, 5);
@@ -204,7 +202,7 @@ describe('the notes list under a stream of changes', () => {
         return () => listeners.delete(l);
       },
     };
-    const list = createNotesList(fake, fail);
+    const list = createNotesList(fake, rethrow);
     const pages = setInterval(() => {
       for (const l of listeners)
         l({ type: 'changed', table: 'notes', ids: ['x'], origin: 'remote' });
@@ -239,7 +237,7 @@ describe('the notes list under a stream of changes', () => {
         return () => listeners.delete(l);
       },
     };
-    const list = createNotesList(fake, fail);
+    const list = createNotesList(fake, rethrow);
     await settle(() => !list.loading());
     list.setSearch('needle');
     await settle(() => queries === 2);

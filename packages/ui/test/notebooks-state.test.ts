@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createNotebooks } from '../src/state/notebooks.ts';
 import { createNotesList } from '../src/state/notes.ts';
 import { ferrySchema, type ferryTables } from '@ferry/protocol';
+import { rethrow } from './support/rethrow.ts';
 
 let ferry: Ferry<typeof ferryTables> | null = null;
 afterEach(async () => {
@@ -19,10 +20,6 @@ const settle = async (cond: () => boolean): Promise<void> => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 };
-const fail = (e: unknown): never => {
-  throw e;
-};
-
 describe('notebooks', () => {
   it('lists notebooks by name, live, and filters the notes list to one', async () => {
     const f = (ferry = await openFerry({
@@ -30,8 +27,8 @@ describe('notebooks', () => {
       driver: await openNodeDriver(':memory:'),
       tokenStore: memoryTokenStore(),
     }));
-    const books = createNotebooks(f, fail);
-    const list = createNotesList(f, fail);
+    const books = createNotebooks(f, rethrow);
+    const list = createNotesList(f, rethrow);
     const work = await books.create('Work');
     await books.create('Archive');
     await settle(() => books.notebooks().length === 2);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEditor } from '../src/state/editor.ts';
 import { createNotesList, PAGE_SIZE, View } from '../src/state/notes.ts';
 import { ferrySchema, type ferryTables } from '@ferry/protocol';
+import { rethrow } from './support/rethrow.ts';
 
 let ferry: Ferry<typeof ferryTables> | null = null;
 afterEach(async () => {
@@ -29,16 +30,12 @@ const settle = async (cond: () => boolean): Promise<void> => {
   expect(cond()).toBe(true);
 };
 
-const fail = (e: unknown): never => {
-  throw e;
-};
-
 describe('the notes list', () => {
   it('shows a first page of a large account, then more on demand', async () => {
     const f = await engine();
     for (let i = 0; i < PAGE_SIZE * 2 + 5; i++)
       await f.tables.notes.create({ title: `note ${String(i).padStart(3, '0')}`, content: '' });
-    const list = createNotesList(f, fail);
+    const list = createNotesList(f, rethrow);
     expect(list.loading()).toBe(true);
     await settle(() => !list.loading());
     expect(list.notes()).toHaveLength(PAGE_SIZE);
@@ -57,7 +54,7 @@ describe('the notes list', () => {
     const f = await engine();
     const a = await f.tables.notes.create({ title: 'a', content: '' });
     const b = await f.tables.notes.create({ title: 'b', content: '' });
-    const list = createNotesList(f, fail);
+    const list = createNotesList(f, rethrow);
     await settle(() => list.notes().length === 2);
     const before = list.notes();
     await f.tables.notes.update(a.id, { title: 'a2' });
@@ -71,7 +68,7 @@ describe('the notes list', () => {
 
   it('follows writes, searches, and shows the trash', async () => {
     const f = await engine();
-    const list = createNotesList(f, fail);
+    const list = createNotesList(f, rethrow);
     await settle(() => !list.loading());
     const a = await f.tables.notes.create({ title: 'Groceries', content: 'milk' });
     await f.tables.notes.create({ title: 'Lisbon', content: 'tram' });
@@ -131,7 +128,7 @@ describe('the notes list', () => {
         },
       },
     };
-    const list = createNotesList(slow, fail);
+    const list = createNotesList(slow, rethrow);
     await begun;
     list.setSearch('tram');
     await settle(
@@ -154,7 +151,7 @@ describe('the editor', () => {
     const f = await engine();
     const a = await f.tables.notes.create({ title: 'A', content: '' });
     const b = await f.tables.notes.create({ title: 'B', content: '' });
-    const editor = createEditor(f, fail);
+    const editor = createEditor(f, rethrow);
     await editor.open(a.id);
     editor.edit({ content: 'typed' });
     await editor.open(b.id); // switching flushes the draft of A

@@ -4,7 +4,7 @@
  * state shows it, labels the devices, and resolves it so that the other device sees the result.
  */
 import { shortDevice, type Ferry, type TextConflict, type TextResolution } from '@ferry/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SegmentKind } from '../src/state/diff.ts';
 import {
   conflictView,
@@ -13,25 +13,16 @@ import {
   groupByNote,
   hunkContext,
 } from '../src/state/text-conflicts.ts';
-import { device, email, startTestServer, type TestServer } from './support/server.ts';
+import { twoDevices, useTestServer } from './support/server.ts';
 import { type ferryTables } from '@ferry/protocol';
+import { rethrow } from './support/rethrow.ts';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = useTestServer();
 
 const settle = async (cond: () => boolean): Promise<void> => {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 };
-const fail = (e: unknown): never => {
-  throw e;
-};
-
 const BASE = 'Trip plan\nDay 1: Lisbon\nDay 2: Porto\n';
 
 /** Two devices of one user; `a` and `b` edit line 2 of a new note at once; `a` syncs last. */
@@ -97,11 +88,9 @@ describe('hunkContext', () => {
 
 describe('the text conflicts of the app (real server)', () => {
   it('marks the note, shows both versions with their devices, and "keep both" syncs to the other device', async () => {
-    const user = email();
-    const a = await device(server.url, user, true);
-    const b = await device(server.url, user);
+    const { a, b } = await twoDevices(server.url());
     try {
-      const state = createTextConflicts(a, fail);
+      const state = createTextConflicts(a, rethrow);
       const id = await overlap(a, b);
       await settle(() => state.of(id).length === 1);
       expect([...state.byNote().keys()]).toEqual([id]);
@@ -142,11 +131,9 @@ describe('the text conflicts of the app (real server)', () => {
   });
 
   it('"keep this", "keep the other" and new content each end the conflict with that text, on both devices', async () => {
-    const user = email();
-    const a = await device(server.url, user, true);
-    const b = await device(server.url, user);
+    const { a, b } = await twoDevices(server.url());
     try {
-      const state = createTextConflicts(a, fail);
+      const state = createTextConflicts(a, rethrow);
       const cases: [TextResolution, (kept: string, other: string) => string][] = [
         [{ keep: 'this' }, (kept) => kept],
         [{ keep: 'other' }, (_, other) => other],
@@ -175,11 +162,9 @@ describe('the text conflicts of the app (real server)', () => {
   });
 
   it('a conflict resolved on the other device leaves this one too', async () => {
-    const user = email();
-    const a = await device(server.url, user, true);
-    const b = await device(server.url, user);
+    const { a, b } = await twoDevices(server.url());
     try {
-      const state = createTextConflicts(a, fail);
+      const state = createTextConflicts(a, rethrow);
       const id = await overlap(a, b);
       await settle(() => state.of(id).length === 1);
       await b.sync();
