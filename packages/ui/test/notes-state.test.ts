@@ -30,6 +30,16 @@ const settle = async (cond: () => boolean): Promise<void> => {
   expect(cond()).toBe(true);
 };
 
+/** Waits until the list shows exactly the notes titled `titles` (comma-separated), in order. */
+const showsTitles = (list: ReturnType<typeof createNotesList>, titles: string): Promise<void> =>
+  settle(
+    () =>
+      list
+        .notes()
+        .map((n) => n.title)
+        .join() === titles,
+  );
+
 describe('the notes list', () => {
   it('shows a first page of a large account, then more on demand', async () => {
     const f = await engine();
@@ -74,30 +84,12 @@ describe('the notes list', () => {
     await f.tables.notes.create({ title: 'Lisbon', content: 'tram' });
     await settle(() => list.notes().length === 2);
     list.setSearch('MILK');
-    await settle(
-      () =>
-        list
-          .notes()
-          .map((n) => n.title)
-          .join() === 'Groceries',
-    );
+    await showsTitles(list, 'Groceries');
     list.setSearch('');
     await f.tables.notes.remove(a.id);
-    await settle(
-      () =>
-        list
-          .notes()
-          .map((n) => n.title)
-          .join() === 'Lisbon',
-    );
+    await showsTitles(list, 'Lisbon');
     list.setView(View.trash);
-    await settle(
-      () =>
-        list
-          .notes()
-          .map((n) => n.title)
-          .join() === 'Groceries',
-    );
+    await showsTitles(list, 'Groceries');
     list.dispose();
   });
   it('answers a new search without waiting for the query of the filters it replaced', async () => {
@@ -131,13 +123,7 @@ describe('the notes list', () => {
     const list = createNotesList(slow, rethrow);
     await begun;
     list.setSearch('tram');
-    await settle(
-      () =>
-        list
-          .notes()
-          .map((n) => n.title)
-          .join() === 'Lisbon',
-    );
+    await showsTitles(list, 'Lisbon');
     release();
     // The old filters' answer, arriving last, is not shown.
     await new Promise((r) => setTimeout(r, 20));
