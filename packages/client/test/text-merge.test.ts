@@ -25,14 +25,29 @@ async function content(f: Ferry<typeof ferryTables>, id: string): Promise<string
   return (await f.tables.notes.get(id))!.content;
 }
 
+/** Two devices of a new user, both holding the note `a` made with `fields`. */
+async function sharedNote(fields: { title: string; content: string }) {
+  const user = email();
+  const a = await device(server, user, { signup: true });
+  const b = await device(server, user);
+  const n = await a.tables.notes.create(fields);
+  await a.sync();
+  await b.sync();
+  return { a, b, n };
+}
+
+const TRIP = { title: 'Trip', content: 'Day 1: Lisbon\nDay 2: Sintra\n' };
+
+/** Overlapping offline edits of TRIP's second line: a's first, b's (the later one) after. */
+async function rivalEdits(a: Ferry<typeof ferryTables>, b: typeof a, id: string): Promise<void> {
+  await a.tables.notes.update(id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
+  await new Promise((r) => setTimeout(r, 5));
+  await b.tables.notes.update(id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
+}
+
 describe('text merge through the engine', () => {
   it('one device makes 50 offline edits of one paragraph while another edits a different one: no conflict, both sets present', async () => {
-    const user = email();
-    const a = await device(server, user, { signup: true });
-    const b = await device(server, user);
-    const n = await a.tables.notes.create({ title: 'Long', content: paragraphs(4) });
-    await a.sync();
-    await b.sync();
+    const { a, b, n } = await sharedNote({ title: 'Long', content: paragraphs(4) });
     // a, offline: 50 edits of paragraph 1, each on the one before (none acknowledged yet).
     let text = paragraphs(4);
     for (let i = 1; i <= 50; i++) {
@@ -125,18 +140,8 @@ describe('text merge through the engine', () => {
   });
 
   it('an overlap is a conflict both devices list; resolving it on one device settles it on both', async () => {
-    const user = email();
-    const a = await device(server, user, { signup: true });
-    const b = await device(server, user);
-    const n = await a.tables.notes.create({
-      title: 'Trip',
-      content: 'Day 1: Lisbon\nDay 2: Sintra\n',
-    });
-    await a.sync();
-    await b.sync();
-    await a.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
-    await new Promise((r) => setTimeout(r, 5));
-    await b.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
+    const { a, b, n } = await sharedNote(TRIP);
+    await rivalEdits(a, b, n.id);
     await a.sync();
     await b.sync();
     await a.sync();
@@ -169,18 +174,8 @@ describe('text merge through the engine', () => {
   });
 
   it("a device whose edit loses every overlap ends with the server's text, and the conflict", async () => {
-    const user = email();
-    const a = await device(server, user, { signup: true });
-    const b = await device(server, user);
-    const n = await a.tables.notes.create({
-      title: 'Trip',
-      content: 'Day 1: Lisbon\nDay 2: Sintra\n',
-    });
-    await a.sync();
-    await b.sync();
-    await a.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Cascais\n' });
-    await new Promise((r) => setTimeout(r, 5));
-    await b.tables.notes.update(n.id, { content: 'Day 1: Lisbon\nDay 2: Evora\n' });
+    const { a, b, n } = await sharedNote(TRIP);
+    await rivalEdits(a, b, n.id);
     // The later edit (b's) arrives first; a's then changes nothing in the note (superseded).
     await b.sync();
     await a.sync();
@@ -196,15 +191,10 @@ describe('text merge through the engine', () => {
   });
 
   it('an edit keeps the base its text was read at when a pull changes the note before it is written', async () => {
-    const user = email();
-    const a = await device(server, user, { signup: true });
-    const b = await device(server, user);
-    const n = await a.tables.notes.create({
+    const { a, b, n } = await sharedNote({
       title: 'Trip plan',
       content: 'Lisbon\nPorto\nBraga\n',
     });
-    await a.sync();
-    await b.sync();
     // a's editor reads the note (version 1) and the user starts typing on that text...
     const read = (await a.tables.notes.getForEdit(n.id))!;
     expect(read.base).toEqual({ baseSeq: null, textVersion: 1 });
@@ -226,12 +216,7 @@ describe('text merge through the engine', () => {
   });
 
   it("a draft's next save builds on its previous one even after that one came back merged", async () => {
-    const user = email();
-    const a = await device(server, user, { signup: true });
-    const b = await device(server, user);
-    const n = await a.tables.notes.create({ title: 'T', content: 'one\ntwo\nthree\n' });
-    await a.sync();
-    await b.sync();
+    const { a, b, n } = await sharedNote({ title: 'T', content: 'one\ntwo\nthree\n' });
     await b.tables.notes.update(n.id, { content: 'one\ntwo\nthree, by b\n' });
     await b.sync();
     const read = (await a.tables.notes.getForEdit(n.id))!;
