@@ -6,6 +6,7 @@
  *
  * The server runs as its own process (`src/main.ts`, as `npm start` runs it) on a fresh database
  * of the PostgreSQL at DATABASE_URL; this process opens the streams and plays the two devices.
+ * PostgreSQL's CPU is that of the bench database's backends (the cluster's own writers are shared).
  * Environment: BENCH_STREAMS (10 000 streams), BENCH_STREAM_USERS (the streams are spread over
  * that many users, 20; a user's streams share its token, as a signup or login per stream would
  * be throttled), BENCH_ROUNDS (write → visible, 200 rounds). The server's cap on open
@@ -16,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
-import { cpuSeconds, postgresCpuSeconds } from './proc.ts';
+import { cpuBetween, cpuSeconds, databaseCpuSeconds } from './proc.ts';
 import { startServerProcess } from './server-process.ts';
 import { signup, syncBody } from './wire.ts';
 
@@ -102,10 +103,15 @@ const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
 /** Opens STREAMS streams over `tokens`, a batch at a time; prints memory and CPU per stream. */
-async function holdStreams(url: string, pid: number, tokens: string[]): Promise<Stream[]> {
+async function holdStreams(
+  url: string,
+  pid: number,
+  dbName: string,
+  tokens: string[],
+): Promise<Stream[]> {
   const rssBefore = statusMiB(pid, 'VmRSS');
   const cpuBefore = cpuSeconds(pid);
-  const pgBefore = postgresCpuSeconds();
+  const pgBefore = databaseCpuSeconds(dbName);
   const t0 = performance.now();
   const streams: Stream[] = [];
   for (let i = 0; i < STREAMS; i += 200) {
@@ -125,7 +131,7 @@ async function holdStreams(url: string, pid: number, tokens: string[]): Promise<
   );
   console.log(
     `  CPU to open them: server ${(((cpuSeconds(pid) - cpuBefore) * 1e6) / streams.length).toFixed(0)} µs, ` +
-      `PostgreSQL ${(((postgresCpuSeconds() - pgBefore) * 1e6) / streams.length).toFixed(0)} µs a stream`,
+      `PostgreSQL ${((cpuBetween(pgBefore, databaseCpuSeconds(dbName)) * 1e6) / streams.length).toFixed(0)} µs a stream`,
   );
   return streams;
 }
@@ -134,7 +140,12 @@ async function holdStreams(url: string, pid: number, tokens: string[]): Promise<
  * Device A writes a note; device B, holding a stream, pulls when poked. Times each round from
  * A's request to B's pull answer holding the note.
  */
-async function writeToVisible(url: string, pid: number, token: string): Promise<void> {
+async function writeToVisible(
+  url: string,
+  pid: number,
+  dbName: string,
+  token: string,
+): Promise<void> {
   const a = uuidv7();
   const b = uuidv7();
   const clock = new HlcClock(hlcNode(a));
@@ -147,7 +158,7 @@ async function writeToVisible(url: string, pid: number, token: string): Promise<
   });
   const times: number[] = [];
   const cpuBefore = cpuSeconds(pid);
-  const pgBefore = postgresCpuSeconds();
+  const pgBefore = databaseCpuSeconds(dbName);
   for (let round = 1; round <= ROUNDS; round++) {
     const id = uuidv7();
     const poked = new Promise<string>((r) => (waiting = r));
@@ -186,7 +197,7 @@ async function writeToVisible(url: string, pid: number, token: string): Promise<
     times.push(performance.now() - t0);
   }
   const perRound = (s: number): string => `${((s * 1e6) / ROUNDS).toFixed(0)} µs`;
-  const cpu = `server ${perRound(cpuSeconds(pid) - cpuBefore)}, PostgreSQL ${perRound(postgresCpuSeconds() - pgBefore)}`;
+  const cpu = `server ${perRound(cpuSeconds(pid) - cpuBefore)}, PostgreSQL ${perRound(cpuBetween(pgBefore, databaseCpuSeconds(dbName)))}`;
   stream.close();
   times.sort((x, y) => x - y);
   console.log(
@@ -208,13 +219,14 @@ async function main(): Promise<void> {
     env: { DATABASE_URL: db.url, FERRY_MAX_CONNECTIONS: String(STREAMS + 100) },
   });
   try {
+    const dbName = new URL(db.url).pathname.slice(1);
     const tokens: string[] = [];
     for (let i = 0; i < USERS; i++) tokens.push(await signup(server.url));
     const writer = await signup(server.url);
-    await writeToVisible(server.url, server.pid, writer);
-    const streams = await holdStreams(server.url, server.pid, tokens);
+    await writeToVisible(server.url, server.pid, dbName, writer);
+    const streams = await holdStreams(server.url, server.pid, dbName, tokens);
     console.log(`with the ${streams.length} streams open:`);
-    await writeToVisible(server.url, server.pid, writer);
+    await writeToVisible(server.url, server.pid, dbName, writer);
     for (const s of streams) s.close();
   } finally {
     await server.stop();
