@@ -11,6 +11,7 @@
  * that many users, 20; a user's streams share its token, as a signup or login per stream would
  * be throttled), BENCH_ROUNDS (write → visible, 200 rounds). The server's cap on open
  * connections (FERRY_MAX_CONNECTIONS, 10 000 by default) is raised to make room for them.
+ * BENCH_STREAMS=0 times the rounds alone; BENCH_NODE_ARGS are the server's node flags (a profile).
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -217,6 +218,7 @@ async function main(): Promise<void> {
   // The default cap on open connections is 10 000: room for the streams and the two devices.
   const server = await startServerProcess({
     env: { DATABASE_URL: db.url, FERRY_MAX_CONNECTIONS: String(STREAMS + 100) },
+    nodeArgs: process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [],
   });
   try {
     const dbName = new URL(db.url).pathname.slice(1);
@@ -224,6 +226,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < USERS; i++) tokens.push(await signup(server.url));
     const writer = await signup(server.url);
     await writeToVisible(server.url, server.pid, dbName, writer);
+    if (STREAMS === 0) return;
     const streams = await holdStreams(server.url, server.pid, dbName, tokens);
     console.log(`with the ${streams.length} streams open:`);
     await writeToVisible(server.url, server.pid, dbName, writer);
