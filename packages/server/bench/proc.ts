@@ -14,6 +14,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** A process's CPU seconds so far, user and system (kernel) apart; NaN when it is gone. */
+export function cpuSplit(pid: number): { user: number; system: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  } catch {
+    return { user: NaN, system: NaN };
+  }
+}
+
 /** CPU seconds of every PostgreSQL process on the machine (other users' among them). */
 export function postgresCpuSeconds(): number {
   let total = 0;

@@ -6,7 +6,9 @@
  * The server runs as its own process (`src/main.ts`, as `npm start` runs it) on a fresh database
  * of the PostgreSQL at DATABASE_URL (default 127.0.0.1:5432); this process only generates load.
  * Environment: BENCH_USERS (8), BENCH_BATCHES (per user, 25), BENCH_IDLE_CONNECTIONS (32),
- * BENCH_IDLE_SECONDS (5); for the large account BENCH_LARGE_BIG (notes of 1 MiB, 200),
+ * BENCH_IDLE_SECONDS (5), BENCH_IDLE_CLIENT (`raw`: the raw-socket client of raw-load.ts, one request
+ * in flight per connection unless BENCH_IDLE_DEPTH says more; `node`: `node:http`'s client, the
+ * generator before 2026-11-26 16:00, which used about as much CPU per poll as the server); for the large account BENCH_LARGE_BIG (notes of 1 MiB, 200),
  * BENCH_LARGE_SMALL (notes of ~1 KB, 100 000), BENCH_LARGE_PULL_LIMIT (1000),
  * BENCH_LARGE_DEVICES (1), BENCH_LARGE_LAYOUT (clustered | spread); BENCH_PULL_PAGE_BYTES sets
  * the server's FERRY_PULL_PAGE_BYTES. A part whose count is 0 is skipped. BENCH_WORKERS (1) runs
@@ -20,7 +22,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
-import { cpuSeconds, postgresCpuSeconds } from './proc.ts';
+import { RawConnection, rawPost } from './raw-load.ts';
+import { cpuSeconds, cpuSplit, postgresCpuSeconds } from './proc.ts';
 import { signup, syncBody } from './wire.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { describeFirstSync, firstSyncOfLargeAccount, largeAccountSizes } from './large-account.ts';
@@ -126,11 +129,22 @@ async function ingest(url: string, tokens: string[]): Promise<number> {
   return (clients.length * BATCHES * BATCH) / seconds;
 }
 
+/** How the idle part generates its load: see `BENCH_IDLE_CLIENT` in the header. */
+const IDLE_CLIENT = process.env.BENCH_IDLE_CLIENT ?? 'raw';
+const IDLE_DEPTH = env('BENCH_IDLE_DEPTH', 1);
+
+interface IdleRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+}
+
 async function idle(
   url: string,
   tokens: string[],
   around: (run: () => Promise<void>) => Promise<void>,
-): Promise<{ rps: number; p50: number; p99: number; seconds: number }> {
+): Promise<IdleRun> {
   const http = new LoadClient(url, IDLE_CONNECTIONS);
   // Each connection is a device that is up to date: it sends its cursor, nothing changed since.
   const devices = await Promise.all(
@@ -151,22 +165,40 @@ async function idle(
   const latencies: number[] = [];
   let count = 0;
   let seconds = 0;
-  await around(async () => {
-    const end = performance.now() + IDLE_SECONDS * 1000;
-    const start = performance.now();
-    await Promise.all(
-      devices.map(async (d) => {
-        while (performance.now() < end) {
-          const t = performance.now();
-          const r = await http.post('/v1/sync', d.body, d.token);
-          if (r.status !== 200) throw new Error(`idle sync failed: ${r.status}`);
-          latencies.push(performance.now() - t);
-          count++;
-        }
-      }),
+  if (IDLE_CLIENT === 'node') {
+    await around(async () => {
+      const end = performance.now() + IDLE_SECONDS * 1000;
+      const start = performance.now();
+      await Promise.all(
+        devices.map(async (d) => {
+          while (performance.now() < end) {
+            const t = performance.now();
+            const r = await http.post('/v1/sync', d.body, d.token);
+            if (r.status !== 200) throw new Error(`idle sync failed: ${r.status}`);
+            latencies.push(performance.now() - t);
+            count++;
+          }
+        }),
+      );
+      seconds = (performance.now() - start) / 1000;
+    });
+  } else {
+    const conns = await Promise.all(
+      devices.map((d) =>
+        RawConnection.open(url, rawPost(url, '/v1/sync', d.body, d.token), IDLE_DEPTH),
+      ),
     );
-    seconds = (performance.now() - start) / 1000;
-  });
+    await around(async () => {
+      const start = performance.now();
+      await Promise.all(conns.map((c) => c.run(IDLE_SECONDS)));
+      seconds = (performance.now() - start) / 1000;
+    });
+    for (const c of conns) {
+      c.close();
+      count += c.answered;
+      latencies.push(...c.latencies);
+    }
+  }
   http.close();
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number =>
@@ -231,27 +263,40 @@ async function main(): Promise<void> {
 type Measure = <T>(fn: () => Promise<T>) => Promise<{ value: T; node: number; pg: number }>;
 
 async function idleBench(
-  server: { url: string },
+  server: { url: string; pid: number },
   tokens: string[],
   measure: Measure,
 ): Promise<void> {
+  const how =
+    IDLE_CLIENT === 'node'
+      ? 'node:http client'
+      : `raw-socket client, ${IDLE_DEPTH} request${IDLE_DEPTH === 1 ? '' : 's'} in flight per connection`;
   console.log(
-    `idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull`,
+    `idle sync: ${IDLE_CONNECTIONS} keep-alive connections for ${IDLE_SECONDS} s, nothing to push or pull (${how})`,
   );
   let m = { value: undefined as unknown, node: 0, pg: 0 };
   let before: Record<string, number> = {};
   let after: Record<string, number> = {};
+  let split = { user: 0, system: 0 };
+  let generator = { user: 0, system: 0 };
   const r = await idle(server.url, tokens, async (run) => {
     before = await counters(server.url);
+    const s0 = cpuSplit(server.pid);
+    const g0 = process.cpuUsage();
     m = await measure(run);
+    const g = process.cpuUsage(g0);
+    const s1 = cpuSplit(server.pid);
+    split = { user: s1.user - s0.user, system: s1.system - s0.system };
+    generator = { user: g.user / 1e6, system: g.system / 1e6 };
     after = await counters(server.url);
   });
   const n = r.rps * r.seconds;
+  const us = (seconds: number): string => ((seconds / n) * 1e6).toFixed(0);
   console.log(
     `  idle /v1/sync: ${Math.round(r.rps).toLocaleString('en-US')} requests/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`,
   );
   console.log(
-    `    CPU per request: server ${((m.node / n) * 1e6).toFixed(0)} µs, PostgreSQL ${((m.pg / n) * 1e6).toFixed(0)} µs`,
+    `    CPU per request: server ${us(m.node)} µs (user ${us(split.user)}, kernel ${us(split.system)}), PostgreSQL ${us(m.pg)} µs, load generator ${us(generator.user + generator.system)} µs (user ${us(generator.user)}, kernel ${us(generator.system)})`,
   );
   // The server's own counts (docs/server.md, Endpoints), when it has them: how many polls were
   // answered from memory (a process whose LISTEN check lapsed under load reads the database).

@@ -1,13 +1,12 @@
 import type { Queryable } from '../db/database.ts';
 import type { PokeHub } from '../events/poke-hub.ts';
 import { NotifiedMap } from '../events/notified-map.ts';
-import { liveToken, policyParams, tokenHash, touchEveryMs, type TokenPolicy } from './tokens.ts';
+import { liveToken, policyParams, tokenHashHex, touchEveryMs, type TokenPolicy } from './tokens.ts';
 
 /** A live token as this process last read it; times are `performance.now()` milliseconds. */
 interface TokenEntry {
-  readonly userId: string;
-  /** The device name its login gave (null: none). */
-  readonly deviceName: string | null;
+  /** Whose it is, as `userFor` answers. */
+  readonly owner: TokenOwner;
   /** It stops working here unless used again (a use elsewhere only moves the true time later). */
   readonly idleUntil: number;
   readonly lifeUntil: number;
@@ -79,29 +78,42 @@ export class TokenCache {
    * unknown, revoked, idle too long or too old.
    */
   async userFor(token: string): Promise<TokenOwner | null> {
-    const hash = tokenHash(token);
-    const key = hash.toString('hex');
+    return this.resolve(token);
+  }
+
+  /**
+   * `userFor`'s answer, at once when memory has it (a live token, while notifications are
+   * trusted: no promise to wait for), else a promise of the database's answer.
+   */
+  resolve(token: string): TokenOwner | Promise<TokenOwner | null> {
+    const key = tokenHashHex(token);
+    return this.remembered(key) ?? this.miss(key);
+  }
+
+  private remembered(key: string): TokenOwner | undefined {
+    if (!this.enabled) return undefined;
     const now = performance.now();
-    if (this.enabled && this.hub.trusted(now)) {
-      const e = this.map.get(key);
-      if (e !== undefined && now < e.idleUntil && now < e.lifeUntil) {
-        if (now >= e.touchAt) this.touch(key, hash, e);
-        this.hits++;
-        return { userId: e.userId, deviceName: e.deviceName };
-      }
-    }
+    if (!this.hub.trusted(now)) return undefined;
+    const e = this.map.get(key);
+    if (e === undefined || now >= e.idleUntil || now >= e.lifeUntil) return undefined;
+    if (now >= e.touchAt) this.touch(key, e);
+    this.hits++;
+    return e.owner;
+  }
+
+  private miss(key: string): Promise<TokenOwner | null> {
     this.misses++;
-    return this.load(key, hash);
+    return this.load(key);
   }
 
   /** Forgets a token this process just revoked, before its notification comes back. */
   forget(token: string): void {
-    this.map.drop(tokenHash(token).toString('hex'));
+    this.map.drop(tokenHashHex(token));
   }
 
   /** Forgets every token of a user (this process just revoked them all). */
   forgetUser(userId: string): void {
-    this.map.dropWhere((e) => e.userId === userId);
+    this.map.dropWhere((e) => e.owner.userId === userId);
   }
 
   /** Tokens kept, for metrics. */
@@ -109,12 +121,12 @@ export class TokenCache {
     return this.map.size;
   }
 
-  private async load(key: string, hash: Buffer): Promise<TokenOwner | null> {
+  private async load(key: string): Promise<TokenOwner | null> {
     const begun = this.map.begin();
     const sent = performance.now();
     const rows = await this.db.query<LoadedToken>(
       LOAD_TOKEN,
-      [hash, ...policyParams(this.policy)],
+      [Buffer.from(key, 'hex'), ...policyParams(this.policy)],
       true,
     );
     const r = rows[0];
@@ -127,8 +139,7 @@ export class TokenCache {
   private entry(r: LoadedToken, sent: number): TokenEntry {
     const { tokenIdleMs: idle, tokenLifetimeMs: life } = this.policy;
     return {
-      userId: r.user_id,
-      deviceName: r.device_name,
+      owner: { userId: r.user_id, deviceName: r.device_name },
       idleUntil: idle === 0 ? Infinity : sent + idle - r.idle_for,
       lifeUntil: life === 0 ? Infinity : sent + life - r.age,
       touchAt: sent + touchEveryMs(this.policy) - r.idle_for,
@@ -136,9 +147,9 @@ export class TokenCache {
   }
 
   /** Records the use in the database without holding up the request; reading it again refreshes the entry. */
-  private touch(key: string, hash: Buffer, e: TokenEntry): void {
+  private touch(key: string, e: TokenEntry): void {
     e.touchAt = Infinity;
-    this.load(key, hash).then(
+    this.load(key).then(
       (user) => user === null && this.map.drop(key),
       () => (e.touchAt = performance.now() + 1000),
     );

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 
 /** A new bearer token: 32 random bytes, base64url. */
@@ -8,7 +8,12 @@ export function newToken(): string {
 
 /** What the database keeps of a token: only its SHA-256 (a high-entropy secret needs no slow hash). */
 export function tokenHash(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer') as unknown as Buffer;
+}
+
+/** `tokenHash` as hex, as notifications and the token cache name a token (one-shot, no Buffer). */
+export function tokenHashHex(token: string): string {
+  return hash('sha256', token, 'hex');
 }
 
 /** How long tokens live (milliseconds; 0 = no limit). */

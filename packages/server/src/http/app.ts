@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:http';
 import Fastify, {
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
+  type HookHandlerDoneFunction,
   type FastifyServerOptions,
 } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -14,6 +16,7 @@ import { installCompression } from './compression.ts';
 import { API_HEADERS, clientErrorHandler, frameworkErrors } from './early-errors.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { installJsonBody } from './json-body.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { historyRoutes } from './routes/history.ts';
@@ -56,6 +59,8 @@ function fastifyOptions(deps: AppDeps): Options {
         censor: '[redacted]',
       },
     },
+    // A request's child logger is made only if the request logs something (request-logger.ts).
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
@@ -103,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // session cookie is no such grant: `*` never exposes a credentialed answer to another origin,
   // X-Ferry-CSRF is not an allowed header, and a cookie request from another origin is refused
   // (session-cookie.ts). Every response is also marked nosniff and no-store (API_HEADERS).
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     void reply.headers(API_HEADERS);
     if (req.method === 'OPTIONS') {
       void reply
@@ -111,19 +116,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .header('access-control-allow-headers', 'authorization, content-type, content-encoding')
         .header('access-control-max-age', '600');
     }
-  });
-  app.options('*', { schema: { hide: true } }, (_req, reply) => {
-    void reply.code(204).send();
+    done();
   });
 
   installCompression(app, deps.config.bodyLimitBytes);
 
-  app.addHook('onResponse', async (req, reply) => {
-    countRequest(req, reply.statusCode);
+  // Each route counts its own answers (its label made once); the app's hook counts the rest.
+  app.addHook('onRoute', (route) => {
+    const count = deps.metrics.requestCounter(route.url);
+    route.onResponse = [
+      ...[route.onResponse ?? []].flat(),
+      (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        count(req.method, reply.statusCode);
+        done();
+      },
+    ];
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.is404) countRequest(req, reply.statusCode);
+    done();
   });
 
   installBodyGuards(app, deps.config);
   installAuthBeforeBody(app, deps);
+  // Declared after the guards, so it has their route hooks too (body-guard.ts).
+  app.options('*', { schema: { hide: true } }, (_req, reply) => {
+    void reply.code(204).send();
+  });
 
   await app.register(swagger, {
     openapi: {

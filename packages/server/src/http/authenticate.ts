@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { TokenCache } from '../auth/token-cache.ts';
+import type { TokenCache, TokenOwner } from '../auth/token-cache.ts';
 import { fail } from './errors.ts';
 import { checkCookieRequest, cookieToken, type CookiePolicy } from './session-cookie.ts';
 
@@ -42,26 +42,51 @@ function credential(
   return { token: bearerToken(req), viaCookie: false };
 }
 
-/** Callers already resolved, per request: a request is authenticated once (see auth-hook.ts). */
-const resolved = new WeakMap<FastifyRequest, Caller>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller once resolved: a request is authenticated once (see auth-hook.ts). */
+    ferryCaller: Caller | null;
+  }
+}
 
 /**
  * Resolves the request's token (bearer, or the session cookie) to its user, or throws 401
  * (unknown, revoked or expired) or 403 (a cookie request that fails its checks). The answer
- * is kept with the request, so the handler of a route authenticated before its body was read
- * gets it without asking again.
+ * is kept with the request (`ferryCaller`), so the handler of a route authenticated before its
+ * body was read gets it without asking again. Answers at once when the token is in memory
+ * (token-cache.ts), else with a promise of the database's answer.
  */
+export function authenticated(
+  tokens: TokenCache,
+  req: FastifyRequest,
+  policy: CookiePolicy,
+): Caller | Promise<Caller> {
+  const known = req.ferryCaller;
+  if (known) return known;
+  const { token, viaCookie } = credential(req, policy);
+  const owner = tokens.resolve(token);
+  return owner instanceof Promise
+    ? owner.then((o) => keep(req, o, token, viaCookie))
+    : keep(req, owner, token, viaCookie);
+}
+
+/** `authenticated`, always as a promise. */
 export async function authenticate(
   tokens: TokenCache,
   req: FastifyRequest,
   policy: CookiePolicy,
 ): Promise<Caller> {
-  const known = resolved.get(req);
-  if (known !== undefined) return known;
-  const { token, viaCookie } = credential(req, policy);
-  const owner = await tokens.userFor(token);
+  return authenticated(tokens, req, policy);
+}
+
+function keep(
+  req: FastifyRequest,
+  owner: TokenOwner | null,
+  token: string,
+  viaCookie: boolean,
+): Caller {
   if (owner === null) fail('unauthorized', 'unknown, revoked or expired token');
-  const caller = { ...owner, token, viaCookie };
-  resolved.set(req, caller);
+  const caller = { userId: owner.userId, deviceName: owner.deviceName, token, viaCookie };
+  req.ferryCaller = caller;
   return caller;
 }

@@ -1,6 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from 'fastify';
 import { clipInput } from '@ferry/protocol';
 import type { ServerConfig } from '../config.ts';
 import { HttpError } from './errors.ts';
@@ -64,30 +70,23 @@ export function answerBeforeBody(
 /** The methods each declared path serves, for `405` and its `Allow` header. */
 type MethodsByPath = Map<string, Set<string>>;
 
-/**
- * Why a request is refused before its body is read (unknown route or method, declared size), if
- * it is. A known path asked with a method it does not serve is `405` with `Allow`.
- */
-function refusedBeforeBody(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  config: ServerConfig,
-  methods: MethodsByPath,
-): HttpError | undefined {
-  if (req.is404) {
-    const path = req.url.split('?')[0] ?? '';
-    const allowed = methods.get(path);
-    if (allowed !== undefined) {
-      void reply.header('allow', [...allowed].sort().join(', '));
-      return new HttpError(
-        'method_not_allowed',
-        `${clipInput(path)} does not serve ${clipInput(req.method)}`,
-      );
-    }
-    return new HttpError('not_found', `no route ${clipInput(req.method)} ${clipInput(path)}`);
+/** A known path asked with a method it does not serve is `405` with `Allow`; else `404`. */
+function unknownRoute(req: FastifyRequest, reply: FastifyReply, methods: MethodsByPath): HttpError {
+  const path = req.url.split('?')[0] ?? '';
+  const allowed = methods.get(path);
+  if (allowed !== undefined) {
+    void reply.header('allow', [...allowed].sort().join(', '));
+    return new HttpError(
+      'method_not_allowed',
+      `${clipInput(path)} does not serve ${clipInput(req.method)}`,
+    );
   }
+  return new HttpError('not_found', `no route ${clipInput(req.method)} ${clipInput(path)}`);
+}
+
+/** A declared `content-length` over `limit` is `413`. */
+function tooLarge(req: FastifyRequest, limit: number): HttpError | undefined {
   const declared = Number(req.headers['content-length']);
-  const limit = req.routeOptions.bodyLimit ?? config.bodyLimitBytes;
   if (declared > limit) {
     return new HttpError(
       'payload_too_large',
@@ -104,7 +103,8 @@ function refusedBeforeBody(
  * - a declared `content-length` over the route's limit is answered `413` at once, an unknown
  *   route `404` and a known path with another method `405`, before any body is read (the error
  *   handler answers with `answerBeforeBody` while the body is still arriving).
- * Must be installed before the routes (the limit is set as each route is added).
+ * Must be installed before the routes (the limit and its check are set as each route is added:
+ * the check is the route's own `onRequest` hook, the first of its own).
  */
 export function installBodyGuards(app: FastifyInstance, config: ServerConfig): void {
   const methods: MethodsByPath = new Map();
@@ -114,14 +114,20 @@ export function installBodyGuards(app: FastifyInstance, config: ServerConfig): v
       for (const m of [route.method].flat()) set.add(m);
       methods.set(route.url, set);
     }
-    if (authenticatesBeforeBody(route.schema)) return;
-    route.bodyLimit = Math.min(
-      route.bodyLimit ?? config.bodyLimitBytes,
-      config.preAuthBodyLimitBytes,
-    );
+    if (!authenticatesBeforeBody(route.schema))
+      route.bodyLimit = Math.min(
+        route.bodyLimit ?? config.bodyLimitBytes,
+        config.preAuthBodyLimitBytes,
+      );
+    const limit = route.bodyLimit ?? config.bodyLimitBytes;
+    route.onRequest = [
+      (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) =>
+        done(tooLarge(req, limit)),
+      ...[route.onRequest ?? []].flat(),
+    ];
   });
 
   app.addHook('onRequest', (req, reply, done) => {
-    done(refusedBeforeBody(req, reply, config, methods));
+    done(req.is404 ? unknownRoute(req, reply, methods) : undefined);
   });
 }

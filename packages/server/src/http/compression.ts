@@ -152,26 +152,28 @@ export function decodedBody(raw: Readable, coding: string, limit: number): Decod
  * `Accept-Encoding`. Responses that set their own `content-encoding` are left alone.
  */
 export function installCompression(app: FastifyInstance, bodyLimitBytes: number): void {
-  app.addHook('preParsing', async (req, reply, payload) => {
-    const coding = String(req.headers['content-encoding'] ?? '')
-      .trim()
-      .toLowerCase();
-    if (coding === '' || coding === 'identity') return payload;
+  app.addHook('preParsing', (req, reply, payload, done) => {
+    const header = req.headers['content-encoding'];
+    if (header === undefined) return done(null, payload);
+    const coding = String(header).trim().toLowerCase();
+    if (coding === '' || coding === 'identity') return done(null, payload);
     // RFC 9110 §12.5.3: a 415 for an unsupported coding says which ones are.
     if (!Object.hasOwn(DECODERS, coding)) void reply.header('accept-encoding', REQUEST_CODINGS);
-    return decodedBody(payload, coding, req.routeOptions.bodyLimit ?? bodyLimitBytes);
+    done(null, decodedBody(payload, coding, req.routeOptions.bodyLimit ?? bodyLimitBytes));
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.getHeader('content-encoding') !== undefined) return payload;
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return done(null, payload);
+    // Short bodies go as they are, without asking the headers anything (an idle poll's answer).
+    if (payload.length < MIN_COMPRESS_BYTES / 3) return done(null, payload);
+    if (reply.getHeader('content-encoding') !== undefined) return done(null, payload);
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    if (size < MIN_COMPRESS_BYTES) return payload;
+    if (size < MIN_COMPRESS_BYTES) return done(null, payload);
     const coding = negotiateCoding(req.headers['accept-encoding']);
     void reply.header('vary', 'accept-encoding');
-    if (coding === ResponseCoding.identity) return payload;
+    if (coding === ResponseCoding.identity) return done(null, payload);
     void reply.header('content-encoding', coding);
     reply.removeHeader('content-length');
-    return compressBody(payload, coding);
+    compressBody(payload, coding).then((body) => done(null, body), done);
   });
 }

@@ -18,6 +18,22 @@ export class Metrics {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
+  /**
+   * `request` for one route, made once (when the route is declared): its label is escaped once
+   * and each method and status's key made once, so counting a request makes no string.
+   */
+  requestCounter(route: string): (method: string, status: number) => void {
+    const keys = new Map<string, Map<number, string>>();
+    const label = `route="${esc(route)}",method="`;
+    return (method, status) => {
+      let byStatus = keys.get(method);
+      if (byStatus === undefined) keys.set(method, (byStatus = new Map()));
+      let key = byStatus.get(status);
+      if (key === undefined) byStatus.set(status, (key = `${label}${method}",status="${status}"`));
+      this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    };
+  }
+
   /** Counts mutation results by status. */
   mutationResults(counts: Readonly<Record<string, number>>): void {
     for (const [status, n] of Object.entries(counts)) {
@@ -29,8 +45,9 @@ export class Metrics {
   syncDuration(seconds: number): void {
     this.syncSum += seconds;
     this.syncCount++;
-    const i = this.buckets.findIndex((b) => seconds <= b);
-    this.syncCounts[i < 0 ? this.buckets.length : i]! += 1;
+    let i = 0;
+    while (i < this.buckets.length && seconds > this.buckets[i]!) i++;
+    this.syncCounts[i]! += 1;
   }
 
   /** The Prometheus text exposition. */

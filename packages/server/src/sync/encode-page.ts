@@ -8,7 +8,14 @@ import {
   type TableDecl,
 } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
-import { pageEnd, pullQuery, type PageBounds, type PullPage, type WireChange } from './pull.ts';
+import {
+  appendKey,
+  pageEnd,
+  pullQuery,
+  type PageBounds,
+  type PullPage,
+  type WireChange,
+} from './pull.ts';
 import type { WrittenRow } from './push.ts';
 import type { TableSql } from './rows.ts';
 
@@ -181,7 +188,6 @@ export function compactGroupsBody(
     if (!g) extra.set(e.table, (g = { rows: [], acks: [] }));
     (e.ack ? g.acks : g.rows).push(e.json);
   }
-  const body: Omit<CompactSyncResponse, 'tables'> = { ...head, compact: COMPACT_VERSION };
   const parts: string[] = [];
   for (const [table, sql] of tables) {
     const joined = groups.get(table);
@@ -193,8 +199,8 @@ export function compactGroupsBody(
     const ackList = own && own.acks.length > 0 ? `,"acks":[${own.acks.join(',')}]` : '';
     parts.push(`{"table":${JSON.stringify(table)},"fields":${fields}${rowList}${ackList}}`);
   }
-  const text = JSON.stringify(body);
-  return parts.length === 0 ? text : `${text.slice(0, -1)},"tables":[${parts.join(',')}]}`;
+  const text = compactHeadJson(head);
+  return parts.length === 0 ? text : appendKey(text, `"tables":[${parts.join(',')}]`);
 }
 
 /** A compact page's row taken from the query as it is. */
@@ -324,15 +330,18 @@ export function compactResponseBody(
     if (!g) groups.set(e.table, (g = { rows: [], acks: [] }));
     (e.ack ? g.acks : g.rows).push(e.json);
   }
-  const body: Omit<CompactSyncResponse, 'tables'> = { ...head, compact: COMPACT_VERSION };
-  if (groups.size === 0) return JSON.stringify(body);
+  const text = compactHeadJson(head);
+  if (groups.size === 0) return text;
   const parts = [...groups].map(([table, g]) => {
     const fields = JSON.stringify(storedFields(tables.get(table)!.table));
     const rows = g.rows.length > 0 ? `,"rows":[${g.rows.join(',')}]` : '';
     const ackList = g.acks.length > 0 ? `,"acks":[${g.acks.join(',')}]` : '';
     return `{"table":${JSON.stringify(table)},"fields":${fields}${rows}${ackList}}`;
   });
-  const text = JSON.stringify(body);
-  // `body` is an object: put `tables` before its closing brace.
-  return `${text.slice(0, -1)},"tables":[${parts.join(',')}]}`;
+  return appendKey(text, `"tables":[${parts.join(',')}]`);
+}
+
+/** `JSON.stringify({ ...head, compact: COMPACT_VERSION })`, without making that object. */
+function compactHeadJson(head: Omit<CompactSyncResponse, 'tables' | 'compact'>): string {
+  return appendKey(JSON.stringify(head), `"compact":${COMPACT_VERSION}`);
 }

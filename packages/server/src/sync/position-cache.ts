@@ -53,12 +53,13 @@ export class PositionCache {
   /**
    * The state of `clientId` (bound to `userId` on first use; another user's is 403), named
    * `deviceName` (see `claimClient`): a name this process has not claimed it with is a miss.
+   * At once from memory (no promise to wait for), else a promise of the database's answer.
    */
-  async client(
+  client(
     userId: string,
     clientId: string,
     deviceName: string | null = null,
-  ): Promise<ClientState> {
+  ): ClientState | Promise<ClientState> {
     if (this.enabled && this.hub.trusted()) {
       const e = this.map.get(userId);
       const lastSeq = e?.lastSeqs.get(clientId);
@@ -69,6 +70,14 @@ export class PositionCache {
       }
     }
     this.misses++;
+    return this.read(userId, clientId, deviceName);
+  }
+
+  private async read(
+    userId: string,
+    clientId: string,
+    deviceName: string | null,
+  ): Promise<ClientState> {
     const begun = this.map.begin();
     const c = await claimClient(this.db, userId, clientId, deviceName);
     const state = { position: c.position, userHlc: c.userHlc, lastSeq: c.lastSeq };

@@ -36,19 +36,24 @@ export const changeJson = (table: string, seq: string, row: string): string =>
   `{"table":"${table}","seq":"${seq}","row":${row}}`;
 
 /**
- * The response body: `head` as JSON with `changes` spliced in. The slot is a string no value of
- * `head` can hold (a random token behind a U+0000, which JSON writes escaped).
+ * The response body: `head` as JSON with `changes` after its keys, as
+ * `JSON.stringify({ ...head, changes })` would write it. Spreading `head` into a new object
+ * first cost JSON.stringify several times as much (~4 µs, a few percent of an idle poll).
  */
 export function syncResponseBody(
   head: Omit<SyncResponse, 'changes'>,
   changes: readonly WireChange[],
 ): string {
-  const text = JSON.stringify({ ...head, changes: SLOT });
-  const at = text.indexOf(SLOT_JSON);
-  return `${text.slice(0, at)}[${changes.map((c) => c.json).join(',')}]${text.slice(at + SLOT_JSON.length)}`;
+  return appendKey(JSON.stringify(head), `"changes":[${changes.map((c) => c.json).join(',')}]`);
 }
-const SLOT = `\u0000changes-${Math.random().toString(36).slice(2)}`;
-const SLOT_JSON = JSON.stringify(SLOT);
+
+/**
+ * An object's JSON text with one more `"key":value` (JSON text) at its end, as if the key had
+ * been the object's last property. The object must not have the key already.
+ */
+export function appendKey(objectJson: string, member: string): string {
+  return objectJson === '{}' ? `{${member}}` : `${objectJson.slice(0, -1)},${member}}`;
+}
 
 /**
  * Builds the query that reads one page across every declared table, in position order, together

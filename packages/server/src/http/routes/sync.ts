@@ -74,7 +74,8 @@ function checkRequest(body: SyncRequest, maxMutations: number, schema: AppDeps['
       `schemaVersion ${body.schemaVersion} is not served; this server has ${schema.min}..${schema.max}`,
     );
   }
-  if (BigInt(body.cursor) > MAX_POSITION)
+  // (Up to 18 digits is below any bigint's maximum: no BigInt to make.)
+  if (body.cursor.length > 18 && BigInt(body.cursor) > MAX_POSITION)
     fail('invalid_request', 'body/cursor is beyond any position');
   if (body.mutations.length > maxMutations) {
     fail(
@@ -130,7 +131,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const started = performance.now();
       // Resolved before the body was read (auth-hook.ts); this reads the kept answer.
-      const { userId, deviceName } = await authenticate(deps.tokens, req, deps.config);
+      const { userId, deviceName } =
+        req.ferryCaller ?? (await authenticate(deps.tokens, req, deps.config));
       const body = req.body;
       checkRequest(body, config.maxMutationsPerRequest, deps.schema);
       // The client's schema: it is sent only the tables and fields it knows.
@@ -176,7 +178,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           };
       } else {
         // Usually from memory (see position-cache.ts): the common idle poll asks no query at all.
-        const client = await deps.positions.client(userId, body.clientId, deviceName);
+        const state = deps.positions.client(userId, body.clientId, deviceName);
+        const client = state instanceof Promise ? await state : state;
         lastMutationSeq = client.lastSeq;
         userHlc = client.userHlc;
         // Up to date (the common idle poll): nothing to read.
