@@ -93,6 +93,30 @@ function checkRequest(body: SyncRequest, maxMutations: number, schema: AppDeps['
   }
 }
 
+/** What a response says besides its page: the push's results and the user's stamps. */
+interface Answered {
+  readonly results: MutationResult[];
+  readonly lastMutationSeq: number;
+  readonly userHlc: string;
+  readonly clock: AppDeps['clock'];
+}
+
+/**
+ * The response's keys before its changes, in the protocol's order. (A function of the module,
+ * not a closure made per request: under tsx every named closure is also given its name.)
+ */
+function responseHead(a: Answered, page: Omit<PullPage, 'changes'>) {
+  return {
+    protocol: PROTOCOL_VERSION,
+    results: a.results,
+    lastMutationSeq: a.lastMutationSeq,
+    cursor: page.cursor,
+    hasMore: page.hasMore,
+    serverHlc: userServerHlc(a.clock.now(), a.userHlc),
+    position: page.position,
+  };
+}
+
 /** `POST /v1/sync`: push, then pull, in one round trip. */
 export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db, config, metrics } = deps;
@@ -193,15 +217,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
           };
       }
 
-      const head = (page: Omit<PullPage, 'changes'>) => ({
-        protocol: PROTOCOL_VERSION,
-        results,
-        lastMutationSeq,
-        cursor: page.cursor,
-        hasMore: page.hasMore,
-        serverHlc: userServerHlc(deps.clock.now(), userHlc),
-        position: page.position,
-      });
+      const done: Answered = { results, lastMutationSeq, userHlc, clock: deps.clock };
       // A compact page: its rows joined in PostgreSQL, the request's own writes acknowledged.
       if (known === null && compact) {
         const page = await pullCompact(
@@ -217,7 +233,7 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
         metrics.syncDuration((performance.now() - started) / 1000);
         void reply.type('application/json; charset=utf-8');
         const own = acks?.entries(page.acked, view.tables) ?? [];
-        return compactGroupsBody(head(page), page.groups, view.tables, own);
+        return compactGroupsBody(responseHead(done, page), page.groups, view.tables, own);
       }
       // A v1 page, or a compact one known without a query.
       const page = known ?? (await pull(db, view.pullSql, userId, body.cursor, bounds));
@@ -232,8 +248,8 @@ export function syncRoutes(app: FastifyInstance, deps: AppDeps): void {
       // reply with a JSON content type is sent as it is).
       void reply.type('application/json; charset=utf-8');
       return compact
-        ? compactResponseBody(head(page), changes, acks, view.tables)
-        : syncResponseBody(head(page), changes);
+        ? compactResponseBody(responseHead(done, page), changes, acks, view.tables)
+        : syncResponseBody(responseHead(done, page), changes);
     },
   );
 }
