@@ -46,7 +46,11 @@ async function sync(url: string, token: string, body: object): Promise<Record<st
 async function main(): Promise<void> {
   const db = await createTestDatabase();
   const dbName = new URL(db.url).pathname.slice(1);
-  const server = await startServerProcess({ env: { DATABASE_URL: db.url } });
+  const server = await startServerProcess({
+    env: { DATABASE_URL: db.url },
+    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+    nodeArgs: process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [],
+  });
   try {
     const token = await signup(server.url);
     await seedNotes(server.url, token, NOTES, prng(11));

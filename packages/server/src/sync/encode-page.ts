@@ -59,7 +59,8 @@ function compactFragments(sql: TableSql): TableSql {
     FROM ${name} WHERE user_id = $1 AND position > $2::bigint ORDER BY position LIMIT $3`,
     pullRows: `SELECT '${t.name}' AS t, x.position, json_build_array(${values})::text AS row
     FROM ${name} x
-    WHERE x.user_id = $1 AND x.position > $2::bigint AND x.position <= (SELECT last FROM page_end)`,
+    WHERE x.user_id = $1 AND x.position > $2::bigint AND x.position <= (SELECT last FROM page_end)
+    ORDER BY x.position`,
   };
 }
 

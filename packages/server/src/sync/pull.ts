@@ -85,7 +85,7 @@ export function pageEnd(tables: readonly TableSql[]): string {
   return `WITH cand AS (
       SELECT position, est FROM (${sizes}) c ORDER BY position LIMIT $3
     ), cut AS (
-      SELECT position, row_number() OVER w AS n, sum(est) OVER w - est AS before
+      SELECT position, row_number() OVER w AS n, sum(est::float8) OVER w - est AS before
       FROM cand WINDOW w AS (ORDER BY position ROWS UNBOUNDED PRECEDING)
     ), page_end AS (
       SELECT max(position) FILTER (WHERE n <= $4 AND before < $5) AS last, count(*) AS found FROM cut
