@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { compactGroupsBody } from '../src/sync/encode-page.ts';
-import { appendKey, syncResponseBody, type WireChange } from '../src/sync/pull.ts';
+import { appendKey, headJson, syncResponseBody, type WireChange } from '../src/sync/pull.ts';
 import { lazyRequestLogger } from '../src/http/request-logger.ts';
 
 const head = {
@@ -34,6 +34,21 @@ describe('response bodies written without spreading the head', () => {
     expect(compactGroupsBody(head, new Map(), new Map())).toBe(
       JSON.stringify({ ...head, compact: 1 }),
     );
+  });
+
+  it('headJson is JSON.stringify of the head, escapes and odd numbers included', () => {
+    expect(headJson(head)).toBe(JSON.stringify(head));
+    const idle = { ...head, results: [] };
+    expect(headJson(idle)).toBe(JSON.stringify(idle));
+    for (const odd of ['', 'a"b', 'a\\b', 'é', '\u0000', '\u2028', '\ud800', '~ !#[]']) {
+      const h = { ...head, cursor: odd, serverHlc: odd, position: odd };
+      expect(headJson(h)).toBe(JSON.stringify(h));
+    }
+    for (const n of [0, -0, 1e21, 2 ** 53, NaN, Infinity]) {
+      const h = { ...head, protocol: n, lastMutationSeq: n };
+      expect(headJson(h)).toBe(JSON.stringify(h));
+    }
+    expect(syncResponseBody(headJson(head), [])).toBe(JSON.stringify({ ...head, changes: [] }));
   });
 
   it('appendKey adds the member last, to an empty object too', () => {

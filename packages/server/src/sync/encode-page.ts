@@ -178,7 +178,7 @@ export async function pullCompact(
  * `entries` (the request's own rows, see `CompactAcks.entries`) added to them.
  */
 export function compactGroupsBody(
-  head: Omit<CompactSyncResponse, 'tables' | 'compact'>,
+  head: Omit<CompactSyncResponse, 'tables' | 'compact'> | string,
   groups: ReadonlyMap<string, string>,
   tables: ReadonlyMap<string, TableSql>,
   entries: readonly Entry[] = [],
@@ -319,7 +319,7 @@ export class CompactAcks {
 
 /** The compact response body: `head` as JSON with the page's table groups spliced in. */
 export function compactResponseBody(
-  head: Omit<CompactSyncResponse, 'tables' | 'compact'>,
+  head: Omit<CompactSyncResponse, 'tables' | 'compact'> | string,
   changes: readonly WireChange[],
   acks: CompactAcks | null,
   tables: ReadonlyMap<string, TableSql>,
@@ -342,7 +342,11 @@ export function compactResponseBody(
   return appendKey(text, `"tables":[${parts.join(',')}]`);
 }
 
-/** `JSON.stringify({ ...head, compact: COMPACT_VERSION })`, without making that object. */
-function compactHeadJson(head: Omit<CompactSyncResponse, 'tables' | 'compact'>): string {
-  return appendKey(JSON.stringify(head), `"compact":${COMPACT_VERSION}`);
+/**
+ * `JSON.stringify({ ...head, compact: COMPACT_VERSION })`, without making that object (`head`
+ * may come as its JSON already).
+ */
+function compactHeadJson(head: Omit<CompactSyncResponse, 'tables' | 'compact'> | string): string {
+  const text = typeof head === 'string' ? head : JSON.stringify(head);
+  return appendKey(text, `"compact":${COMPACT_VERSION}`);
 }

@@ -14,6 +14,7 @@ import {
 import { checkCursor, push, userServerHlc, type PushContext } from '../../sync/push.ts';
 import {
   cutPage,
+  headJson,
   pull,
   syncResponseBody,
   type PageBounds,
@@ -102,11 +103,11 @@ interface Answered {
 }
 
 /**
- * The response's keys before its changes, in the protocol's order. (A function of the module,
+ * The response's keys before its changes, in the protocol's order, as JSON. (A function of the module,
  * not a closure made per request: under tsx every named closure is also given its name.)
  */
-function responseHead(a: Answered, page: Omit<PullPage, 'changes'>) {
-  return {
+function responseHead(a: Answered, page: Omit<PullPage, 'changes'>): string {
+  return headJson({
     protocol: PROTOCOL_VERSION,
     results: a.results,
     lastMutationSeq: a.lastMutationSeq,
@@ -114,7 +115,7 @@ function responseHead(a: Answered, page: Omit<PullPage, 'changes'>) {
     hasMore: page.hasMore,
     serverHlc: userServerHlc(a.clock.now(), a.userHlc),
     position: page.position,
-  };
+  });
 }
 
 /** `POST /v1/sync`: push, then pull, in one round trip. */
