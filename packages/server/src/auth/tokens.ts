@@ -8,7 +8,7 @@ export function newToken(): string {
 
 /** What the database keeps of a token: only its SHA-256 (a high-entropy secret needs no slow hash). */
 export function tokenHash(token: string): Buffer {
-  return hash('sha256', token, 'buffer') as unknown as Buffer;
+  return hash('sha256', token, 'buffer');
 }
 
 /** `tokenHash` as hex, as notifications and the token cache name a token (one-shot, no Buffer). */

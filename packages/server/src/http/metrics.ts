@@ -27,7 +27,7 @@ export class Metrics {
     const label = `route="${esc(route)}",method="`;
     return (method, status) => {
       let byStatus = keys.get(method);
-      if (byStatus === undefined) keys.set(method, (byStatus = new Map()));
+      if (byStatus === undefined) keys.set(method, (byStatus = new Map<number, string>()));
       let key = byStatus.get(status);
       if (key === undefined) byStatus.set(status, (key = `${label}${method}",status="${status}"`));
       this.requests.set(key, (this.requests.get(key) ?? 0) + 1);

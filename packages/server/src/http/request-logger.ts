@@ -55,7 +55,9 @@ class LazyChild {
 
   private log(level: Level, args: unknown[]): void {
     if (this.made === undefined && !this.parent.isLevelEnabled(level)) return;
-    (this.real()[level] as (...a: unknown[]) => void)(...args);
+    const child = this.real();
+    const write: (...a: unknown[]) => void = child[level];
+    write.apply(child, args);
   }
 
   private real(): FastifyBaseLogger {
@@ -73,5 +75,5 @@ export function lazyRequestLogger(
   opts: ChildOptions,
 ): FastifyBaseLogger {
   if (Object.keys(opts).length > 0) return logger.child(bindings, opts);
-  return new LazyChild(logger as Parent, bindings) as unknown as FastifyBaseLogger;
+  return new LazyChild(logger as Parent, bindings);
 }
