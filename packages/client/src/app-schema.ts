@@ -122,8 +122,13 @@ export async function migrateAppTables(
          DROP INDEX IF EXISTS ${q(`${t.name}_${updated}`)}`,
       );
   }
-  await setState(tx, StateKey.syncedTables, JSON.stringify(tables.map((t) => t.name)));
-  await setState(tx, StateKey.schemaVersion, String(schemaVersion));
+  // Written only when they change: opening an up-to-date database writes nothing (no commit to
+  // sync to disk on every start of a short command).
+  const synced = JSON.stringify(tables.map((t) => t.name));
+  if ((await getState(tx, StateKey.syncedTables)) !== synced)
+    await setState(tx, StateKey.syncedTables, synced);
+  if (was !== schemaVersion || (await getState(tx, StateKey.schemaVersion)) === null)
+    await setState(tx, StateKey.schemaVersion, String(schemaVersion));
   const added = steps.some((s) => s.kind === 'createTable' || s.kind === 'addField');
   return { repull: added && stored.size > 0 };
 }

@@ -83,6 +83,10 @@ export async function indexPending(tx: SqlTx, t: TableDecl): Promise<void> {
   if (t.searchFields.length === 0) return;
   const fts = q(searchIndexName(t.name));
   const pending = q(pendingName(t.name));
+  // Nothing pending (an up-to-date database opened, a page that changed no text): no statement
+  // that writes, so such a transaction commits nothing (DELETE of a whole table rewrites its
+  // root page even when it is empty).
+  if ((await tx.all(`SELECT 1 FROM ${pending} LIMIT 1`)).length === 0) return;
   const cols = t.searchFields.map((c) => `t.${q(c)}`).join(', ');
   await tx.run(
     `INSERT INTO ${fts} (rowid, ${t.searchFields.map(q).join(', ')}) SELECT t.rowid, ${cols} FROM ${pending} p CROSS JOIN ${q(t.name)} t ON t.rowid = p.row ORDER BY p.row`,
