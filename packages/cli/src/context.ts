@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { openFerry, type Ferry, type SqlDriver } from '@ferry/client';
+import { openFerry, precompiledValidator, type Ferry, type SqlDriver } from '@ferry/client';
 import { ferrySchema, type ferryTables } from '@ferry/protocol';
-import { compiledValidator, fileTokenStore, openNodeDriver } from '@ferry/client/node';
+import { compiledValidator, fileTokenStore, nodeHttp, openNodeDriver } from '@ferry/client/node';
+import { protocolChecks } from '@ferry/client/precompiled';
 import { notFound, usage } from './errors.ts';
 import { dataDir, defaultDbPath, pathsFor, type FerryPaths } from './paths.ts';
 
@@ -36,8 +37,12 @@ export async function openSession(
       driver,
       tokenStore: fileTokenStore(paths.token),
       allowInsecure: opts.insecure === true,
-      // Node has no CSP: compiled checks read large sync pages faster.
-      validator: compiledValidator,
+      // Node's own http: fetch loads undici and compiles its WebAssembly parser on first use.
+      http: nodeHttp,
+      // The checks generated at build time, so a command compiles none; any schema they were not
+      // generated from is compiled (Node has no CSP), which reads large pages faster than the
+      // interpreter.
+      validator: precompiledValidator(protocolChecks, compiledValidator),
     });
     return { ferry, driver, paths };
   } catch (err) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompactSyncResponse } from '@ferry/protocol';
 import type { HttpFn, HttpRequest, HttpResponse } from '../src/api.ts';
 import { fetchHttp, memoryTokenStore, openFerry, type Ferry } from '../src/index.ts';
-import { openNodeDriver } from '../src/node/index.ts';
+import { nodeHttp, openNodeDriver } from '../src/node/index.ts';
 import { Transport } from '../src/http.ts';
 import { tempDbPath } from './helpers.ts';
 import { PASSWORD, email, startTestServer, type TestServer } from './server.ts';
@@ -13,22 +13,35 @@ interface Exchange {
   res: HttpResponse;
 }
 
-/** fetchHttp, with every sync exchange kept (the request as the engine made it, the answer decoded). */
-function recordingHttp(log: Exchange[]): HttpFn {
+/** The platform's fetch, and Node's own http (what the CLI uses): each test below runs on both. */
+const transports = [
+  ['fetchHttp', fetchHttp],
+  ['nodeHttp', nodeHttp],
+] as const;
+type BaseHttp = (typeof transports)[number][1];
+
+/** `base`, with every sync exchange kept (the request as the engine made it, the answer decoded). */
+function recordingHttp(base: BaseHttp, log: Exchange[]): HttpFn {
   const http = async (req: HttpRequest): Promise<HttpResponse> => {
-    const res = await fetchHttp(req);
+    const res = await base(req);
     if (req.url.endsWith('/v1/sync')) log.push({ req, res });
     return res;
   };
-  return Object.assign(http, { codings: fetchHttp.codings });
+  return Object.assign(http, { codings: base.codings });
 }
 
-async function engine(s: TestServer, user: string, log: Exchange[], signup = false) {
+async function engine(
+  base: BaseHttp,
+  s: TestServer,
+  user: string,
+  log: Exchange[],
+  signup = false,
+) {
   const f = await openFerry({
     ...ferrySchema,
     driver: await openNodeDriver(tempDbPath()),
     tokenStore: memoryTokenStore(),
-    http: recordingHttp(log),
+    http: recordingHttp(base, log),
     compress: true,
   });
   if (signup) await f.signup(s.url, user, PASSWORD);
@@ -41,7 +54,7 @@ const snapshot = async (f: Ferry<typeof ferryTables>) =>
     .map(({ synced: _s, ...n }) => n)
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
-describe('the engine on compact, compressed pages', () => {
+describe.each(transports)('the engine on compact, compressed pages over %s', (_name, base) => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer();
@@ -54,8 +67,8 @@ describe('the engine on compact, compressed pages', () => {
     const user = email();
     const logA: Exchange[] = [];
     const logB: Exchange[] = [];
-    const a = await engine(s, user, logA, true);
-    const b = await engine(s, user, logB);
+    const a = await engine(base, s, user, logA, true);
+    const b = await engine(base, s, user, logB);
     const made = [
       { title: '', content: '' },
       { title: '日本語 😀', content: 'tab\there\nnewline\u0001 "q" \\' },

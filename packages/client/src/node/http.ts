@@ -1,0 +1,86 @@
+import type { IncomingMessage } from 'node:http';
+import type { HttpCodings, HttpFn, HttpRequest, HttpResponse } from '../api.ts';
+
+// Every module is imported when a request needs it, not at start: a command that makes no
+// request (`ferry ls`) loads none, and a sync with a loopback server, which asks for identity
+// bodies over plain http, needs neither `node:https` (TLS) nor `node:zlib`.
+
+/** The response's body bytes, decoded by its `content-encoding` (gzip, deflate, br, identity). */
+async function decode(encoding: string | undefined, body: Buffer): Promise<Buffer> {
+  const coding = (encoding ?? '').trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return body;
+  const zlib = await import('node:zlib');
+  switch (coding) {
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.gunzipSync(body);
+    case 'deflate':
+      return zlib.inflateSync(body);
+    case 'br':
+      return zlib.brotliDecompressSync(body);
+    default:
+      throw new Error(`unsupported content-encoding ${encoding}`);
+  }
+}
+
+/** The whole body of `res`; rejects if the connection ends before it does. */
+function readBody(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    // Cut mid-body: 'close' without 'end' (a no-op once settled).
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the connection closed before the response ended'));
+    });
+  });
+}
+
+/** The response headers, lower-cased (Node already lower-cases them), repeated ones joined. */
+function flatHeaders(res: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Sends one request and resolves with the response head, its body not yet read. */
+async function send(req: HttpRequest): Promise<IncomingMessage> {
+  const url = new URL(req.url);
+  const headers: Record<string, string | number> = { ...req.headers };
+  let body: Buffer | undefined;
+  if (req.body !== undefined) {
+    if (req.gzip === true) {
+      body = (await import('node:zlib')).gzipSync(req.body);
+      headers['content-encoding'] = 'gzip';
+    } else body = Buffer.from(req.body, 'utf8');
+    headers['content-length'] = body.length;
+  }
+  const { request } =
+    url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const r = request(url, { method: req.method, headers, signal: req.signal }, resolve);
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** One exchange over `node:http` / `node:https`; a request marked `gzip` goes compressed. */
+async function nodeHttpOnce(req: HttpRequest): Promise<HttpResponse> {
+  const res = await send(req);
+  const raw = await readBody(res);
+  const headers = flatHeaders(res);
+  const body = (await decode(headers['content-encoding'], raw)).toString('utf8');
+  return { status: res.statusCode ?? 0, headers, body };
+}
+
+/**
+ * An HttpFn over Node's own `http` and `https` modules, for Node programs (the CLI): it sends and
+ * answers what `fetchHttp` does (brotli and gzip responses decoded, gzip requests), and starts
+ * sooner. Node's `fetch` loads undici and compiles its WebAssembly HTTP parser on its first call,
+ * 60–140 ms of a short command on this machine (docs/benchmarks.md, "An empty `ferry sync`").
+ */
+export const nodeHttp: HttpFn & { readonly codings: HttpCodings } = Object.assign(nodeHttpOnce, {
+  codings: { accept: 'br, gzip', gzipRequests: true },
+});
