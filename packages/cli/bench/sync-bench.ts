@@ -1,0 +1,147 @@
+/**
+ * An empty `ferry sync` (signed in, nothing to push or pull), start to exit, and the process's
+ * CPU (user + system), for one or more builds of the CLI taking turns (docs/benchmarks.md, "An
+ * empty `ferry sync`"). Also `ferry ls` on a 10 000-note database with each build.
+ *
+ * Usage (from the repository root):
+ *   npx tsx --conditions=ferry-source packages/cli/bench/sync-bench.ts [RUNS] [NAME=BUNDLE ...]
+ *
+ * Each NAME=BUNDLE is a bundle to run with node (e.g. `before=/path/ferry.mjs`); the default is
+ * `built=packages/cli/dist/ferry.mjs`, built first. A bundle outside the package must sit where
+ * `better-sqlite3` resolves (e.g. under packages/cli/node_modules/.cache/). The server runs from
+ * its sources on a new database of DATABASE_URL (default: the local PostgreSQL), on loopback.
+ * 2 warm-up rounds, then RUNS rounds (default 20) in which every build runs each command once.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cliDir = join(root, 'packages', 'cli');
+const args = process.argv.slice(2);
+const runs = Number(args[0] && !args[0].includes('=') ? args.shift() : 20);
+const builds = args.map((a) => a.split('=') as [string, string]);
+if (builds.length === 0) {
+  if (spawnSync(process.execPath, [join(cliDir, 'bin', 'build.js')]).status !== 0)
+    throw new Error('bin/build.js failed');
+  builds.push(['built', join(cliDir, 'dist', 'ferry.mjs')]);
+}
+const NOTES = 10_000;
+const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs one command under bash's `time` (a child's CPU is only visible to its parent). */
+function time(argv: string[], env: Record<string, string> = {}): Sample {
+  const r = spawnSync(
+    'bash',
+    ['-c', 'TIMEFORMAT="%R %U %S"; time "$@" >/dev/null 2>&1', 'bash', ...argv],
+    { env: { ...process.env, ...env }, encoding: 'utf8' },
+  );
+  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  if (r.status !== 0 || wall === undefined || user === undefined || sys === undefined)
+    throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return { wall: wall * 1000, cpu: (user + sys) * 1000 };
+}
+
+function stats(samples: Sample[]): string {
+  const ms = samples.map((x) => x.wall).sort((a, b) => a - b);
+  const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+  const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / (ms.length - 1));
+  const median = ms[Math.floor(ms.length / 2)]!;
+  const cpu = samples.reduce((a, b) => a + b.cpu, 0) / samples.length;
+  const s = (x: number): string => `${(x / 1000).toFixed(3)} s`;
+  return `${s(mean)} ± ${s(sd)} | ${s(median)} | ${s(ms[0]!)} … ${s(ms.at(-1)!)} | ${s(cpu)}`;
+}
+
+/** The server from its sources on `databaseUrl`; resolves with it and its URL once it listens. */
+function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=ferry-source',
+      '--import',
+      'tsx',
+      join(root, 'packages', 'server', 'src', 'main.ts'),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ],
+    { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' } },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /listening on (http:\/\/[^"\s]+)/.exec(line);
+      if (m) resolve({ child, url: m[1]! });
+    });
+  });
+}
+
+const dbName = `ferry_sync_bench_${process.pid}`;
+const admin = new pg.Client({ connectionString: baseUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const databaseUrl = Object.assign(new URL(baseUrl), { pathname: `/${dbName}` }).href;
+const work = mkdtempSync(join(tmpdir(), 'ferry-sync-bench-'));
+const server = await startServer(databaseUrl);
+try {
+  const [, first] = builds[0]!;
+  const run = (bundle: string, a: string[], env: Record<string, string> = {}): Sample =>
+    time([process.execPath, bundle, ...a], env);
+  const db = join(work, 'device.db');
+  run(first, ['signup', '--db', db, '--server', server.url, '--email', 'bench@example.test'], {
+    FERRY_PASSWORD: 'a long enough password',
+  });
+  run(first, ['sync', '--db', db]);
+  const notes = join(work, 'notes.db');
+  const seed = join(work, 'notes.json');
+  writeFileSync(
+    seed,
+    JSON.stringify(
+      Array.from({ length: NOTES }, (_, i) => ({ title: `note ${i}`, content: `body ${i}` })),
+    ),
+  );
+  run(first, ['import', seed, '--db', notes]);
+  run(first, ['ls', '--db', notes]);
+
+  const commands: [string, string[]][] = [
+    ['sync (nothing to sync)', ['sync', '--db', db]],
+    [`ls (${NOTES} notes)`, ['ls', '--db', notes]],
+  ];
+  const times = new Map<string, Sample[]>();
+  const node: Sample[] = [];
+  const load = loadavg();
+  for (let round = -2; round < runs; round++) {
+    const bare = time([process.execPath, '-e', '0']);
+    if (round >= 0) node.push(bare);
+    for (const [label, a] of commands) {
+      for (const [name, bundle] of builds) {
+        const sample = run(bundle, a);
+        const key = `${label} | ${name}`;
+        if (round >= 0) times.set(key, [...(times.get(key) ?? []), sample]);
+      }
+    }
+  }
+  const after = loadavg();
+  console.log(
+    `${runs} rounds, load average ${load.map((l) => l.toFixed(1)).join(' / ')} at the start, ${after.map((l) => l.toFixed(1)).join(' / ')} at the end`,
+  );
+  console.log('| command | build | mean ± σ | median | min … max | CPU (mean) |');
+  for (const [key, ms] of times) console.log(`| ${key} | ${stats(ms)} |`);
+  console.log(`| node -e 0 | | ${stats(node)} |`);
+} finally {
+  server.child.kill();
+  await new Promise((resolve) => server.child.once('exit', resolve));
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+  await admin.end();
+  rmSync(work, { recursive: true, force: true });
+}
