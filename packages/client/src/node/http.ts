@@ -1,23 +1,25 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpCodings, HttpFn, HttpRequest, HttpResponse } from '../api.ts';
 
-// Every module is imported when a request needs it, not at start: a command that makes no
-// request (`ferry ls`) loads none, and a sync with a loopback server, which asks for identity
-// bodies over plain http, needs neither `node:https` (TLS) nor `node:zlib`.
+// Every module is loaded when a request needs it, not at start: a command that makes no request
+// (`ferry ls`) loads none, and a sync with a loopback server, which asks for identity bodies over
+// plain http, needs neither `node:https` (TLS) nor `node:zlib`. `getBuiltinModule` (Node 20.16+)
+// rather than `import()`: synchronous, and it works in a script run through `vm.Script` (the
+// CLI's bundle, run with V8's code cache), where `import()` needs a loader of its own.
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 /** The response's body bytes, decoded by its `content-encoding` (gzip, deflate, br, identity). */
-async function decode(encoding: string | undefined, body: Buffer): Promise<Buffer> {
+function decode(encoding: string | undefined, body: Buffer): Buffer {
   const coding = (encoding ?? '').trim().toLowerCase();
   if (coding === '' || coding === 'identity') return body;
-  const zlib = await import('node:zlib');
   switch (coding) {
     case 'gzip':
     case 'x-gzip':
-      return zlib.gunzipSync(body);
+      return zlib().gunzipSync(body);
     case 'deflate':
-      return zlib.inflateSync(body);
+      return zlib().inflateSync(body);
     case 'br':
-      return zlib.brotliDecompressSync(body);
+      return zlib().brotliDecompressSync(body);
     default:
       throw new Error(`unsupported content-encoding ${encoding}`);
   }
@@ -46,19 +48,20 @@ function flatHeaders(res: IncomingMessage): Record<string, string> {
 }
 
 /** Sends one request and resolves with the response head, its body not yet read. */
-async function send(req: HttpRequest): Promise<IncomingMessage> {
+function send(req: HttpRequest): Promise<IncomingMessage> {
   const url = new URL(req.url);
   const headers: Record<string, string | number> = { ...req.headers };
   let body: Buffer | undefined;
   if (req.body !== undefined) {
     if (req.gzip === true) {
-      body = (await import('node:zlib')).gzipSync(req.body);
+      body = zlib().gzipSync(req.body);
       headers['content-encoding'] = 'gzip';
     } else body = Buffer.from(req.body, 'utf8');
     headers['content-length'] = body.length;
   }
-  const { request } =
-    url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const { request } = process.getBuiltinModule(
+    url.protocol === 'https:' ? 'node:https' : 'node:http',
+  );
   return new Promise((resolve, reject) => {
     const r = request(url, { method: req.method, headers, signal: req.signal }, resolve);
     r.on('error', reject);
@@ -71,7 +74,7 @@ async function nodeHttpOnce(req: HttpRequest): Promise<HttpResponse> {
   const res = await send(req);
   const raw = await readBody(res);
   const headers = flatHeaders(res);
-  const body = (await decode(headers['content-encoding'], raw)).toString('utf8');
+  const body = decode(headers['content-encoding'], raw).toString('utf8');
   return { status: res.statusCode ?? 0, headers, body };
 }
 
