@@ -220,8 +220,9 @@ describe('the packages, packed and installed into another project', () => {
       const cli = packed.find((p) => p.name === '@ferry/cli')!;
       expect(cli.files.map((f) => f.path).sort()).toEqual([
         'bin/ferry.js',
-        'dist/ferry.mjs',
-        'dist/ferry.mjs.map',
+        'bin/run-bundle.js',
+        'dist/ferry.cjs',
+        'dist/ferry.cjs.map',
         'package.json',
       ]);
       const ferry = join(app, 'node_modules/.bin/ferry');

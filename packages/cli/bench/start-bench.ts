@@ -6,7 +6,8 @@
  *              bundle)
  *   workspace  bin/ferry.js in the repository: the bundle in node_modules/.cache, after checking
  *              the stamps of its ~300 inputs
- *   built      dist/ferry.mjs, what bin/ferry.js of an installed package imports (built first)
+ *   built      the package as installed (bin/ferry.js over dist/ferry.cjs, built first, with its
+ *              code cache; see installed.ts)
  *
  * Usage: npx tsx --conditions=ferry-source packages/cli/bench/start-bench.ts [RUNS] (default 15, after 2 warm-up runs).
  * The variants take turns within each round, so load that comes and goes hits them alike.
@@ -16,10 +17,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installedCli } from './installed.ts';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(cliDir, 'bin', 'ferry.js');
-const built = join(cliDir, 'dist', 'ferry.mjs');
+const built = installedCli();
 const runs = Number(process.argv[2] ?? 15);
 const NOTES = 10_000;
 
@@ -67,10 +69,6 @@ function stats(samples: Sample[]): string {
 
 const work = mkdtempSync(join(tmpdir(), 'ferry-start-bench-'));
 try {
-  const build = spawnSync(process.execPath, [join(cliDir, 'bin', 'build.js')], {
-    stdio: 'inherit',
-  });
-  if (build.status !== 0) throw new Error('bin/build.js failed');
   const db = join(work, 'notes.db');
   const seed = join(work, 'notes.json');
   writeFileSync(

@@ -6,13 +6,16 @@
  * Usage (from the repository root):
  *   npx tsx --conditions=ferry-source packages/cli/bench/sync-bench.ts [RUNS] [NAME=BUNDLE ...]
  *
- * Each NAME=BUNDLE is a bundle to run with node (e.g. `before=/path/ferry.mjs`); the default is
- * `built=packages/cli/dist/ferry.mjs`, built first. A bundle outside the package must sit where
+ * Each NAME=FILE is a script to run with node (e.g. `before=/path/ferry.mjs`, a bundle of an
+ * older build), besides the package as installed (`installedCli`: bin/ferry.js over
+ * dist/ferry.cjs, built first, with its code cache) and the same bundle through Node's own
+ * loader (`node dist/ferry.cjs`, no code cache). A file outside the package must sit where
  * `better-sqlite3` resolves (e.g. under packages/cli/node_modules/.cache/). The server runs from
  * its sources on a new database of DATABASE_URL (default: the local PostgreSQL), on loopback.
  * 2 warm-up rounds, then RUNS rounds (default 20) in which every build runs each command once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { installedCli } from './installed.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,11 +28,8 @@ const cliDir = join(root, 'packages', 'cli');
 const args = process.argv.slice(2);
 const runs = Number(args[0] && !args[0].includes('=') ? args.shift() : 20);
 const builds = args.map((a) => a.split('=') as [string, string]);
-if (builds.length === 0) {
-  if (spawnSync(process.execPath, [join(cliDir, 'bin', 'build.js')]).status !== 0)
-    throw new Error('bin/build.js failed');
-  builds.push(['built', join(cliDir, 'dist', 'ferry.mjs')]);
-}
+builds.push(['installed', installedCli()]);
+builds.push(['no code cache', join(cliDir, 'dist', 'ferry.cjs')]);
 const NOTES = 10_000;
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -79,7 +79,7 @@ function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: s
   );
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /listening on (http:\/\/[^"\s]+)/.exec(line);
       if (m) resolve({ child, url: m[1]! });
     });

@@ -1,7 +1,8 @@
-// The CLI as one ES module, built by esbuild from the TypeScript sources and rebuilt when any of
-// them changes. Loading the sources through tsx costs ~0.8 s of CPU per command: each of the
-// ~300 modules (TypeBox alone is 266 files) goes through tsx's resolve and load hooks, which run
-// in a separate thread. One bundle is one file to read and compile (see docs/cli.md, "Start-up").
+// The CLI as one CommonJS script, built by esbuild from the TypeScript sources and rebuilt when
+// any of them changes. Loading the sources through tsx costs ~0.8 s of CPU per command: each of
+// the ~300 modules (TypeBox alone is 266 files) goes through tsx's resolve and load hooks, which
+// run in a separate thread. One bundle is one file to read and compile, and a script (not an ES
+// module) can be compiled with V8's code cache (run-bundle.js; see docs/cli.md, "Start-up").
 import {
   mkdirSync,
   readdirSync,
@@ -14,6 +15,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIdLine } from './run-bundle.js';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(cliDir, 'src', 'main.ts');
@@ -39,7 +41,7 @@ const settings = [
 
 /**
  * esbuild's options for the CLI bundle written to `outfile`: here (the workspace's bundle, rebuilt
- * when a source changes) and in build.js (dist/ferry.mjs, what the published package runs).
+ * when a source changes) and in build.js (dist/ferry.cjs, what the published package runs).
  */
 export function bundleOptions(outfile) {
   return {
@@ -47,7 +49,10 @@ export function bundleOptions(outfile) {
     absWorkingDir: cliDir,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    // A script, so that run-bundle.js can compile it with V8's code cache (Node 20 has none for
+    // ES modules). `import()` stays for `@ferry/server`, which `ferry serve` loads through Node's
+    // own loader (bin/ferry.js).
+    format: 'cjs',
     target: 'node20',
     // The workspace packages from their TypeScript sources, whether or not they were built.
     conditions: ['ferry-source'],
@@ -55,10 +60,6 @@ export function bundleOptions(outfile) {
     // installed, through tsx in the workspace).
     external: ['better-sqlite3', '@ferry/server'],
     alias: { '@noble/hashes/crypto': nobleWebCrypto },
-    // CommonJS dependencies (commander) call require(); an ES module has none of its own.
-    banner: {
-      js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
-    },
     sourcemap: 'linked',
     // Names the outputs and roots the map's source paths.
     outfile,
@@ -88,6 +89,19 @@ function current() {
   return statSync(bundle, { throwIfNoEntry: false }) ? bundle : null;
 }
 
+/**
+ * A bundle's text as esbuild wrote it, its source map named `mapName`, with its build id appended
+ * (run-bundle.js: what its code cache is named after). Returns the text and the id.
+ */
+export async function withBuildId(contents, mapName) {
+  const { createHash } = await import('node:crypto');
+  const text = new TextDecoder()
+    .decode(contents)
+    .replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${mapName}\n`);
+  const id = createHash('sha256').update(text).digest('hex').slice(0, 32);
+  return { text: `${text.trimEnd()}${buildIdLine(id)}`, id };
+}
+
 /** Builds the bundle and its manifest (each written to a temporary name, then renamed). */
 async function rebuild() {
   // Only here: loading esbuild costs more than a whole command run from the bundle.
@@ -95,22 +109,20 @@ async function rebuild() {
   const { createHash } = await import('node:crypto');
   const started = [...settings];
   const result = await build({
-    ...bundleOptions(join(cacheDir, 'ferry.mjs')),
+    ...bundleOptions(join(cacheDir, 'ferry.cjs')),
     metafile: true,
     // Not written as such: named by a hash of its contents below.
     write: false,
   });
-  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const code = result.outputFiles.find((f) => f.path.endsWith('.cjs'));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
-  const name = `ferry-${createHash('sha256').update(code.contents).digest('hex').slice(0, 16)}.mjs`;
+  const name = `ferry-${createHash('sha256').update(code.contents).digest('hex').slice(0, 16)}.cjs`;
   const inputs = {};
   for (const p of [...Object.keys(result.metafile.inputs).map((i) => join(cliDir, i)), ...started])
     inputs[p] = stamp(p);
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `.${process.pid}-${Date.now()}`;
-  const text = new TextDecoder()
-    .decode(code.contents)
-    .replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.map\n`);
+  const { text } = await withBuildId(code.contents, `${name}.map`);
   writeFileSync(join(cacheDir, `${name}.map${tmp}`), map.contents);
   renameSync(join(cacheDir, `${name}.map${tmp}`), join(cacheDir, `${name}.map`));
   writeFileSync(join(cacheDir, `${name}${tmp}`), text);
@@ -121,11 +133,11 @@ async function rebuild() {
   return join(cacheDir, name);
 }
 
-/** Removes bundles of older sources, once no process can be about to load them. */
+/** Removes bundles of older sources (and their maps and code caches), once no process can be about to load them. */
 function prune(keep) {
   const old = Date.now() - 10 * 60_000;
   for (const f of readdirSync(cacheDir)) {
-    if (!f.startsWith('ferry-') || f === keep || f === `${keep}.map`) continue;
+    if (!f.startsWith('ferry-') || f.startsWith(keep)) continue;
     const path = join(cacheDir, f);
     if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < old)
       rmSync(path, { force: true });

@@ -42,7 +42,9 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-const code = await main(process.argv);
-await Promise.all([drained(process.stdout), drained(process.stderr)]);
-// Exit explicitly: a keep-alive socket or an engine timer must not hold a finished command open.
-process.exit(code);
+// No top-level await: the bundle is a CommonJS script (bin/ferry.js runs it with V8's code cache).
+void main(process.argv).then(async (code) => {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  // Exit explicitly: a keep-alive socket or an engine timer must not hold a finished command open.
+  process.exit(code);
+});

@@ -1,4 +1,5 @@
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runFerry } from './support/cli.ts';
@@ -56,5 +57,28 @@ describe('the CLI runs from a bundle of its sources (bin/bundle.js)', () => {
     const viaBundle = await runFerry(['nosuchcommand']);
     expect(viaTsx).toMatchObject({ code: 2 });
     expect(viaBundle).toEqual(viaTsx);
+  });
+
+  it("compiles it with V8's code cache: made by the first run, used by the next, remade when V8 rejects it", async () => {
+    expect(await runFerry(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    const dir = dirname(manifestPath);
+    const bundle = manifest().bundle;
+    const caches = (): string[] =>
+      readdirSync(dir).filter((f) => f.startsWith(bundle) && f.endsWith('.v8cache'));
+    // Named after the bundle's build id, for this Node and machine.
+    expect(caches()).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${bundle}\\.[0-9a-f]{32}\\.${process.version}-${process.arch}\\.v8cache$`),
+      ),
+    ]);
+    const cache = join(dir, caches()[0]!);
+    // Accepted: the next run leaves it as it is.
+    const made = statSync(cache).mtimeMs;
+    expect(await runFerry(['ls', '--db', join(dir, 'cache-test.db')])).toMatchObject({ code: 0 });
+    expect(statSync(cache).mtimeMs).toBe(made);
+    // Rejected (here: not a cache at all): the command still runs, and leaves a good one.
+    writeFileSync(cache, 'not a code cache');
+    expect(await runFerry(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+    expect(readFileSync(cache).length).toBeGreaterThan(10_000);
   });
 });
