@@ -8,7 +8,7 @@ import {
 } from '@ferry/protocol';
 import type { PersistentClock } from './clock.ts';
 import { GroupedBatch, OrderedBatch, runMany } from './batch.ts';
-import type { SqlTx, SqlValue } from './driver.ts';
+import type { RunManyOptions, SqlTx, SqlValue } from './driver.ts';
 import type { OutboxEntry } from './outbox.ts';
 import { pendingFields, pendingFieldsOf } from './outbox.ts';
 import { q, refreshSyncedSql, toSql, updateColumns } from './rows.ts';
@@ -30,6 +30,13 @@ export interface ApplySummary {
 export type ApplyProbe = (step: 'acknowledged' | 'pulled') => void;
 
 const key = (table: string, id: string): string => `${table}\u0000${id}`;
+
+/**
+ * Every batch of an apply: a failure anywhere rolls back the whole transaction (the caller's
+ * `transaction` rethrows), so a driver may run a batch without a savepoint of its own
+ * (`RunManyOptions.abortsTransaction`).
+ */
+const WHOLE: RunManyOptions = { abortsTransaction: true };
 
 const emptySummary = (): ApplySummary => ({
   acknowledged: 0,
@@ -87,7 +94,8 @@ function markChanged(summary: ApplySummary, table: string, id: string): void {
  * 4. `refreshUnpulled`: recomputes `synced` of acknowledged records no pulled row rewrote;
  * 5. indexes the rows whose searched text changed (`indexPending`, one statement per table);
  * 6. advances the cursor and folds the server's HLC into the clock.
- * If anything throws, the transaction rolls back and none of it happened.
+ * If anything throws, the transaction rolls back and none of it happened: the caller must let the
+ * error leave its transaction (its batches run without savepoints of their own, `WHOLE`).
  */
 export async function applyResponse(
   tx: SqlTx,
@@ -106,6 +114,7 @@ export async function applyResponse(
     tx,
     'DELETE FROM sync_queue WHERE seq = ?',
     acked.map((e) => [e.seq]),
+    WHOLE,
   );
   const shadowEmpty = (await tx.all('SELECT 1 FROM shadow LIMIT 1')).length === 0;
   const run: ApplyRun = { tx, tables, nowIso, summary: emptySummary(), shadowEmpty };
@@ -137,7 +146,7 @@ async function acknowledge(
     theirRows: [],
   };
   // `version < ?` keeps the highest whatever the order.
-  const versions = new GroupedBatch(tx);
+  const versions = new GroupedBatch(tx, WHOLE);
   const rebases: SqlValue[][] = [];
   for (const e of acked) {
     const t = tables.get(e.table);
@@ -190,6 +199,7 @@ async function acknowledge(
     tx,
     'UPDATE sync_queue SET base_version = ? WHERE table_name = ? AND record_id = ? AND base_version IS ?',
     rebases,
+    WHOLE,
   );
   return out;
 }
@@ -227,10 +237,10 @@ async function applyPulled(
           .map((c) => ({ table: c.table, id: c.row.id })),
       ]);
   // Whole-row upserts in page order; a row with pending fields is written after them (flush).
-  const upserts = new OrderedBatch(tx);
+  const upserts = new OrderedBatch(tx, WHOLE);
   // Per-record statements of other tables: rows with and without pending fields are different
   // records, so these need no order among themselves or with the upserts.
-  const alongside = new GroupedBatch(tx);
+  const alongside = new GroupedBatch(tx, WHOLE);
   const applyRow = async (t: TableDecl, row: Row): Promise<void> => {
     const pending = pendingOf?.(t.name, row.id) ?? null;
     if (pending === null || pending.size === 0) {
@@ -277,7 +287,7 @@ async function refreshUnpulled(
   ack: Acknowledged,
   pulled: ReadonlySet<string>,
 ): Promise<void> {
-  const resynced = new GroupedBatch(run.tx);
+  const resynced = new GroupedBatch(run.tx, WHOLE);
   for (const [k, { table, id }] of ack.touched) {
     if (!pulled.has(k) && !ack.refused.has(k))
       resynced.add(refreshSyncedSql(table), [table.name, id, id]);

@@ -1,19 +1,26 @@
-import type { SqlTx, SqlValue } from './driver.ts';
+import type { RunManyOptions, SqlTx, SqlValue } from './driver.ts';
 
 /** Parameter rows of one statement. */
 export type ParamRows = readonly (readonly SqlValue[])[];
 
 /**
- * Runs `sql` once per row of `rows`, in order, all or nothing (see `SqlTx.runMany`): natively
- * when the driver has `runMany`, else one `run` per row inside a savepoint.
+ * Runs `sql` once per row of `rows`, in order, all or nothing (see `SqlTx.runMany`; not on its
+ * own with `opts.abortsTransaction`): natively when the driver has `runMany`, else one `run` per
+ * row inside a savepoint.
  */
 export async function runMany(
   tx: SqlTx,
   sql: string,
   rows: ParamRows,
+  opts: RunManyOptions = {},
 ): Promise<{ changes: number }> {
   if (rows.length === 0) return { changes: 0 };
-  if (tx.runMany) return tx.runMany(sql, rows);
+  if (tx.runMany) return tx.runMany(sql, rows, opts);
+  if (opts.abortsTransaction === true) {
+    let changes = 0;
+    for (const r of rows) changes += (await tx.run(sql, r)).changes;
+    return { changes };
+  }
   await tx.exec('SAVEPOINT ferry_run_many');
   let changes = 0;
   try {
@@ -35,7 +42,10 @@ export class OrderedBatch {
   private sql: string | null = null;
   private rows: SqlValue[][] = [];
 
-  constructor(private readonly tx: SqlTx) {}
+  constructor(
+    private readonly tx: SqlTx,
+    private readonly opts: RunManyOptions = {},
+  ) {}
 
   async add(sql: string, params: SqlValue[]): Promise<void> {
     if (this.sql !== null && this.sql !== sql) await this.flush();
@@ -48,7 +58,7 @@ export class OrderedBatch {
     if (sql === null) return;
     this.sql = null;
     this.rows = [];
-    await runMany(this.tx, sql, rows);
+    await runMany(this.tx, sql, rows, this.opts);
   }
 }
 
@@ -59,7 +69,10 @@ export class OrderedBatch {
 export class GroupedBatch {
   private readonly bySql = new Map<string, SqlValue[][]>();
 
-  constructor(private readonly tx: SqlTx) {}
+  constructor(
+    private readonly tx: SqlTx,
+    private readonly opts: RunManyOptions = {},
+  ) {}
 
   add(sql: string, params: SqlValue[]): void {
     let rows = this.bySql.get(sql);
@@ -70,6 +83,6 @@ export class GroupedBatch {
   async flush(): Promise<void> {
     const all = [...this.bySql];
     this.bySql.clear();
-    for (const [sql, rows] of all) await runMany(this.tx, sql, rows);
+    for (const [sql, rows] of all) await runMany(this.tx, sql, rows, this.opts);
   }
 }

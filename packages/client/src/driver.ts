@@ -8,6 +8,20 @@
 /** A value SQLite can bind or return. */
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
+/** How a `runMany` call may be run. */
+export interface RunManyOptions {
+  /**
+   * The caller gives up the whole transaction when this call throws (the error leaves
+   * `transaction`'s function, which rolls everything back), so the rows before a failing one need
+   * not be undone on their own: a driver may then skip what makes the call all or nothing. In
+   * SQLite that is a savepoint, inside which every statement that fires a trigger keeps a
+   * statement journal: ~10 µs a row more for a pulled note, whose insert fires the search index's
+   * trigger (docs/benchmarks.md, "The engine's cost per pulled note"). Rows still run in order, and
+   * a failure is still thrown.
+   */
+  readonly abortsTransaction?: boolean;
+}
+
 /** Statements inside one transaction. */
 export interface SqlTx {
   /** Runs one statement; returns how many rows it changed. */
@@ -21,10 +35,15 @@ export interface SqlTx {
    * calls are expensive, like the Tauri bridge's IPC round trip, sends them together); returns
    * the total of changed rows. All or nothing: when a row fails (a constraint, a wrong number of
    * parameters), the rows before it in this call are undone too, the error is thrown and the
-   * transaction stays usable, as after a failing `run`. Callers use `runMany()` from
-   * `batch.ts`, which falls back to `run` in a savepoint for drivers without it.
+   * transaction stays usable, as after a failing `run` (unless `opts.abortsTransaction`, see
+   * there). Callers use `runMany()` from `batch.ts`, which falls back to `run` in a savepoint
+   * for drivers without it.
    */
-  runMany?(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<{ changes: number }>;
+  runMany?(
+    sql: string,
+    rows: readonly (readonly SqlValue[])[],
+    opts?: RunManyOptions,
+  ): Promise<{ changes: number }>;
 }
 
 /**

@@ -7,7 +7,7 @@
  * @module @ferry/client
  */
 export * from './api.ts';
-export type { SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
+export type { RunManyOptions, SqlDriver, SqlReader, SqlTx, SqlValue } from './driver.ts';
 export { openFerry, Ferry, type FerryTestHooks } from './ferry.ts';
 export type { StoreOf, TablesOf } from './typed-tables.ts';
 export type { Identity } from './auth.ts';

@@ -81,3 +81,32 @@ describe('the shared checks can fail', () => {
     });
   }
 });
+
+describe('node driver: a batch whose failure aborts the transaction runs without a savepoint', () => {
+  // A savepoint made every pulled note's insert, which fires the search index's trigger, keep a
+  // statement journal (~10 µs a row). Seen from inside: the rows before a failing one are not
+  // undone by the call itself (the transaction's rollback undoes them).
+  it('leaves the rows before a failing one in place until the transaction rolls back', async () => {
+    const d = await make();
+    await d.transaction((tx) =>
+      tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'),
+    );
+    let seen: string[] = [];
+    await expect(
+      d.transaction(async (tx) => {
+        try {
+          await tx.runMany!('INSERT INTO t (v) VALUES (?)', [['a'], [null]], {
+            abortsTransaction: true,
+          });
+        } catch {
+          // The NOT NULL violation of the second row.
+        }
+        seen = (await tx.all<{ v: string }>('SELECT v FROM t')).map((r) => r.v);
+        throw new Error('gave up');
+      }),
+    ).rejects.toThrow('gave up');
+    expect(seen).toEqual(['a']);
+    expect(await d.transaction((tx) => tx.all('SELECT v FROM t'))).toEqual([]);
+    await d.close();
+  });
+});

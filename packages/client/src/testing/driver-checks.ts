@@ -288,6 +288,39 @@ export const driverChecks: Check<MakeDriver>[] = [
       }),
   },
   {
+    name: 'runMany marked abortsTransaction runs its rows in order; its failure, let out, rolls the whole transaction back',
+    run: (make) =>
+      withDriver(make, async (d) => {
+        await d.transaction((tx) =>
+          tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'),
+        );
+        const whole = { abortsTransaction: true };
+        const done = await d.transaction((tx) =>
+          runMany(tx, 'INSERT INTO t (v) VALUES (?)', [['a'], ['b'], ['c']], whole),
+        );
+        equal(done.changes, 3, 'one change per row');
+        const failed = await rejects(
+          d.transaction(async (tx) => {
+            await tx.run('INSERT INTO t (v) VALUES (?)', ['before']);
+            await runMany(tx, 'INSERT INTO t (v) VALUES (?)', [['d'], [null], ['e']], whole);
+          }),
+          'a NOT NULL violation in row 2 rejects, and the transaction with it',
+        );
+        ok(
+          /NOT NULL/i.test(failed instanceof Error ? failed.message : String(failed)),
+          `the error names the constraint: ${String(failed)}`,
+        );
+        const rows = await d.transaction((tx) =>
+          tx.all<{ v: string }>('SELECT v FROM t ORDER BY id'),
+        );
+        equal(
+          rows.map((r) => r.v),
+          ['a', 'b', 'c'],
+          'in order; nothing of the failed transaction stays',
+        );
+      }),
+  },
+  {
     name: 'runMany refuses a parameter row of the wrong length (an error, not a crash)',
     run: (make) =>
       withDriver(make, async (d) => {
