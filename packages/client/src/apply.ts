@@ -251,8 +251,7 @@ async function applyPulled(
           row.id,
         ]);
       // The local text is now the server's at this version (the base of the next edit).
-      if (textFields(t).length > 0)
-        alongside.add(TEXT_FROM_PULL_SQL, [t.name, row.id, row.version]);
+      if (hasText(t)) alongside.add(TEXT_FROM_PULL_SQL, [t.name, row.id, row.version]);
     } else {
       await upserts.flush();
       await applyPendingRow(tx, t, row, pending);
@@ -345,6 +344,15 @@ export async function setAside(
   return summary;
 }
 
+const withText = new WeakMap<TableDecl, boolean>();
+
+/** Whether the table has text fields (`textFields`, worked out once per declaration, not per row). */
+function hasText(t: TableDecl): boolean {
+  let v = withText.get(t);
+  if (v === undefined) withText.set(t, (v = textFields(t).length > 0));
+  return v;
+}
+
 /** Raises a row's version to `?` unless it is already there or beyond. */
 const raiseVersionSql = (t: TableDecl): string =>
   `UPDATE ${q(t.name)} SET version = ? WHERE id = ? AND version < ?`;
@@ -367,12 +375,31 @@ function upsertFor(t: TableDecl, names: readonly string[]): string {
   return sql;
 }
 
+const declaredFields = new WeakMap<TableDecl, readonly string[]>();
+const fullUpsert = new WeakMap<TableDecl, string>();
+
 /** A pulled row with nothing pending: the server's row, whole and synced (statement and parameters). */
 function serverRowUpsert(t: TableDecl, row: Row): [string, SqlValue[]] {
-  const names = Object.keys(t.fields).filter((f) => Object.hasOwn(row, f));
+  let all = declaredFields.get(t);
+  if (!all) declaredFields.set(t, (all = Object.keys(t.fields)));
   const params: SqlValue[] = [row.id];
-  for (const n of names) params.push(toSql(row[n]));
-  return [upsertFor(t, names), params];
+  let complete = true;
+  for (const n of all) {
+    if (Object.hasOwn(row, n)) params.push(toSql(row[n]));
+    else complete = false;
+  }
+  if (!complete)
+    return [
+      upsertFor(
+        t,
+        all.filter((f) => Object.hasOwn(row, f)),
+      ),
+      params,
+    ];
+  // Usually every declared field is there: the table's one statement, no key to build per row.
+  let sql = fullUpsert.get(t);
+  if (sql === undefined) fullUpsert.set(t, (sql = upsertFor(t, all)));
+  return [sql, params];
 }
 
 /**
