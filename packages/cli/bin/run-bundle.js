@@ -14,11 +14,19 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
-const BUILD_ID = /\n\/\/# ferry-build ([0-9a-f]{16,64})\s*$/;
+const MARK = '\n//# ferry-build ';
 
 /** The line the build appends to a bundle: its id, a hash of everything before it. */
 export function buildIdLine(hash) {
-  return `\n//# ferry-build ${hash}\n`;
+  return `${MARK}${hash}\n`;
+}
+
+/** The build id at the end of a bundle's text, if it has one (a search from the end: no regex over 0.6 MB). */
+function buildId(source) {
+  const at = source.lastIndexOf(MARK);
+  if (at < 0) return undefined;
+  const id = source.slice(at + MARK.length).trim();
+  return /^[0-9a-f]{16,64}$/.test(id) ? id : undefined;
 }
 
 /** Where the code cache of a bundle with build id `id` is kept, for this Node and machine. */
@@ -51,7 +59,7 @@ function writeCacheAtExit(script, path) {
 /** Runs the CommonJS bundle at `file` as Node would `require` it, with V8's code cache. */
 export function runBundle(file) {
   const source = readFileSync(file, 'utf8');
-  const id = BUILD_ID.exec(source)?.[1];
+  const id = buildId(source);
   const cache = id === undefined ? undefined : cachePath(file, id);
   const cachedData = cache === undefined ? undefined : readCache(cache);
   // Node's own CommonJS wrapper, on a line of its own so that line numbers stay the file's.
