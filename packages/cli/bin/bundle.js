@@ -59,7 +59,11 @@ export function bundleOptions(outfile) {
     // A native addon, and the server (loaded by `ferry serve` only: from its built package once
     // installed, through tsx in the workspace).
     external: ['better-sqlite3', '@ferry/server'],
-    alias: { '@noble/hashes/crypto': nobleWebCrypto },
+    alias: {
+      '@noble/hashes/crypto': nobleWebCrypto,
+      // Loaded when first used (by nothing ferry runs), not when commander loads.
+      'node:child_process': join(cliDir, 'bin', 'lazy-child-process.cjs'),
+    },
     sourcemap: 'linked',
     // Names the outputs and roots the map's source paths.
     outfile,
