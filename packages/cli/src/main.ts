@@ -42,6 +42,13 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+// The reader closed the pipe (`ferry ls | head -1`): it wants no more output. Stop quietly, as
+// Unix tools do, not with an unhandled EPIPE and its stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(ExitCode.ok);
+  throw err;
+});
+
 // No top-level await: the bundle is a CommonJS script (bin/ferry.js runs it with V8's code cache).
 void main(process.argv).then(async (code) => {
   await Promise.all([drained(process.stdout), drained(process.stderr)]);

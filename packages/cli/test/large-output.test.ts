@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runFerry } from './support/cli.ts';
+import { runFerry, spawnFerry } from './support/cli.ts';
 import { tempDir } from './support/tmp.ts';
 
 // A command's whole output reaches a pipe. Output larger than a pipe's buffer (64 KiB) is written
@@ -34,4 +34,18 @@ it('prints a long JSON listing whole into a pipe', async () => {
   const r = await runFerry(['ls', '--json', '--db', db()]);
   expect(r.code, r.stderr).toBe(0);
   expect((JSON.parse(r.stdout) as unknown[]).length).toBe(NOTES);
+});
+
+it('stops quietly when the reader closes the pipe early (`ferry ls | head -1`)', async () => {
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawnFerry(['ls', '--db', db()]);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // Like `head -1`: read the first chunk, then close the read end.
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
 });
