@@ -5,16 +5,22 @@
  * process's CPU per note (the engine, SQLite, and the fake server's JSON), and the part spent in
  * the apply transactions (timed around `applyResponse`'s transaction through the driver).
  *
+ * BENCH_BEFORE=<dir>: also runs the engine whose `src/` is in that folder (an older commit's,
+ * e.g. `git archive <commit> packages/client/src | tar -x -C <dir>`, extracted under
+ * packages/client/ so that its imports resolve), taking turns with this one.
+ *
  * Usage: npx tsx --conditions=ferry-source packages/client/bench/apply-bench.ts [NOTES] [RUNS]
  * (`npm run bench:apply -w @ferry/client -- [NOTES] [RUNS]`)
  * (defaults 20 000 and 3; each run of each variant on a new database, the variants taking turns).
- * docs/benchmarks.md, "The engine's cost per pulled note".
+ * docs/benchmarks.md, "The engine's cost per pulled row".
  */
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { defineTable, ferrySchema, notebooks, uuidv7, type TableDecl } from '@ferry/protocol';
-import { memoryTokenStore, openFerry, type SqlDriver } from '../src/index.ts';
-import { compiledValidator, openNodeDriver } from '../src/node/index.ts';
+import { join } from 'node:path';
+import type { SqlDriver } from '../src/index.ts';
+import * as current from '../src/index.ts';
+import * as currentNode from '../src/node/index.ts';
 import { FakeRemote } from '../src/testing/index.ts';
 import { tempDbPath } from '../test/helpers.ts';
 
@@ -69,16 +75,22 @@ function timed(d: SqlDriver): { driver: SqlDriver; ms: () => number } {
   return { driver, ms: () => total };
 }
 
-async function firstSync(tables: readonly TableDecl[], r: FakeRemote) {
+/** One build of the engine: its entry points. */
+interface Engine {
+  main: typeof current;
+  node: typeof currentNode;
+}
+
+async function firstSync(engine: Engine, tables: readonly TableDecl[], r: FakeRemote) {
   const path = tempDbPath();
-  const t = timed(await openNodeDriver(path));
-  const ferry = await openFerry({
+  const t = timed(await engine.node.openNodeDriver(path));
+  const ferry = await engine.main.openFerry({
     tables,
     schemaVersion: ferrySchema.schemaVersion,
     driver: t.driver,
-    tokenStore: memoryTokenStore(),
+    tokenStore: engine.main.memoryTokenStore(),
     http: r.http,
-    validator: compiledValidator,
+    validator: engine.node.compiledValidator,
   });
   await ferry.login('http://127.0.0.1:1', 'bench@example.test', 'password');
   const before = t.ms();
@@ -93,10 +105,21 @@ async function firstSync(tables: readonly TableDecl[], r: FakeRemote) {
   return { cpuUs: (c.user + c.system) / NOTES, txUs: ((t.ms() - before) * 1000) / NOTES, wall };
 }
 
-const allVariants: [string, readonly TableDecl[]][] = [
-  ['search index', ferrySchema.tables],
-  ['no index', [plainNotes, notebooks]],
-];
+const engines: [string, Engine][] = [['', { main: current, node: currentNode }]];
+if (process.env.BENCH_BEFORE) {
+  const src = join(process.env.BENCH_BEFORE, 'src');
+  engines.unshift([
+    'before: ',
+    {
+      main: (await import(join(src, 'index.ts'))) as typeof current,
+      node: (await import(join(src, 'node', 'index.ts'))) as typeof currentNode,
+    },
+  ]);
+}
+const allVariants: [string, Engine, readonly TableDecl[]][] = engines.flatMap(([prefix, e]) => [
+  [`${prefix}search index`, e, ferrySchema.tables] as [string, Engine, readonly TableDecl[]],
+  [`${prefix}no index`, e, [plainNotes, notebooks]] as [string, Engine, readonly TableDecl[]],
+]);
 // BENCH_ONLY=<variant name>: that variant alone.
 const variants = allVariants.filter(
   ([n]) => !process.env.BENCH_ONLY || n === process.env.BENCH_ONLY,
@@ -105,8 +128,8 @@ const r = remote();
 const load = loadavg();
 const results = new Map<string, { cpuUs: number; txUs: number; wall: number }[]>();
 for (let run = -1; run < RUNS; run++) {
-  for (const [name, tables] of variants) {
-    const res = await firstSync(tables, r);
+  for (const [name, engine, tables] of variants) {
+    const res = await firstSync(engine, tables, r);
     if (run >= 0) results.set(name, [...(results.get(name) ?? []), res]);
   }
 }

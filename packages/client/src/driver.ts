@@ -15,8 +15,8 @@ export interface RunManyOptions {
    * `transaction`'s function, which rolls everything back), so the rows before a failing one need
    * not be undone on their own: a driver may then skip what makes the call all or nothing. In
    * SQLite that is a savepoint, inside which every statement that fires a trigger keeps a
-   * statement journal: ~10 µs a row more for a pulled note, whose insert fires the search index's
-   * trigger (docs/benchmarks.md, "The engine's cost per pulled note"). Rows still run in order, and
+   * statement journal: ~10 µs more for each pulled row whose insert fires the search index's
+   * trigger (docs/benchmarks.md, "The engine's cost per pulled row"). Rows still run in order, and
    * a failure is still thrown.
    */
   readonly abortsTransaction?: boolean;

@@ -45,8 +45,8 @@ export async function openNodeDriver(
   db.pragma('foreign_keys = ON');
   // Savepoints (each `runMany` is one) and statement journals copy the pages they change into a
   // sub-journal, a temporary file once it outgrows 64 KiB: in memory instead, which made pulling
-  // a page of notes whose inserts fire the search index's triggers ~9 µs a row cheaper
-  // (docs/benchmarks.md, "The engine's cost per pulled note").
+  // a page of rows whose inserts fire the search index's triggers ~9 µs a row cheaper
+  // (docs/benchmarks.md, "The engine's cost per pulled row").
   db.pragma('temp_store = MEMORY');
   if (wal) makePrivate(path);
   const idleMs = wal ? (opts.idleCheckpointMs ?? 250) : 0;
