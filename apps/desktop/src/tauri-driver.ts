@@ -78,12 +78,14 @@ export function createTauriDriver(invoke: Invoke = tauriInvoke, db?: number): Sq
           await invoke('db_exec', { ...on, tx: id, sql });
         },
         // One round trip for all the rows: one SQL text, the shell runs it as one prepared
-        // statement per row inside a savepoint (`db_batch`). The rows go as one compact binary
-        // body (`shell/batch-wire.ts`), not JSON: a pulled page is most of what crosses IPC.
-        async runMany(sql, rows) {
+        // statement per row inside a savepoint (`db_batch`), or without one when the engine gives
+        // up the transaction on a failure (`abortsTransaction`). The rows go as one compact
+        // binary body (`shell/batch-wire.ts`), not JSON: a pulled page is most of what crosses IPC.
+        async runMany(sql, rows, opts) {
           check();
           if (rows.length === 0) return { changes: 0 };
-          const changes = await invoke<number>('db_batch', encodeBatch(db, id, sql, rows));
+          const body = encodeBatch(db, id, sql, rows, opts?.abortsTransaction === true);
+          const changes = await invoke<number>('db_batch', body);
           return { changes };
         },
       };

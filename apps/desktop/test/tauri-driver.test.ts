@@ -122,6 +122,18 @@ describe('the Tauri SQLite driver', () => {
     await expect(reader.all('DELETE FROM t')).rejects.toMatchObject({ kind: 'invalid' });
   });
 
+  it('marks a runMany whose failure gives up the transaction (abortsTransaction) as whole: no savepoint in the shell', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+      shell.calls.length = 0;
+      await tx.runMany!('INSERT INTO t VALUES (?)', [['a']], { abortsTransaction: true });
+      await tx.runMany!('INSERT INTO t VALUES (?)', [['b']]);
+    });
+    expect(shell.calls.map((c) => c.args.whole)).toEqual([true, undefined, undefined]);
+  });
+
   it('encodes bigints and blobs for IPC and decodes them back', async () => {
     installFakeShell();
     const driver = createTauriDriver();

@@ -93,7 +93,7 @@ pub async fn db_batch(state: State<'_, AppState>, request: Request<'_>) -> Shell
     let body = body.clone();
     blocking(move || {
         let batch = wire::decode_batch(&body)?;
-        db.batch_values(batch.tx, batch.sql, &batch.rows)
+        db.batch_values(batch.tx, batch.sql, &batch.rows, batch.whole)
     })
     .await
 }

@@ -93,7 +93,7 @@ impl Db {
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
             return Err(ShellError::Database(format!("could not switch the database to WAL (got {mode})")));
         }
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY;")
             ?;
         // The engine runs a few dozen distinct statements (one upsert per table and column set).
         conn.set_prepared_statement_cache_capacity(64);
@@ -145,13 +145,18 @@ impl Db {
             .enumerate()
             .map(|(i, r)| to_sql_params(r).map_err(|e| e.in_row(i)))
             .collect::<DbResult<Vec<_>>>()?;
-        self.batch_values(tx, sql, &rows)
+        self.batch_values(tx, sql, &rows, false)
     }
 
     /// `batch` with the values already SQLite's (`db_batch` binds them from its binary body,
-    /// `wire.rs`, without a JSON step).
-    pub fn batch_values<P: ToSql>(&self, tx: u64, sql: &str, rows: &[Vec<P>]) -> DbResult<usize> {
+    /// `wire.rs`, without a JSON step). `whole`: the caller rolls the whole transaction back if
+    /// this fails, so the rows run without the savepoint (and its statement journals); a failure
+    /// then leaves the rows before it in the transaction, for that rollback to undo.
+    pub fn batch_values<P: ToSql>(&self, tx: u64, sql: &str, rows: &[Vec<P>], whole: bool) -> DbResult<usize> {
         self.with_tx(tx, |conn| {
+            if whole {
+                return run_rows(conn, sql, rows);
+            }
             conn.execute_batch("SAVEPOINT ferry_batch")?;
             match run_rows(conn, sql, rows) {
                 Ok(changes) => {

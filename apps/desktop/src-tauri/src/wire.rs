@@ -6,11 +6,16 @@
 //! Layout, little-endian:
 //!
 //! ```text
-//! u8 version (1) | u64 db (0: the app's database) | u64 tx | u32 n, n bytes: SQL (UTF-8)
+//! u8 version (2) | u8 flags | u64 db (0: the app's database) | u64 tx | u32 n, n bytes: SQL (UTF-8)
 //! u32 rows | per row: u32 width, then `width` values
 //! value: u8 tag, then  0 null | 1 f64 number | 2 i64 bigint | 3 u32 n + n bytes UTF-8 text
 //!                      | 4 u32 n + n bytes blob
 //! ```
+//!
+//! Flags: bit 0 (`WHOLE`) says the caller gives up its whole transaction if the batch fails
+//! (the engine's `RunManyOptions.abortsTransaction`), so the rows run without the savepoint that
+//! would undo them alone: inside a savepoint every statement that fires a trigger keeps a statement
+//! journal (~10 µs a pulled row with the search index's trigger). Other bits must be 0.
 //!
 //! A number is what JSON would have made of it: an integer when it has no fraction and fits in
 //! 64 bits, else a real (`db.rs`, `to_sql`).
@@ -19,7 +24,10 @@ use crate::db::DbResult;
 use crate::error::ShellError;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
+
+/// Flag bit: the caller rolls the whole transaction back when the batch fails.
+pub const WHOLE: u8 = 1;
 
 pub const NULL: u8 = 0;
 pub const NUMBER: u8 = 1;
@@ -33,6 +41,8 @@ pub struct Batch<'a> {
     pub db: Option<u64>,
     pub tx: u64,
     pub sql: &'a str,
+    /// The `WHOLE` flag: no savepoint around the rows.
+    pub whole: bool,
     pub rows: Vec<Vec<ToSqlOutput<'a>>>,
 }
 
@@ -42,6 +52,10 @@ pub fn decode_batch(body: &[u8]) -> DbResult<Batch<'_>> {
     let version = r.u8()?;
     if version != VERSION {
         return Err(invalid(format!("db_batch body version {version}, expected {VERSION}")));
+    }
+    let flags = r.u8()?;
+    if flags & !WHOLE != 0 {
+        return Err(invalid(format!("unknown db_batch flags {flags:#04x}")));
     }
     let db = r.u64()?;
     let tx = r.u64()?;
@@ -60,13 +74,14 @@ pub fn decode_batch(body: &[u8]) -> DbResult<Batch<'_>> {
     if r.remaining() != 0 {
         return Err(invalid(format!("{} bytes after the last db_batch row", r.remaining())));
     }
-    Ok(Batch { db: (db != 0).then_some(db), tx, sql, rows })
+    Ok(Batch { db: (db != 0).then_some(db), tx, sql, whole: flags & WHOLE != 0, rows })
 }
 
 /// The database a `db_batch` body names (`None`: the app's), read before the rest is decoded.
 pub fn batch_db(body: &[u8]) -> DbResult<Option<u64>> {
     let mut r = Reader { buf: body, pos: 0 };
-    r.u8()?;
+    r.u8()?; // version
+    r.u8()?; // flags
     let db = r.u64()?;
     Ok((db != 0).then_some(db))
 }

@@ -10,7 +10,11 @@ enum V<'a> {
 }
 
 fn encode(db: u64, tx: u64, sql: &str, rows: &[Vec<V<'_>>]) -> Vec<u8> {
-    let mut out = vec![VERSION];
+    encode_flagged(0, db, tx, sql, rows)
+}
+
+fn encode_flagged(flags: u8, db: u64, tx: u64, sql: &str, rows: &[Vec<V<'_>>]) -> Vec<u8> {
+    let mut out = vec![VERSION, flags];
     out.extend(db.to_le_bytes());
     out.extend(tx.to_le_bytes());
     let bytes = |out: &mut Vec<u8>, b: &[u8]| {
@@ -116,6 +120,9 @@ fn a_malformed_body_is_an_invalid_error_never_a_panic() {
     let mut version = good.clone();
     version[0] = 9;
     assert!(decode_batch(&version).unwrap_err().to_string().contains("version 9"));
+    let mut flags = good.clone();
+    flags[1] = 2;
+    assert!(decode_batch(&flags).unwrap_err().to_string().contains("unknown db_batch flags 0x02"));
     let mut tag = encode(0, 1, "?", &[vec![V::Null]]);
     *tag.last_mut().unwrap() = 7;
     assert!(decode_batch(&tag).unwrap_err().to_string().contains("unknown db_batch value tag 7"));
@@ -137,7 +144,8 @@ async fn decoded_rows_run_as_a_batch() {
     db.exec(tx, "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, b BLOB)").unwrap();
     let body = encode(0, tx, "INSERT INTO t VALUES (?, ?, ?)", &[vec![V::Text("a"), V::Num(1.0), V::Null], vec![V::Text("b"), V::Big(1 << 60), V::Blob(&[9])]]);
     let batch = decode_batch(&body).unwrap();
-    assert_eq!(db.batch_values(batch.tx, batch.sql, &batch.rows).unwrap(), 2);
+    assert!(!batch.whole);
+    assert_eq!(db.batch_values(batch.tx, batch.sql, &batch.rows, batch.whole).unwrap(), 2);
     let rows = db.all(tx, "SELECT id, n, typeof(n), quote(b) FROM t ORDER BY id", &[]).unwrap();
     assert_eq!(
         rows.rows,
@@ -147,4 +155,25 @@ async fn decoded_rows_run_as_a_batch() {
         ]
     );
     db.commit(tx).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_batch_runs_without_its_own_savepoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::db::Db::open(&dir.path().join("ferry.db"), std::time::Duration::from_secs(30)).unwrap();
+    let tx = db.begin().await.unwrap();
+    db.exec(tx, "CREATE TABLE t (id TEXT PRIMARY KEY)").unwrap();
+    let rows = [vec![V::Text("a")], vec![V::Text("a")]]; // the second row breaks the key
+    // Not whole: the batch is all or nothing on its own; the first row is undone.
+    let body = encode(0, tx, "INSERT INTO t VALUES (?)", &rows);
+    let batch = decode_batch(&body).unwrap();
+    assert!(db.batch_values(batch.tx, batch.sql, &batch.rows, batch.whole).is_err());
+    assert_eq!(db.all(tx, "SELECT count(*) FROM t", &[]).unwrap().rows, vec![vec![serde_json::json!(0)]]);
+    // Whole: no savepoint; the first row stays for the caller's rollback to undo.
+    let body = encode_flagged(WHOLE, 0, tx, "INSERT INTO t VALUES (?)", &rows);
+    let batch = decode_batch(&body).unwrap();
+    assert!(batch.whole);
+    assert!(db.batch_values(batch.tx, batch.sql, &batch.rows, batch.whole).is_err());
+    assert_eq!(db.all(tx, "SELECT count(*) FROM t", &[]).unwrap().rows, vec![vec![serde_json::json!(1)]]);
+    db.rollback(tx).unwrap();
 }

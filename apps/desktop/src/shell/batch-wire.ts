@@ -5,7 +5,9 @@
  */
 import type { SqlValue } from '@ferry/client';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
+/** Flag bit: the caller gives up the whole transaction if the batch fails (no savepoint). */
+export const WHOLE = 1;
 export const Tag = { null: 0, number: 1, bigint: 2, text: 3, blob: 4 } as const;
 
 const utf8 = new TextEncoder();
@@ -97,15 +99,20 @@ function value(w: Writer, v: SqlValue): void {
   }
 }
 
-/** The body of one `db_batch` call: `sql` once per row of `rows` in transaction `tx` of `db`. */
+/**
+ * The body of one `db_batch` call: `sql` once per row of `rows` in transaction `tx` of `db`;
+ * `whole` when the caller gives up the transaction if it fails (`RunManyOptions.abortsTransaction`).
+ */
 export function encodeBatch(
   db: number | undefined,
   tx: number,
   sql: string,
   rows: readonly (readonly SqlValue[])[],
+  whole = false,
 ): Uint8Array {
   const w = new Writer();
   w.u8(WIRE_VERSION);
+  w.u8(whole ? WHOLE : 0);
   w.u64(db ?? 0);
   w.u64(tx);
   w.text(sql);

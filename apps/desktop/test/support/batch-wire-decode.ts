@@ -9,6 +9,8 @@ export interface DecodedBatch {
   db?: number;
   tx: number;
   sql: string;
+  /** The WHOLE flag: no savepoint around the rows (only present when set). */
+  whole?: true;
   rows: Wire[][];
 }
 
@@ -54,7 +56,9 @@ export function decodeBatch(body: Uint8Array): DecodedBatch {
     if (tag === 4) return { $blob: [...bytes()] };
     throw new Error(`unknown db_batch value tag ${tag}`);
   };
-  if (view.getUint8(pos++) !== 1) throw new Error('db_batch body version is not 1');
+  if (view.getUint8(pos++) !== 2) throw new Error('db_batch body version is not 2');
+  const flags = view.getUint8(pos++);
+  if ((flags & ~1) !== 0) throw new Error(`unknown db_batch flags ${flags}`);
   const db = u64();
   const tx = u64();
   const sql = utf8.decode(bytes());
@@ -65,5 +69,5 @@ export function decodeBatch(body: Uint8Array): DecodedBatch {
     rows.push(row);
   }
   if (pos !== body.length) throw new Error(`${body.length - pos} bytes after the last row`);
-  return db === 0 ? { tx, sql, rows } : { db, tx, sql, rows };
+  return { ...(db === 0 ? {} : { db }), tx, sql, ...(flags & 1 ? { whole: true } : {}), rows };
 }

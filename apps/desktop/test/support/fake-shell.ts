@@ -76,13 +76,15 @@ export function installFakeShell(): FakeShell {
     db_batch(a) {
       check(a.tx);
       const stmt = db.prepare(a.sql as string);
-      // As db.rs: one savepoint around the rows, all or nothing.
-      return db.transaction(() => {
+      const each = (): number => {
         let changes = 0;
         for (const row of a.rows as Wire[][])
           changes += Number(stmt.run(...row.map(fromWire)).changes);
         return changes;
-      })();
+      };
+      // As db.rs: one savepoint around the rows, all or nothing, unless the caller gives up
+      // its whole transaction on a failure (the WHOLE flag).
+      return a.whole === true ? each() : db.transaction(each)();
     },
     db_read(a) {
       const stmt = reader.prepare(a.sql as string);
