@@ -76,6 +76,8 @@ export default defineConfig({
     outDir: process.env.FERRY_WEB_OUT_DIR ?? 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1000,
+    // FERRY_WEB_MINIFY=0 keeps the names, for profiling (`npm run bench:web`, BENCH_PROFILE).
+    minify: process.env.FERRY_WEB_MINIFY !== '0',
     rollupOptions: {
       input: withChecks
         ? { main: here('./index.html'), checks: here('./checks.html') }

@@ -13,14 +13,14 @@
  *    the CPU seconds of the browser's processes and of this process (the server) meanwhile.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ferrySchema } from '@ferry/protocol';
 import { createServer } from '@ferry/server';
 import { createTestDatabase } from '@ferry/server/testing';
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { seedAccount } from '../../desktop/e2e/seed-account.ts';
 import { PASSWORD, authenticate, newEmail, openApp } from '../test/support/app-page.ts';
 import { launchPersistent } from '../test/support/web-build.ts';
@@ -28,6 +28,10 @@ import { descendantsCpuSeconds } from './proc.ts';
 
 const NOTES = Number(process.env.BENCH_NOTES ?? 100_000);
 const CREATES = Number(process.env.BENCH_CREATES ?? 200);
+/** `creates` or `sync` runs that part alone; both by default. */
+const PART = process.env.BENCH_PART ?? 'both';
+/** A directory: the page's main thread is profiled (CDP Profiler) in each part, written there. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const load = (): string =>
   loadavg()
@@ -100,6 +104,103 @@ async function mainThreadClock(page: Page): Promise<() => Promise<number>> {
   };
 }
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Sends CDP commands to a target (the database worker) through the page's session. */
+type Send = (method: string, params?: object) => Promise<unknown>;
+
+/**
+ * A way to send CDP commands to the page's database worker: the page's session attaches to it
+ * (not flattened, so the messages go through `Target.sendMessageToTarget`).
+ */
+async function workerSession(cdp: CDPSession): Promise<Send> {
+  let next = 1;
+  const waiting = new Map<number, (v: unknown) => void>();
+  const attached = new Promise<string>((resolve) => {
+    cdp.on('Target.attachedToTarget', (e) => {
+      if (e.targetInfo.type === 'worker') resolve(e.sessionId);
+    });
+  });
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message) as { id?: number; result?: unknown };
+    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
+  });
+  await cdp.send('Target.setAutoAttach', {
+    autoAttach: true,
+    waitForDebuggerOnStart: false,
+    flatten: false,
+  });
+  const sessionId = await attached;
+  return (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      void cdp.send('Target.sendMessageToTarget', {
+        sessionId,
+        message: JSON.stringify({ id, method, params }),
+      });
+    });
+}
+
+/** Profiles through `send` until the returned stop, which writes and prints the profile. */
+async function profile(send: Send, name: string): Promise<() => Promise<void>> {
+  await send('Profiler.enable');
+  await send('Profiler.setSamplingInterval', { interval: 200 });
+  await send('Profiler.start');
+  return async () => {
+    const { profile } = (await send('Profiler.stop')) as { profile: CpuProfile };
+    mkdirSync(PROFILE_DIR!, { recursive: true });
+    writeFileSync(join(PROFILE_DIR!, `${name}.cpuprofile`), JSON.stringify(profile));
+    printTop(profile, name);
+  };
+}
+
+/**
+ * Starts the CDP profiler on the page's main thread and on its database worker (BENCH_PROFILE);
+ * the stop writes both and prints their tops.
+ */
+async function profilePage(page: Page, name: string): Promise<() => Promise<void>> {
+  if (PROFILE_DIR === undefined) return () => Promise.resolve();
+  const cdp = await page.context().newCDPSession(page);
+  const toPage: Send = (method, params) => cdp.send(method as 'Profiler.start', params);
+  const stops = [
+    await profile(toPage, `${name}-page`),
+    await profile(await workerSession(cdp), `${name}-worker`),
+  ];
+  return async () => {
+    for (const stop of stops) await stop();
+  };
+}
+
+/** The functions with the most self time in `profile`, with their share. */
+function printTop(profile: CpuProfile, name: string): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id)!;
+    const file = n.callFrame.url.split('/').pop() ?? '';
+    const key = `${n.callFrame.functionName || '(anonymous)'} ${file}:${n.callFrame.lineNumber}`;
+    const dt = profile.timeDeltas[i] ?? 0;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  console.log(`profile ${name}: ${(total / 1000).toFixed(0)} ms sampled; top self time:`);
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    console.log(
+      `  ${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`,
+    );
+}
+
 async function firstSync(page: Page, url: string): Promise<void> {
   const email = newEmail('bench');
   const seedS = await seedAccount(url, email, PASSWORD, NOTES);
@@ -110,10 +211,12 @@ async function firstSync(page: Page, url: string): Promise<void> {
   const main0 = await mainThreadSeconds();
   const cpu0 = { browser: descendantsCpuSeconds(process.pid), server: cpuNow() };
   const started = await page.evaluate(() => performance.now());
+  const profiled = await profilePage(page, 'first-sync');
   await authenticate(page, 'in', email);
   const ended = await page.evaluate(
     () => (window as unknown as { benchSynced: Promise<number> }).benchSynced,
   );
+  await profiled();
   const browserCpu = descendantsCpuSeconds(process.pid) - cpu0.browser;
   const serverCpu = cpuNow() - cpu0.server;
   const mainThread = (await mainThreadSeconds()) - main0;
@@ -144,7 +247,9 @@ async function reportCreates(page: Page, when: string): Promise<void> {
   const mainThreadSeconds = await mainThreadClock(page);
   const main0 = await mainThreadSeconds();
   const browser0 = descendantsCpuSeconds(process.pid);
+  const profiled = await profilePage(page, `creates-${when.replace(' ', '-')}`);
   const times = (await timeCreates(page, CREATES)).sort((a, b) => a - b);
+  await profiled();
   const perCreate = (s: number): string => `${((s * 1e6) / CREATES).toFixed(0)} us`;
   const browserCpu = perCreate(descendantsCpuSeconds(process.pid) - browser0);
   const mainThread = perCreate((await mainThreadSeconds()) - main0);
@@ -195,8 +300,8 @@ async function main(): Promise<void> {
     webRoot: `${ROOT}/apps/web/dist`,
   });
   try {
-    await inProfile((page) => createBench(page, server.url));
-    await inProfile((page) => firstSync(page, server.url));
+    if (PART !== 'sync') await inProfile((page) => createBench(page, server.url));
+    if (PART !== 'creates') await inProfile((page) => firstSync(page, server.url));
   } finally {
     await server.close();
     await db.drop();
