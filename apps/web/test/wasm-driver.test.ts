@@ -27,7 +27,8 @@ function fakeWorker() {
 }
 
 const describeReq = (r: Call): string =>
-  `${r.op}${'begin' in r && r.begin ? '+begin' : ''}${'sql' in r ? ` ${r.sql}` : ''}`;
+  `${'commitFirst' in r && r.commitFirst ? 'commit+' : ''}${r.op}` +
+  `${'begin' in r && r.begin ? '+begin' : ''}${'sql' in r ? ` ${r.sql}` : ''}`;
 
 describe('the web driver', () => {
   it('sends a transaction of two statements as two messages and a commit', async () => {
@@ -52,19 +53,22 @@ describe('the web driver', () => {
     await done;
   });
 
-  it('answers a transaction that only read without waiting for its commit', async () => {
+  it('answers a transaction that only read at once; its commit rides with the next request', async () => {
     const w = fakeWorker();
     const driver = await openWasmDriver(w.link, 'a.sqlite3');
     w.sent.length = 0;
     expect(await driver.transaction((tx) => tx.all('SELECT 1'))).toEqual([]);
-    expect(w.sent.map(describeReq)).toEqual(['all+begin SELECT 1', 'commit']);
-    // The next transaction's statements go after that commit (the worker runs them in order).
+    expect(w.sent.map(describeReq)).toEqual(['all+begin SELECT 1']);
+    // The worker commits the read before it begins the next transaction.
     const next = driver.transaction((tx) => tx.run('DELETE FROM t'));
     await new Promise((r) => setTimeout(r, 0));
-    expect(w.sent.map(describeReq).slice(2)).toEqual(['run+begin DELETE FROM t', 'commit']);
-    w.commit();
+    expect(w.sent.map(describeReq).slice(1)).toEqual(['commit+run+begin DELETE FROM t', 'commit']);
     w.commit();
     await next;
+    // And before it closes the database.
+    expect(await driver.transaction((tx) => tx.all('SELECT 2'))).toEqual([]);
+    await driver.close();
+    expect(w.sent.map(describeReq).slice(3)).toEqual(['all+begin SELECT 2', 'commit+close']);
   });
 
   it('sends nothing for a transaction without statements', async () => {

@@ -4,7 +4,10 @@
  *
  * A statement with `begin` opens the transaction first (`BEGIN IMMEDIATE`), so a transaction's
  * first statement costs no message of its own; `commit` ends it, and when the commit fails the
- * worker rolls the transaction back before answering, so the next one can begin.
+ * worker rolls the transaction back before answering, so the next one can begin. A request with
+ * `commitFirst` commits the transaction a read left open before anything else (a read has
+ * nothing to make durable, so its COMMIT waits for the next request instead of costing a
+ * message of its own).
  */
 import type { SqlValue } from '@ferry/client';
 
@@ -17,9 +20,9 @@ type Statement =
 /** A request without its id (the link adds it). */
 export type Call =
   | { op: 'open'; file: string }
-  | (Statement & { begin?: true })
-  | { op: 'commit'; db: number }
-  | { op: 'close'; db: number };
+  | (Statement & { begin?: true; commitFirst?: true })
+  | { op: 'commit'; db: number; commitFirst?: true }
+  | { op: 'close'; db: number; commitFirst?: true };
 
 export type Request = Call & { id: number };
 

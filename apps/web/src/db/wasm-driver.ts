@@ -2,9 +2,9 @@
  * The engine's `SqlDriver` over the database worker: a transaction is `BEGIN IMMEDIATE` …
  * `COMMIT` (or `ROLLBACK` when its function throws), one at a time in call order (a FIFO lock).
  * Each statement is one round trip to the worker; BEGIN rides with the first statement, and a
- * transaction that only read (`SELECT`s) answers without waiting for its COMMIT: it has nothing
- * to make durable, and the worker runs requests in order, so the next transaction begins after
- * that COMMIT (or after the rollback of a failed one, see `protocol.ts`).
+ * transaction that only read (`SELECT`s) answers without a COMMIT of its own: it has nothing to
+ * make durable, so its COMMIT rides with the next request to the worker (`commitFirst`), which
+ * runs it before anything else (see `protocol.ts`).
  */
 import { Mutex, type SqlDriver, type SqlTx, type SqlValue } from '@ferry/client';
 import type { Call } from './protocol.ts';
@@ -21,7 +21,7 @@ class WorkerTx {
   wrote = false;
 
   constructor(
-    private readonly link: WorkerLink,
+    private readonly link: DbLink,
     private readonly db: number,
   ) {}
 
@@ -47,9 +47,31 @@ class WorkerTx {
   };
 }
 
+/** The worker link of one database: adds `commitFirst` to the request after a read's. */
+interface DbLink {
+  call<T>(req: Call): Promise<T>;
+  /** The transaction a read left open: the next request commits it first. */
+  leaveOpen(): void;
+}
+
+function dbLink(link: WorkerLink): DbLink {
+  let open = false;
+  return {
+    call<T>(req: Call): Promise<T> {
+      if (!open || req.op === 'open') return link.call<T>(req);
+      open = false;
+      return link.call<T>({ ...req, commitFirst: true });
+    },
+    leaveOpen() {
+      open = true;
+    },
+  };
+}
+
 /** Opens (creating if needed) the database `file` in the worker's OPFS pool. */
-export async function openWasmDriver(link: WorkerLink, file: string): Promise<SqlDriver> {
-  const db = await link.call<number>({ op: 'open', file });
+export async function openWasmDriver(worker: WorkerLink, file: string): Promise<SqlDriver> {
+  const db = await worker.call<number>({ op: 'open', file });
+  const link = dbLink(worker);
   const lock = new Mutex();
   let closed = false;
 
@@ -67,9 +89,8 @@ export async function openWasmDriver(link: WorkerLink, file: string): Promise<Sq
       throw e;
     }
     if (!t.begun) return answer(result);
-    const commit = link.call<null>({ op: 'commit', db });
-    if (t.wrote) await commit;
-    else commit.catch(() => undefined); // nothing to lose; the worker rolled it back
+    if (t.wrote) await link.call<null>({ op: 'commit', db });
+    else link.leaveOpen();
     answer(result);
   };
 

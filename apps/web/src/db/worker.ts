@@ -223,6 +223,14 @@ function commit(db: Database): null {
 }
 
 async function handle(req: Request): Promise<unknown> {
+  // A read's transaction, left open by the page (nothing of it to lose if its COMMIT fails).
+  if ('commitFirst' in req && req.commitFirst) {
+    try {
+      commit(database(req.db));
+    } catch {
+      // rolled back: the read is over either way
+    }
+  }
   if ('begin' in req && req.begin) database(req.db).exec('BEGIN IMMEDIATE');
   switch (req.op) {
     case 'open':
