@@ -17,6 +17,13 @@ export const PAGE_SIZE = 50;
  */
 export const REMOTE_REFRESH_MS = 250;
 
+/**
+ * The user's own writes re-run the list's query once a frame at most: each query queues in the
+ * database with the next write (in the web app, in its one worker), and a burst of writes (a
+ * paste, an import, a script in the console) cost a query each.
+ */
+export const LOCAL_REFRESH_MS = 16;
+
 /** Which list is shown. */
 export const View = { notes: 'notes', trash: 'trash' } as const;
 export type View = (typeof View)[keyof typeof View];
@@ -152,14 +159,22 @@ export function createNotesList(
       refresh();
     }, wait);
   };
-  const unsubscribe = ferry.subscribe((e) => {
-    if (e.type !== 'changed' || e.table !== 'notes') return;
-    // The user's own write goes to the top: show it (and whatever waited above).
-    if (e.origin === 'local') {
+  // The user's writes: one query a frame.
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  const refreshForWrite = (): void => {
+    if (soon !== undefined) return;
+    soon = setTimeout(() => {
+      soon = undefined;
+      // The user's own write goes to the top: show it (and whatever waited above).
       anchor.release();
       newFilters();
       refresh();
-    } else refreshForSync();
+    }, LOCAL_REFRESH_MS);
+  };
+  const unsubscribe = ferry.subscribe((e) => {
+    if (e.type !== 'changed' || e.table !== 'notes') return;
+    if (e.origin === 'local') refreshForWrite();
+    else refreshForSync();
   });
   /** A new query from the top: new filters, or the user asked for the newest. */
   const restart = (): void => {
@@ -199,6 +214,7 @@ export function createNotesList(
     dispose() {
       unsubscribe();
       clearTimeout(later);
+      clearTimeout(soon);
     },
   };
 }

@@ -109,8 +109,9 @@ export interface TextConflicts {
 type Engine = Pick<Ferry, 'textConflicts' | 'resolveTextConflict' | 'subscribe'>;
 
 /**
- * The open conflicts, re-read whenever a conflict row or a note changes (a pulled conflict, a
- * resolution on any device), coalesced like the notes list.
+ * The open conflicts, re-read whenever a conflict row changes or a sync changes notes (a pulled
+ * conflict, a resolution on any device), coalesced like the notes list. A local write of a note
+ * cannot open or end one (a resolution here writes a conflict row and says so).
  */
 export function createTextConflicts(ferry: Engine, onError: (e: unknown) => void): TextConflicts {
   const [byNote, setByNote] = createSignal<ConflictsByNote>(new Map());
@@ -130,7 +131,8 @@ export function createTextConflicts(ferry: Engine, onError: (e: unknown) => void
     });
   };
   const unsubscribe = ferry.subscribe((e) => {
-    if (e.type === 'changed' && (e.table === TEXT_CONFLICTS_TABLE || e.table === 'notes'))
+    if (e.type !== 'changed') return;
+    if (e.table === TEXT_CONFLICTS_TABLE || (e.table === 'notes' && e.origin === 'remote'))
       refresh();
   });
   refresh();
