@@ -44,6 +44,48 @@ const cpuNow = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
+/**
+ * BENCH_TRACE=1: the Chromium trace of `during` (devtools.timeline), summed by event name on the
+ * page's main thread and its database worker: what the profiler shows only as "(program)".
+ */
+async function traced<T>(page: Page, during: () => Promise<T>): Promise<T> {
+  if (process.env.BENCH_TRACE !== '1') return during();
+  const cdp = await page.context().newCDPSession(page);
+  const events: {
+    name: string;
+    ph: string;
+    dur?: number;
+    tid: number;
+    args?: { name?: string };
+  }[] = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as typeof events)));
+  const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline',
+    transferMode: 'ReportEvents',
+  });
+  const out = await during();
+  await cdp.send('Tracing.end');
+  await done;
+  const threads = new Map<number, string>();
+  for (const e of events)
+    if (e.name === 'thread_name' && e.args?.name) threads.set(e.tid, e.args.name);
+  const sums = new Map<string, { n: number; us: number }>();
+  for (const e of events) {
+    if (e.ph !== 'X' || e.dur === undefined) continue;
+    const thread = threads.get(e.tid) ?? String(e.tid);
+    if (!/CrRendererMain|DedicatedWorker/.test(thread)) continue;
+    const key = `${thread} ${e.name}`;
+    const s = sums.get(key) ?? { n: 0, us: 0 };
+    s.n++;
+    s.us += e.dur;
+    sums.set(key, s);
+  }
+  for (const [k, v] of [...sums].sort((a, b) => b[1].us - a[1].us).slice(0, 30))
+    console.log(`  ${(v.us / 1000).toFixed(1).padStart(8)} ms ${String(v.n).padStart(6)}  ${k}`);
+  return out;
+}
+
 /** Times `count` creates through the engine, in the page; durations in ms. */
 function timeCreates(page: Page, count: number): Promise<number[]> {
   return page.evaluate(async (n) => {
@@ -248,7 +290,7 @@ async function reportCreates(page: Page, when: string): Promise<void> {
   const main0 = await mainThreadSeconds();
   const browser0 = descendantsCpuSeconds(process.pid);
   const profiled = await profilePage(page, `creates-${when.replace(' ', '-')}`);
-  const times = (await timeCreates(page, CREATES)).sort((a, b) => a - b);
+  const times = (await traced(page, () => timeCreates(page, CREATES))).sort((a, b) => a - b);
   await profiled();
   const perCreate = (s: number): string => `${((s * 1e6) / CREATES).toFixed(0)} us`;
   const browserCpu = perCreate(descendantsCpuSeconds(process.pid) - browser0);
