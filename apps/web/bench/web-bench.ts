@@ -58,7 +58,7 @@ async function traced<T>(page: Page, during: () => Promise<T>): Promise<T> {
     tid: number;
     args?: { name?: string };
   }[] = [];
-  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as typeof events)));
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as typeof events)));
   const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
   await cdp.send('Tracing.start', {
     categories: 'devtools.timeline,v8,disabled-by-default-devtools.timeline',
@@ -331,15 +331,19 @@ async function inProfile(part: (page: Page) => Promise<void>): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`load at start: ${load()}`);
-  const built = spawnSync('node', ['scripts/web-dist.mjs'], { cwd: ROOT, stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('building apps/web/dist failed');
+  // BENCH_WEB_DIST: serve that build as it is (to compare two builds run after run).
+  const webRoot = process.env.BENCH_WEB_DIST ?? `${ROOT}/apps/web/dist`;
+  if (process.env.BENCH_WEB_DIST === undefined) {
+    const built = spawnSync('node', ['scripts/web-dist.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('building apps/web/dist failed');
+  }
   const db = await createTestDatabase();
   const server = await createServer({
     ...ferrySchema,
     port: 0,
     logLevel: 'silent',
     databaseUrl: db.url,
-    webRoot: `${ROOT}/apps/web/dist`,
+    webRoot,
   });
   try {
     if (PART !== 'sync') await inProfile((page) => createBench(page, server.url));
