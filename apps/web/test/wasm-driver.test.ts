@@ -71,6 +71,24 @@ describe('the web driver', () => {
     expect(w.sent.map(describeReq).slice(3)).toEqual(['all+begin SELECT 2', 'commit+close']);
   });
 
+  it('marks a runMany whose failure gives up the transaction (abortsTransaction) as whole', async () => {
+    const w = fakeWorker();
+    const driver = await openWasmDriver(w.link, 'a.sqlite3');
+    w.sent.length = 0;
+    const done = driver.transaction(async (tx) => {
+      await tx.runMany!('INSERT INTO t VALUES (?)', [[1]], { abortsTransaction: true });
+      await tx.runMany!('INSERT INTO t VALUES (?)', [[2]]);
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    w.commit();
+    await done;
+    expect(w.sent.map((r) => ('whole' in r ? r.whole : undefined))).toEqual([
+      true,
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('sends nothing for a transaction without statements', async () => {
     const w = fakeWorker();
     const driver = await openWasmDriver(w.link, 'a.sqlite3');

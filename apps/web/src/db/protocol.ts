@@ -15,7 +15,14 @@ type Statement =
   | { op: 'exec'; db: number; sql: string }
   | { op: 'run'; db: number; sql: string; params: readonly SqlValue[] }
   | { op: 'all'; db: number; sql: string; params: readonly SqlValue[] }
-  | { op: 'runMany'; db: number; sql: string; rows: readonly (readonly SqlValue[])[] };
+  | {
+      op: 'runMany';
+      db: number;
+      sql: string;
+      rows: readonly (readonly SqlValue[])[];
+      /** The caller gives up the transaction if this fails: no savepoint (`abortsTransaction`). */
+      whole?: true;
+    };
 
 /** A request without its id (the link adds it). */
 export type Call =

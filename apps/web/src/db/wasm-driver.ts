@@ -41,8 +41,14 @@ class WorkerTx {
     exec: async (sql) => {
       await this.send<null>({ op: 'exec', db: this.db, sql });
     },
-    runMany: async (sql, rows) => ({
-      changes: await this.send<number>({ op: 'runMany', db: this.db, sql, rows }),
+    runMany: async (sql, rows, opts) => ({
+      changes: await this.send<number>({
+        op: 'runMany',
+        db: this.db,
+        sql,
+        rows,
+        ...(opts?.abortsTransaction === true ? { whole: true as const } : {}),
+      }),
     }),
   };
 }

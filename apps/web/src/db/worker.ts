@@ -85,7 +85,7 @@ async function open(file: string): Promise<number> {
   const mode = db.selectValue('PRAGMA journal_mode = WAL');
   if (mode !== 'wal')
     throw new Error(`the database would not use WAL (journal_mode ${JSON.stringify(mode)})`);
-  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+  db.exec('PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
   // A first sync writes a pulled page of 1 000 notes (and their search index) per transaction:
   // with SQLite's default 2 MB page cache it spilled pages mid-transaction and wrote them again,
   // and a checkpoint every 1 000 WAL pages (4 MB) copied the same hot pages (the indexes' and the
@@ -213,10 +213,23 @@ function all(db: Database, sql: string, params: readonly SqlValue[]): Record<str
   });
 }
 
-/** One statement per row, all or nothing (a savepoint), as one message. */
-function runMany(db: Database, sql: string, rows: readonly (readonly SqlValue[])[]): number {
+/**
+ * One statement per row as one message: all or nothing (a savepoint), unless `whole` (the caller
+ * gives up its transaction if this fails, so the savepoint and the statement journals every
+ * trigger-firing row keeps inside it are skipped).
+ */
+function runMany(
+  db: Database,
+  sql: string,
+  rows: readonly (readonly SqlValue[])[],
+  whole: boolean,
+): number {
   if (rows.length === 0) return 0;
   let changes = 0;
+  if (whole) {
+    for (const row of rows) changes += run(db, sql, row);
+    return changes;
+  }
   db.exec('SAVEPOINT ferry_run_many');
   try {
     for (const row of rows) changes += run(db, sql, row);
@@ -272,7 +285,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'all':
       return all(database(req.db), req.sql, req.params);
     case 'runMany':
-      return runMany(database(req.db), req.sql, req.rows);
+      return runMany(database(req.db), req.sql, req.rows, req.whole === true);
     case 'close': {
       const db = dbs.get(req.db);
       dbs.delete(req.db);
