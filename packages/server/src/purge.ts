@@ -25,7 +25,8 @@ export async function purgeTombstones(
   let total = 0;
   for (const userId of candidates) {
     total += await db.transaction(async (tx) => {
-      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      // The lock a push takes (see `lockUser`, sync/claim.ts).
+      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
       let n = 0;
       let maxPos = 0n;
       for (const t of tables) {

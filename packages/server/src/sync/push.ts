@@ -10,8 +10,7 @@ import {
 } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { fail } from '../http/errors.ts';
-import { USER_PREFIX } from '../events/poke-hub.ts';
-import { claimedClient, lockUserAndClaim } from './claim.ts';
+import { claimedClient, lockUser, readUserAndClaim, type LockedUser } from './claim.ts';
 import {
   confirmedAfter,
   freshDigests,
@@ -21,7 +20,14 @@ import {
 } from './lineage.ts';
 import { wireRow, type StoredRow } from './merge.ts';
 import { MergePass } from './merge-pass.ts';
-import { loadRows, upsertRows, type TableSql } from './rows.ts';
+import {
+  prepareWrite,
+  runWrite,
+  type Locked,
+  type PreparedWrite,
+  type RowToWrite,
+} from './push-write.ts';
+import { loadRowsAt, type TableSql } from './rows.ts';
 import { TextBases } from './text-bases.ts';
 
 /** What the push path needs from the server. */
@@ -80,12 +86,14 @@ export function checkCursor(cursor: string, purged: bigint): void {
 }
 
 /**
- * Applies a request's mutations in one transaction (the caller's `tx`), in phases: lock the
- * user's row and claim the client id (`lockUserAndClaim`: this user's pushes run one at a time
- * and the positions they hand out commit in order, which is what makes "seen n ⇒ seen everything
- * ≤ n" true for pulls); find reused seqs; load the rows the mutations touch and their text bases;
- * merge each mutation in memory (`MergePass`); write the changed rows with their new positions;
- * record the client's seqs, the user's position and the poke (`recordPush`).
+ * Applies a request's mutations in one transaction (the caller's `tx`). Before the user's lock,
+ * `plan` does the work: claims the client id, finds reused seqs, loads the rows the mutations
+ * touch and their text bases, merges each mutation in memory (`MergePass`) and builds the one
+ * statement that writes it all (push-write.ts). Then the lock on the user's row (this user's
+ * pushes run one at a time and the positions they hand out commit in order, which is what makes
+ * "seen n ⇒ seen everything ≤ n" true for pulls), and the write, which checks first that what
+ * the plan read is unchanged. When it is not (another push of the user's rows, or of this client,
+ * committed in between), nothing was written and the push plans again, under the lock.
  */
 export async function push(
   tx: Queryable,
@@ -97,50 +105,130 @@ export async function push(
   /** The tables as the client's schema version declares them (default: the server's own). */
   known: ReadonlyMap<string, TableSql> = ctx.tables,
 ): Promise<PushOutcome> {
-  // Before the lock, not under it: the digests of what this request asks (see lineage.ts).
   const digests = new Map(req.mutations.map((m) => [m.seq, mutationDigest(m)]));
-  const user = await lockUserAndClaim(tx, userId, req.clientId, deviceName);
+  const planned = (): Promise<Plan> => plan(tx, ctx, { userId, req, deviceName, known, digests });
+  let p = await planned();
+  const user = await lockUser(tx, userId);
   checkCursor(req.cursor, user.purgedPosition);
-  const client = await claimedClient(tx, userId, req.clientId, deviceName, user);
+  if (!(await runWrite(tx, p.write, lockedFor(p, user)))) {
+    p = await planned();
+    // Under the lock what it read cannot change (see push-write.ts).
+    if (!(await runWrite(tx, p.write, lockedFor(p, user))))
+      throw new Error('a push planned under the user lock found its reads changed');
+  }
+  return outcome(p, user, req.cursor);
+}
+
+/** What a push decided before writing (see `plan`). */
+interface Plan {
+  readonly pass: MergePass;
+  /** The rows to write by table, with their places among the new positions. */
+  readonly rows: ReadonlyMap<string, readonly RowToWrite[]>;
+  readonly write: PreparedWrite;
+  readonly lastMutationSeq: number;
+}
+
+/** What `plan` is given. */
+interface PlanInput {
+  readonly userId: string;
+  readonly req: SyncRequest;
+  readonly deviceName: string | null;
+  readonly known: ReadonlyMap<string, TableSql>;
+  /** Each mutation's digest, by seq. */
+  readonly digests: ReadonlyMap<number, Buffer>;
+}
+
+/** Reads, merges and builds the push's write; takes no lock (see `push`). */
+async function plan(tx: Queryable, ctx: PushContext, i: PlanInput): Promise<Plan> {
+  const { userId, req } = i;
+  const read = await readUserAndClaim(tx, userId, req.clientId, i.deviceName);
+  // Checked again under the lock; a cursor that is already too old is refused now.
+  checkCursor(req.cursor, read.purgedPosition);
+  const client = await claimedClient(tx, userId, req.clientId, i.deviceName, read);
   const reused = await reusedOrRefused(tx, req, client);
 
   const fresh = req.mutations.filter((m) => m.seq > client.lastSeq);
-  const current = await loadTouched(tx, ctx, userId, fresh);
+  const { current, positions } = await loadTouched(tx, ctx, userId, fresh);
   // The texts this request's edits of text fields were made on (see text-bases.ts).
   const bases = new TextBases(tx, userId, req.clientId);
   await bases.prefetch(tableDecls(ctx.tables), fresh, current);
 
-  const pass = new MergePass(ctx, req, { client, reused, current, bases, known }, user.maxHlc);
+  const pass = new MergePass(
+    ctx,
+    req,
+    { client, reused, current, bases, known: i.known },
+    read.maxHlc,
+  );
   for (const m of req.mutations) await pass.merge(m);
 
-  const perTable = await writeTouched(tx, ctx, userId, pass.touched, BigInt(user.position));
-  await bases.flush();
-
+  const rows = placed(pass.touched);
+  const bySql = new Map<TableSql, readonly RowToWrite[]>();
+  for (const [table, list] of rows) {
+    const sql = ctx.tables.get(table);
+    if (!sql) throw new Error(`a merge made ${table} rows, but the server does not serve ${table}`);
+    bySql.set(sql, list);
+  }
   const maxSeq = req.mutations.reduce((a, m) => Math.max(a, m.seq), 0);
   const lastMutationSeq = Math.max(client.lastSeq, maxSeq);
-  const position = BigInt(user.position) + BigInt(pass.touched.size);
-  const newPosition = pass.touched.size > 0 ? position : null;
-  await recordPush(tx, {
+  const { revisions, sent } = bases.pending();
+  const write = prepareWrite({
     userId,
-    req,
-    client,
+    clientId: req.clientId,
+    deviceName: i.deviceName,
+    lastSeq: client.lastSeq,
+    confirmedSeq: client.confirmedSeq,
+    read: [...positions].map(([table, p]) => ({ sql: ctx.tables.get(table)!, positions: p })),
+    rows: bySql,
+    count: pass.touched.size,
+    revisions,
+    sent,
     lastMutationSeq,
-    position,
-    moved: newPosition !== null,
+    confirmed: confirmedAfter(client, req.mutations),
+    digests: freshDigests(client, req.mutations, (m) => i.digests.get(m.seq)!),
     userHlc: pass.userHlc,
-    hlcMoved: pass.userHlc > user.maxHlc,
-    digests,
   });
+  return { pass, rows, write, lastMutationSeq };
+}
+
+/** Each touched row's place among the push's new positions (1, 2, … in last-change order), by table. */
+function placed(
+  touched: ReadonlyMap<string, { table: string; row: StoredRow }>,
+): Map<string, RowToWrite[]> {
+  let offset = 0;
+  const perTable = new Map<string, RowToWrite[]>();
+  for (const { table, row } of touched.values()) {
+    let list = perTable.get(table);
+    if (!list) perTable.set(table, (list = []));
+    list.push({ row, offset: ++offset });
+  }
+  return perTable;
+}
+
+/** What the lock tells the write. */
+function lockedFor(p: Plan, user: LockedUser): Locked {
+  return { position: user.position, hlcMoved: p.pass.userHlc > user.maxHlc };
+}
+
+/** The push's outcome, once written. */
+function outcome(p: Plan, user: LockedUser, cursor: string): PushOutcome {
+  const { pass } = p;
   const written: WrittenRow[] = [];
-  for (const [table, list] of perTable) for (const r of list) written.push({ table, ...r });
+  for (const [table, list] of p.rows)
+    for (const r of list)
+      written.push({ table, row: r.row, position: user.position + BigInt(r.offset) });
+  const count = BigInt(pass.touched.size);
+  const current = cursor === user.position.toString();
   return {
     results: pass.results,
-    lastMutationSeq,
-    newPosition,
+    lastMutationSeq: p.lastMutationSeq,
+    newPosition: count > 0n ? user.position + count : null,
     counts: pass.counts,
-    changesIfCurrent: req.cursor === user.position ? changesOf(written) : null,
+    // Made when read, after the transaction: not while the lock is held.
+    get changesIfCurrent() {
+      return current ? changesOf(written) : null;
+    },
     written,
-    userHlc: pass.userHlc,
+    userHlc: pass.userHlc > user.maxHlc ? pass.userHlc : user.maxHlc,
   };
 }
 
@@ -166,13 +254,19 @@ async function reusedOrRefused(
   return reused;
 }
 
-/** Each touched row as stored now (`null`: not there), by table and id; one query per table. */
+/**
+ * Each touched row as stored now (`null`: not there), by table and id, and the position of each
+ * (`null`: not there), for the check under the lock; one query per table.
+ */
 async function loadTouched(
   tx: Queryable,
   ctx: PushContext,
   userId: string,
   fresh: readonly Mutation[],
-): Promise<Map<string, Map<string, StoredRow | null>>> {
+): Promise<{
+  current: Map<string, Map<string, StoredRow | null>>;
+  positions: Map<string, Map<string, string | null>>;
+}> {
   const ids = new Map<string, Set<string>>();
   for (const m of fresh) {
     if (!ctx.tables.has(m.table)) continue;
@@ -181,98 +275,20 @@ async function loadTouched(
     s.add(m.id);
   }
   const current = new Map<string, Map<string, StoredRow | null>>();
+  const positions = new Map<string, Map<string, string | null>>();
   for (const [table, set] of ids) {
-    const loaded = await loadRows(tx, ctx.tables.get(table)!, userId, [...set]);
+    const loaded = await loadRowsAt(tx, ctx.tables.get(table)!, userId, [...set]);
     const state = new Map<string, StoredRow | null>();
-    for (const id of set) state.set(id, loaded.get(id) ?? null);
+    const at = new Map<string, string | null>();
+    for (const id of set) {
+      const r = loaded.get(id);
+      state.set(id, r?.row ?? null);
+      at.set(id, r?.position ?? null);
+    }
     current.set(table, state);
+    positions.set(table, at);
   }
-  return current;
-}
-
-/**
- * Hands out positions after `from` in last-change order and writes each table's rows in one
- * statement. Returns the rows written with their positions, by table.
- */
-async function writeTouched(
-  tx: Queryable,
-  ctx: PushContext,
-  userId: string,
-  touched: ReadonlyMap<string, { table: string; row: StoredRow }>,
-  from: bigint,
-): Promise<Map<string, { row: StoredRow; position: bigint }[]>> {
-  let position = from;
-  const perTable = new Map<string, { row: StoredRow; position: bigint }[]>();
-  for (const { table, row } of touched.values()) {
-    position += 1n;
-    let list = perTable.get(table);
-    if (!list) perTable.set(table, (list = []));
-    list.push({ row, position });
-  }
-  for (const [table, list] of perTable) {
-    const sql = ctx.tables.get(table);
-    if (!sql) throw new Error(`a merge made ${table} rows, but the server does not serve ${table}`);
-    await upsertRows(tx, sql, userId, list);
-  }
-  return perTable;
-}
-
-/** What `recordPush` records. */
-interface PushRecord {
-  readonly userId: string;
-  readonly req: SyncRequest;
-  readonly client: ClientLineage;
-  readonly lastMutationSeq: number;
-  /** The user's position after the push. */
-  readonly position: bigint;
-  /** The push wrote rows: the position moved. */
-  readonly moved: boolean;
-  readonly userHlc: string;
-  /** The user's latest stamp moved. */
-  readonly hlcMoved: boolean;
-  /** Each mutation's digest, by seq. */
-  readonly digests: ReadonlyMap<number, Buffer>;
-}
-
-/**
- * One round trip for the bookkeeping: the client's seqs and digests (see lineage.ts), the
- * user's position, and the poke (NOTIFY is delivered on commit only, so no listener is poked
- * for a change it cannot pull). Every change of what position-cache.ts keeps notifies. The
- * digests deleted (<= confirmed) and inserted (> lastSeq) never overlap: confirmed < the
- * request's first seq.
- */
-async function recordPush(tx: Queryable, p: PushRecord): Promise<void> {
-  const confirmed = confirmedAfter(p.client, p.req.mutations);
-  const digests = freshDigests(p.client, p.req.mutations, (m) => p.digests.get(m.seq)!);
-  await tx.query(
-    `WITH c AS (UPDATE clients SET last_mutation_seq = GREATEST(last_mutation_seq, $3),
-                  confirmed_seq = GREATEST(confirmed_seq, $7) WHERE client_id = $2),
-          d AS (DELETE FROM client_digests WHERE client_id = $2 AND seq <= $7 AND $8::boolean),
-          i AS (INSERT INTO client_digests (client_id, seq, digest)
-                SELECT $2, s, g FROM unnest($9::bigint[], $10::bytea[]) AS x(s, g)
-                ON CONFLICT DO NOTHING),
-          u AS (UPDATE users SET position = CASE WHEN $5::boolean THEN $4 ELSE position END,
-                  max_hlc = GREATEST(max_hlc, $11) WHERE id = $1 AND ($5::boolean OR max_hlc < $11))
-     SELECT CASE WHEN $5::boolean THEN pg_notify('ferry_poke', $6::text)
-                 WHEN $12::boolean THEN pg_notify('ferry_poke', $13::text) END`,
-    [
-      p.userId,
-      p.req.clientId,
-      p.lastMutationSeq,
-      p.position.toString(),
-      p.moved,
-      `${p.userId}:${p.position}`,
-      confirmed,
-      confirmed > p.client.confirmedSeq,
-      digests.seqs,
-      digests.digests,
-      p.userHlc,
-      // The seq or the HLC moved but not the position: caches elsewhere must still hear of it.
-      p.lastMutationSeq > p.client.lastSeq || p.hlcMoved,
-      `${USER_PREFIX}${p.userId}`,
-    ],
-    true,
-  );
+  return { current, positions };
 }
 
 /**

@@ -94,12 +94,40 @@ export async function loadRows(
   userId: string,
   ids: readonly string[],
 ): Promise<Map<string, StoredRow>> {
-  const rows = await db.query<DbRow>(sql.select, [userId, ids], true);
   const out = new Map<string, StoredRow>();
+  for (const [id, { row }] of await loadRowsAt(db, sql, userId, ids)) out.set(id, row);
+  return out;
+}
+
+// `sql.select` with each row's position (what a push checks under the lock: push-write.ts).
+const selectsAt = new WeakMap<TableSql, string>();
+
+/** Loads the user's rows among `ids` in one query, each with its position. */
+export async function loadRowsAt(
+  db: Queryable,
+  sql: TableSql,
+  userId: string,
+  ids: readonly string[],
+): Promise<Map<string, { row: StoredRow; position: string }>> {
+  let select = selectsAt.get(sql);
+  if (select === undefined)
+    selectsAt.set(
+      sql,
+      (select = sql.select.replace(/^SELECT /, 'SELECT position::text AS position, ')),
+    );
+  const rows = await db.query<DbRow & { position: string }>(
+    select,
+    [userId, arrayLiteral(ids)],
+    true,
+  );
+  const out = new Map<string, { row: StoredRow; position: string }>();
   for (const r of rows) {
     const fields: Record<string, unknown> = {};
     for (const c of sql.columns) fields[c] = integerField(sql.table, c, r[c]);
-    out.set(r.id, { id: r.id, fields, hlcs: r.hlcs, version: Number(r.version) });
+    out.set(r.id, {
+      row: { id: r.id, fields, hlcs: r.hlcs, version: Number(r.version) },
+      position: r.position,
+    });
   }
   return out;
 }

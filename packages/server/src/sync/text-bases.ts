@@ -1,6 +1,7 @@
 import type { Mutation, TableDecl } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { StoredRow } from './merge.ts';
+import type { RevisionToWrite, SentToWrite } from './push-write.ts';
 import { keepsRevisionsOf, textFieldsOf } from './text-fields.ts';
 
 /**
@@ -18,8 +19,8 @@ import { keepsRevisionsOf, textFieldsOf } from './text-fields.ts';
  *   `baseVersion`): the merge then treats the whole text as overlapping, and loses nothing.
  *
  * One push loads every base its mutations may need in at most two queries (`prefetch`), keeps
- * what it produces in memory (a later mutation of the same request may build on it), and writes
- * the new revisions and sent texts in two statements (`flush`).
+ * what it produces in memory (a later mutation of the same request may build on it), and hands
+ * the new revisions and sent texts to the push's one write (`pending`).
  */
 export class TextBases {
   /** `table \0 id \0 version` → the row's stored fields at that version. */
@@ -30,7 +31,7 @@ export class TextBases {
   private readonly sent = new Map<number, SentText>();
   /** `table \0 id` → the text this client last sent for that row, as far as known. */
   private readonly lastSent = new Map<string, SentText>();
-  private readonly newRevisions: RevisionRow[] = [];
+  private readonly newRevisions: RevisionToWrite[] = [];
   private readonly newSent: { seq: number; sent: SentText }[] = [];
 
   constructor(
@@ -255,51 +256,12 @@ export class TextBases {
     this.newSent.push({ seq: m.seq, sent });
   }
 
-  /** Writes the revisions and sent texts this push made. */
-  async flush(): Promise<void> {
-    const revs = this.newRevisions;
-    if (revs.length > 0) {
-      // A purged row's id can be used again: its old revisions give way.
-      await this.tx.query(
-        `INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
-         SELECT $1, r.t, r.id, r.v, r.f::json, $2, r.s, r.h, r.m
-         FROM unnest($3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::boolean[])
-           AS r(t, id, v, f, s, h, m)
-         ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
-           fields = EXCLUDED.fields, client_id = EXCLUDED.client_id, seq = EXCLUDED.seq,
-           hlc = EXCLUDED.hlc, merged = EXCLUDED.merged, created_at = now()`,
-        [
-          this.userId,
-          this.clientId,
-          revs.map((r) => r.table),
-          revs.map((r) => r.row.id),
-          revs.map((r) => r.row.version),
-          revs.map((r) => JSON.stringify(r.row.fields)),
-          revs.map((r) => r.seq),
-          revs.map((r) => r.hlc),
-          revs.map((r) => r.merged),
-        ],
-        true,
-      );
-    }
-    const sent = this.newSent;
-    if (sent.length > 0) {
-      await this.tx.query(
-        `INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
-         SELECT $1, s.s, s.t, s.id, s.v, s.f::json
-         FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::bigint[], $6::text[]) AS s(s, t, id, v, f)
-         ON CONFLICT (client_id, seq) DO NOTHING`,
-        [
-          this.clientId,
-          sent.map((s) => s.seq),
-          sent.map((s) => s.sent.table),
-          sent.map((s) => s.sent.id),
-          sent.map((s) => s.sent.version),
-          sent.map((s) => JSON.stringify(s.sent.fields)),
-        ],
-        true,
-      );
-    }
+  /** The revisions and sent texts this push made, for its one write (push-write.ts). */
+  pending(): { revisions: readonly RevisionToWrite[]; sent: readonly SentToWrite[] } {
+    return {
+      revisions: this.newRevisions,
+      sent: this.newSent.map(({ seq, sent }) => ({ seq, ...sent })),
+    };
   }
 }
 
@@ -318,14 +280,6 @@ interface SentText {
   readonly version: number | null;
   /** The text fields the mutation wrote: its text, or null for "as in revision `version`". */
   readonly fields: Readonly<Record<string, unknown>>;
-}
-
-interface RevisionRow {
-  readonly table: string;
-  readonly row: StoredRow;
-  readonly seq: number;
-  readonly hlc: string;
-  readonly merged: boolean;
 }
 
 const rowKey = (table: string, id: string): string => `${table}\u0000${id}`;
