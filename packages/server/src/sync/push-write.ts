@@ -128,10 +128,20 @@ export function prepareWrite(w: PushWrites): PreparedWrite {
                  WHERE x.position IS DISTINCT FROM k.p)`);
   }
   const ctes = [`v AS (SELECT ${checks.join('\n AND ')} AS ok)`];
+  // A revision of a row's version this statement writes takes its fields from the written row
+  // (`RETURNING`), not from a second copy of its text in the parameters.
+  const written = new Set<string>();
   let n = 0;
-  for (const [sql, rows] of w.rows)
-    ctes.push(`w${n++} AS (${upsert(p, sql, user, base, ok, rows)})`);
-  ctes.push(...textWrites(p, w, user, client, ok));
+  for (const [sql, rows] of w.rows) {
+    const name = `w${n++}`;
+    ctes.push(`${name} AS (${upsert(p, sql, user, base, ok, rows)})`);
+    const rowSet = new Set(rows.map((x) => x.row));
+    const mine = w.revisions.filter((r) => r.table === sql.table.name && isWritten(sql, rowSet, r));
+    for (const r of mine) written.add(revisionKey(r));
+    if (mine.length > 0) ctes.push(revisionsOf(p, sql, name, mine, user, client, ok));
+  }
+  const rest = w.revisions.filter((r) => !written.has(revisionKey(r)));
+  ctes.push(...textWrites(p, rest, w.sent, user, client, ok));
   ctes.push(...bookkeeping(p, w, { user, client, base, moved, hlcMoved, ok }));
   // The seq or the stamp moved but not the position: caches elsewhere must still hear of it.
   const text = `WITH ${ctes.join(',\n')}
@@ -172,13 +182,55 @@ function upsert(
   return `INSERT INTO ${q(t.name)} (user_id, id, ${cols.map(q).join(', ')}, ${q(VERSION_FIELD)}, position, hlcs)
     SELECT ${user}, u.id, ${cols.map((c) => `u.${q(c)}`).join(', ')}, u.version, ${base} + u.off, u.hlcs::jsonb
     FROM unnest(${arrays.join(', ')}) AS u(${alias.join(', ')}) WHERE ${ok}
-    ON CONFLICT (user_id, id) DO UPDATE SET ${set.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+    ON CONFLICT (user_id, id) DO UPDATE SET ${set.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+    RETURNING id, version, ${cols.map(q).join(', ')}`;
+}
+
+const revisionKey = (r: RevisionToWrite): string =>
+  `${r.table}\u0000${r.row.id}\u0000${r.row.version}`;
+
+/**
+ * Whether revision `r` is of a version the upsert writes, with the fields a stored row has, in
+ * its columns' order (so the written row's `row_to_json` is the JSON of `r.row.fields`).
+ */
+function isWritten(sql: TableSql, rows: ReadonlySet<StoredRow>, r: RevisionToWrite): boolean {
+  const keys = Object.keys(r.row.fields);
+  if (keys.length !== sql.columns.length || keys.some((k, i) => k !== sql.columns[i])) return false;
+  // The row written last for an id is its newest version: a revision of an older one is not it.
+  return rows.has(r.row);
+}
+
+/** Revisions of rows upsert `w` writes, their fields from the written rows. */
+function revisionsOf(
+  p: Params,
+  sql: TableSql,
+  w: string,
+  revs: readonly RevisionToWrite[],
+  user: string,
+  client: string,
+  ok: string,
+): string {
+  const cols = sql.columns.map((c) => `x.${q(c)}`).join(', ');
+  return `${w}r AS (INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
+     SELECT ${user}, ${p.add(sql.table.name, 'text')}, x.id, x.version, row_to_json(f), ${client}, r.s, r.h, r.m
+     FROM unnest(${p.add(arrayLiteral(revs.map((r) => r.row.id)), 'uuid[]')}, ${p.add(arrayLiteral(revs.map((r) => r.seq)), 'bigint[]')},
+                 ${p.add(arrayLiteral(revs.map((r) => r.hlc)), 'text[]')}, ${p.add(arrayLiteral(revs.map((r) => r.merged)), 'boolean[]')}) AS r(id, s, h, m)
+     JOIN ${w} x ON x.id = r.id CROSS JOIN LATERAL (SELECT ${cols}) f
+     WHERE ${ok}
+     ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
+       fields = EXCLUDED.fields, client_id = EXCLUDED.client_id, seq = EXCLUDED.seq,
+       hlc = EXCLUDED.hlc, merged = EXCLUDED.merged, created_at = now())`;
 }
 
 /** The revisions and sent texts (see text-bases.ts). */
-function textWrites(p: Params, w: PushWrites, user: string, client: string, ok: string): string[] {
-  const r = w.revisions;
-  const s = w.sent;
+function textWrites(
+  p: Params,
+  r: readonly RevisionToWrite[],
+  s: readonly SentToWrite[],
+  user: string,
+  client: string,
+  ok: string,
+): string[] {
   // A purged row's id can be used again: its old revisions give way.
   const revisions = `rv AS (INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
      SELECT ${user}, r.t, r.id, r.v, r.f::json, ${client}, r.s, r.h, r.m
