@@ -122,10 +122,12 @@ export function prepareWrite(w: PushWrites): PreparedWrite {
   ];
   for (const r of w.read) {
     if (r.positions.size === 0) continue;
+    // A lookup by primary key per id (a subplan), whatever the planner thinks of the table's
+    // size: as a join, stale statistics chose a scan of all the user's rows for each id.
     checks.push(`NOT EXISTS (SELECT 1 FROM unnest(${p.add(arrayLiteral([...r.positions.keys()]), 'uuid[]')},
                    ${p.add(arrayLiteral([...r.positions.values()]), 'bigint[]')}) AS k(id, p)
-                 LEFT JOIN ${q(r.sql.table.name)} x ON x.user_id = ${user} AND x.id = k.id
-                 WHERE x.position IS DISTINCT FROM k.p)`);
+                 WHERE (SELECT x.position FROM ${q(r.sql.table.name)} x WHERE x.user_id = ${user} AND x.id = k.id)
+                   IS DISTINCT FROM k.p)`);
   }
   const ctes = [`v AS (SELECT ${checks.join('\n AND ')} AS ok)`];
   // A revision of a row's version this statement writes takes its fields from the written row
