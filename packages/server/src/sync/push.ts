@@ -218,14 +218,16 @@ function outcome(p: Plan, user: LockedUser, cursor: string): PushOutcome {
       written.push({ table, row: r.row, position: user.position + BigInt(r.offset) });
   const count = BigInt(pass.touched.size);
   const current = cursor === user.position.toString();
+  let changes: Change[] | null | undefined;
   return {
     results: pass.results,
     lastMutationSeq: p.lastMutationSeq,
     newPosition: count > 0n ? user.position + count : null,
     counts: pass.counts,
-    // Made when read, after the transaction: not while the lock is held.
+    // Made when first read, after the transaction: not while the lock is held.
     get changesIfCurrent() {
-      return current ? changesOf(written) : null;
+      if (changes === undefined) changes = current ? changesOf(written) : null;
+      return changes;
     },
     written,
     userHlc: pass.userHlc > user.maxHlc ? pass.userHlc : user.maxHlc,
