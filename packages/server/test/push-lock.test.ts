@@ -54,7 +54,7 @@ describe('pushes that wait for the user lock', () => {
     start: () => Promise<Res<SyncResponse>>[],
   ): Promise<Res<SyncResponse>[]> {
     await db.query('BEGIN');
-    await db.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    await db.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [userId]);
     const sent = start();
     try {
       await waitingForLock(waiting);
@@ -114,7 +114,7 @@ describe('pushes that wait for the user lock', () => {
     await a.sync([a.mutation('notes', id, 'upsert', newNote('old'))]);
     const m = a.mutation('notes', id, 'upsert', newNote('new'), null);
     await db.query('BEGIN');
-    await db.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [u.userId]);
+    await db.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [u.userId]);
     const sent = a.sync([m]);
     try {
       await waitingForLock(1);
