@@ -14,6 +14,7 @@ export default tseslint.config(
       'test/fixtures/**',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
     ],
   },
   js.configs.recommended,

@@ -51,7 +51,7 @@ const fail = (e: unknown): never => {
 describe('reads after local writes', () => {
   it('the notes list reads once for a burst of local writes, within a frame of the first', async () => {
     const engine = countingEngine();
-    const list = createNotesList(engine as never, fail);
+    const list = createNotesList(engine, fail);
     await sleep(5);
     expect(engine.reads.list).toBe(1); // the first page
     // Each write once the list has answered the one before (without the frame: a read each).
@@ -66,7 +66,7 @@ describe('reads after local writes', () => {
 
   it('text conflicts are read again for a conflict change or a pulled note, not a local note write', async () => {
     const engine = countingEngine();
-    const conflicts = createTextConflicts(engine as never, fail);
+    const conflicts = createTextConflicts(engine, fail);
     await sleep(5);
     expect(engine.reads.textConflicts).toBe(1);
     engine.write('notes');
