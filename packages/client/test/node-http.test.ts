@@ -4,7 +4,7 @@ import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpFn } from '../src/api.ts';
 import { fetchHttp } from '../src/index.ts';
-import { nodeHttp } from '../src/node/index.ts';
+import { createNodeHttp, nodeHttp } from '../src/node/index.ts';
 
 /** What the test server saw of the last request. */
 let last: { method: string; headers: IncomingMessage['headers']; body: string } | null = null;
@@ -28,6 +28,12 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     setTimeout(() => res.socket?.destroy(), 20);
   } else if (path === '/slow') {
     setTimeout(() => res.end('late'), 2_000);
+  } else if (path === '/silent') {
+    // Accepts the request and never answers.
+  } else if (path === '/stall') {
+    // The head and a first chunk, then nothing more.
+    res.writeHead(200, { 'content-length': String(TEXT.length) });
+    res.write(TEXT.slice(0, 100));
   } else if (path === '/204') {
     res.writeHead(204).end();
   } else if (path === '/401') {
@@ -113,4 +119,21 @@ it('nodeHttp names the refused address in its error, as fetch does in its cause'
   await expect(nodeHttp({ method: 'GET', url: refused.href, headers: {} })).rejects.toThrow(
     /ECONNREFUSED 127\.0\.0\.1:1/,
   );
+});
+
+it('nodeHttp gives up on a server that stops answering: before the head, or mid-body', async () => {
+  const http = createNodeHttp({ idleMs: 200 });
+  await expect(http({ method: 'GET', url: `${base}/silent`, headers: {} })).rejects.toThrow(
+    /no answer from 127\.0\.0\.1:\d+ for 0\.2 s/,
+  );
+  await expect(http({ method: 'GET', url: `${base}/stall`, headers: {} })).rejects.toThrow(
+    /no answer from 127\.0\.0\.1:\d+ for 0\.2 s/,
+  );
+  // A slow answer that keeps coming in time is not cut.
+  expect(
+    await createNodeHttp({ idleMs: 5_000 })({ method: 'GET', url: `${base}/slow`, headers: {} }),
+  ).toMatchObject({
+    status: 200,
+    body: 'late',
+  });
 });

@@ -47,8 +47,21 @@ function flatHeaders(res: IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** Sends one request and resolves with the response head, its body not yet read. */
-function send(req: HttpRequest): Promise<IncomingMessage> {
+/**
+ * How long a request may go without a byte either way (waiting for the head, or between two
+ * chunks of the body) before it fails: what `fetch` (undici) allows for its head and for its
+ * body, so a server that accepts and then stays silent never holds a command for good.
+ */
+export const NODE_HTTP_IDLE_MS = 300_000;
+
+/**
+ * Sends one request and resolves with the response head, its body not yet read; `stalled` is
+ * the error the exchange ended with if it went silent for `idleMs`.
+ */
+function send(
+  req: HttpRequest,
+  idleMs: number,
+): Promise<{ res: IncomingMessage; stalled: () => Error | undefined }> {
   const url = new URL(req.url);
   const headers: Record<string, string | number> = { ...req.headers };
   let body: Buffer | undefined;
@@ -62,17 +75,28 @@ function send(req: HttpRequest): Promise<IncomingMessage> {
   const { request } = process.getBuiltinModule(
     url.protocol === 'https:' ? 'node:https' : 'node:http',
   );
+  let stalled: Error | undefined;
   return new Promise((resolve, reject) => {
-    const r = request(url, { method: req.method, headers, signal: req.signal }, resolve);
+    const r = request(url, { method: req.method, headers, signal: req.signal }, (res) =>
+      resolve({ res, stalled: () => stalled }),
+    );
     r.on('error', reject);
+    // Inactivity of the socket, for the whole exchange: a destroyed request fails its head's
+    // promise here, or its body's in `readBody` (the response closes incomplete).
+    r.setTimeout(idleMs, () => {
+      stalled = new Error(`no answer from ${url.host} for ${idleMs / 1000} s`);
+      r.destroy(stalled);
+    });
     r.end(body);
   });
 }
 
 /** One exchange over `node:http` / `node:https`; a request marked `gzip` goes compressed. */
-async function nodeHttpOnce(req: HttpRequest): Promise<HttpResponse> {
-  const res = await send(req);
-  const raw = await readBody(res);
+async function exchange(req: HttpRequest, idleMs: number): Promise<HttpResponse> {
+  const { res, stalled } = await send(req, idleMs);
+  const raw = await readBody(res).catch((e: unknown) => {
+    throw stalled() ?? e;
+  });
   const headers = flatHeaders(res);
   const body = decode(headers['content-encoding'], raw).toString('utf8');
   return { status: res.statusCode ?? 0, headers, body };
@@ -80,10 +104,20 @@ async function nodeHttpOnce(req: HttpRequest): Promise<HttpResponse> {
 
 /**
  * An HttpFn over Node's own `http` and `https` modules, for Node programs (the CLI): it sends and
- * answers what `fetchHttp` does (brotli and gzip responses decoded, gzip requests), and starts
- * sooner. Node's `fetch` loads undici and compiles its WebAssembly HTTP parser on its first call,
+ * answers what `fetchHttp` does for Ferry's API (brotli and gzip responses decoded, gzip
+ * requests; a request silent for `NODE_HTTP_IDLE_MS` fails, as fetch's head and body timeouts
+ * do), and starts sooner. Unlike fetch it follows no redirect (a 3xx is handed back as it is:
+ * Ferry's API sends none) and fails on a `content-encoding` it cannot decode. Node's `fetch` loads undici and compiles its WebAssembly HTTP parser on its first call,
  * 60–140 ms of a short command on this machine (docs/benchmarks.md, "An empty `ferry sync`").
  */
-export const nodeHttp: HttpFn & { readonly codings: HttpCodings } = Object.assign(nodeHttpOnce, {
-  codings: { accept: 'br, gzip', gzipRequests: true },
-});
+export const nodeHttp = createNodeHttp();
+
+/** `nodeHttp` failing after `idleMs` without a byte either way (`NODE_HTTP_IDLE_MS` unless set). */
+export function createNodeHttp(
+  opts: { idleMs?: number } = {},
+): HttpFn & { readonly codings: HttpCodings } {
+  const idleMs = opts.idleMs ?? NODE_HTTP_IDLE_MS;
+  return Object.assign((req: HttpRequest) => exchange(req, idleMs), {
+    codings: { accept: 'br, gzip', gzipRequests: true } as const,
+  });
+}

@@ -8,4 +8,4 @@
 export { openNodeDriver, type NodeDriverOptions } from './driver.ts';
 export { compiledValidator } from './compiled-validator.ts';
 export { fileTokenStore } from './token-store.ts';
-export { nodeHttp } from './http.ts';
+export { createNodeHttp, nodeHttp, NODE_HTTP_IDLE_MS } from './http.ts';
