@@ -20,7 +20,7 @@ import {
   pullCompact,
 } from '../src/sync/encode-page.ts';
 import { pull } from '../src/sync/pull.ts';
-import { loadRows, tableSql } from '../src/sync/rows.ts';
+import { loadRowsAt, tableSql } from '../src/sync/rows.ts';
 import type { WrittenRow } from '../src/sync/push.ts';
 import {
   Device,
@@ -151,7 +151,7 @@ describe('pages', () => {
       const tables = withTextConflicts(withTextConflicts(ferryTables)).map(tableSql);
       const byName = new Map(tables.map((t) => [t.table.name, t]));
       const notes = byName.get('notes')!;
-      const stored = await loadRows(
+      const stored = await loadRowsAt(
         db,
         notes,
         su.userId,
@@ -159,7 +159,7 @@ describe('pages', () => {
       );
       const written: WrittenRow[] = sent.map((m, i) => ({
         table: 'notes',
-        row: stored.get(m.id)!,
+        row: stored.get(m.id)!.row,
         position: 41n + BigInt(i),
       }));
       const acks = () => new CompactAcks(byName, written, new SentValues(sent));

@@ -44,15 +44,17 @@ interface ClientRow {
 /**
  * Binds `clientId` to the user on first use and returns its state. A `clientId` that belongs to
  * another user is 403. One statement, so a pull-only request stays cheap. `deviceName`: the
- * name the caller's login gave, linked to the client id (see `nameClient`).
+ * name the caller's login gave, linked to the client id (see `nameClient`); `rename: false`
+ * leaves an existing client's name as it is (a push before its lock: see `readUserAndClaim`).
  */
 export async function claimClient(
   db: Queryable,
   userId: string,
   clientId: string,
   deviceName: string | null = null,
+  rename = true,
 ): Promise<ClientLineage & { position: string; userHlc: string }> {
-  const sql = `WITH ${claimCtes('$1', '$2', '$3')}
+  const sql = `WITH ${claimCtes('$1', '$2', '$3', '', rename)}
     SELECT c.user_id::text AS user_id, c.last_mutation_seq::text AS last_mutation_seq,
            c.confirmed_seq::text AS confirmed_seq,
            (SELECT position::text FROM users WHERE id = $2) AS position,
@@ -140,7 +142,8 @@ export async function claimedClient(
   deviceName: string | null,
   read: UserAndClient,
 ): Promise<ClientLineage> {
-  if (read.claimed === null) return claimClient(tx, userId, clientId, deviceName);
+  // Not renamed here either: this runs before the lock too (the write renames under it).
+  if (read.claimed === null) return claimClient(tx, userId, clientId, deviceName, false);
   if (read.claimed.owner !== userId) fail('forbidden', 'this clientId belongs to another user');
   return read.claimed.lineage;
 }

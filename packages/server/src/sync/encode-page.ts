@@ -253,7 +253,7 @@ export class CompactAcks {
     for (const w of written) this.byPosition.set(w.position.toString(), w);
   }
 
-  /** The positions this request wrote: one run (see push.ts `writeTouched`), maybe empty. */
+  /** The positions this request wrote: one run (push-write.ts hands them out in order), maybe empty. */
   range(): WrittenRange {
     let after: bigint | null = null;
     let upTo = 0n;

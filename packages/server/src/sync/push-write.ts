@@ -12,11 +12,11 @@
  * claim.ts), the user's position and latest stamp, and the poke (NOTIFY is delivered on commit
  * only).
  */
-import { VERSION_FIELD, quoteIdent as q, type FieldDecl } from '@ferry/protocol';
+import { VERSION_FIELD, quoteIdent as q } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { USER_PREFIX } from '../events/poke-hub.ts';
 import type { StoredRow } from './merge.ts';
-import { arrayLiteral, type TableSql } from './rows.ts';
+import { arrayLiteral, pgType, type TableSql } from './rows.ts';
 
 /** Statement parameters, numbered as they are added. */
 class Params {
@@ -26,12 +26,6 @@ class Params {
     this.values.push(value);
     return `$${this.values.length}::${type}`;
   }
-}
-
-function pgType(f: FieldDecl): string {
-  if (f.type === 'integer') return 'bigint';
-  if (f.type === 'uuid') return 'uuid';
-  return 'text';
 }
 
 /** The rows a push read, to check under the lock: each id with its position (null: absent). */

@@ -138,7 +138,11 @@ interface PlanInput {
   readonly digests: ReadonlyMap<number, Buffer>;
 }
 
-/** Reads, merges and builds the push's write; takes no lock (see `push`). */
+/**
+ * Reads, merges and builds the push's write. It asks for no lock itself: `push` calls it before
+ * the user's lock, and again under it when the write found its reads out of date (a new client
+ * id's first `clients` row, inserted here, holds that row's lock until commit).
+ */
 async function plan(tx: Queryable, ctx: PushContext, i: PlanInput): Promise<Plan> {
   const { userId, req } = i;
   const read = await readUserAndClaim(tx, userId, req.clientId, i.deviceName);

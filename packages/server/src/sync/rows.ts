@@ -1,14 +1,9 @@
-import {
-  VERSION_FIELD,
-  quoteIdent as q,
-  storedFields,
-  type FieldDecl,
-  type TableDecl,
-} from '@ferry/protocol';
+import { quoteIdent as q, storedFields, type FieldDecl, type TableDecl } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { StoredRow } from './merge.ts';
 
-function pgType(f: FieldDecl): string {
+/** The PostgreSQL type of a declared field's values (its array's element type in a write). */
+export function pgType(f: FieldDecl): string {
   if (f.type === 'integer') return 'bigint';
   if (f.type === 'uuid') return 'uuid';
   return 'text';
@@ -18,7 +13,6 @@ function pgType(f: FieldDecl): string {
 export interface TableSql {
   readonly table: TableDecl;
   readonly select: string;
-  readonly upsert: string;
   /** The pull's candidates (see `pullQuery`): position and a cheap lower bound of the row's size. */
   readonly pullSizes: string;
   /** The pull's rows up to the end the sizes allow (the `page_end` CTE), each as JSON text. */
@@ -33,16 +27,6 @@ export function tableSql(t: TableDecl): TableSql {
   const name = q(t.name);
   const select = `SELECT id::text AS id, ${cols.map(q).join(', ')}, version::text AS version, hlcs
     FROM ${name} WHERE user_id = $1 AND id = ANY($2::uuid[])`;
-  // One statement writes every changed row: a query per row could not reach the ingest target.
-  const arrays = ['$2::uuid[]', ...cols.map((c, i) => `$${i + 3}::${pgType(t.fields[c]!)}[]`)];
-  const n = cols.length + 3;
-  arrays.push(`$${n}::bigint[]`, `$${n + 1}::bigint[]`, `$${n + 2}::text[]`);
-  const alias = ['id', ...cols.map(q), 'version', 'position', 'hlcs'];
-  const upsert = `INSERT INTO ${name} (user_id, id, ${cols.map(q).join(', ')}, ${q(VERSION_FIELD)}, position, hlcs)
-    SELECT $1, u.id, ${cols.map((c) => `u.${q(c)}`).join(', ')}, u.version, u.position, u.hlcs::jsonb
-    FROM unnest(${arrays.join(', ')}) AS u(${alias.join(', ')})
-    ON CONFLICT (user_id, id) DO UPDATE SET
-      ${[...cols.map(q), q(VERSION_FIELD), 'position', 'hlcs'].map((c) => `${c} = EXCLUDED.${c}`).join(',\n      ')}`;
   // A lower bound of the row's JSON size that reads no value: `octet_length` of a stored text
   // takes its length from the header or the TOAST pointer, without decompressing or fetching it.
   const text = Object.keys(t.fields).filter((c) => pgType(t.fields[c]!) === 'text');
@@ -60,7 +44,7 @@ export function tableSql(t: TableDecl): TableSql {
   const pullRows = `SELECT '${t.name}' AS t, x.position, row_to_json(r)::text AS row
     FROM ${name} x, LATERAL (SELECT ${wire}) r
     WHERE x.user_id = $1 AND x.position > $2::bigint AND x.position <= (SELECT last FROM page_end)`;
-  return { table: t, select, upsert, pullSizes, pullRows, columns: cols };
+  return { table: t, select, pullSizes, pullRows, columns: cols };
 }
 
 /**
@@ -85,18 +69,6 @@ interface DbRow {
   version: string;
   hlcs: Record<string, string>;
   [field: string]: unknown;
-}
-
-/** Loads the user's rows among `ids` in one query. */
-export async function loadRows(
-  db: Queryable,
-  sql: TableSql,
-  userId: string,
-  ids: readonly string[],
-): Promise<Map<string, StoredRow>> {
-  const out = new Map<string, StoredRow>();
-  for (const [id, { row }] of await loadRowsAt(db, sql, userId, ids)) out.set(id, row);
-  return out;
 }
 
 // `sql.select` with each row's position (what a push checks under the lock: push-write.ts).
@@ -159,22 +131,4 @@ function arrayElement(v: unknown): string {
  */
 export function arrayLiteral(values: readonly unknown[]): string {
   return `{${values.map(arrayElement).join(',')}}`;
-}
-
-/** Writes rows with their new positions in one statement. */
-export async function upsertRows(
-  db: Queryable,
-  sql: TableSql,
-  userId: string,
-  rows: readonly { row: StoredRow; position: bigint }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const params: unknown[] = [userId, arrayLiteral(rows.map((r) => r.row.id))];
-  for (const c of sql.columns) params.push(arrayLiteral(rows.map((r) => r.row.fields[c] ?? null)));
-  params.push(
-    arrayLiteral(rows.map((r) => r.row.version)),
-    arrayLiteral(rows.map((r) => r.position)),
-    arrayLiteral(rows.map((r) => JSON.stringify(r.row.hlcs))),
-  );
-  await db.query(sql.upsert, params, true);
 }
