@@ -8,8 +8,9 @@
 // V8 checks the source only by its length, so a cache is named after the bundle's build id, a
 // hash of its contents that the build appends as its last line (`//# ferry-build <hash>`); a
 // bundle without one runs without a cache. The cache sits next to the bundle; where that folder
-// cannot be written (a system-wide install), commands run without it.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// cannot be written (a system-wide install), commands run without it, and do not serialise one
+// at exit only to fail to write it.
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -32,6 +33,16 @@ function buildId(source) {
 /** Where the code cache of a bundle with build id `id` is kept, for this Node and machine. */
 export function cachePath(file, id) {
   return join(dirname(file), `${basename(file)}.${id}.${process.version}-${process.arch}.v8cache`);
+}
+
+/** Whether a cache could be written next to the bundle (the folder is writable). */
+function canWrite(path) {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readCache(path) {
@@ -67,8 +78,8 @@ export function runBundle(file) {
     `(function (exports, require, module, __filename, __dirname) {\n${source}\n})`,
     { filename: file, lineOffset: -1, ...(cachedData ? { cachedData } : {}) },
   );
-  if (cache !== undefined && (cachedData === undefined || script.cachedDataRejected === true))
-    writeCacheAtExit(script, cache);
+  const stale = cachedData === undefined || script.cachedDataRejected === true;
+  if (cache !== undefined && stale && canWrite(cache)) writeCacheAtExit(script, cache);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
 }
