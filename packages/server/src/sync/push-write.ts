@@ -114,7 +114,11 @@ export function prepareWrite(w: PushWrites): PreparedWrite {
     `EXISTS (SELECT 1 FROM clients WHERE client_id = ${client} AND user_id = ${user}
              AND last_mutation_seq = ${p.add(w.lastSeq, 'bigint')} AND confirmed_seq = ${p.add(w.confirmedSeq, 'bigint')})`,
   ];
-  for (const r of w.read) {
+  // Tables in one order whatever order the push named them in: the statement's text is a
+  // prepared statement on each pooled connection, one per distinct text.
+  const byName = (a: TableSql, b: TableSql): number =>
+    a.table.name < b.table.name ? -1 : a.table.name > b.table.name ? 1 : 0;
+  for (const r of [...w.read].sort((a, b) => byName(a.sql, b.sql))) {
     if (r.positions.size === 0) continue;
     // A lookup by primary key per id (a subplan), whatever the planner thinks of the table's
     // size: as a join, stale statistics chose a scan of all the user's rows for each id.
@@ -128,7 +132,7 @@ export function prepareWrite(w: PushWrites): PreparedWrite {
   // (`RETURNING`), not from a second copy of its text in the parameters.
   const written = new Set<string>();
   let n = 0;
-  for (const [sql, rows] of w.rows) {
+  for (const [sql, rows] of [...w.rows].sort(([a], [b]) => byName(a, b))) {
     const name = `w${n++}`;
     ctes.push(`${name} AS (${upsert(p, sql, user, base, ok, rows)})`);
     const rowSet = new Set(rows.map((x) => x.row));
