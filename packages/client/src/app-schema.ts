@@ -98,7 +98,8 @@ export async function migrateAppTables(
 ): Promise<AppSchemaOutcome> {
   const stored = await storedTables(tx, tables);
   const steps = planSchema(tables, stored, IMPLICIT, migrations);
-  const was = Number((await getState(tx, StateKey.schemaVersion)) ?? '0');
+  const storedVersion = await getState(tx, StateKey.schemaVersion);
+  const was = Number(storedVersion ?? '0');
   if (was > schemaVersion)
     throw new Error(
       `the local database is of app schema version ${was}, newer than this app's ${schemaVersion}: open it with a newer version of the app`,
@@ -127,7 +128,7 @@ export async function migrateAppTables(
   const synced = JSON.stringify(tables.map((t) => t.name));
   if ((await getState(tx, StateKey.syncedTables)) !== synced)
     await setState(tx, StateKey.syncedTables, synced);
-  if (was !== schemaVersion || (await getState(tx, StateKey.schemaVersion)) === null)
+  if (was !== schemaVersion || storedVersion === null)
     await setState(tx, StateKey.schemaVersion, String(schemaVersion));
   const added = steps.some((s) => s.kind === 'createTable' || s.kind === 'addField');
   return { repull: added && stored.size > 0 };

@@ -96,6 +96,9 @@ export async function openWasmDriver(worker: WorkerLink, file: string): Promise<
     }
     if (!t.begun) return answer(result);
     if (t.wrote) await link.call<null>({ op: 'commit', db });
+    // A read's COMMIT rides with the next request. Until then its BEGIN IMMEDIATE holds the
+    // database's write lock: harmless with the worker's one connection, but a second (reader)
+    // connection, as the desktop has, would have to commit reads at once.
     else link.leaveOpen();
     answer(result);
   };
