@@ -12,12 +12,12 @@
  * Usage: npx tsx --conditions=ferry-source packages/cli/bench/start-bench.ts [RUNS] (default 15, after 2 warm-up runs).
  * The variants take turns within each round, so load that comes and goes hits them alike.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installedCli } from './installed.ts';
+import { stats, time, type Sample } from './timing.ts';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(cliDir, 'bin', 'ferry.js');
@@ -36,36 +36,8 @@ const variants: Variant[] = [
   { name: 'built', argv: [built] },
 ];
 
-interface Sample {
-  /** Start to exit, and CPU (user + system) of the process, in ms. */
-  wall: number;
-  cpu: number;
-}
-
-/** Runs one command under bash's `time` (a child's CPU is only visible to its parent). */
-function time(argv: string[], env: Record<string, string> = {}): Sample {
-  const r = spawnSync(
-    'bash',
-    ['-c', 'TIMEFORMAT="%R %U %S"; time "$@" >/dev/null 2>&1', 'bash', ...argv],
-    { env: { ...process.env, ...env }, encoding: 'utf8' },
-  );
-  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  if (r.status !== 0 || wall === undefined || user === undefined || sys === undefined)
-    throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return { wall: wall * 1000, cpu: (user + sys) * 1000 };
-}
-
 const ferry = (v: Variant, args: string[]): Sample =>
   time([process.execPath, ...v.argv, ...args], v.env);
-
-function stats(samples: Sample[]): string {
-  const ms = samples.map((x) => x.wall);
-  const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-  const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / (ms.length - 1));
-  const cpu = samples.reduce((a, b) => a + b.cpu, 0) / samples.length;
-  const s = (x: number): string => `${(x / 1000).toFixed(3)} s`;
-  return `${s(mean)} ± ${s(sd)} | ${s(Math.min(...ms))} … ${s(Math.max(...ms))} | ${s(cpu)}`;
-}
 
 const work = mkdtempSync(join(tmpdir(), 'ferry-start-bench-'));
 try {

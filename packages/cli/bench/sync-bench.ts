@@ -14,8 +14,9 @@
  * its sources on a new database of DATABASE_URL (default: the local PostgreSQL), on loopback.
  * 2 warm-up rounds, then RUNS rounds (default 20) in which every build runs each command once.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { installedCli } from './installed.ts';
+import { stats, time, type Sample } from './timing.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,34 +33,6 @@ builds.push(['installed', installedCli()]);
 builds.push(['no code cache', join(cliDir, 'dist', 'ferry.cjs')]);
 const NOTES = 10_000;
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-interface Sample {
-  wall: number;
-  cpu: number;
-}
-
-/** Runs one command under bash's `time` (a child's CPU is only visible to its parent). */
-function time(argv: string[], env: Record<string, string> = {}): Sample {
-  const r = spawnSync(
-    'bash',
-    ['-c', 'TIMEFORMAT="%R %U %S"; time "$@" >/dev/null 2>&1', 'bash', ...argv],
-    { env: { ...process.env, ...env }, encoding: 'utf8' },
-  );
-  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  if (r.status !== 0 || wall === undefined || user === undefined || sys === undefined)
-    throw new Error(`${argv.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return { wall: wall * 1000, cpu: (user + sys) * 1000 };
-}
-
-function stats(samples: Sample[]): string {
-  const ms = samples.map((x) => x.wall).sort((a, b) => a - b);
-  const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-  const sd = Math.sqrt(ms.reduce((a, b) => a + (b - mean) ** 2, 0) / (ms.length - 1));
-  const median = ms[Math.floor(ms.length / 2)]!;
-  const cpu = samples.reduce((a, b) => a + b.cpu, 0) / samples.length;
-  const s = (x: number): string => `${(x / 1000).toFixed(3)} s`;
-  return `${s(mean)} ± ${s(sd)} | ${s(median)} | ${s(ms[0]!)} … ${s(ms.at(-1)!)} | ${s(cpu)}`;
-}
 
 /** The server from its sources on `databaseUrl`; resolves with it and its URL once it listens. */
 function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
@@ -136,8 +109,8 @@ try {
     `${runs} rounds, load average ${load.map((l) => l.toFixed(1)).join(' / ')} at the start, ${after.map((l) => l.toFixed(1)).join(' / ')} at the end`,
   );
   console.log('| command | build | mean ± σ | median | min … max | CPU (mean) |');
-  for (const [key, ms] of times) console.log(`| ${key} | ${stats(ms)} |`);
-  console.log(`| node -e 0 | | ${stats(node)} |`);
+  for (const [key, ms] of times) console.log(`| ${key} | ${stats(ms, true)} |`);
+  console.log(`| node -e 0 | | ${stats(node, true)} |`);
 } finally {
   server.child.kill();
   await new Promise((resolve) => server.child.once('exit', resolve));
