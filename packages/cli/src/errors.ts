@@ -20,10 +20,16 @@ export const ExitCode = {
   incomplete: 6,
   /** The server refused the request (4xx other than auth), e.g. email taken, protocol too old. */
   refused: 7,
+  /**
+   * The reader of the output closed the pipe before the command finished (`ferry ls | head -1`):
+   * 128 + SIGPIPE, the status a shell reports for a Unix tool that signal stopped. Not 0: a
+   * command stopped there did not finish (an `import` cut short commits nothing).
+   */
+  brokenPipe: 141,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorKind = Exclude<keyof typeof ExitCode, 'ok'>;
+export type ErrorKind = Exclude<keyof typeof ExitCode, 'ok' | 'brokenPipe'>;
 
 /** An error meant for the user: a clear message and the exit code of its kind. */
 export class CliError extends Error {

@@ -43,9 +43,10 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 // The reader closed the pipe (`ferry ls | head -1`): it wants no more output. Stop quietly, as
-// Unix tools do, not with an unhandled EPIPE and its stack trace.
+// Unix tools do (with the status SIGPIPE gives them), not with an unhandled EPIPE and its stack
+// trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(ExitCode.ok);
+  if (err.code === 'EPIPE') process.exit(ExitCode.brokenPipe);
   throw err;
 });
 
