@@ -13,11 +13,11 @@
  * The variants take turns within each round, so load that comes and goes hits them alike.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installedCli } from './installed.ts';
-import { stats, time, type Sample } from './timing.ts';
+import { time, timeRounds, type Sample } from './timing.ts';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(cliDir, 'bin', 'ferry.js');
@@ -55,27 +55,7 @@ try {
     ['--version', ['--version']],
     [`ls (${NOTES} notes)`, ['ls', '--db', db]],
   ];
-  const times = new Map<string, Sample[]>();
-  const node: Sample[] = [];
-  const load = loadavg();
-  for (let round = -2; round < runs; round++) {
-    const bare = time([process.execPath, '-e', '0']);
-    if (round >= 0) node.push(bare);
-    for (const [label, args] of commands) {
-      for (const v of variants) {
-        const sample = ferry(v, args);
-        const key = `${label} | ${v.name}`;
-        if (round >= 0) times.set(key, [...(times.get(key) ?? []), sample]);
-      }
-    }
-  }
-  const after = loadavg();
-  console.log(
-    `${runs} runs each, load average ${load.map((l) => l.toFixed(1)).join(' / ')} at the start, ${after.map((l) => l.toFixed(1)).join(' / ')} at the end`,
-  );
-  console.log('| command | variant | mean ± σ | min … max | CPU (mean) |');
-  for (const [key, ms] of times) console.log(`| ${key} | ${stats(ms)} |`);
-  console.log(`| node -e 0 | | ${stats(node)} |`);
+  timeRounds({ runs, commands, variants, name: (v) => v.name, run: ferry, title: 'variant' });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -16,9 +16,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { installedCli } from './installed.ts';
-import { stats, time, type Sample } from './timing.ts';
+import { time, timeRounds, type Sample } from './timing.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -90,27 +90,15 @@ try {
     ['sync (nothing to sync)', ['sync', '--db', db]],
     [`ls (${NOTES} notes)`, ['ls', '--db', notes]],
   ];
-  const times = new Map<string, Sample[]>();
-  const node: Sample[] = [];
-  const load = loadavg();
-  for (let round = -2; round < runs; round++) {
-    const bare = time([process.execPath, '-e', '0']);
-    if (round >= 0) node.push(bare);
-    for (const [label, a] of commands) {
-      for (const [name, bundle] of builds) {
-        const sample = run(bundle, a);
-        const key = `${label} | ${name}`;
-        if (round >= 0) times.set(key, [...(times.get(key) ?? []), sample]);
-      }
-    }
-  }
-  const after = loadavg();
-  console.log(
-    `${runs} rounds, load average ${load.map((l) => l.toFixed(1)).join(' / ')} at the start, ${after.map((l) => l.toFixed(1)).join(' / ')} at the end`,
-  );
-  console.log('| command | build | mean ± σ | median | min … max | CPU (mean) |');
-  for (const [key, ms] of times) console.log(`| ${key} | ${stats(ms, true)} |`);
-  console.log(`| node -e 0 | | ${stats(node, true)} |`);
+  timeRounds({
+    runs,
+    commands,
+    variants: builds,
+    name: ([name]) => name,
+    run: ([, bundle], a) => run(bundle, a),
+    title: 'build',
+    withMedian: true,
+  });
 } finally {
   server.child.kill();
   await new Promise((resolve) => server.child.once('exit', resolve));

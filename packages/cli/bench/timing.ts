@@ -1,5 +1,6 @@
 /** Timing a command from start to exit, with its CPU, for the CLI's benches. */
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 
 /** One run: start to exit, and CPU (user + system) of the process, in ms. */
 export interface Sample {
@@ -32,4 +33,41 @@ export function stats(samples: Sample[], withMedian = false): string {
   const s = (x: number): string => `${(x / 1000).toFixed(3)} s`;
   const median = withMedian ? ` ${s(ms[Math.floor(ms.length / 2)]!)} |` : '';
   return `${s(mean)} ± ${s(sd)} |${median} ${s(ms[0]!)} … ${s(ms.at(-1)!)} | ${s(cpu)}`;
+}
+
+/**
+ * Times every command with every variant, taking turns within each round (load that comes and
+ * goes hits them alike), after 2 warm-up rounds, with `node -e 0` as the floor; prints a table
+ * (`title` names the variant column; `withMedian` adds a median column).
+ */
+export function timeRounds<V>(opts: {
+  runs: number;
+  commands: readonly (readonly [string, string[]])[];
+  variants: readonly V[];
+  name: (v: V) => string;
+  run: (v: V, args: string[]) => Sample;
+  title: string;
+  withMedian?: boolean;
+}): void {
+  const times = new Map<string, Sample[]>();
+  const node: Sample[] = [];
+  const load = loadavg();
+  for (let round = -2; round < opts.runs; round++) {
+    const bare = time([process.execPath, '-e', '0']);
+    if (round >= 0) node.push(bare);
+    for (const [label, args] of opts.commands)
+      for (const v of opts.variants) {
+        const sample = opts.run(v, args);
+        const key = `${label} | ${opts.name(v)}`;
+        if (round >= 0) times.set(key, [...(times.get(key) ?? []), sample]);
+      }
+  }
+  const avg = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' / ');
+  console.log(
+    `${opts.runs} rounds, load average ${avg(load)} at the start, ${avg(loadavg())} at the end`,
+  );
+  const median = opts.withMedian === true ? ' median |' : '';
+  console.log(`| command | ${opts.title} | mean ± σ |${median} min … max | CPU (mean) |`);
+  for (const [key, ms] of times) console.log(`| ${key} | ${stats(ms, opts.withMedian)} |`);
+  console.log(`| node -e 0 | | ${stats(node, opts.withMedian)} |`);
 }
