@@ -18,6 +18,8 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
+import { LoadClient } from './http-load.ts';
+import { quantile } from './merge-texts.ts';
 import { cpuBetween, cpuSeconds, databaseCpuSeconds } from './proc.ts';
 import { startServerProcess } from './server-process.ts';
 import { signup, syncBody } from './wire.ts';
@@ -69,39 +71,12 @@ function openStream(url: string, token: string, onData: (s: string) => void): Pr
   });
 }
 
-/** POSTs a `/v1/sync` body; resolves with the parsed answer. */
-function postSync(url: string, token: string, body: string): Promise<SyncResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${url}/v1/sync`,
-      {
-        method: 'POST',
-        agent: keepAlive,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () =>
-          res.statusCode === 200
-            ? resolve(JSON.parse(text) as SyncResponse)
-            : reject(new Error(`sync answered ${res.statusCode}: ${text}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+/** POSTs a `/v1/sync` body over the benches' keep-alive client; resolves with the answer. */
+async function postSync(client: LoadClient, token: string, body: string): Promise<SyncResponse> {
+  const r = await client.post('/v1/sync', body, token);
+  if (r.status !== 200) throw new Error(`sync answered ${r.status}: ${r.body}`);
+  return JSON.parse(r.body) as SyncResponse;
 }
-const keepAlive = new http.Agent({ keepAlive: true });
-
-const pct = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
 /** Opens STREAMS streams over `tokens`, a batch at a time; prints memory and CPU per stream. */
 async function holdStreams(
@@ -150,8 +125,9 @@ async function writeToVisible(
   const a = uuidv7();
   const b = uuidv7();
   const clock = new HlcClock(hlcNode(a));
-  let bCursor = (await postSync(url, token, syncBody(b, '0', []))).cursor;
-  let aCursor = (await postSync(url, token, syncBody(a, '0', []))).cursor;
+  const client = new LoadClient(url, 1);
+  let bCursor = (await postSync(client, token, syncBody(b, '0', []))).cursor;
+  let aCursor = (await postSync(client, token, syncBody(a, '0', []))).cursor;
   let waiting: ((cursor: string) => void) | null = null;
   const stream = await openStream(url, token, (chunk) => {
     const m = /event: poke\ndata: (\{[^\n]*\})/.exec(chunk);
@@ -167,7 +143,7 @@ async function writeToVisible(
     const stamp = clock.now();
     const now = new Date().toISOString();
     const pushed = await postSync(
-      url,
+      client,
       token,
       syncBody(a, aCursor, [
         {
@@ -190,7 +166,7 @@ async function writeToVisible(
     if (pushed.results[0]?.status !== 'applied')
       throw new Error(`round ${round}: ${JSON.stringify(pushed.results)}`);
     await poked;
-    const got = await postSync(url, token, syncBody(b, bCursor, []));
+    const got = await postSync(client, token, syncBody(b, bCursor, []));
     bCursor = got.cursor;
     if (!got.changes.some((c) => c.row.id === id))
       throw new Error(`round ${round}: poked, but the pull did not hold the note`);
@@ -200,11 +176,12 @@ async function writeToVisible(
   const perRound = (s: number): string => `${((s * 1e6) / ROUNDS).toFixed(0)} µs`;
   const cpu = `server ${perRound(cpuSeconds(pid) - cpuBefore)}, PostgreSQL ${perRound(cpuBetween(pgBefore, databaseCpuSeconds(dbName)))}`;
   stream.close();
+  client.close();
   times.sort((x, y) => x - y);
   console.log(
     `write on one device → visible on another (push, poke, pull), ${ROUNDS} rounds: ` +
-      `p50 ${pct(times, 50).toFixed(1)} ms, p90 ${pct(times, 90).toFixed(1)} ms, ` +
-      `p99 ${pct(times, 99).toFixed(1)} ms, worst ${times.at(-1)!.toFixed(1)} ms; CPU a round: ${cpu}`,
+      `p50 ${quantile(times, 0.5).toFixed(1)} ms, p90 ${quantile(times, 0.9).toFixed(1)} ms, ` +
+      `p99 ${quantile(times, 0.99).toFixed(1)} ms, worst ${times.at(-1)!.toFixed(1)} ms; CPU a round: ${cpu}`,
   );
 }
 
@@ -235,7 +212,6 @@ async function main(): Promise<void> {
     await server.stop();
     await db.drop();
     agent.destroy();
-    keepAlive.destroy();
   }
   console.log(`load average after: ${loadavg()[0]!.toFixed(2)}`);
 }
