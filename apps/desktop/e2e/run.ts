@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BACKSPACE, CTRL, ENTER, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
 import { largeAccountStep } from './large-account.ts';
+import { badgeOf } from './app-driver.ts';
 
 const exec = promisify(execFile);
 
@@ -520,11 +521,16 @@ async function main(): Promise<void> {
     await s.type('[data-testid="editor-content"]', ' Written while offline.');
     await waitSaved(s);
     await s.click('[data-testid="sync-now"]');
-    await waitBadge(s, 'offline', 20_000);
+    // State and words read together: a retry can start between two reads (CI saw "Syncing…").
     // Each autosave is one outbox entry: typing slowed by a loaded machine can make several.
-    check(
-      /\b[1-9][0-9]* changes? pending/.test(await s.text('[data-testid="sync-indicator"]')),
-      `offline badge counts the pending change: ${await s.text('[data-testid="sync-indicator"]')}`,
+    await waitUntil(
+      'the offline badge counting the pending change',
+      async () => {
+        const b = await badgeOf(s);
+        return b.state === 'offline' && /\b[1-9][0-9]* changes? pending/.test(b.text);
+      },
+      20_000,
+      250,
     );
     await shot(s, '06-offline');
     await startServer();

@@ -28,6 +28,7 @@ describe('the sync indicator', () => {
       'Syncing… 1\u202f000 notes',
     ],
     [{ state: 'syncing', progress: { pulled: 0, total: 0 } }, Tone.syncing, 'Syncing…'],
+    [{ state: 'syncing', pending: 1 }, Tone.syncing, 'Syncing… · 1 change pending'],
     [
       { state: 'offline', pending: 1, lastError: { code: 'network', message: 'cannot reach' } },
       Tone.offline,

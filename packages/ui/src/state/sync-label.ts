@@ -58,7 +58,7 @@ export function describeSync(s: SyncStatus): SyncLabel {
     case 'syncing':
       return {
         tone: Tone.syncing,
-        text: syncingText(s),
+        text: `${syncingText(s)}${waiting}`,
         detail: s.server ? `Talking to ${s.server}` : 'Syncing',
       };
     case 'offline':
