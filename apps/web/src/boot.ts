@@ -23,7 +23,8 @@ export async function boot(win: Window): Promise<AppShell> {
   const driver = await openWasmDriver(link, DB_FILE);
   // The token stays in the server's HttpOnly cookie; a token in localStorage or in memory would
   // be readable by any script on the page.
-  const session = cookieSession(win.document);
+  const session = cookieSession(win.document, undefined, undefined, win.localStorage);
+  void session.flushSignOut();
   const ferry = await openFerry({
     ...ferrySchema,
     driver,
@@ -38,7 +39,10 @@ export async function boot(win: Window): Promise<AppShell> {
     scheduler.stop();
     scheduler.start();
   };
-  win.addEventListener('online', () => scheduler.notifyOnline());
+  win.addEventListener('online', () => {
+    void session.flushSignOut();
+    scheduler.notifyOnline();
+  });
   win.addEventListener('offline', () => scheduler.notifyOffline());
   win.addEventListener('focus', () => scheduler.notifyFocus());
   ferry.subscribe((e) => {

@@ -16,10 +16,12 @@ import {
   type TokenStore,
 } from '@ferry/client';
 import { CSRF_HEADER, SessionCookie } from '@ferry/protocol';
+import { memoryStore, pendingSignOut, type PendingStore } from './pending-sign-out.ts';
 
 /** What the engine is given in place of a token. */
 const PLACEHOLDER = 'cookie-session';
 const SIGN_IN = /\/v1\/auth\/(signup|login)$/;
+const SIGN_OUT = '/v1/auth/logout';
 const CSRF_NAMES = [SessionCookie.securePrefix + SessionCookie.csrf, SessionCookie.csrf];
 
 /** The engine's seams for a page that keeps its session in the server's cookie. */
@@ -27,6 +29,8 @@ export interface CookieSession {
   tokenStore: TokenStore;
   http: HttpFn;
   eventSource: EventSourceFn;
+  /** Posts a sign-out made while the server was unreachable (`pending-sign-out.ts`), if any. */
+  flushSignOut(): Promise<void>;
 }
 
 /** The session's CSRF value from the readable cookie, or null when signed out. */
@@ -68,19 +72,35 @@ function asSignIn(res: HttpResponse): HttpResponse {
 /**
  * The TokenStore, HttpFn and EventSourceFn of a page served by its Ferry server. Requests go only
  * to the page's own origin: the cookie is the server's, and another server has no session here.
+ * A sign-out the server does not hear is kept in `pending` and posted later.
  */
 export function cookieSession(
   doc: Document,
   base: HttpFn = fetchHttp,
   events: EventSourceFn = fetchEventSource,
+  pending: PendingStore = memoryStore(),
 ): CookieSession {
   const origin = doc.location.origin;
+  const later = pendingSignOut(pending, origin, base);
+  const signOut = async (req: HttpRequest, csrf: string | null): Promise<HttpResponse> => {
+    try {
+      const res = await base(req);
+      if (res.status >= 500 && csrf !== null) later.remember(csrf);
+      return res;
+    } catch (err) {
+      if (csrf !== null) later.remember(csrf);
+      throw err;
+    }
+  };
   const http = async (req: HttpRequest): Promise<HttpResponse> => {
     const url = new URL(req.url);
     if (url.origin !== origin)
       throw new Error(`the web app signs in to the server it is served by (${origin}) only`);
     const out: HttpRequest = { ...req, headers: sessionHeaders(doc, req.headers) };
+    if (url.pathname === SIGN_OUT) return signOut(out, csrfValue(doc));
     if (!SIGN_IN.test(url.pathname)) return base(out);
+    // Before the new cookie replaces the old one, whose token could not be revoked after it.
+    await later.flush();
     const body = JSON.parse(req.body ?? '{}') as Record<string, unknown>;
     return asSignIn(await base({ ...out, body: JSON.stringify({ ...body, session: 'cookie' }) }));
   };
@@ -96,5 +116,6 @@ export function cookieSession(
     },
     http: base.codings === undefined ? http : Object.assign(http, { codings: base.codings }),
     eventSource: (req) => events({ ...req, headers: sessionHeaders(doc, req.headers) }),
+    flushSignOut: () => later.flush(),
   };
 }

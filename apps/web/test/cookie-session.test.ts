@@ -5,6 +5,7 @@
 import type { HttpFn, HttpRequest, HttpResponse } from '@ferry/client';
 import { describe, expect, it } from 'vitest';
 import { cookieSession } from '../src/cookie-session.ts';
+import { memoryStore, PENDING_SIGN_OUT_KEY } from '../src/pending-sign-out.ts';
 
 const ORIGIN = 'http://127.0.0.1:8787';
 
@@ -115,5 +116,77 @@ describe('cookieSession', () => {
       '__Host-ferry_csrf=; Max-Age=0; Path=/; SameSite=Strict; Secure',
     ]);
     expect(await s.tokenStore.get()).toBeNull();
+  });
+
+  describe('a sign-out the server did not hear', () => {
+    /** An HttpFn that fails like a cut network until `online` is set, then answers `status`. */
+    function network(status: number): HttpFn & { seen: HttpRequest[]; online: boolean } {
+      const net = Object.assign(
+        (req: HttpRequest): Promise<HttpResponse> => {
+          net.seen.push(req);
+          if (!net.online) return Promise.reject(new TypeError('Failed to fetch'));
+          return Promise.resolve({ status, headers: {}, body: '{}' });
+        },
+        { seen: [] as HttpRequest[], online: false },
+      );
+      return net;
+    }
+    const signOut = { method: 'POST', url: `${ORIGIN}/v1/auth/logout`, headers: {} } as const;
+
+    it('is kept offline and posted with the old CSRF value once the server answers', async () => {
+      const net = network(204);
+      const store = memoryStore();
+      const doc = fakeDocument('ferry_csrf=abc');
+      const s = cookieSession(doc, net, undefined, store);
+      await expect(s.http(signOut)).rejects.toThrow(/Failed to fetch/);
+      await s.tokenStore.set(null);
+      expect(store.getItem(PENDING_SIGN_OUT_KEY)).toBe('abc');
+
+      await s.flushSignOut();
+      expect(store.getItem(PENDING_SIGN_OUT_KEY)).toBe('abc');
+      net.online = true;
+      await s.flushSignOut();
+      expect(net.seen.at(-1)).toMatchObject({ ...signOut, headers: { 'x-ferry-csrf': 'abc' } });
+      expect(store.getItem(PENDING_SIGN_OUT_KEY)).toBeNull();
+      await s.flushSignOut();
+      expect(net.seen).toHaveLength(3);
+    });
+
+    it('goes before a sign-in, which would replace the cookie', async () => {
+      const net = network(204);
+      const store = memoryStore();
+      const s = cookieSession(fakeDocument('ferry_csrf=abc'), net, undefined, store);
+      await expect(s.http(signOut)).rejects.toThrow();
+      net.online = true;
+      await s.http({ method: 'POST', url: `${ORIGIN}/v1/auth/login`, headers: {}, body: '{}' });
+      expect(net.seen.map((r) => new URL(r.url).pathname)).toEqual([
+        '/v1/auth/logout',
+        '/v1/auth/logout',
+        '/v1/auth/login',
+      ]);
+      expect(store.getItem(PENDING_SIGN_OUT_KEY)).toBeNull();
+    });
+
+    it.each([
+      [401, null],
+      [403, null],
+      [503, 'abc'],
+    ])('after a %i answer is %s', async (status, left) => {
+      const net = network(status);
+      const store = memoryStore();
+      store.setItem(PENDING_SIGN_OUT_KEY, 'abc');
+      net.online = true;
+      await cookieSession(fakeDocument(''), net, undefined, store).flushSignOut();
+      expect(store.getItem(PENDING_SIGN_OUT_KEY)).toBe(left);
+    });
+
+    it('is not kept when the server heard it', async () => {
+      const net = network(204);
+      net.online = true;
+      const store = memoryStore();
+      const s = cookieSession(fakeDocument('ferry_csrf=abc'), net, undefined, store);
+      await s.http(signOut);
+      expect(store.getItem(PENDING_SIGN_OUT_KEY)).toBeNull();
+    });
   });
 });

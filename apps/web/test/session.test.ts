@@ -215,4 +215,39 @@ describe('the web app session in Chromium', () => {
     expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
     await context.close();
   }, 180_000);
+
+  it('signed out offline, revokes the session and clears its cookie once back online', async () => {
+    const context = await app.browser.newContext();
+    const page = await context.newPage();
+    const email = newEmail('offline-signout');
+    await openApp(page, app.server.url);
+    await authenticate(page, 'up', email);
+    await writeNote(page, 'Kept after signing out', 'Written online.');
+    const token = await sessionCookie(context);
+    expect(token).toMatch(/^[\w-]{43}$/);
+    const me = (): Promise<number> =>
+      fetch(`${app.server.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } }).then(
+        (r) => r.status,
+      );
+
+    await context.setOffline(true);
+    await page.getByTestId('account-open').click();
+    await page.getByTestId('account-signout').click();
+    await page.getByTestId('account-signin').waitFor({ timeout: 30_000 });
+    await page.getByTestId('account-close').click();
+    // No script can delete an HttpOnly cookie: until the server hears the sign-out, both stay.
+    expect(await sessionCookie(context)).toBe(token);
+    expect(await me()).toBe(200);
+
+    await context.setOffline(false);
+    for (let i = 0; i < 150 && (await me()) !== 401; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(await me()).toBe(401);
+    await expect.poll(() => sessionCookie(context), { timeout: 10_000 }).toBeUndefined();
+    await page.reload();
+    await page.getByTestId('app').waitFor({ timeout: 30_000 });
+    expect(await accountLabel(page, 'Sign in')).toBe('Sign in');
+    expect(await listedTitles(page, 1)).toEqual(['Kept after signing out']);
+    await context.close();
+  }, 180_000);
 });
