@@ -10,7 +10,15 @@
 // bundle without one runs without a cache. The cache sits next to the bundle; where that folder
 // cannot be written (a system-wide install), commands run without it, and do not serialise one
 // at exit only to fail to write it.
-import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -53,13 +61,27 @@ function readCache(path) {
   }
 }
 
+/**
+ * Removes the caches of the bundle's earlier builds (left by an upgrade, ~0.4 MB each, never read
+ * again). Those of this build for another Node stay: two Node versions sharing one install would
+ * otherwise delete each other's at every run.
+ */
+function pruneEarlierBuilds(file, id) {
+  const bundle = `${basename(file)}.`;
+  for (const name of readdirSync(dirname(file)))
+    if (name.startsWith(bundle) && name.endsWith('.v8cache') && !name.startsWith(`${bundle}${id}.`))
+      rmSync(join(dirname(file), name), { force: true });
+}
+
 /** Writes the cache at exit (after the command ran: the functions it compiled are in it). */
-function writeCacheAtExit(script, path) {
+function writeCacheAtExit(script, file, id) {
+  const path = cachePath(file, id);
   process.once('exit', () => {
     const tmp = `${path}.${process.pid}.tmp`;
     try {
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, path);
+      pruneEarlierBuilds(file, id);
     } catch {
       // A read-only folder, a full disk: the next command compiles again.
       rmSync(tmp, { force: true });
@@ -79,7 +101,7 @@ export function runBundle(file) {
     { filename: file, lineOffset: -1, ...(cachedData ? { cachedData } : {}) },
   );
   const stale = cachedData === undefined || script.cachedDataRejected === true;
-  if (cache !== undefined && stale && canWrite(cache)) writeCacheAtExit(script, cache);
+  if (cache !== undefined && stale && canWrite(cache)) writeCacheAtExit(script, file, id);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
 }

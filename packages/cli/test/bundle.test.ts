@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runFerry } from './support/cli.ts';
@@ -76,9 +76,19 @@ describe('the CLI runs from a bundle of its sources (bin/bundle.js)', () => {
     const made = statSync(cache).mtimeMs;
     expect(await runFerry(['ls', '--db', join(dir, 'cache-test.db')])).toMatchObject({ code: 0 });
     expect(statSync(cache).mtimeMs).toBe(made);
-    // Rejected (here: not a cache at all): the command still runs, and leaves a good one.
+    // Rejected (here: not a cache at all): the command still runs, and leaves a good one. Writing
+    // it removes an earlier build's cache (an upgrade's leftover), not this build's for another Node.
+    const id = caches()[0]!
+      .slice(bundle.length + 1)
+      .split('.')[0]!;
+    const earlier = `${bundle}.${'0'.repeat(32)}.${process.version}-${process.arch}.v8cache`;
+    const otherNode = `${bundle}.${id}.v0.0.1-${process.arch}.v8cache`;
+    writeFileSync(join(dir, earlier), 'an earlier build');
+    writeFileSync(join(dir, otherNode), 'another Node');
     writeFileSync(cache, 'not a code cache');
     expect(await runFerry(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
     expect(readFileSync(cache).length).toBeGreaterThan(10_000);
+    expect(caches().sort()).toEqual([basename(cache), otherNode].sort());
+    rmSync(join(dir, otherNode));
   });
 });
