@@ -46,7 +46,9 @@ export type Trigger =
 /**
  * Decides when to sync: on start, every `intervalMs`, shortly after local writes, when the host
  * reports the network back or a window focus, and on a server poke. At most one sync runs; a
- * trigger during a sync causes exactly one follow-up. A retryable failure backs off (exponential,
+ * trigger during a sync causes exactly one follow-up, at once, except a local write's: that one
+ * waits the write delay from the sync's end, so a burst of writes does not keep the database
+ * busy with back-to-back syncs (each write would otherwise wait behind one). A retryable failure backs off (exponential,
  * full jitter, capped, at least `Retry-After`) and only `online` cuts the wait short; a 401 or a
  * request the server will never accept stops the scheduler until `start()` is called again.
  */
@@ -62,6 +64,8 @@ export class Scheduler {
   private running = false;
   private inFlight = false;
   private followUp = false;
+  /** A local write came during the sync in flight: sync again `debounceMs` after it ends. */
+  private writeWaiting = false;
   private offline = false;
   private attempt = 0;
   private backoffUntil = 0;
@@ -176,7 +180,8 @@ export class Scheduler {
   private request(trigger: Trigger, timerFired = false): void {
     if (!this.running || this.offline) return;
     if (this.inFlight) {
-      this.followUp = true;
+      if (trigger === 'write' && !timerFired) this.writeWaiting = true;
+      else this.followUp = true;
       return;
     }
     const now = this.clock.now();
@@ -208,6 +213,7 @@ export class Scheduler {
     this.clearTimer();
     this.inFlight = true;
     this.followUp = false;
+    this.writeWaiting = false;
     const entry: (typeof this.history)[number] = { trigger, at: this.clock.now() };
     this.history.push(entry);
     if (this.history.length > 100) this.history.splice(0, this.history.length - 100);
@@ -223,6 +229,8 @@ export class Scheduler {
           this.run('follow-up');
           return;
         }
+        // The one timer keeps whichever is due first: this, a poke's chase, or the interval.
+        if (this.writeWaiting) this.schedule(this.debounceMs, 'write');
         if (this.chasePoke(outcome.cursor)) {
           this.schedule(POKE_CHASE_MS * this.chases, 'poke');
           return;
@@ -233,6 +241,7 @@ export class Scheduler {
         entry.ok = false;
         this.inFlight = false;
         this.followUp = false;
+        this.writeWaiting = false;
         const err = toFerryError(e);
         this.opts.onError?.(err);
         if (!this.running) return;

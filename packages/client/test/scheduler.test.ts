@@ -272,6 +272,29 @@ describe('scheduler single-flight', () => {
   });
 });
 
+describe('scheduler and a burst of writes', () => {
+  it('syncs a write made during a sync one write delay after that sync ends, not at once', async () => {
+    const { time, engine, s } = setup({ debounceMs: 1000, intervalMs: 1_000_000 });
+    engine.auto = null;
+    s.start();
+    await flush();
+    engine.write();
+    engine.write();
+    engine.settle(ok);
+    await flush();
+    // Back to back, every write would wait behind a sync's transactions.
+    expect(engine.starts.length).toBe(1);
+    await time.advance(999);
+    expect(engine.starts.length).toBe(1);
+    await time.advance(1);
+    expect(engine.starts.length).toBe(2);
+    expect(s.history.map((h) => h.trigger)).toEqual(['start', 'write']);
+    engine.settle(ok);
+    await flush();
+    s.stop();
+  });
+});
+
 describe('scheduler backoff', () => {
   it('backs off exponentially up to the cap after retryable failures, then resets on success', async () => {
     const { time, engine, s, t0 } = setup({
