@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { BACKSPACE, CTRL, ENTER, NULL_KEY, WebDriverSession, waitUntil } from './webdriver.ts';
 import { largeAccountStep } from './large-account.ts';
 import { badgeOf } from './app-driver.ts';
+import { buildWebApp, openWebDevice } from './web-device.ts';
 
 const exec = promisify(execFile);
 
@@ -95,6 +96,9 @@ async function httpOk(url: string): Promise<boolean> {
 
 let serverProcess: ChildProcess | null = null;
 
+let webRoot: Promise<string> = Promise.reject(new Error('the web app is built in main()'));
+webRoot.catch(() => undefined);
+
 async function startServer(): Promise<void> {
   // node itself (not npx), so SIGTERM reaches the server and it shuts down in order.
   serverProcess = startProcess(
@@ -106,6 +110,7 @@ async function startServer(): Promise<void> {
       PORT: String(serverPort),
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
+      FERRY_WEB_ROOT: await webRoot,
     },
   );
   await waitUntil('the server to be ready', () => httpOk(`${server}/readyz`), 60_000, 300);
@@ -266,6 +271,9 @@ async function toDocs(path: string, name: string): Promise<void> {
 async function main(): Promise<void> {
   await mkdir(artifacts, { recursive: true });
   await rm(dataDir, { recursive: true, force: true });
+  // The web app, served by the same server for the web-device step; built while the app starts.
+  webRoot = buildWebApp();
+  webRoot.catch(() => undefined);
 
   begin('start WebKitWebDriver and the app (server stopped)');
   check(!(await httpOk(`${server}/healthz`)), `nothing may listen on ${server} yet`);
@@ -718,6 +726,23 @@ async function main(): Promise<void> {
     await s.waitFor('[data-testid="account-identity"]', 20_000);
     await s.click('[data-testid="account-close"]');
     await waitBadge(s, 'synced', 30_000);
+
+    begin("a web device: Chromium signs in, lists the app's notes; its note reaches the app");
+    const web = await openWebDevice(server, email, password);
+    try {
+      const titles = await web.titles(4);
+      check(
+        titles.includes('Trip to Lisbon') && titles.includes('Groceries'),
+        `the browser lists the app's notes (${JSON.stringify(titles)})`,
+      );
+      const fromWeb = await web.write('From the browser', 'Written in Chromium, a third device.');
+      await web.screenshot(join(artifacts, '11-web-device.png'));
+      // The server pokes the app's event stream: no sync click.
+      await waitListed(s, fromWeb, "the browser's note in the app");
+      check(web.errors.length === 0, `no console errors in the browser: ${web.errors.join('; ')}`);
+    } finally {
+      await web.close();
+    }
 
     begin('screenshot for the docs');
     await openNote(s, lisbon);

@@ -31,10 +31,15 @@ export async function openApp(page: Page, url: string): Promise<void> {
 }
 
 /** Signs up (`up`) or in through the account panel and closes it. */
-export async function authenticate(page: Page, how: 'up' | 'in', email: string): Promise<void> {
+export async function authenticate(
+  page: Page,
+  how: 'up' | 'in',
+  email: string,
+  password = PASSWORD,
+): Promise<void> {
   await page.getByTestId('account-open').click();
   await page.getByTestId('account-email').fill(email);
-  await page.getByTestId('account-password').fill(PASSWORD);
+  await page.getByTestId('account-password').fill(password);
   await page.getByTestId(how === 'up' ? 'account-signup' : 'account-signin').click();
   await page.getByTestId('account-identity').waitFor({ timeout: 30_000 });
   await page.getByTestId('account-close').click();
