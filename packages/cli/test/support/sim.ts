@@ -10,6 +10,7 @@ import {
 } from './fault-proxy.ts';
 import { WriteModel, diffRows } from './model.ts';
 import { mulberry32, type Rng } from './prng.ts';
+import { describeError, quiesce } from './quiesce.ts';
 import { recordingDriver } from './recording-driver.ts';
 import { ferrySchema, type Note, type ferryTables } from '@ferry/protocol';
 
@@ -134,7 +135,7 @@ export async function runSeed(
       c.ferry.sync().catch((e: unknown) => {
         // Faults may only ever look like network failures to the engine.
         if (!(e instanceof FerryError && e.kind === 'network'))
-          diffs.push(`${c.name}: unexpected sync error during faults: ${describe(e)}`);
+          diffs.push(`${c.name}: unexpected sync error during faults: ${describeError(e)}`);
       }),
     );
   };
@@ -180,31 +181,7 @@ export async function runSeed(
     // The faults stop; every client comes online and syncs until nothing moves.
     for (const c of clients) c.proxy.setPlan(noFaults);
     await Promise.all(inFlight);
-    let quiet = false;
-    for (let round = 0; round < 8 && !quiet; round++) {
-      const outcomes = await Promise.all(
-        clients.map((c) =>
-          c.ferry.sync().then(
-            (o) => o,
-            (e: unknown) => e,
-          ),
-        ),
-      );
-      syncs += clients.length;
-      quiet = outcomes.every(
-        (o, i) =>
-          !(o instanceof Error) &&
-          (o as { complete: boolean }).complete &&
-          clients[i]!.ferry.status().pending === 0,
-      );
-      outcomes.forEach((o, i) => {
-        if (o instanceof Error)
-          diffs.push(`${clients[i]!.name}: sync failed with no faults: ${describe(o)}`);
-      });
-    }
-    if (!quiet) diffs.push('the clients did not quiesce within 8 rounds of syncs');
-    // Everyone has pushed everything; one more pull each brings in the others' last pushes.
-    for (const c of clients) await c.ferry.sync();
+    syncs += await quiesce(clients, diffs);
 
     const reference = await freshClient(serverUrl, token);
     const serverRows = await reference.tables.notes.list({ deleted: true });
@@ -293,11 +270,6 @@ function since(before: Record<Fault, number>[], lane: SimLane): Record<Fault, nu
     for (const f of Object.values(Fault)) out[f] += p.counts[f] - (before[i]?.[f] ?? 0);
   });
   return out;
-}
-
-function describe(e: unknown): string {
-  if (e instanceof FerryError) return `${e.kind}: ${e.message}`;
-  return e instanceof Error ? e.message : String(e);
 }
 
 function sleep(ms: number): Promise<void> {

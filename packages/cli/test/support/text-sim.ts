@@ -9,6 +9,7 @@ import { openNodeDriver } from '@ferry/client/node';
 import type { TableDecl } from '@ferry/protocol';
 import { Fault, noFaults, seededFaults, type FaultPlan } from './fault-proxy.ts';
 import { mulberry32, type Rng } from './prng.ts';
+import { describeError, quiesce } from './quiesce.ts';
 import type { SimLane } from './sim.ts';
 import { ferrySchema, type ferryTables } from '@ferry/protocol';
 
@@ -148,7 +149,7 @@ export async function runTextSeed(
         inFlight.push(
           d.ferry.sync().catch((e: unknown) => {
             if (!(e instanceof FerryError && e.kind === 'network'))
-              diffs.push(`${d.name}: unexpected sync error during faults: ${describe(e)}`);
+              diffs.push(`${d.name}: unexpected sync error during faults: ${describeError(e)}`);
           }),
         );
       } else if (r < 0.95) {
@@ -162,30 +163,7 @@ export async function runTextSeed(
 
     for (const d of devices) d.lane.proxies[d.index]!.setPlan(noFaults);
     await Promise.all(inFlight);
-    let quiet = false;
-    for (let round = 0; round < 8 && !quiet; round++) {
-      const outcomes = await Promise.all(
-        devices.map((d) =>
-          d.ferry.sync().then(
-            (o) => o,
-            (e: unknown) => e,
-          ),
-        ),
-      );
-      syncs += devices.length;
-      quiet = outcomes.every(
-        (o, i) =>
-          !(o instanceof Error) &&
-          (o as { complete: boolean }).complete &&
-          devices[i]!.ferry.status().pending === 0,
-      );
-      outcomes.forEach((o, i) => {
-        if (o instanceof Error)
-          diffs.push(`${devices[i]!.name}: sync failed with no faults: ${describe(o)}`);
-      });
-    }
-    if (!quiet) diffs.push('the devices did not quiesce within 8 rounds of syncs');
-    for (const d of devices) await d.ferry.sync();
+    syncs += await quiesce(devices, diffs);
 
     const reference = await open(serverUrl);
     try {
@@ -310,9 +288,4 @@ async function signup(serverUrl: string, email: string): Promise<string> {
   });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
-}
-
-function describe(e: unknown): string {
-  if (e instanceof FerryError) return `${e.kind}: ${e.message}`;
-  return e instanceof Error ? e.message : String(e);
 }
