@@ -1,4 +1,5 @@
 import type { HttpCodings, HttpFn, HttpRequest, HttpResponse } from './api.ts';
+import { Limits } from '@ferry/protocol';
 import { ErrorKind, FerryError, errorFromResponse } from './errors.ts';
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
@@ -31,8 +32,35 @@ async function gzipped(body: string): Promise<ArrayBuffer> {
   return new Response(stream).arrayBuffer();
 }
 
+/**
+ * The body of `res` as text, failing once it passes `max` bytes (as fetch hands them over,
+ * decoded): read as a stream with a running count, cancelled at the cap, so a small compressed
+ * answer that inflates to gigabytes costs at most `max` bytes.
+ */
+async function readText(res: Response, max: number, url: string): Promise<string> {
+  if (res.body === null) return '';
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const text = new TextDecoder();
+  let out = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return out + text.decode();
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      const host = new URL(url).host;
+      throw new FerryError(
+        ErrorKind.protocol,
+        `the response from ${host} is larger than the limit of ${max} bytes`,
+      );
+    }
+    out += text.decode(value, { stream: true });
+  }
+}
+
 /** One exchange over fetch; a request marked `gzip` goes compressed. */
-async function fetchOnce(req: HttpRequest): Promise<HttpResponse> {
+async function fetchOnce(req: HttpRequest, maxBodyBytes: number): Promise<HttpResponse> {
   const init: RequestInit = { method: req.method, headers: req.headers };
   if (req.body !== undefined && req.gzip === true && typeof CompressionStream === 'function') {
     init.body = await gzipped(req.body);
@@ -44,15 +72,33 @@ async function fetchOnce(req: HttpRequest): Promise<HttpResponse> {
   res.headers.forEach((v, k) => {
     headers[k.toLowerCase()] = v;
   });
-  return { status: res.status, headers, body: await res.text() };
+  return { status: res.status, headers, body: await readText(res, maxBodyBytes, req.url) };
 }
+
+/**
+ * The most bytes of body `fetchHttp` reads, once decoded: the largest answer a server can send,
+ * a pull page at the largest budget a server may be configured with plus its one row over the
+ * budget, a row being at most the largest request body a server accepts. 128 MiB.
+ */
+export const FETCH_HTTP_MAX_BODY_BYTES = Limits.maxPullPageBytes + Limits.maxBodyBytes;
+
+/** `fetchHttp` failing on a body over `maxBodyBytes` once decoded (`FETCH_HTTP_MAX_BODY_BYTES`). */
+export function createFetchHttp(
+  opts: { maxBodyBytes?: number } = {},
+): HttpFn & { readonly codings: HttpCodings } {
+  const max = opts.maxBodyBytes ?? FETCH_HTTP_MAX_BODY_BYTES;
+  return Object.assign((req: HttpRequest) => fetchOnce(req, max), {
+    codings: { accept: 'br, gzip', gzipRequests: true } as const,
+  });
+}
+
 /**
  * The default HttpFn: the platform's fetch (Node 20, browsers). Fetch decodes brotli and gzip
- * responses itself, whoever set `accept-encoding`.
+ * responses itself, whoever set `accept-encoding`; a body over `FETCH_HTTP_MAX_BODY_BYTES` once
+ * decoded fails. Fetch follows redirects (dropping `authorization` when one goes to another
+ * origin, as the Fetch standard says); Ferry's API sends none.
  */
-export const fetchHttp: HttpFn & { readonly codings: HttpCodings } = Object.assign(fetchOnce, {
-  codings: { accept: 'br, gzip', gzipRequests: true },
-});
+export const fetchHttp: HttpFn & { readonly codings: HttpCodings } = createFetchHttp();
 
 /** Request bodies smaller than this go uncompressed (an idle sync's body is ~200 bytes). */
 export const MIN_GZIP_BODY = 1024;
@@ -90,6 +136,8 @@ export class Transport {
     try {
       res = await this.http(req);
     } catch (e) {
+      // The HttpFn classified it already (nodeHttp: an answer over its size cap).
+      if (e instanceof FerryError) throw e;
       throw new FerryError(
         ErrorKind.network,
         `cannot reach ${base}: ${e instanceof Error ? (causeMessage(e) ?? e.message) : String(e)}`,

@@ -17,7 +17,7 @@ export type { LocalRow } from './rows.ts';
 export type { OutboxEntry } from './outbox.ts';
 export type { TextConflict, TextResolution } from './text-conflicts.ts';
 export { FerryError, ErrorKind, parseRetryAfter } from './errors.ts';
-export { checkServerUrl, fetchHttp } from './http.ts';
+export { checkServerUrl, createFetchHttp, fetchHttp, FETCH_HTTP_MAX_BODY_BYTES } from './http.ts';
 export {
   interpretedValidator,
   precompiledValidator,

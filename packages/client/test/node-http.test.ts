@@ -1,15 +1,39 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brotliCompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HttpFn } from '../src/api.ts';
-import { fetchHttp } from '../src/index.ts';
+import { createFetchHttp, ErrorKind, FerryError, fetchHttp } from '../src/index.ts';
+import { Transport } from '../src/http.ts';
 import { createNodeHttp, nodeHttp } from '../src/node/index.ts';
 
 /** What the test server saw of the last request. */
 let last: { method: string; headers: IncomingMessage['headers']; body: string } | null = null;
 
 const TEXT = `{"x":"${'日本語 😀 '.repeat(3000)}"}`;
+
+const MiB = 1024 * 1024;
+/** 50 MB of zeros: ~50 KiB gzipped, ~10 KiB in brotli (quality 4, quick to make). */
+const ZEROS = Buffer.alloc(50 * 1000 * 1000);
+const GZIP_BOMB = gzipSync(ZEROS);
+const BR_BOMB = brotliCompressSync(ZEROS, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } });
+/** Whether the server saw the connection of `/endless` close (the client let it go). */
+let endlessClosed = false;
+
+/** Writes 64 KiB chunks for as long as the client reads them, with no content-length. */
+function endless(res: ServerResponse): void {
+  endlessClosed = false;
+  res.on('close', () => {
+    endlessClosed = true;
+  });
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  const pump = (): void => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', pump);
+  };
+  pump();
+}
 
 function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
   const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
@@ -34,6 +58,17 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     // The head and a first chunk, then nothing more.
     res.writeHead(200, { 'content-length': String(TEXT.length) });
     res.write(TEXT.slice(0, 100));
+  } else if (path === '/gzip-bomb') {
+    res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' });
+    res.end(GZIP_BOMB);
+  } else if (path === '/br-bomb') {
+    res.writeHead(200, { 'content-encoding': 'br', 'content-type': 'application/json' });
+    res.end(BR_BOMB);
+  } else if (path === '/big') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(Buffer.alloc(4 * MiB, 'a'));
+  } else if (path === '/endless') {
+    endless(res);
   } else if (path === '/204') {
     res.writeHead(204).end();
   } else if (path === '/401') {
@@ -136,4 +171,59 @@ it('nodeHttp gives up on a server that stops answering: before the head, or mid-
     status: 200,
     body: 'late',
   });
+});
+
+/** How `p` ended, in a line: a failure's message, or the status and length of what it read. */
+async function outcome(p: Promise<{ status: number; body: string }>): Promise<string> {
+  try {
+    const res = await p;
+    return `resolved: ${res.status}, ${res.body.length} chars`;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+describe.each([
+  ['createNodeHttp', createNodeHttp],
+  ['createFetchHttp', createFetchHttp],
+] as const)('%s caps the body it reads', (_name, create) => {
+  const http = create({ maxBodyBytes: MiB });
+  const get = (path: string) =>
+    outcome(http({ method: 'GET', url: `${base}${path}`, headers: {} }));
+  const over = /^the response from 127\.0\.0\.1:\d+ is larger than the limit of 1048576 bytes/;
+
+  it('stops decoding a gzip or brotli bomb at the cap', async () => {
+    expect(await get('/gzip-bomb')).toMatch(over);
+    expect(await get('/br-bomb')).toMatch(over);
+  });
+
+  it('refuses a plain body over the cap, and lets the connection go', async () => {
+    expect(await get('/big')).toMatch(over);
+    // No content-length: the cap is met while reading; the socket is destroyed, not left open.
+    expect(await get('/endless')).toMatch(over);
+    await vi.waitFor(() => expect(endlessClosed).toBe(true));
+  });
+
+  it('reads a body up to the cap', async () => {
+    const four = create({ maxBodyBytes: 4 * MiB });
+    expect(await outcome(four({ method: 'GET', url: `${base}/big`, headers: {} }))).toBe(
+      `resolved: 200, ${4 * MiB} chars`,
+    );
+  });
+
+  it('fails as a protocol error through the Transport (the CLI exits 1 with its message)', async () => {
+    const err: unknown = await new Transport(http, Date.now, true)
+      .call(base, 'GET', '/gzip-bomb')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FerryError);
+    expect((err as FerryError).kind).toBe(ErrorKind.protocol);
+    expect((err as FerryError).message).toMatch(over);
+  });
+});
+
+it('nodeHttp says a body over its cap was so once decompressed', async () => {
+  const http = createNodeHttp({ maxBodyBytes: MiB });
+  expect(await outcome(http({ method: 'GET', url: `${base}/gzip-bomb`, headers: {} }))).toMatch(
+    /larger than the limit of 1048576 bytes once decompressed$/,
+  );
 });

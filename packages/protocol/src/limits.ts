@@ -10,6 +10,13 @@ export const Limits = {
   maxPageLimit: 10_000,
   defaultPageLimit: 5000,
   defaultBodyBytes: 8 * 1024 * 1024,
+  /** The largest request body a server may be configured to accept (`FERRY_BODY_LIMIT_BYTES`). */
+  maxBodyBytes: 64 * 1024 * 1024,
+  /**
+   * The largest byte budget of a pull page a server may be configured with
+   * (`FERRY_PULL_PAGE_BYTES`); a page holds at most the budget plus one row.
+   */
+  maxPullPageBytes: 64 * 1024 * 1024,
   defaultMaxClockDriftMs: 60_000,
   minPasswordLength: 8,
   maxPasswordLength: 1024,

@@ -226,7 +226,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'bodyLimitBytes',
     env: 'FERRY_BODY_LIMIT_BYTES',
     flag: '--body-limit-bytes',
-    parse: int(1024, 64 * 1024 * 1024),
+    parse: int(1024, Limits.maxBodyBytes),
     help: 'largest request body (413 above)',
   },
   {
@@ -247,7 +247,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'pullPageBytes',
     env: 'FERRY_PULL_PAGE_BYTES',
     flag: '--pull-page-bytes',
-    parse: int(1024, 64 * 1024 * 1024),
+    parse: int(1024, Limits.maxPullPageBytes),
     help: 'bytes of changes per /v1/sync page (at least one row a page)',
   },
   {

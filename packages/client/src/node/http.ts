@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { Limits } from '@ferry/protocol';
 import type { HttpCodings, HttpFn, HttpRequest, HttpResponse } from '../api.ts';
+import { ErrorKind, FerryError } from '../errors.ts';
 
 // Every module is loaded when a request needs it, not at start: a command that makes no request
 // (`ferry ls`) loads none, and a sync with a loopback server, which asks for identity bodies over
@@ -8,28 +10,68 @@ import type { HttpCodings, HttpFn, HttpRequest, HttpResponse } from '../api.ts';
 // CLI's bundle, run with V8's code cache), where `import()` needs a loader of its own.
 const zlib = () => process.getBuiltinModule('node:zlib');
 
-/** The response's body bytes, decoded by its `content-encoding` (gzip, deflate, br, identity). */
-function decode(encoding: string | undefined, body: Buffer): Buffer {
-  const coding = (encoding ?? '').trim().toLowerCase();
-  if (coding === '' || coding === 'identity') return body;
-  switch (coding) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib().gunzipSync(body);
-    case 'deflate':
-      return zlib().inflateSync(body);
-    case 'br':
-      return zlib().brotliDecompressSync(body);
-    default:
-      throw new Error(`unsupported content-encoding ${encoding}`);
-  }
+/**
+ * The most bytes of body `nodeHttp` reads, as received and once decoded: the largest answer a
+ * server can send, a pull page at the largest budget a server may be configured with plus its
+ * one row over the budget, a row being at most the largest request body a server accepts
+ * (docs/protocol.md, "One round trip"). 128 MiB.
+ */
+export const NODE_HTTP_MAX_BODY_BYTES = Limits.maxPullPageBytes + Limits.maxBodyBytes;
+
+/** The failure of an answer over `max` bytes (`decoded`: once decompressed). */
+function tooLarge(host: string, max: number, decoded: boolean): FerryError {
+  const after = decoded ? ' once decompressed' : '';
+  return new FerryError(
+    ErrorKind.protocol,
+    `the response from ${host} is larger than the limit of ${max} bytes${after}`,
+  );
 }
 
-/** The whole body of `res`; rejects if the connection ends before it does. */
-function readBody(res: IncomingMessage): Promise<Buffer> {
+/**
+ * The response's body bytes, decoded by its `content-encoding` (gzip, deflate, br, identity).
+ * Decoding stops once it has made more than `max` bytes (zlib's `maxOutputLength`), so a small
+ * bomb costs at most `max` bytes of memory and their CPU.
+ */
+function decode(encoding: string | undefined, body: Buffer, max: number, host: string): Buffer {
+  const coding = (encoding ?? '').trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return body;
+  const opts = { maxOutputLength: max };
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return zlib().gunzipSync(body, opts);
+      case 'deflate':
+        return zlib().inflateSync(body, opts);
+      case 'br':
+        return zlib().brotliDecompressSync(body, opts);
+    }
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(host, max, true);
+    throw e;
+  }
+  throw new Error(`unsupported content-encoding ${encoding}`);
+}
+
+/**
+ * The whole body of `res`; rejects if the connection ends before it does, or once the body
+ * passes `max` bytes (declared or received), destroying the response and with it its socket:
+ * nothing more is read, and the connection goes back to no pool.
+ */
+function readBody(res: IncomingMessage, max: number, host: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const refuse = (): void => {
+      reject(tooLarge(host, max, false));
+      res.destroy();
+    };
+    if (Number(res.headers['content-length'] ?? 0) > max) return refuse();
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) refuse();
+      else chunks.push(c);
+    });
     res.on('error', reject);
     res.on('end', () => resolve(Buffer.concat(chunks)));
     // Cut mid-body: 'close' without 'end' (a no-op once settled).
@@ -91,14 +133,23 @@ function send(
   });
 }
 
+/** What a `nodeHttp` may be told (see `createNodeHttp`). */
+export interface NodeHttpOptions {
+  /** Fail after this long without a byte either way; `NODE_HTTP_IDLE_MS` unless set. */
+  readonly idleMs?: number;
+  /** Fail on a body larger than this, as received or decoded; `NODE_HTTP_MAX_BODY_BYTES`. */
+  readonly maxBodyBytes?: number;
+}
+
 /** One exchange over `node:http` / `node:https`; a request marked `gzip` goes compressed. */
-async function exchange(req: HttpRequest, idleMs: number): Promise<HttpResponse> {
-  const { res, stalled } = await send(req, idleMs);
-  const raw = await readBody(res).catch((e: unknown) => {
+async function exchange(req: HttpRequest, opts: Required<NodeHttpOptions>): Promise<HttpResponse> {
+  const { res, stalled } = await send(req, opts.idleMs);
+  const host = new URL(req.url).host;
+  const raw = await readBody(res, opts.maxBodyBytes, host).catch((e: unknown) => {
     throw stalled() ?? e;
   });
   const headers = flatHeaders(res);
-  const body = decode(headers['content-encoding'], raw).toString('utf8');
+  const body = decode(headers['content-encoding'], raw, opts.maxBodyBytes, host).toString('utf8');
   return { status: res.statusCode ?? 0, headers, body };
 }
 
@@ -107,17 +158,22 @@ async function exchange(req: HttpRequest, idleMs: number): Promise<HttpResponse>
  * answers what `fetchHttp` does for Ferry's API (brotli and gzip responses decoded, gzip
  * requests; a request silent for `NODE_HTTP_IDLE_MS` fails, as fetch's head and body timeouts
  * do), and starts sooner. Unlike fetch it follows no redirect (a 3xx is handed back as it is:
- * Ferry's API sends none) and fails on a `content-encoding` it cannot decode. Node's `fetch` loads undici and compiles its WebAssembly HTTP parser on its first call,
- * 60–140 ms of a short command on this machine (docs/benchmarks.md, "An empty `ferry sync`").
+ * Ferry's API sends none), fails on a `content-encoding` it cannot decode, and fails on a body
+ * over `NODE_HTTP_MAX_BODY_BYTES`, as received or once decoded. Node's `fetch` loads undici and
+ * compiles its WebAssembly HTTP parser on its first call, 60–140 ms of a short command on this
+ * machine (docs/benchmarks.md, "An empty `ferry sync`").
  */
 export const nodeHttp = createNodeHttp();
 
-/** `nodeHttp` failing after `idleMs` without a byte either way (`NODE_HTTP_IDLE_MS` unless set). */
+/** `nodeHttp` with its idle timeout and body cap set (the defaults where not). */
 export function createNodeHttp(
-  opts: { idleMs?: number } = {},
+  opts: NodeHttpOptions = {},
 ): HttpFn & { readonly codings: HttpCodings } {
-  const idleMs = opts.idleMs ?? NODE_HTTP_IDLE_MS;
-  return Object.assign((req: HttpRequest) => exchange(req, idleMs), {
+  const set = {
+    idleMs: opts.idleMs ?? NODE_HTTP_IDLE_MS,
+    maxBodyBytes: opts.maxBodyBytes ?? NODE_HTTP_MAX_BODY_BYTES,
+  };
+  return Object.assign((req: HttpRequest) => exchange(req, set), {
     codings: { accept: 'br, gzip', gzipRequests: true } as const,
   });
 }

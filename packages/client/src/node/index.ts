@@ -8,4 +8,10 @@
 export { openNodeDriver, type NodeDriverOptions } from './driver.ts';
 export { compiledValidator } from './compiled-validator.ts';
 export { fileTokenStore } from './token-store.ts';
-export { createNodeHttp, nodeHttp, NODE_HTTP_IDLE_MS } from './http.ts';
+export {
+  createNodeHttp,
+  nodeHttp,
+  NODE_HTTP_IDLE_MS,
+  NODE_HTTP_MAX_BODY_BYTES,
+  type NodeHttpOptions,
+} from './http.ts';
