@@ -17,6 +17,8 @@ const MiB = 1024 * 1024;
 const ZEROS = Buffer.alloc(50 * 1000 * 1000);
 const GZIP_BOMB = gzipSync(ZEROS);
 const BR_BOMB = brotliCompressSync(ZEROS, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } });
+/** Requests `/target`, where `/moved…` points, has seen. */
+let targetHits = 0;
 /** Whether the server saw the connection of `/endless` close (the client let it go). */
 let endlessClosed = false;
 
@@ -69,6 +71,17 @@ function answer(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     res.end(Buffer.alloc(4 * MiB, 'a'));
   } else if (path === '/endless') {
     endless(res);
+  } else if (path.startsWith('/moved')) {
+    res.writeHead(path === '/moved-relative' ? 307 : 302, {
+      location:
+        path === '/moved-relative'
+          ? '/target?next=%2Fv1&access_token=secret#frag'
+          : `http://user:pw@${req.headers.host ?? ''}/target?token=secret#frag`,
+    });
+    res.end('moved');
+  } else if (path === '/target') {
+    targetHits += 1;
+    res.writeHead(200).end('{}');
   } else if (path === '/204') {
     res.writeHead(204).end();
   } else if (path === '/401') {
@@ -226,4 +239,27 @@ it('nodeHttp says a body over its cap was so once decompressed', async () => {
   expect(await outcome(http({ method: 'GET', url: `${base}/gzip-bomb`, headers: {} }))).toMatch(
     /larger than the limit of 1048576 bytes once decompressed$/,
   );
+});
+
+it('nodeHttp follows no redirect: a 3xx fails, naming the status and the Location without its query', async () => {
+  for (const [path, status, location] of [
+    ['/moved', 302, /http:\/\/127\.0\.0\.1:\d+\/target/],
+    ['/moved-relative', 307, /http:\/\/127\.0\.0\.1:\d+\/target/],
+  ] as const) {
+    const res = await outcome(
+      nodeHttp({ method: 'GET', url: `${base}${path}`, headers: { authorization: 'Bearer t' } }),
+    );
+    expect(res).toMatch(new RegExp(`^the server answered ${status}, a redirect to `));
+    expect(res).toMatch(location);
+    expect(res).not.toMatch(/secret|token|user|pw|\?|#/);
+  }
+  expect(targetHits).toBe(0);
+});
+
+it('a redirect fails as a protocol error through the Transport', async () => {
+  const err: unknown = await new Transport(nodeHttp, Date.now, false)
+    .call(base, 'GET', '/moved', { token: 't' })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(FerryError);
+  expect((err as FerryError).kind).toBe(ErrorKind.protocol);
 });

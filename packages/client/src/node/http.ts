@@ -133,6 +133,34 @@ function send(
   });
 }
 
+/**
+ * Where a redirect's `location` points, resolved against the request's URL, without its
+ * credentials, query or fragment (any of which may hold a token): scheme, host and path.
+ */
+function redirectTarget(location: string | undefined, requestUrl: string): string {
+  if (location === undefined) return 'nowhere (no Location)';
+  try {
+    const u = new URL(location, requestUrl);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return 'an unreadable Location';
+  }
+}
+
+/**
+ * The failure of a 3xx answer, never followed: the request carries the bearer token, which a
+ * redirect to another host would hand over. The server URL is most likely wrong.
+ */
+function redirected(res: IncomingMessage, requestUrl: string): FerryError {
+  const status = res.statusCode ?? 0;
+  return new FerryError(
+    ErrorKind.protocol,
+    `the server answered ${status}, a redirect to ${redirectTarget(res.headers.location, requestUrl)}, ` +
+      "which is not followed (Ferry's API sends none): check the server URL",
+    { status },
+  );
+}
+
 /** What a `nodeHttp` may be told (see `createNodeHttp`). */
 export interface NodeHttpOptions {
   /** Fail after this long without a byte either way; `NODE_HTTP_IDLE_MS` unless set. */
@@ -144,6 +172,10 @@ export interface NodeHttpOptions {
 /** One exchange over `node:http` / `node:https`; a request marked `gzip` goes compressed. */
 async function exchange(req: HttpRequest, opts: Required<NodeHttpOptions>): Promise<HttpResponse> {
   const { res, stalled } = await send(req, opts.idleMs);
+  if ((res.statusCode ?? 0) >= 300 && (res.statusCode ?? 0) < 400) {
+    res.destroy();
+    throw redirected(res, req.url);
+  }
   const host = new URL(req.url).host;
   const raw = await readBody(res, opts.maxBodyBytes, host).catch((e: unknown) => {
     throw stalled() ?? e;
@@ -157,8 +189,8 @@ async function exchange(req: HttpRequest, opts: Required<NodeHttpOptions>): Prom
  * An HttpFn over Node's own `http` and `https` modules, for Node programs (the CLI): it sends and
  * answers what `fetchHttp` does for Ferry's API (brotli and gzip responses decoded, gzip
  * requests; a request silent for `NODE_HTTP_IDLE_MS` fails, as fetch's head and body timeouts
- * do), and starts sooner. Unlike fetch it follows no redirect (a 3xx is handed back as it is:
- * Ferry's API sends none), fails on a `content-encoding` it cannot decode, and fails on a body
+ * do), and starts sooner. Unlike fetch it follows no redirect (a 3xx fails as a `protocol`
+ * error naming the status and where it pointed, without its query: Ferry's API sends none), fails on a `content-encoding` it cannot decode, and fails on a body
  * over `NODE_HTTP_MAX_BODY_BYTES`, as received or once decoded. Node's `fetch` loads undici and
  * compiles its WebAssembly HTTP parser on its first call, 60–140 ms of a short command on this
  * machine (docs/benchmarks.md, "An empty `ferry sync`").
