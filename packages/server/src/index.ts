@@ -22,6 +22,7 @@ export {
   type ServedSchema,
   type StartOptions,
   type RunningServer,
+  type LogStream,
 } from './server.ts';
 export { startCluster, wantsCluster, type ClusterLog } from './cluster.ts';
 export { purgeTombstones } from './purge.ts';

@@ -37,8 +37,17 @@ export interface ServedSchema {
   readonly migrations?: readonly SchemaMigration[];
 }
 
-/** What `createServer` accepts: the app's schema, and any part of the configuration. */
-export type StartOptions = Partial<ServerConfig> & ServedSchema;
+/** Where the server's log lines (pino's JSON, one a line) go instead of stdout. */
+export interface LogStream {
+  write(line: string): void;
+}
+
+/**
+ * What `createServer` accepts: the app's schema, any part of the configuration, and where the
+ * log goes (stdout unless `logStream`).
+ */
+export type StartOptions = Partial<ServerConfig> &
+  ServedSchema & { readonly logStream?: LogStream };
 
 /** A running server. */
 export interface RunningServer {
@@ -63,6 +72,7 @@ export async function createServer(options: StartOptions): Promise<RunningServer
     schemaVersion,
     minSchemaVersion = 1,
     migrations: appMigrations = [],
+    logStream,
     ...rest
   } = options;
   checkTables(requested, { schemaVersion, reserved: SERVER_TABLES });
@@ -119,6 +129,7 @@ export async function createServer(options: StartOptions): Promise<RunningServer
     );
     const app = await buildApp({
       config,
+      ...(logStream === undefined ? {} : { logStream }),
       db,
       tokens,
       positions,

@@ -16,6 +16,7 @@ import { installCompression } from './compression.ts';
 import { API_HEADERS, clientErrorHandler, frameworkErrors } from './early-errors.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { installJsonBody } from './json-body.ts';
+import { OneLineRequestLog } from './request-log.ts';
 import { lazyRequestLogger } from './request-logger.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -58,7 +59,10 @@ function fastifyOptions(deps: AppDeps): Options {
         ],
         censor: '[redacted]',
       },
+      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
     },
+    // One line per request, on response, with no headers (request-log.ts).
+    logController: new OneLineRequestLog(),
     // A request's child logger is made only if the request logs something (request-logger.ts).
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,

@@ -27,4 +27,6 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly throttle: LoginThrottle;
   readonly now: () => number;
+  /** Where log lines go; stdout unless set (tests read them). */
+  readonly logStream?: { write(line: string): void };
 }

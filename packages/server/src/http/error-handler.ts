@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerBeforeBody } from './body-guard.ts';
 import { HttpError, type ServerErrorCode } from './errors.ts';
+import { logAnsweredEarly } from './request-log.ts';
 
 /** PostgreSQL conditions after which the same request may succeed later. */
 const TRANSIENT_PG = /^(08|53|57P0[1-3]|40001|40P01|3D000)/;
@@ -21,7 +22,10 @@ type Send = (
 export interface ErrorAnswers {
   /** Of a body still arriving after its answer, how much is read and discarded before closing. */
   readonly discardBytes: number;
-  /** Counts an answer written before the body arrived (those skip the `onResponse` hook). */
+  /**
+   * Counts an answer written before the body arrived (those skip the `onResponse` hook, and
+   * Fastify's request log: `logAnsweredEarly` writes their line).
+   */
   readonly countRequest: (req: FastifyRequest, status: number) => void;
 }
 
@@ -35,6 +39,7 @@ const sender =
     if (!reply.request.raw.complete) {
       answerBeforeBody(reply, status, JSON.stringify(body), discardBytes);
       countRequest(reply.request, status);
+      logAnsweredEarly(reply, status);
       return;
     }
     void reply.code(status).type('application/json').send(body);
