@@ -4,6 +4,7 @@
  * cookie, CSRF value or password anywhere in the log.
  */
 import { connect } from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { signup, startTestServer, type TestServer, type TestUser } from './helpers.ts';
 
@@ -106,6 +107,26 @@ it('writes the one line of a request answered before its body arrived (401 on th
   const log = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(log).toMatchObject([
     { level: 30, msg: 'request', method: 'POST', url: '/v1/sync', status: 401 },
+  ]);
+  expect(lines.join('\n')).not.toMatch(SECRETS);
+});
+
+// Last: it breaks the server's database.
+it("logs a route's unexpected error apart, at error, with its detail (and still one request line)", async () => {
+  const db = new pg.Client({ connectionString: srv.dbUrl });
+  await db.connect();
+  await db.query('ALTER TABLE tokens RENAME TO tokens_gone');
+  await db.end();
+  const log = await logOf(() =>
+    fetch(`${srv.url}/v1/me`, { headers: { authorization: 'Bearer secret-unknown-token' } }),
+  );
+  expect(log).toMatchObject([
+    {
+      level: 50,
+      msg: 'unhandled error',
+      err: { message: expect.stringMatching(/tokens/) as unknown },
+    },
+    { level: 30, msg: 'request', url: '/v1/me', status: 500 },
   ]);
   expect(lines.join('\n')).not.toMatch(SECRETS);
 });
