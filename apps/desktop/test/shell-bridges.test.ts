@@ -107,6 +107,17 @@ describe('the shell HTTP transport', () => {
     ).rejects.toThrow(/connection refused/);
   });
 
+  it("reports an answer over the shell's size cap as a protocol error, not as offline", async () => {
+    record(() => {
+      // What the shell's ShellError::TooLarge serialises to: Tauri rejects with it, not an Error.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw { kind: 'too_large', message: 'the response from 127.0.0.1 is larger than the limit' };
+    });
+    await expect(
+      createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/v1/sync', headers: {} }),
+    ).rejects.toMatchObject({ kind: 'protocol', message: /larger than the limit/ });
+  });
+
   it('does not start an already aborted request', async () => {
     const calls = record(() => raw({ status: 200, headers: {}, body: '' }));
     const ac = new AbortController();

@@ -40,6 +40,9 @@ pub enum ShellError {
     /// A request got no answer: the server unreachable, the connection cut, the body cut short.
     #[error("network: {0}")]
     Network(#[from] reqwest::Error),
+    /// An answer larger than the shell reads (`http::MAX_BODY_BYTES`): a broken or hostile server.
+    #[error("{0}")]
+    TooLarge(String),
     /// A fault of the shell itself: a poisoned lock, a task that panicked.
     #[error("{0}")]
     Internal(String),
@@ -59,6 +62,7 @@ impl ShellError {
             ShellError::Io { .. } => "io",
             ShellError::Keyring(_) => "keyring",
             ShellError::Network(_) => "network",
+            ShellError::TooLarge(_) => "too_large",
             ShellError::Internal(_) => "internal",
         }
     }

@@ -150,8 +150,32 @@ pub fn client() -> reqwest::Client {
         .expect("the HTTP client builds with static settings")
 }
 
+/// The most bytes of a response body the shell reads, once decoded (reqwest inflates gzip as it
+/// reads): as the engine's own clients (`FETCH_HTTP_MAX_BODY_BYTES` in packages/client), the
+/// largest pull page a server may send plus its one row over the budget, 128 MiB. A small gzip
+/// answer that inflates to gigabytes stops here instead of taking the memory.
+pub const MAX_BODY_BYTES: usize = 128 << 20;
+
+/// Reads the body of `res`, failing once it passes `max` bytes (the connection is dropped).
+async fn read_body(mut res: reqwest::Response, url: &str, max: usize) -> ShellResult<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await? {
+        if body.len() + chunk.len() > max {
+            let host = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+            return Err(ShellError::TooLarge(format!("the response from {host} is larger than the limit of {max} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Performs one exchange for the engine, with the token added and captured as described above.
-pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest) -> ShellResult<HttpResponse> {
+pub async fn send(client: &reqwest::Client, vault: &Vault, req: HttpRequest) -> ShellResult<HttpResponse> {
+    send_capped(client, vault, req, MAX_BODY_BYTES).await
+}
+
+/// `send` with a body cap of `max_body` bytes.
+pub async fn send_capped(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest, max_body: usize) -> ShellResult<HttpResponse> {
     authorize(&mut req.headers, &req.url, vault.get().as_ref())?;
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| ShellError::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &req.url).timeout(Duration::from_secs(120));
@@ -170,7 +194,7 @@ pub async fn send(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest)
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    let mut body = res.bytes().await?.to_vec();
+    let mut body = read_body(res, &req.url, max_body).await?;
     if let Some((credential, redacted)) = capture_token(&req.url, status, &String::from_utf8_lossy(&body)) {
         vault.set(Some(credential))?;
         body = redacted.into_bytes();

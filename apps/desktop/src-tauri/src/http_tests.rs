@@ -135,6 +135,26 @@ async fn a_refused_connection_is_a_network_error() {
     assert!(err.to_string().starts_with("network:"), "{err}");
 }
 
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused_as_too_large() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::new(TokenStore::choose(dir.path(), Preference::File));
+    let big: &'static str = Box::leak("x".repeat(64 * 1024).into_boxed_str());
+    let get = |origin: &str| HttpRequest {
+        method: "GET".into(),
+        url: format!("{origin}/v1/me"),
+        headers: BTreeMap::new(),
+        body: None,
+    };
+    let (origin, _) = serve_once(big);
+    let err = send_capped(&client(), &vault, get(&origin), 16 * 1024).await.unwrap_err();
+    assert_eq!(err.kind(), "too_large");
+    assert!(err.to_string().contains("larger than the limit of 16384 bytes"), "{err}");
+    let (origin, _) = serve_once(big);
+    let res = send_capped(&client(), &vault, get(&origin), 64 * 1024).await.unwrap();
+    assert_eq!(res.body.len(), 64 * 1024);
+}
+
 #[test]
 fn the_ipc_body_is_one_line_of_head_then_the_body_bytes() {
     let res = HttpResponse {

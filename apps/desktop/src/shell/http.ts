@@ -2,11 +2,12 @@
  * The engine's HttpFn over the Rust shell's `http_request`: the request leaves from Rust, which
  * adds the token; the webview itself has no network access (see the CSP in tauri.conf.json).
  */
-import type { HttpFn, HttpResponse } from '@ferry/client';
-import { invoke as tauriInvoke, type Invoke } from './invoke.ts';
+import { ErrorKind, FerryError, type HttpFn, type HttpResponse } from '@ferry/client';
+import { invoke as tauriInvoke, ShellError, type Invoke } from './invoke.ts';
 
 /**
- * An HttpFn that performs requests in the Rust shell. A transport failure rejects, like fetch.
+ * An HttpFn that performs requests in the Rust shell. A transport failure rejects, like fetch; an
+ * answer over the shell's size cap rejects as a `protocol` FerryError.
  * reqwest (its `gzip` feature) decodes gzip responses, and only gzip: no brotli is asked for.
  * Bodies go as they are (the IPC carries text; `gzip` on a request is ignored).
  */
@@ -23,6 +24,10 @@ export function createShellHttp(invoke: Invoke = tauriInvoke): HttpFn {
     try {
       raw = await invoke<ArrayBuffer | Uint8Array>('http_request', { request });
     } catch (e) {
+      // An answer over the shell's cap (http.rs, MAX_BODY_BYTES) is the server's fault, not
+      // the network's: as the engine's own clients say it.
+      if (e instanceof ShellError && e.kind === 'too_large')
+        throw new FerryError(ErrorKind.protocol, e.message);
       // Like fetch, whose failures are TypeErrors: the engine reads any of them as "offline".
       throw new TypeError(e instanceof Error ? e.message : String(e));
     }

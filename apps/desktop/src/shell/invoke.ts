@@ -8,7 +8,7 @@ export type Invoke = <T>(cmd: string, args?: Record<string, unknown> | Uint8Arra
 
 /** What failed in the shell: the `kind` of `ShellError` in `src-tauri/src/error.rs`. */
 export type ShellErrorKind =
-  'sqlite' | 'invalid' | 'tx_not_open' | 'io' | 'keyring' | 'network' | 'internal';
+  'sqlite' | 'invalid' | 'tx_not_open' | 'io' | 'keyring' | 'network' | 'too_large' | 'internal';
 
 /** A command of the Rust shell failed; `kind` says what failed, the message says it to people. */
 export class ShellError extends Error {
