@@ -37,6 +37,7 @@ export {
   type Trigger,
 } from './scheduler.ts';
 export {
+  MAX_SSE_EVENT_CHARS,
   PokeListener,
   SseParser,
   fetchEventSource,

@@ -1,5 +1,6 @@
 import { PokeEvent } from '@ferry/protocol';
 import { interpretedValidator } from './checks.ts';
+import { ErrorKind, FerryError } from './errors.ts';
 import { backoffDelay, type BackoffOptions, type Timers } from './timers.ts';
 
 // A poke is one small object: walking its schema costs nothing worth compiling it for.
@@ -59,11 +60,18 @@ export interface SseEvent {
   data: string;
 }
 
+/**
+ * The longest event the parser waits for, in characters: Ferry's are a poke of ~40 and comments.
+ * A stream that sends more without ending an event is broken or hostile; without the bound its
+ * buffer (and the search through it for each chunk) would grow for as long as it streams.
+ */
+export const MAX_SSE_EVENT_CHARS = 64 * 1024;
+
 /** Incremental SSE parser: feed it chunks, get complete events (comments are dropped). */
 export class SseParser {
   private buffer = '';
 
-  /** Adds a chunk; returns the events it completed. */
+  /** Adds a chunk; returns the events it completed. Throws once an event passes the bound. */
   push(chunk: string): SseEvent[] {
     this.buffer += chunk.replace(/\r\n?/g, '\n');
     const out: SseEvent[] = [];
@@ -83,6 +91,11 @@ export class SseParser {
       }
       if (data.length > 0 || event !== 'message') out.push({ event, data: data.join('\n') });
     }
+    if (this.buffer.length > MAX_SSE_EVENT_CHARS)
+      throw new FerryError(
+        ErrorKind.protocol,
+        `the event stream sent over ${MAX_SSE_EVENT_CHARS} characters without ending an event`,
+      );
     return out;
   }
 }
@@ -169,7 +182,9 @@ export class PokeListener {
         }
       }
     } catch {
-      // Network failure or abort: reconnect below (unless stopped).
+      // Network failure, abort, or a broken stream (which is closed here): reconnect below
+      // (unless stopped).
+      abort.abort();
     }
     if (this.abort === abort) this.abort = null;
     if (!this.running) return;

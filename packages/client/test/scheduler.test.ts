@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   FerryError,
   Scheduler,
+  MAX_SSE_EVENT_CHARS,
   SseParser,
   backoffDelay,
   type EventSourceFn,
@@ -403,5 +404,47 @@ describe('SSE parsing', () => {
       { event: 'message', data: 'a\nb' },
     ]);
     expect(p.push('event: poke\r\ndata: x\r\n\r\n')).toEqual([{ event: 'poke', data: 'x' }]);
+  });
+
+  it('refuses an event longer than the bound instead of buffering it forever', () => {
+    const p = new SseParser();
+    const line = `data: ${'x'.repeat(1000)}\n`;
+    for (let n = 0; n < MAX_SSE_EVENT_CHARS / line.length - 1; n++)
+      expect(p.push(line)).toEqual([]);
+    expect(() => {
+      for (let n = 0; n < 2; n++) p.push(line);
+    }).toThrow(/without ending an event/);
+  });
+
+  it('closes a stream that sends an endless event, and connects again', async () => {
+    const time = new FakeTime();
+    const engine = new FakeEngine(time);
+    const signals: AbortSignal[] = [];
+    const es: EventSourceFn = (req) => {
+      signals.push(req.signal);
+      // Endless for the parser (no event ends); bounded here, so that a test without the bound
+      // fails instead of looping.
+      async function* endless(): AsyncIterable<string> {
+        for (let n = 0; n < 2000 && !req.signal.aborted; n++) {
+          await Promise.resolve();
+          yield 'data: '.padEnd(4096, 'x');
+        }
+      }
+      return Promise.resolve({ status: 200, body: endless() });
+    };
+    const s = new Scheduler(engine, {
+      clock: time,
+      timers: time,
+      random: () => 1,
+      eventSource: es,
+      intervalMs: 1_000_000,
+    });
+    s.start();
+    await flush();
+    expect(signals.length).toBe(1);
+    expect(signals[0]!.aborted).toBe(true);
+    await time.advance(1000);
+    expect(signals.length).toBe(2);
+    s.stop();
   });
 });
