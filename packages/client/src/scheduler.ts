@@ -66,6 +66,12 @@ export class Scheduler {
   private followUp = false;
   /** A local write came during the sync in flight: sync again `debounceMs` after it ends. */
   private writeWaiting = false;
+  /** A poke came during the sync in flight: sync again at once unless that sync reached it. */
+  private pokeWaiting = false;
+  /** A poke without a position came: whatever the syncs reached, it asks for one. */
+  private pokeBlind = false;
+  /** The position the last successful sync ended at (its outcome's cursor). */
+  private reached: bigint | null = null;
   private offline = false;
   private attempt = 0;
   private backoffUntil = 0;
@@ -156,14 +162,21 @@ export class Scheduler {
    * one answering may not have heard of the change yet (docs/scaling.md, "Idle polls").
    */
   notifyPoke(cursor?: string): void {
-    if (cursor !== undefined && /^[0-9]{1,19}$/.test(cursor)) {
-      const at = BigInt(cursor);
-      if (this.pokedTo === null || at > this.pokedTo) {
-        this.pokedTo = at;
-        this.chases = 0;
-      }
+    const at = cursor !== undefined && /^[0-9]{1,19}$/.test(cursor) ? BigInt(cursor) : null;
+    // A change a sync of this device has already pulled: most often its own push, since the
+    // server pokes every stream of the account.
+    if (at !== null && this.reached !== null && at <= this.reached) return;
+    if (at === null) this.pokeBlind = true;
+    else if (this.pokedTo === null || at > this.pokedTo) {
+      this.pokedTo = at;
+      this.chases = 0;
     }
     this.request('poke');
+  }
+
+  /** Whether a poke that came during the sync just ended asks for another one. */
+  private pokeAhead(): boolean {
+    return this.pokeBlind || (this.pokedTo !== null && (this.reached ?? -1n) < this.pokedTo);
   }
 
   /** True (and counted) when a sync that ended at `cursor` should chase a poke it is behind. */
@@ -181,6 +194,7 @@ export class Scheduler {
     if (!this.running || this.offline) return;
     if (this.inFlight) {
       if (trigger === 'write' && !timerFired) this.writeWaiting = true;
+      else if (trigger === 'poke') this.pokeWaiting = true;
       else this.followUp = true;
       return;
     }
@@ -214,6 +228,9 @@ export class Scheduler {
     this.inFlight = true;
     this.followUp = false;
     this.writeWaiting = false;
+    // The pokes so far announced commits this sync's pull will see.
+    this.pokeWaiting = false;
+    this.pokeBlind = false;
     const entry: (typeof this.history)[number] = { trigger, at: this.clock.now() };
     this.history.push(entry);
     if (this.history.length > 100) this.history.splice(0, this.history.length - 100);
@@ -223,8 +240,12 @@ export class Scheduler {
         this.inFlight = false;
         this.attempt = 0;
         this.backoffUntil = 0;
+        if (outcome.cursor !== undefined && /^[0-9]{1,19}$/.test(outcome.cursor))
+          this.reached = BigInt(outcome.cursor);
         if (!this.running || this.offline) return;
-        if (this.followUp) {
+        const poked = this.pokeWaiting && this.pokeAhead();
+        this.pokeWaiting = false;
+        if (this.followUp || poked) {
           this.followUp = false;
           this.run('follow-up');
           return;
@@ -242,6 +263,7 @@ export class Scheduler {
         this.inFlight = false;
         this.followUp = false;
         this.writeWaiting = false;
+        this.pokeWaiting = false;
         const err = toFerryError(e);
         this.opts.onError?.(err);
         if (!this.running) return;

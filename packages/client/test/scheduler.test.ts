@@ -200,7 +200,7 @@ describe('a poke the sync ends behind', () => {
     s.stop();
   });
 
-  it('is chased three times at most, and not at all when the sync reached it', async () => {
+  it('is chased three times at most, not at all when the sync reached it, and needs no sync when one already had', async () => {
     const { time, engine, s, t0 } = setup({ intervalMs: 30_000 });
     engine.auto = () => at('5');
     s.start();
@@ -210,10 +210,17 @@ describe('a poke the sync ends behind', () => {
     await flush();
     await time.advance(1000);
     expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 1300]);
+    // A poke of a position the last sync reached (its own push, say) starts none at all.
     s.notifyPoke('5');
     await flush();
     await time.advance(1000);
-    expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 1300, 2000]);
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 1300]);
+    // One past it does, and is not chased once that sync reaches it.
+    engine.auto = () => at('6');
+    s.notifyPoke('6');
+    await flush();
+    await time.advance(1000);
+    expect(rel(engine.starts, t0)).toEqual([0, 1000, 1050, 1150, 1300, 3000]);
     s.stop();
   });
 });
@@ -269,6 +276,37 @@ describe('scheduler single-flight', () => {
     await time.advance(1000);
     expect(engine.starts.length).toBe(2);
     expect(engine.maxInFlight).toBe(1);
+    s.stop();
+  });
+});
+
+describe('a poke during a sync', () => {
+  const at = (cursor: string): SyncOutcome => ({ ...ok, cursor });
+
+  it('starts no follow-up when that sync reached its position, and one when it did not', async () => {
+    const { time, engine, s } = setup({ intervalMs: 1_000_000 });
+    engine.auto = null;
+    s.start();
+    await flush();
+    s.notifyPoke('8');
+    engine.settle(at('8'));
+    await flush();
+    expect(engine.starts.length).toBe(1);
+    s.notifyFocus();
+    await flush();
+    s.notifyPoke('9');
+    engine.settle(at('8'));
+    await flush();
+    expect(s.history.map((h) => h.trigger)).toEqual(['start', 'focus', 'follow-up']);
+    // A poke without a position always asks for a sync.
+    s.notifyPoke();
+    engine.settle(at('9'));
+    await flush();
+    expect(engine.starts.length).toBe(4);
+    engine.settle(at('9'));
+    await flush();
+    await time.advance(1000);
+    expect(engine.starts.length).toBe(4);
     s.stop();
   });
 });
