@@ -46,6 +46,35 @@ export function matchPhrase(term: string): string {
   return `"${term.replaceAll('"', '""')}"`;
 }
 
+/**
+ * FTS5 settings of every index, for pulls of thousands of rows a transaction (docs/benchmarks.md,
+ * "FTS5 settings for bulk pulls"): `hashsize`, the memory a transaction's pending index data may
+ * take before FTS5 writes it out as a segment (default 1 MB: a page of 5 000 notes made several);
+ * `automerge`, how many segments of one level wait before they are merged into one (default 4);
+ * `crisismerge`, the count at which they are merged at once (default 16, which would cut
+ * `automerge`'s gradual merges short). Fewer merges rewrite each row's index data fewer times,
+ * at the cost of more segments for a search to read (~0.5 ms more for a rare term at 100 000
+ * notes). FTS5 keeps them in the index's `_config` table, so they are set when an index is made
+ * and checked at every open (an index made by an older build, or made again for a field change).
+ */
+export const SEARCH_INDEX_SETTINGS: Readonly<Record<string, number>> = {
+  hashsize: 4 * 1024 * 1024,
+  automerge: 16,
+  crisismerge: 32,
+};
+
+/** Sets the index's settings FTS5 does not have yet: none on an open of an up-to-date database. */
+async function applySettings(tx: SqlTx, table: string): Promise<void> {
+  const fts = searchIndexName(table);
+  const stored = await tx.all<{ k: string; v: unknown }>(`SELECT k, v FROM ${q(`${fts}_config`)}`);
+  const have = new Map(stored.map((r) => [r.k, r.v]));
+  for (const [k, v] of Object.entries(SEARCH_INDEX_SETTINGS)) {
+    // Literals: FTS5 refuses a bound number here (better-sqlite3 binds it as a REAL).
+    if (have.get(k) !== v)
+      await tx.exec(`INSERT INTO ${q(fts)} (${q(fts)}, rank) VALUES ('${k}', ${String(v)})`);
+  }
+}
+
 function indexDdl(t: TableDecl): string {
   const cols = t.searchFields.map(q).join(', ');
   return `CREATE VIRTUAL TABLE ${q(searchIndexName(t.name))} USING fts5(${cols}, content=${q(t.name)}, content_rowid='rowid', tokenize='trigram')`;
@@ -120,9 +149,13 @@ export async function ensureSearchIndex(tx: SqlTx, t: TableDecl): Promise<void> 
     "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
     [searchIndexName(t.name)],
   );
-  if (stored?.sql === want) return indexPending(tx, t);
+  if (stored?.sql === want) {
+    await applySettings(tx, t.name);
+    return indexPending(tx, t);
+  }
   await dropSearchIndex(tx, t.name);
   await tx.exec(want);
+  await applySettings(tx, t.name);
   await tx.exec(`CREATE TABLE ${q(pendingName(t.name))} (row INTEGER PRIMARY KEY)`);
   for (const sql of triggerDdl(t)) await tx.exec(sql);
   await rebuildSearchIndex(tx, t);

@@ -27,7 +27,48 @@ function indexObjects(path: string): string[] {
   return rows.map((r) => r.name).sort();
 }
 
+/** The notes index's FTS5 settings the engine sets (stored in its `_config` shadow table). */
+function indexSettings(path: string): Record<string, unknown> {
+  const db = new Database(path, { readonly: true });
+  const rows = db
+    .prepare(
+      "SELECT k, v FROM notes__search_config WHERE k IN ('hashsize', 'automerge', 'crisismerge')",
+    )
+    .all() as { k: string; v: unknown }[];
+  db.close();
+  return Object.fromEntries(rows.map((r) => [r.k, r.v]));
+}
+
+const TUNED = { hashsize: 4 * 1024 * 1024, automerge: 16, crisismerge: 32 };
+
 describe('the search index on the device', () => {
+  it('a new database gets an index with the settings for bulk pulls', async () => {
+    const path = tempDbPath();
+    await (await open(path, ferrySchema)).close();
+    expect(indexSettings(path)).toEqual(TUNED);
+  });
+
+  it('an index made before the settings gets them when the app opens it', async () => {
+    const path = tempDbPath();
+    const first = await open(path, ferrySchema);
+    await first.tables.notes.create({ title: 'Groceries', content: 'oatmeal and kiwis' });
+    await first.close();
+    // An index made by an older build: FTS5's defaults, no rows for these keys (a shadow table:
+    // writable only outside better-sqlite3's defensive mode).
+    const db = new Database(path);
+    db.unsafeMode(true);
+    db.exec("DELETE FROM notes__search_config WHERE k IN ('hashsize', 'automerge', 'crisismerge')");
+    db.close();
+    expect(indexSettings(path)).toEqual({});
+
+    const f = await open(path, ferrySchema);
+    expect(indexSettings(path)).toEqual(TUNED);
+    expect((await f.tables.notes.list({ search: 'kiwi' })).map((n) => n.title)).toEqual([
+      'Groceries',
+    ]);
+    await f.close();
+  });
+
   it('a database from before the index gets it, filled, when the app opens it', async () => {
     const path = tempDbPath();
     const first = await open(path, ferrySchema);
@@ -78,6 +119,8 @@ describe('the search index on the device', () => {
     expect((await renamed.tables.notes.list({ search: 'ocer' })).length).toBe(1);
     expect((await renamed.tables.notes.list({ search: 'kiwi' })).length).toBe(1);
     await renamed.close();
+    // The index made again over the new fields has the settings too.
+    expect(indexSettings(path)).toEqual(TUNED);
 
     const dropped = await open(path, {
       tables: [withoutContent, notebooks],
