@@ -39,6 +39,16 @@ function indexSettings(path: string): Record<string, unknown> {
   return Object.fromEntries(rows.map((r) => [r.k, r.v]));
 }
 
+/** The SQL of the notes index's triggers, by name. */
+function triggers(path: string): Record<string, string> {
+  const db = new Database(path, { readonly: true });
+  const rows = db
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'notes'")
+    .all() as { name: string; sql: string }[];
+  db.close();
+  return Object.fromEntries(rows.map((r) => [r.name, r.sql]));
+}
+
 const TUNED = { hashsize: 4 * 1024 * 1024, automerge: 16, crisismerge: 32 };
 
 describe('the search index on the device', () => {
@@ -65,6 +75,36 @@ describe('the search index on the device', () => {
     expect(indexSettings(path)).toEqual(TUNED);
     expect((await f.tables.notes.list({ search: 'kiwi' })).map((n) => n.title)).toEqual([
       'Groceries',
+    ]);
+    await f.close();
+  });
+
+  it('an index made before gets the current triggers when the app opens it, its rows kept', async () => {
+    const fresh = tempDbPath();
+    await (await open(fresh, ferrySchema)).close();
+    const path = tempDbPath();
+    const first = await open(path, ferrySchema);
+    const n = await first.tables.notes.create({ title: 'Groceries', content: 'oatmeal and kiwis' });
+    await first.close();
+    // The pending list's insert as an older build wrote it (INSERT … SELECT … WHERE NOT EXISTS).
+    const db = new Database(path);
+    const older =
+      'INSERT INTO "notes__search_pending" (row) SELECT new.rowid WHERE NOT EXISTS (SELECT 1 FROM "notes__search_pending" WHERE row = new.rowid);';
+    db.exec(
+      `DROP TRIGGER notes__search_ai; CREATE TRIGGER "notes__search_ai" AFTER INSERT ON "notes" BEGIN ${older} END`,
+    );
+    db.close();
+    expect(triggers(path)).not.toEqual(triggers(fresh));
+
+    const f = await open(path, ferrySchema);
+    expect(triggers(path)).toEqual(triggers(fresh));
+    // A pending row written again (its trigger's insert finds it listed), then found.
+    await f.tables.notes.update(n.id, { content: 'oatmeal, kiwis and mangos' });
+    const m = await f.tables.notes.create({ title: 'Mangos', content: 'ripe' });
+    await f.tables.notes.update(m.id, { content: 'ripe mangos' });
+    expect((await f.tables.notes.list({ search: 'mango' })).map((r) => r.title).sort()).toEqual([
+      'Groceries',
+      'Mangos',
     ]);
     await f.close();
   });
