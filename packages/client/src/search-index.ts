@@ -49,12 +49,12 @@ export function matchPhrase(term: string): string {
 /**
  * FTS5 settings of every index, for pulls of thousands of rows a transaction (docs/benchmarks.md,
  * "FTS5 settings for bulk pulls"): `hashsize`, the memory a transaction's pending index data may
- * take before FTS5 writes it out as a segment (default 1 MB: a page of 5 000 notes made several);
+ * take before FTS5 writes it out as a segment (default 1 MB: a page of 5 000 rows made several);
  * `automerge`, how many segments of one level wait before they are merged into one (default 4);
  * `crisismerge`, the count at which they are merged at once (default 16, which would cut
  * `automerge`'s gradual merges short). Fewer merges rewrite each row's index data fewer times,
  * at the cost of more segments for a search to read (~0.5 ms more for a rare term at 100 000
- * notes). FTS5 keeps them in the index's `_config` table, so they are set when an index is made
+ * rows). FTS5 keeps them in the index's `_config` table, so they are set when an index is made
  * and checked at every open (an index made by an older build, or made again for a field change).
  */
 export const SEARCH_INDEX_SETTINGS: Readonly<Record<string, number>> = {
