@@ -13,7 +13,8 @@
  * 3. after each search, how long a UI write would wait for the write connection (the page
  *    takes a transaction and rolls it back: the bound of "UI writes wait at most one page");
  * 4. CPU-seconds of the app process and its web processes over the sync (and the server's);
- * 5. an empty `ferry sync`, start to exit, BENCH_EMPTY_RUNS (10) times (target < 300 ms).
+ * 5. the IPC calls the page made during the sync, by command, with the bytes of raw bodies;
+ * 6. an empty `ferry sync`, start to exit, BENCH_EMPTY_RUNS (10) times (target < 300 ms).
  *
  * The account is pushed to the server by another device first (seed-account.ts). Machine load is
  * printed at the start and the end: the machine is shared, and the figures move with it.
@@ -144,6 +145,44 @@ async function timedWriteTurn(s: WebDriverSession): Promise<number> {
   );
 }
 
+/**
+ * Counts the page's IPC calls from now on, by command, with the bytes of their bodies each way:
+ * Tauri's `invoke` (frozen, so not wrapped here) sends every command with `fetch` to
+ * `ipc://localhost/<command>` (`http://ipc.localhost/…` on Windows), which is looked up at each call.
+ */
+async function countIpc(s: WebDriverSession): Promise<void> {
+  await s.execute(
+    `const counts = (window.__benchIpc = {});
+     const fetch0 = window.fetch;
+     const size = (b) => (typeof b === 'string' ? b.length : b ? (b.byteLength ?? 0) : 0);
+     window.fetch = (url, init) => {
+       const m = /^(?:ipc:\\/\\/localhost|http:\\/\\/ipc\\.localhost)\\/([^?#]+)/.exec(String(url));
+       if (!m) return fetch0(url, init);
+       const c = (counts[decodeURIComponent(m[1])] ??= { calls: 0, sent: 0, received: 0 });
+       c.calls++;
+       c.sent += size(init && init.body);
+       return fetch0(url, init).then((r) => {
+         c.received += Number(r.headers.get('content-length') ?? 0);
+         return r;
+       });
+     };`,
+  );
+}
+
+/** The counts `countIpc` kept, as one line per command. */
+async function ipcCounts(s: WebDriverSession): Promise<string> {
+  const counts = await s.execute<Record<string, { calls: number; sent: number; received: number }>>(
+    'return window.__benchIpc;',
+  );
+  return Object.entries(counts)
+    .sort((a, b) => b[1].calls - a[1].calls)
+    .map(([cmd, c]) => {
+      const kb = (n: number): string => `${(n / 1024).toFixed(0)} KiB`;
+      return `  ${cmd}: ${c.calls} calls, ${((c.calls / NOTES) * 1000).toFixed(1)} per 1 000 notes; bodies ${kb(c.sent)} sent, ${kb(c.received)} received`;
+    })
+    .join('\n');
+}
+
 const stats = (xs: number[]): string => {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
@@ -191,6 +230,7 @@ async function main(): Promise<void> {
         );
       const serverBefore = serverCpu();
       const pgBefore = postgresCpu();
+      await countIpc(s);
       t = performance.now();
       await signIn(s, email, password);
       // Searches one after another until the badge says synced; the notes searched for came
@@ -234,6 +274,7 @@ async function main(): Promise<void> {
       console.log(
         `CPU per note: shell ${perNote('ferry')} µs, page (WebKitWebProcess) ${perNote('WebKitWeb')} µs${SEARCHES ? ' (searches included)' : ''}`,
       );
+      console.log(`IPC calls from the page, sign-in to synced:\n${await ipcCounts(s)}`);
       console.log(
         `CPU-seconds over the sync: ${cpu.map((p) => `${p.name} ${p.cpu.toFixed(1)}`).join(', ')}; total app ${cpu.reduce((a, p) => a + p.cpu, 0).toFixed(1)}; server ${(serverCpu() - serverBefore).toFixed(1)}; PostgreSQL ${(postgresCpu() - pgBefore).toFixed(1)}`,
       );
