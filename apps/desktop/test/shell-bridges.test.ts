@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createShellHttp } from '../src/shell/http.ts';
 import { createShellTokenStore } from '../src/shell/token-store.ts';
@@ -70,7 +71,7 @@ describe('the shell HTTP transport', () => {
     });
   });
 
-  it('asks for gzip only (what reqwest decodes) and sends a body marked gzip as it is', async () => {
+  it('asks for gzip only (what the page inflates) and sends a body marked gzip as it is', async () => {
     const calls = record(() => raw({ status: 200, headers: {}, body: '' }));
     const http = createShellHttp();
     expect(http.codings).toEqual({ accept: 'gzip', gzipRequests: false });
@@ -96,6 +97,36 @@ describe('the shell HTTP transport', () => {
     record(() => raw({ status: 409, headers: { 'x-a': 'line\nbreak' }, body }));
     const res = await createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {} });
     expect(res).toEqual({ status: 409, headers: { 'x-a': 'line\nbreak' }, body });
+  });
+
+  it('inflates a gzip answer the shell passed on compressed, and drops its coding headers', async () => {
+    const body = JSON.stringify({ changes: Array.from({ length: 500 }, (_, i) => `née ✓ ${i}`) });
+    const gzipped = gzipSync(body, { level: 1 });
+    const head = JSON.stringify({
+      status: 200,
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(gzipped.length),
+      },
+    });
+    const answer = new Uint8Array([...new TextEncoder().encode(`${head}\n`), ...gzipped]);
+    record(() => answer.buffer);
+    const res = await createShellHttp()({
+      method: 'POST',
+      url: 'http://127.0.0.1:1/v1/sync',
+      headers: {},
+    });
+    expect(res).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body });
+  });
+
+  it('rejects a damaged gzip answer', async () => {
+    const head = JSON.stringify({ status: 200, headers: { 'content-encoding': 'gzip' } });
+    const damaged = gzipSync('{"ok":true}').subarray(0, 12);
+    record(() => new Uint8Array([...new TextEncoder().encode(`${head}\n`), ...damaged]).buffer);
+    await expect(
+      createShellHttp()({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {} }),
+    ).rejects.toThrow();
   });
 
   it('turns a transport failure into a rejection like fetch', async () => {

@@ -21,7 +21,10 @@ pub struct AppState {
     /// Throwaway databases for the in-app driver self-test (`FERRY_DESKTOP_SELF_TEST=1` only).
     pub scratch: Mutex<HashMap<u64, Db>>,
     pub vault: Arc<Vault>,
+    /// The events stream's client (gzip decoded in the shell).
     pub client: reqwest::Client,
+    /// The engine's requests' client: compressed answers go to the page as they came.
+    pub passthrough: reqwest::Client,
     pub config: AppConfig,
 }
 
@@ -181,10 +184,11 @@ pub fn token_clear(state: State<'_, AppState>) -> ShellResult<()> {
 }
 
 /// One HTTP exchange for the engine, token added on the way out and captured on the way in.
-/// The response goes back as a raw body (`HttpResponse::into_ipc`), not JSON.
+/// The response goes back as a raw body (`HttpResponse::into_ipc`), not JSON, and still
+/// compressed if it came so (`http::passthrough_client`).
 #[tauri::command]
 pub async fn http_request(state: State<'_, AppState>, request: HttpRequest) -> ShellResult<Response> {
-    Ok(Response::new(http::send(&state.client, &state.vault, request).await?.into_ipc()))
+    Ok(Response::new(http::send(&state.passthrough, &state.vault, request).await?.into_ipc()))
 }
 
 /// Start-up settings for the page.

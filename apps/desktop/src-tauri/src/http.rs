@@ -125,14 +125,17 @@ pub fn authorize(headers: &mut BTreeMap<String, String>, url: &str, credential: 
     Ok(())
 }
 
+/// Whether `url` is a signup or login, whose response carries the token.
+fn is_auth(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else { return false };
+    let path = parsed.path().trim_end_matches('/');
+    path.ends_with("/v1/auth/login") || path.ends_with("/v1/auth/signup")
+}
+
 /// For a successful signup or login response, takes the token out of the body: returns the
 /// credential to store and the body to hand to the page.
 pub fn capture_token(url: &str, status: u16, body: &str) -> Option<(Credential, String)> {
-    if !(200..300).contains(&status) {
-        return None;
-    }
-    let path = reqwest::Url::parse(url).ok()?.path().trim_end_matches('/').to_string();
-    if !(path.ends_with("/v1/auth/login") || path.ends_with("/v1/auth/signup")) {
+    if !(200..300).contains(&status) || !is_auth(url) {
         return None;
     }
     let mut json: Json = serde_json::from_str(body).ok()?;
@@ -141,19 +144,30 @@ pub fn capture_token(url: &str, status: u16, body: &str) -> Option<(Credential, 
     Some((Credential { origin: origin_of(url).ok()?, token }, json.to_string()))
 }
 
-/// Builds the shared client. No total timeout: the events stream stays open for hours.
-pub fn client() -> reqwest::Client {
+fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("ferry-desktop/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client builds with static settings")
 }
 
-/// The most bytes of a response body the shell reads, once decoded (reqwest inflates gzip as it
-/// reads): as the engine's own clients (`FETCH_HTTP_MAX_BODY_BYTES` in packages/client), the
-/// largest pull page a server may send plus its one row over the budget, 128 MiB. A small gzip
-/// answer that inflates to gigabytes stops here instead of taking the memory.
+/// Builds the client of the events stream, which decodes gzip answers. No total timeout: the
+/// events stream stays open for hours.
+pub fn client() -> reqwest::Client {
+    builder().build().expect("the HTTP client builds with static settings")
+}
+
+/// Builds the client of the engine's requests (`send`): it hands a compressed answer back as it
+/// came, `content-encoding` and all, and the page decodes it (`src/shell/http.ts`). A gzip page
+/// of notes is a third to a tenth of its JSON, and every byte costs both processes CPU on its
+/// way through the webview's IPC, far more than inflating it in the page.
+pub fn passthrough_client() -> reqwest::Client {
+    builder().no_gzip().build().expect("the HTTP client builds with static settings")
+}
+
+/// The most bytes of a response body the shell reads, as reqwest hands them over (inflated by
+/// the events stream's client; as they came, gzip and all, by `passthrough_client`, whose
+/// answers the page inflates and caps again): as the engine's own clients (`FETCH_HTTP_MAX_BODY_BYTES` in packages/client), the
+/// largest pull page a server may send plus its one row over the budget, 128 MiB.
 pub const MAX_BODY_BYTES: usize = 128 << 20;
 
 /// Reads the body of `res`, failing once it passes `max` bytes (the connection is dropped).
@@ -170,13 +184,21 @@ async fn read_body(mut res: reqwest::Response, url: &str, max: usize) -> ShellRe
 }
 
 /// Performs one exchange for the engine, with the token added and captured as described above.
+/// With `passthrough_client`, a compressed answer comes back compressed, except a signup's or a
+/// login's: the shell must read those to take the token out, so they are asked uncompressed and
+/// refused if they come compressed all the same.
 pub async fn send(client: &reqwest::Client, vault: &Vault, req: HttpRequest) -> ShellResult<HttpResponse> {
     send_capped(client, vault, req, MAX_BODY_BYTES).await
 }
 
-/// `send` with a body cap of `max_body` bytes.
+/// `send` with a body cap of `max_body` bytes (as they come: a passed-through gzip body is
+/// capped again, once inflated, by the page).
 pub async fn send_capped(client: &reqwest::Client, vault: &Vault, mut req: HttpRequest, max_body: usize) -> ShellResult<HttpResponse> {
     authorize(&mut req.headers, &req.url, vault.get().as_ref())?;
+    let auth = is_auth(&req.url);
+    if auth {
+        req.headers.retain(|k, _| !k.eq_ignore_ascii_case("accept-encoding"));
+    }
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| ShellError::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &req.url).timeout(Duration::from_secs(120));
     for (k, v) in &req.headers {
@@ -189,6 +211,9 @@ pub async fn send_capped(client: &reqwest::Client, vault: &Vault, mut req: HttpR
     // TypeError the engine treats as "offline".
     let res = builder.send().await?;
     let status = res.status().as_u16();
+    if auth && res.headers().get(reqwest::header::CONTENT_ENCODING).is_some_and(|v| v != "identity") {
+        return Err(ShellError::Invalid(format!("{} answered compressed although asked not to", req.url)));
+    }
     let headers = res
         .headers()
         .iter()

@@ -52,6 +52,11 @@ fn login_and_signup_tokens_are_captured_and_redacted() {
 
 /// A one-shot HTTP server on loopback that records the request head and answers `response`.
 fn serve_once(response: &'static str) -> (String, mpsc::Receiver<String>) {
+    serve_once_with("", response.as_bytes())
+}
+
+/// `serve_once` with extra header lines (each ending in `\r\n`) and a body of any bytes.
+fn serve_once_with(headers: &'static str, response: &'static [u8]) -> (String, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
@@ -74,7 +79,8 @@ fn serve_once(response: &'static str) -> (String, mpsc::Receiver<String>) {
         let mut body = vec![0; length];
         reader.read_exact(&mut body).unwrap();
         let mut stream = stream;
-        write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}", response.len(), response).unwrap();
+        write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n", response.len()).unwrap();
+        stream.write_all(response).unwrap();
         tx.send(head).unwrap();
     });
     (origin, rx)
@@ -116,6 +122,50 @@ async fn a_login_over_loopback_stores_the_token_and_later_requests_carry_it() {
     .unwrap();
     let head = heads.recv().unwrap().to_ascii_lowercase();
     assert!(head.contains("authorization: bearer the-real-token"), "{head}");
+}
+
+/// `{"rows":["a","b"]}`, gzip level 1.
+const GZIPPED: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03\xab\x56\x2a\xca\x2f\x2f\x56\xb2\x8a\x56\x4a\x54\xd2\x51\x4a\x52\x8a\xad\x05\x00\xdf\xa0\xa0\xb8\x12\x00\x00\x00";
+
+#[tokio::test]
+async fn a_gzip_answer_reaches_the_page_compressed_with_its_coding() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::new(TokenStore::choose(dir.path(), Preference::File));
+    let (origin, heads) = serve_once_with("content-encoding: gzip\r\n", GZIPPED);
+    let res = send(&passthrough_client(), &vault, HttpRequest {
+        method: "POST".into(),
+        url: format!("{origin}/v1/sync"),
+        headers: BTreeMap::from([("accept-encoding".into(), "gzip".into())]),
+        body: Some("{}".into()),
+    })
+    .await
+    .unwrap();
+    assert!(heads.recv().unwrap().to_ascii_lowercase().contains("accept-encoding: gzip"));
+    assert_eq!(res.body, GZIPPED, "the body as it came, for the page to inflate");
+    assert_eq!(res.headers.get("content-encoding").map(String::as_str), Some("gzip"));
+}
+
+#[tokio::test]
+async fn a_login_is_asked_uncompressed_and_refused_if_it_comes_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::new(TokenStore::choose(dir.path(), Preference::File));
+    let login = |origin: &str| HttpRequest {
+        method: "POST".into(),
+        url: format!("{origin}/v1/auth/login"),
+        headers: BTreeMap::from([("Accept-Encoding".into(), "gzip".into())]),
+        body: Some(r#"{"email":"a@b.c","password":"password1"}"#.into()),
+    };
+    let (origin, heads) = serve_once(r#"{"userId":"u1","token":"the-real-token"}"#);
+    send(&passthrough_client(), &vault, login(&origin)).await.unwrap();
+    let head = heads.recv().unwrap().to_ascii_lowercase();
+    assert!(!head.contains("accept-encoding"), "the shell must read the token: {head}");
+    assert_eq!(vault.get().unwrap().token, "the-real-token");
+
+    // A server that compresses anyway: the shell cannot take the token out, so the page gets
+    // nothing rather than a body holding the token.
+    let (origin, _) = serve_once_with("content-encoding: gzip\r\n", GZIPPED);
+    let err = send(&passthrough_client(), &vault, login(&origin)).await.unwrap_err();
+    assert_eq!(err.kind(), "invalid", "{err}");
 }
 
 #[tokio::test]

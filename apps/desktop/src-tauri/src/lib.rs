@@ -37,6 +37,7 @@ pub fn run() {
             let preference = token::Preference::parse(std::env::var("FERRY_TOKEN_STORE").ok().as_deref());
             let vault = Arc::new(http::Vault::new(token::TokenStore::choose(&data_dir, preference)));
             let client = http::client();
+            let passthrough = http::passthrough_client();
             let config = AppConfig {
                 server_url: std::env::var("FERRY_SERVER_URL").ok().filter(|s| !s.is_empty()),
                 data_dir: data_dir.display().to_string(),
@@ -56,7 +57,7 @@ pub fn run() {
                 }
             });
 
-            app.manage(AppState { db, scratch: Default::default(), vault, client, config });
+            app.manage(AppState { db, scratch: Default::default(), vault, client, passthrough, config });
             app.manage(events::EventStreams::default());
             Ok(())
         })
