@@ -7,7 +7,7 @@ import { installFakeShell } from './support/fake-shell.ts';
 afterEach(() => clearMocks());
 
 describe('the Tauri SQLite driver', () => {
-  it('maps a transaction to begin, statements with its id, and commit', async () => {
+  it('maps a transaction to its first statement with the begin, statements with its id, and commit', async () => {
     const shell = installFakeShell();
     const driver = createTauriDriver();
     const rows = await driver.transaction(async (tx) => {
@@ -18,19 +18,69 @@ describe('the Tauri SQLite driver', () => {
     });
     expect(rows).toEqual([{ id: 'a', n: 1 }]);
     expect(shell.calls.map((c) => c.cmd)).toEqual([
-      'db_begin',
-      'db_exec',
+      'db_begin_with',
       'db_run',
       'db_all',
       'db_commit',
     ]);
+    expect(shell.calls[0]?.args).toEqual({
+      first: { kind: 'exec', sql: 'CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)' },
+    });
     const ids = new Set(shell.calls.slice(1).map((c) => c.args.tx));
     expect(ids).toEqual(new Set([1]));
-    expect(shell.calls[2]?.args).toEqual({
+    expect(shell.calls[1]?.args).toEqual({
       tx: 1,
       sql: 'INSERT INTO t VALUES (?, ?)',
       params: ['a', 1],
     });
+  });
+
+  it('starts with db_begin when a batch comes first, and not at all with no statement', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (n INTEGER)');
+    });
+    shell.calls.length = 0;
+    expect(await driver.transaction(() => Promise.resolve('nothing'))).toBe('nothing');
+    expect(shell.calls).toEqual([]);
+    await driver.transaction(async (tx) => {
+      await tx.runMany!('INSERT INTO t VALUES (?)', [[1], [2]]);
+      expect(await tx.all('SELECT count(*) AS n FROM t')).toEqual([{ n: 2 }]);
+    });
+    expect(shell.calls.map((c) => c.cmd)).toEqual(['db_begin', 'db_batch', 'db_all', 'db_commit']);
+  });
+
+  it('keeps the transaction its failing first statement started, for the engine to go on or roll back', async () => {
+    const shell = installFakeShell();
+    const driver = createTauriDriver();
+    await driver.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+      await tx.run('INSERT INTO t VALUES (1)');
+    });
+    shell.calls.length = 0;
+    const n = await driver.transaction(async (tx) => {
+      await expect(tx.run('INSERT INTO t VALUES (1)')).rejects.toMatchObject({ kind: 'sqlite' });
+      await tx.run('INSERT INTO t VALUES (2)');
+      return tx.all('SELECT n FROM t ORDER BY n');
+    });
+    expect(n).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(shell.calls.map((c) => c.cmd)).toEqual([
+      'db_begin_with',
+      'db_run',
+      'db_all',
+      'db_commit',
+    ]);
+    await expect(
+      driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (3)');
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(shell.calls.at(-1)?.cmd).toBe('db_rollback');
+    expect(await driver.transaction((tx) => tx.all('SELECT count(*) AS n FROM t'))).toEqual([
+      { n: 2 },
+    ]);
   });
 
   it('sends runMany as one db_batch call: one SQL text, the rows encoded like parameters', async () => {

@@ -7,7 +7,7 @@ use crate::error::{ShellError, ShellResult};
 use crate::http::{self, HttpRequest, Vault, PLACEHOLDER};
 use crate::token::Credential;
 use crate::wire;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -75,6 +75,53 @@ pub async fn db_begin(state: State<'_, AppState>, db: Option<u64>) -> ShellResul
     let db = state.pick(db)?;
     // BEGIN touches the disk too, but waiting for the turn must stay async.
     db.begin().await
+}
+
+/// The first statement of a transaction, sent with its start (`db_begin_with`).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FirstStatement {
+    Run { sql: String, params: Vec<Json> },
+    All { sql: String, params: Vec<Json> },
+    Exec { sql: String },
+}
+
+/// What `db_begin_with` answers: the new transaction's id, and its first statement's result
+/// (`db_run`'s, `db_all`'s or `db_exec`'s) or error. The transaction is open either way, as
+/// after a failing `db_run`: the page goes on with it or rolls it back.
+#[derive(Debug, Serialize)]
+pub struct Begun {
+    pub tx: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ShellError>,
+}
+
+/// `db_begin`, then the transaction's first statement, in one round trip instead of two: every
+/// IPC call costs each process a few hundred µs of CPU (`bench/ipc-probe.ts`), and a first sync
+/// runs a few transactions per pulled page.
+#[tauri::command]
+pub async fn db_begin_with(state: State<'_, AppState>, db: Option<u64>, first: FirstStatement) -> ShellResult<Begun> {
+    let db = state.pick(db)?;
+    let tx = db.begin().await?;
+    let run = blocking(move || run_first(&db, tx, first)).await;
+    Ok(match run {
+        Ok(result) => Begun { tx, result: Some(result), error: None },
+        Err(e) => Begun { tx, result: None, error: Some(e) },
+    })
+}
+
+/// Runs `first` in transaction `tx`; its result as the command of its kind would answer it.
+pub fn run_first(db: &Db, tx: u64, first: FirstStatement) -> ShellResult<Json> {
+    Ok(match first {
+        FirstStatement::Run { sql, params } => Json::from(db.run(tx, &sql, &params)?),
+        FirstStatement::All { sql, params } => serde_json::to_value(db.all(tx, &sql, &params)?).map_err(|e| ShellError::Internal(e.to_string()))?,
+        FirstStatement::Exec { sql } => {
+            db.exec(tx, &sql)?;
+            Json::Null
+        }
+    })
 }
 
 /// Runs one statement in transaction `tx`.
@@ -200,6 +247,35 @@ pub fn app_config(state: State<'_, AppState>) -> AppConfig {
 #[cfg(test)]
 mod tests {
     use super::host_name;
+
+    #[tokio::test]
+    async fn a_first_statement_runs_in_the_transaction_it_starts_and_its_error_leaves_it_open() {
+        use super::{run_first, Begun, FirstStatement};
+        use crate::db::Db;
+        use serde_json::json;
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("ferry.db"), std::time::Duration::from_secs(30)).unwrap();
+        let tx = db.begin().await.unwrap();
+        let exec = FirstStatement::Exec { sql: "CREATE TABLE t (a INTEGER PRIMARY KEY)".into() };
+        assert_eq!(run_first(&db, tx, exec).unwrap(), json!(null));
+        let run = FirstStatement::Run { sql: "INSERT INTO t VALUES (?)".into(), params: vec![json!(1)] };
+        assert_eq!(run_first(&db, tx, run).unwrap(), json!(1));
+        let all = FirstStatement::All { sql: "SELECT a FROM t".into(), params: vec![] };
+        assert_eq!(run_first(&db, tx, all).unwrap(), json!({ "columns": ["a"], "rows": [[1]] }));
+        let bad = FirstStatement::Run { sql: "INSERT INTO t VALUES (?)".into(), params: vec![json!(1)] };
+        let err = run_first(&db, tx, bad).unwrap_err();
+        assert_eq!(err.kind(), "sqlite");
+        // The transaction is still open: the page goes on with it.
+        db.commit(tx).unwrap();
+        let answer = serde_json::to_value(Begun { tx: 7, result: None, error: Some(err) }).unwrap();
+        assert_eq!(answer["tx"], json!(7));
+        assert_eq!(answer["error"]["kind"], json!("sqlite"));
+        assert!(answer.get("result").is_none());
+        // What the page sends deserialises into the three kinds.
+        let first: FirstStatement = serde_json::from_value(json!({ "kind": "all", "sql": "SELECT 1", "params": [] })).unwrap();
+        assert!(matches!(first, FirstStatement::All { .. }));
+        assert!(serde_json::from_value::<FirstStatement>(json!({ "kind": "batch", "sql": "x" })).is_err());
+    }
 
     #[test]
     fn host_name_is_the_file_trimmed_or_none() {

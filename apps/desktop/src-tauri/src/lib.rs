@@ -63,6 +63,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::db_begin,
+            commands::db_begin_with,
             commands::db_run,
             commands::db_batch,
             commands::db_all,

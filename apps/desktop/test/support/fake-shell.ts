@@ -68,6 +68,18 @@ export function installFakeShell(): FakeShell {
       db.exec('BEGIN IMMEDIATE');
       return open;
     },
+    // As commands.rs: db_begin, then the first statement; its error comes back with the open
+    // transaction's id rather than as a rejection.
+    async db_begin_with(a) {
+      const tx = await commands.db_begin!(a);
+      const first = a.first as { kind: 'run' | 'all' | 'exec'; sql: string; params?: Wire[] };
+      try {
+        return { tx, result: await commands[`db_${first.kind}`]!({ ...first, tx }) };
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        return { tx, error: { kind: 'sqlite', message } };
+      }
+    },
     db_run(a) {
       check(a.tx);
       const r = db.prepare(a.sql as string).run(...(a.params as Wire[]).map(fromWire));
