@@ -2,7 +2,7 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createShellHttp } from '../src/shell/http.ts';
+import { createShellHttp, decodeResponse } from '../src/shell/http.ts';
 import { createShellTokenStore } from '../src/shell/token-store.ts';
 
 afterEach(() => clearMocks());
@@ -118,6 +118,17 @@ describe('the shell HTTP transport', () => {
       headers: {},
     });
     expect(res).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body });
+  });
+
+  it('refuses a gzip answer that inflates past the cap, as a protocol error', async () => {
+    const head = JSON.stringify({ status: 200, headers: { 'content-encoding': 'gzip' } });
+    const bomb = gzipSync(Buffer.alloc(4 << 20));
+    const answer = new Uint8Array([...new TextEncoder().encode(`${head}\n`), ...bomb]);
+    await expect(decodeResponse(answer, 1 << 20)).rejects.toMatchObject({
+      kind: 'protocol',
+      message: /larger than the limit of 1048576 bytes once decompressed/,
+    });
+    expect((await decodeResponse(answer, 4 << 20)).body.length).toBe(4 << 20);
   });
 
   it('rejects a damaged gzip answer', async () => {
