@@ -15,6 +15,11 @@
  * the server as that many processes (FERRY_WORKERS; 16 pool connections in all, split between
  * them; server CPU is the whole process tree's); BENCH_POOLER_PORT puts the server behind a
  * PgBouncer in transaction mode on that loopback port, in front of DATABASE_URL's PostgreSQL.
+ * BENCH_KEEP_DATABASE=1 leaves the bench's database behind (its name is printed) for inspection.
+ *
+ * The ingest's PostgreSQL CPU is printed twice: every `postgres` process of the machine (other
+ * sessions' included), and only the backends serving the bench's database (the cluster's WAL
+ * writer and checkpointer left out); then the WAL the ingest wrote (`pg_current_wal_lsn`).
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -23,7 +28,14 @@ import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
 import { RawConnection, rawPost } from './raw-load.ts';
-import { cpuSeconds, cpuSplit, postgresCpuSeconds } from './proc.ts';
+import pg from 'pg';
+import {
+  cpuBetween,
+  cpuSeconds,
+  cpuSplit,
+  databaseCpuSeconds,
+  postgresCpuSeconds,
+} from './proc.ts';
 import { signup, syncBody } from './wire.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { describeFirstSync, firstSyncOfLargeAccount, largeAccountSizes } from './large-account.ts';
@@ -233,18 +245,23 @@ async function main(): Promise<void> {
         .map((x) => x.toFixed(1))
         .join(' ')}`,
     );
+    const database = new URL(db.url).pathname.slice(1);
+    const own0 = databaseCpuSeconds(database);
+    const wal0 = await walLsn(db.url);
     const ing = await measure(() =>
       BATCHES > 0 ? ingest(server.url, tokens) : Promise.resolve(0),
     );
+    const own = cpuBetween(own0, databaseCpuSeconds(database));
+    const wal = (await walLsn(db.url)) - wal0;
     const total = USERS * BATCHES * BATCH;
+    const perK = (seconds: number): string => ((seconds / total) * 1e6).toFixed(1);
     console.log(`  push ingest: ${Math.round(ing.value).toLocaleString('en-US')} mutations/s`);
     console.log(
-      `    CPU per 1 000 mutations: server ${((ing.node / total) * 1e6).toFixed(1)} ms, PostgreSQL ${((ing.pg / total) * 1e6).toFixed(1)} ms`,
+      `    CPU per 1 000 mutations: server ${perK(ing.node)} ms, PostgreSQL ${perK(ing.pg)} ms (this database's backends ${perK(own)} ms); WAL ${(Number(wal) / total).toFixed(0)} B a mutation`,
     );
     if (IDLE_SECONDS > 0) await idleBench(server, tokens, measure);
     const sizes = largeAccountSizes();
     if (sizes.big + sizes.small > 0) {
-      const database = new URL(db.url).pathname.slice(1);
       const token = await signup(server.url);
       const r = await firstSyncOfLargeAccount(server.url, server.pid, database, token, sizes);
       for (const line of describeFirstSync(sizes, r)) console.log(line);
@@ -256,7 +273,22 @@ async function main(): Promise<void> {
     );
   } finally {
     await server.stop();
-    await db.drop();
+    if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`database kept: ${db.url}`);
+    else await db.drop();
+  }
+}
+
+/** The cluster's WAL insert position, in bytes. */
+async function walLsn(url: string): Promise<bigint> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ b: string }>(
+      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS b",
+    );
+    return BigInt(rows[0]!.b.split('.')[0]!);
+  } finally {
+    await c.end();
   }
 }
 
