@@ -90,6 +90,21 @@ describe('client lineage', () => {
     expect(r.status).toBe(409);
   });
 
+  it('answers duplicate for a retried seq whose push was confirmed in part', async () => {
+    const a = new Device(s.url, u.token);
+    const [m1, m2] = [1, 2].map((i) => a.mutation('notes', newId(), 'upsert', newNote(`p${i}`)));
+    await a.sync([m1!, m2!]);
+    // Starts at m2: m1 is confirmed, m2 (same push, same digest row) is not.
+    const m3 = a.mutation('notes', newId(), 'upsert', newNote('p3'));
+    const r = await a.sync([m2!, m3]);
+    expect(r.body.results.map((x) => x.status)).toEqual(['duplicate', 'applied']);
+    const clone = { ...m2!, fields: newNote('clone') };
+    const again = await a.sync([clone]);
+    expect(again.body.results[0]).toEqual(
+      expect.objectContaining({ status: 'rejected', code: 'seq_reused' }),
+    );
+  });
+
   it('keeps digests only for mutations the client has not confirmed', async () => {
     const a = new Device(s.url, u.token);
     const batch = Array.from({ length: 20 }, (_, i) =>
@@ -101,7 +116,7 @@ describe('client lineage', () => {
       await c.connect();
       try {
         const r = await c.query<{ n: string }>(
-          'SELECT count(*)::text AS n FROM client_digests WHERE client_id = $1',
+          'SELECT coalesce(sum(cardinality(seqs)), 0)::text AS n FROM client_digest_runs WHERE client_id = $1',
           [a.clientId],
         );
         return Number(r.rows[0]!.n);

@@ -10,6 +10,7 @@ export const SERVER_TABLES: readonly string[] = [
   'clients',
   'server_meta',
   'client_digests',
+  'client_digest_runs',
   'login_throttle',
   'login_addresses',
   'revisions',
@@ -189,6 +190,26 @@ export const MIGRATIONS: readonly {
       // Set from the token's device_name when a request claims the client id, and again when
       // a later login of the same database gives another name; null when none was given.
       'ALTER TABLE clients ADD COLUMN device_name text',
+    ],
+  },
+  {
+    version: 8,
+    name: 'client lineage: the digests of one push in one row',
+    sql: [
+      // One row per push in place of one per mutation (a 500-mutation push wrote 500 rows, each
+      // with its index entry and foreign-key check, and the next push deleted them again).
+      // `digests` is the 16-byte digest of each seq of `seqs`, in that order.
+      `CREATE TABLE client_digest_runs (
+        client_id uuid NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+        last_seq bigint NOT NULL,
+        seqs bigint[] NOT NULL,
+        digests bytea NOT NULL,
+        PRIMARY KEY (client_id, last_seq)
+      )`,
+      `INSERT INTO client_digest_runs (client_id, last_seq, seqs, digests)
+       SELECT client_id, max(seq), array_agg(seq ORDER BY seq), string_agg(digest, ''::bytea ORDER BY seq)
+       FROM client_digests GROUP BY client_id`,
+      'DROP TABLE client_digests',
     ],
   },
 ];

@@ -12,17 +12,21 @@ import type { Queryable } from '../db/database.ts';
  * - `confirmed_seq`: every seq at or below it is known to have been acknowledged to the client,
  *   because the client later sent a request starting above it (a client's batch is always a
  *   prefix of its queue, so it only moves past a seq once its acknowledgement was applied);
- * - a digest of each acknowledged mutation above `confirmed_seq` (at most a few batches).
+ * - a digest of each acknowledged mutation above `confirmed_seq` (at most a few batches), kept
+ *   as one row per push (`client_digest_runs`): its seqs, and their digests end to end.
  *
  * A mutation with `seq <= lastMutationSeq` is a harmless retry only when its digest matches the
  * one kept for that seq. At or below `confirmed_seq`, or without a kept digest, or with another
  * digest, the seq was reused.
  */
 
+/** The bytes of a mutation's digest. */
+export const DIGEST_BYTES = 16;
+
 /** A stable digest of what a mutation asks for (not of how the server applied it). */
 export function mutationDigest(m: Mutation): Buffer {
   const canonical = JSON.stringify([m.table, m.id, m.op, sortKeys(m.fields), m.hlc, m.baseVersion]);
-  return createHash('sha256').update(canonical).digest().subarray(0, 16);
+  return createHash('sha256').update(canonical).digest().subarray(0, DIGEST_BYTES);
 }
 
 function sortKeys(v: unknown): unknown {
@@ -50,12 +54,17 @@ export async function reusedSeqs(
   const check = old.filter((m) => m.seq > client.confirmedSeq);
   for (const m of old) if (m.seq <= client.confirmedSeq) reused.add(m.seq);
   if (check.length === 0) return reused;
-  const rows = await db.query<{ seq: string; digest: Buffer }>(
-    'SELECT seq::text AS seq, digest FROM client_digests WHERE client_id = $1 AND seq = ANY($2::bigint[])',
+  // The pushes' runs that hold any of these seqs (a client has a few: those not yet confirmed).
+  const runs = await db.query<{ seqs: string[]; digests: Buffer }>(
+    'SELECT seqs::text[] AS seqs, digests FROM client_digest_runs WHERE client_id = $1 AND seqs && $2::bigint[]',
     [clientId, check.map((m) => m.seq)],
     true,
   );
-  const kept = new Map(rows.map((r) => [Number(r.seq), r.digest]));
+  const kept = new Map<number, Buffer>();
+  for (const r of runs)
+    r.seqs.forEach((seq, i) =>
+      kept.set(Number(seq), r.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES)),
+    );
   for (const m of check) {
     const d = kept.get(m.seq);
     if (d === undefined || !d.equals(mutationDigest(m))) reused.add(m.seq);
@@ -72,7 +81,7 @@ export function confirmedAfter(client: ClientLineage, mutations: readonly Mutati
   return first === undefined ? client.confirmedSeq : Math.max(client.confirmedSeq, first.seq - 1);
 }
 
-/** The digests to keep for this request's newly acknowledged mutations, as query parameters. */
+/** The digests to keep for this request's newly acknowledged mutations: its run (see above). */
 export function freshDigests(
   client: ClientLineage,
   mutations: readonly Mutation[],

@@ -253,8 +253,9 @@ function textWrites(
 }
 
 /**
- * The client's seqs and digests, the user's position and latest stamp. The digests deleted
- * (<= confirmed) and inserted (> lastSeq) never overlap: confirmed < the request's first seq.
+ * The client's seqs and digests, the user's position and latest stamp. The digest runs deleted
+ * (ending <= confirmed) and the one inserted (> lastSeq) never overlap: confirmed < the request's
+ * first seq.
  */
 function bookkeeping(
   p: Params,
@@ -271,17 +272,19 @@ function bookkeeping(
   const confirmed = p.add(w.confirmed, 'bigint');
   const hlc = p.add(w.userHlc, 'text');
   const name = p.add(w.deviceName, 'text');
-  const digests = arrayLiteral(w.digests.digests.map((d) => `\\x${d.toString('hex')}`));
+  const { seqs, digests } = w.digests;
+  const runEnd = seqs.reduce((a, b) => Math.max(a, b), 0);
   return [
     `c AS (UPDATE clients SET last_mutation_seq = GREATEST(last_mutation_seq, ${p.add(w.lastMutationSeq, 'bigint')}),
              confirmed_seq = GREATEST(confirmed_seq, ${confirmed}),
              device_name = coalesce(${name}, device_name)
            WHERE client_id = ${$.client} AND ${$.ok})`,
-    `d AS (DELETE FROM client_digests WHERE client_id = ${$.client} AND seq <= ${confirmed}
+    // A run goes once all its seqs are confirmed (digests at or below confirmed are never read).
+    `d AS (DELETE FROM client_digest_runs WHERE client_id = ${$.client} AND last_seq <= ${confirmed}
              AND ${p.add(w.confirmed > w.confirmedSeq, 'boolean')} AND ${$.ok})`,
-    `i AS (INSERT INTO client_digests (client_id, seq, digest)
-           SELECT ${$.client}, s, g FROM unnest(${p.add(arrayLiteral(w.digests.seqs), 'bigint[]')}, ${p.add(digests, 'bytea[]')}) AS x(s, g)
-           WHERE ${$.ok} ON CONFLICT DO NOTHING)`,
+    `i AS (INSERT INTO client_digest_runs (client_id, last_seq, seqs, digests)
+           SELECT ${$.client}, ${p.add(runEnd, 'bigint')}, ${p.add(arrayLiteral(seqs), 'bigint[]')}, ${p.add(Buffer.concat(digests), 'bytea')}
+           WHERE ${p.add(seqs.length > 0, 'boolean')} AND ${$.ok} ON CONFLICT DO NOTHING)`,
     `u AS (UPDATE users SET position = CASE WHEN ${$.moved} THEN ${$.base} + ${p.add(w.count, 'bigint')} ELSE position END,
              max_hlc = GREATEST(max_hlc, ${hlc})
            WHERE id = ${$.user} AND (${$.moved} OR ${$.hlcMoved}) AND ${$.ok})`,
