@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/db/database.ts';
-import { arrayLiteral } from '../src/sync/rows.ts';
+import { arrayLiteral, textArray } from '../src/sync/rows.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/test-database.ts';
 
 /** The upsert's array parameters, made by `arrayLiteral`, read back by PostgreSQL as sent. */
@@ -49,5 +49,35 @@ describe('arrayLiteral', () => {
       b: ['9223372036854775807', '0'],
       u: ['0195b2a4-0000-7000-8000-000000000001'],
     });
+  });
+
+  it('textArray: the binary text[] gives PostgreSQL what arrayLiteral gives, value for value', async () => {
+    const values = [
+      'plain',
+      '',
+      'NULL',
+      null,
+      undefined,
+      'a "quoted" \\ back\\\\slash',
+      '{braces}, commas, (parens)',
+      '\u0001\n\t\r',
+      'ünïcödé 😀 中文',
+      'lone \ud800 surrogate',
+      12.5,
+      -3,
+      true,
+      false,
+      { title: 'x', 'a"b': 'c\\d' },
+      'x'.repeat(70_000),
+    ];
+    const [r] = await db.query<{ a: (string | null)[]; b: (string | null)[] }>(
+      'SELECT $1::text[] AS a, $2::text[] AS b',
+      [arrayLiteral(values), textArray(values)],
+    );
+    expect(r!.b).toEqual(r!.a);
+    const [e] = await db.query<{ n: number }>('SELECT cardinality($1::text[]) AS n', [
+      textArray([]),
+    ]);
+    expect(e!.n).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ import { VERSION_FIELD, quoteIdent as q } from '@ferry/protocol';
 import type { Queryable } from '../db/database.ts';
 import { USER_PREFIX } from '../events/poke-hub.ts';
 import type { StoredRow } from './merge.ts';
-import { arrayLiteral, pgType, type TableSql } from './rows.ts';
+import { arrayLiteral, pgType, textArray, type TableSql } from './rows.ts';
 
 /** Statement parameters, numbered as they are added. */
 class Params {
@@ -170,12 +170,14 @@ function upsert(
   const cols = sql.columns;
   const arrays = [
     p.add(arrayLiteral(rows.map((r) => r.row.id)), 'uuid[]'),
-    ...cols.map((c) =>
-      p.add(arrayLiteral(rows.map((r) => r.row.fields[c] ?? null)), `${pgType(t.fields[c]!)}[]`),
-    ),
+    ...cols.map((c) => {
+      const type = pgType(t.fields[c]!);
+      const values = rows.map((r) => r.row.fields[c] ?? null);
+      return p.add(type === 'text' ? textArray(values) : arrayLiteral(values), `${type}[]`);
+    }),
     p.add(arrayLiteral(rows.map((r) => r.row.version)), 'bigint[]'),
     p.add(arrayLiteral(rows.map((r) => r.offset)), 'bigint[]'),
-    p.add(arrayLiteral(rows.map((r) => JSON.stringify(r.row.hlcs))), 'text[]'),
+    p.add(textArray(rows.map((r) => JSON.stringify(r.row.hlcs))), 'text[]'),
   ];
   const alias = ['id', ...cols.map(q), 'version', 'off', 'hlcs'];
   const set = [...cols.map(q), q(VERSION_FIELD), 'position', 'hlcs'];
@@ -214,7 +216,7 @@ function revisionsOf(
   return `${w}r AS (INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
      SELECT ${user}, ${p.add(sql.table.name, 'text')}, x.id, x.version, row_to_json(f), ${client}, r.s, r.h, r.m
      FROM unnest(${p.add(arrayLiteral(revs.map((r) => r.row.id)), 'uuid[]')}, ${p.add(arrayLiteral(revs.map((r) => r.seq)), 'bigint[]')},
-                 ${p.add(arrayLiteral(revs.map((r) => r.hlc)), 'text[]')}, ${p.add(arrayLiteral(revs.map((r) => r.merged)), 'boolean[]')}) AS r(id, s, h, m)
+                 ${p.add(textArray(revs.map((r) => r.hlc)), 'text[]')}, ${p.add(arrayLiteral(revs.map((r) => r.merged)), 'boolean[]')}) AS r(id, s, h, m)
      JOIN ${w} x ON x.id = r.id CROSS JOIN LATERAL (SELECT ${cols}) f
      WHERE ${ok}
      ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
@@ -234,9 +236,9 @@ function textWrites(
   // A purged row's id can be used again: its old revisions give way.
   const revisions = `rv AS (INSERT INTO revisions (user_id, table_name, record_id, version, fields, client_id, seq, hlc, merged)
      SELECT ${user}, r.t, r.id, r.v, r.f::json, ${client}, r.s, r.h, r.m
-     FROM unnest(${p.add(arrayLiteral(r.map((x) => x.table)), 'text[]')}, ${p.add(arrayLiteral(r.map((x) => x.row.id)), 'uuid[]')},
-                 ${p.add(arrayLiteral(r.map((x) => x.row.version)), 'bigint[]')}, ${p.add(arrayLiteral(r.map((x) => JSON.stringify(x.row.fields))), 'text[]')},
-                 ${p.add(arrayLiteral(r.map((x) => x.seq)), 'bigint[]')}, ${p.add(arrayLiteral(r.map((x) => x.hlc)), 'text[]')},
+     FROM unnest(${p.add(textArray(r.map((x) => x.table)), 'text[]')}, ${p.add(arrayLiteral(r.map((x) => x.row.id)), 'uuid[]')},
+                 ${p.add(arrayLiteral(r.map((x) => x.row.version)), 'bigint[]')}, ${p.add(textArray(r.map((x) => JSON.stringify(x.row.fields))), 'text[]')},
+                 ${p.add(arrayLiteral(r.map((x) => x.seq)), 'bigint[]')}, ${p.add(textArray(r.map((x) => x.hlc)), 'text[]')},
                  ${p.add(arrayLiteral(r.map((x) => x.merged)), 'boolean[]')}) AS r(t, id, v, f, s, h, m)
      WHERE ${ok}
      ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
@@ -244,9 +246,9 @@ function textWrites(
        hlc = EXCLUDED.hlc, merged = EXCLUDED.merged, created_at = now())`;
   const sent = `st AS (INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
      SELECT ${client}, s.s, s.t, s.id, s.v, s.f::json
-     FROM unnest(${p.add(arrayLiteral(s.map((x) => x.seq)), 'bigint[]')}, ${p.add(arrayLiteral(s.map((x) => x.table)), 'text[]')},
+     FROM unnest(${p.add(arrayLiteral(s.map((x) => x.seq)), 'bigint[]')}, ${p.add(textArray(s.map((x) => x.table)), 'text[]')},
                  ${p.add(arrayLiteral(s.map((x) => x.id)), 'uuid[]')}, ${p.add(arrayLiteral(s.map((x) => x.version)), 'bigint[]')},
-                 ${p.add(arrayLiteral(s.map((x) => JSON.stringify(x.fields))), 'text[]')}) AS s(s, t, id, v, f)
+                 ${p.add(textArray(s.map((x) => JSON.stringify(x.fields))), 'text[]')}) AS s(s, t, id, v, f)
      WHERE ${ok}
      ON CONFLICT (client_id, seq) DO NOTHING)`;
   return [revisions, sent];
