@@ -38,6 +38,12 @@ export interface ReadRows {
 export interface RowToWrite {
   readonly row: StoredRow;
   readonly offset: number;
+  /**
+   * The row was read absent, and the statement's check (`v`) makes sure it still is: a plain
+   * INSERT, without ON CONFLICT's speculative insertion (its own pass over the key index and a
+   * second WAL record per row).
+   */
+  readonly absent?: boolean;
 }
 
 /** A revision a push made (see text-bases.ts). */
@@ -134,11 +140,21 @@ export function prepareWrite(w: PushWrites): PreparedWrite {
   let n = 0;
   for (const [sql, rows] of [...w.rows].sort(([a], [b]) => byName(a, b))) {
     const name = `w${n++}`;
-    ctes.push(`${name} AS (${upsert(p, sql, user, base, ok, rows)})`);
+    // New rows by a plain INSERT, the others by an upsert: each CTE only when it has rows.
+    const writes: string[] = [];
+    for (const [suffix, some, conflict] of [
+      ['i', rows.filter((r) => r.absent === true), false],
+      ['u', rows.filter((r) => r.absent !== true), true],
+    ] as const) {
+      if (some.length === 0) continue;
+      writes.push(`${name}${suffix}`);
+      ctes.push(`${name}${suffix} AS (${upsert(p, sql, { user, base, ok }, some, conflict)})`);
+    }
     const rowSet = new Set(rows.map((x) => x.row));
     const mine = w.revisions.filter((r) => r.table === sql.table.name && isWritten(sql, rowSet, r));
     for (const r of mine) written.add(revisionKey(r));
-    if (mine.length > 0) ctes.push(revisionsOf(p, sql, name, mine, user, client, ok));
+    const from = writes.map((x) => `SELECT * FROM ${x}`).join(' UNION ALL ');
+    if (mine.length > 0) ctes.push(revisionsOf(p, sql, name, `(${from})`, mine, user, client, ok));
   }
   const rest = w.revisions.filter((r) => !written.has(revisionKey(r)));
   ctes.push(...textWrites(p, rest, w.sent, user, client, ok));
@@ -157,14 +173,13 @@ SELECT ${ok} AS ok, CASE WHEN NOT ${ok} THEN NULL
   };
 }
 
-/** One table's rows, their positions `base` + offset. */
+/** One table's rows, their positions `base` + offset; `conflict`: an upsert, else an INSERT. */
 function upsert(
   p: Params,
   sql: TableSql,
-  user: string,
-  base: string,
-  ok: string,
+  { user, base, ok }: { readonly user: string; readonly base: string; readonly ok: string },
   rows: readonly RowToWrite[],
+  conflict: boolean,
 ): string {
   const t = sql.table;
   const cols = sql.columns;
@@ -184,7 +199,7 @@ function upsert(
   return `INSERT INTO ${q(t.name)} (user_id, id, ${cols.map(q).join(', ')}, ${q(VERSION_FIELD)}, position, hlcs)
     SELECT ${user}, u.id, ${cols.map((c) => `u.${q(c)}`).join(', ')}, u.version, ${base} + u.off, u.hlcs::jsonb
     FROM unnest(${arrays.join(', ')}) AS u(${alias.join(', ')}) WHERE ${ok}
-    ON CONFLICT (user_id, id) DO UPDATE SET ${set.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+    ${conflict ? `ON CONFLICT (user_id, id) DO UPDATE SET ${set.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : ''}
     RETURNING id, version, ${cols.map(q).join(', ')}`;
 }
 
@@ -202,11 +217,12 @@ function isWritten(sql: TableSql, rows: ReadonlySet<StoredRow>, r: RevisionToWri
   return rows.has(r.row);
 }
 
-/** Revisions of rows upsert `w` writes, their fields from the written rows. */
+/** Revisions of rows table CTEs `w…` write (`from`: their RETURNING), fields from the written rows. */
 function revisionsOf(
   p: Params,
   sql: TableSql,
   w: string,
+  from: string,
   revs: readonly RevisionToWrite[],
   user: string,
   client: string,
@@ -217,7 +233,7 @@ function revisionsOf(
      SELECT ${user}, ${p.add(sql.table.name, 'text')}, x.id, x.version, row_to_json(f), ${client}, r.s, r.h, r.m
      FROM unnest(${p.add(arrayLiteral(revs.map((r) => r.row.id)), 'uuid[]')}, ${p.add(arrayLiteral(revs.map((r) => r.seq)), 'bigint[]')},
                  ${p.add(textArray(revs.map((r) => r.hlc)), 'text[]')}, ${p.add(arrayLiteral(revs.map((r) => r.merged)), 'boolean[]')}) AS r(id, s, h, m)
-     JOIN ${w} x ON x.id = r.id CROSS JOIN LATERAL (SELECT ${cols}) f
+     JOIN ${from} x ON x.id = r.id CROSS JOIN LATERAL (SELECT ${cols}) f
      WHERE ${ok}
      ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
        fields = EXCLUDED.fields, client_id = EXCLUDED.client_id, seq = EXCLUDED.seq,

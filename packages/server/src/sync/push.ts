@@ -165,7 +165,7 @@ async function plan(tx: Queryable, ctx: PushContext, i: PlanInput): Promise<Plan
   );
   for (const m of req.mutations) await pass.merge(m);
 
-  const rows = placed(pass.touched);
+  const rows = placed(pass.touched, positions);
   const bySql = new Map<TableSql, readonly RowToWrite[]>();
   for (const [table, list] of rows) {
     const sql = ctx.tables.get(table);
@@ -194,16 +194,20 @@ async function plan(tx: Queryable, ctx: PushContext, i: PlanInput): Promise<Plan
   return { pass, rows, write, lastMutationSeq };
 }
 
-/** Each touched row's place among the push's new positions (1, 2, … in last-change order), by table. */
+/**
+ * Each touched row's place among the push's new positions (1, 2, … in last-change order), by
+ * table, and whether it was read absent (`positions`: what the write checks again).
+ */
 function placed(
   touched: ReadonlyMap<string, { table: string; row: StoredRow }>,
+  positions: ReadonlyMap<string, ReadonlyMap<string, string | null>>,
 ): Map<string, RowToWrite[]> {
   let offset = 0;
   const perTable = new Map<string, RowToWrite[]>();
   for (const { table, row } of touched.values()) {
     let list = perTable.get(table);
     if (!list) perTable.set(table, (list = []));
-    list.push({ row, offset: ++offset });
+    list.push({ row, offset: ++offset, absent: positions.get(table)?.get(row.id) === null });
   }
   return perTable;
 }
