@@ -260,13 +260,14 @@ function textWrites(
      ON CONFLICT (user_id, table_name, record_id, version) DO UPDATE SET
        fields = EXCLUDED.fields, client_id = EXCLUDED.client_id, seq = EXCLUDED.seq,
        hlc = EXCLUDED.hlc, merged = EXCLUDED.merged, created_at = now())`;
+  // Without ON CONFLICT: each seq is above the client's last_mutation_seq, which the check keeps
+  // as read, and a sent text is kept only for a seq at or below it (written with it, here).
   const sent = `st AS (INSERT INTO sent_texts (client_id, seq, table_name, record_id, version, fields)
      SELECT ${client}, s.s, s.t, s.id, s.v, s.f::json
      FROM unnest(${p.add(arrayLiteral(s.map((x) => x.seq)), 'bigint[]')}, ${p.add(textArray(s.map((x) => x.table)), 'text[]')},
                  ${p.add(arrayLiteral(s.map((x) => x.id)), 'uuid[]')}, ${p.add(arrayLiteral(s.map((x) => x.version)), 'bigint[]')},
                  ${p.add(textArray(s.map((x) => JSON.stringify(x.fields))), 'text[]')}) AS s(s, t, id, v, f)
-     WHERE ${ok}
-     ON CONFLICT (client_id, seq) DO NOTHING)`;
+     WHERE ${ok})`;
   return [revisions, sent];
 }
 
