@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ferryTables, withTextConflicts, type Mutation } from '@ferry/protocol';
 import { openDatabase, type Database } from '../src/db/database.ts';
@@ -60,5 +61,20 @@ describe('migration 8: digest runs', () => {
       "SELECT to_regclass('client_digests')::text AS t",
     );
     expect(old!.t).toBeNull();
+  });
+});
+
+describe('mutationDigest', () => {
+  it('is the first 16 bytes of SHA-256 of the canonical JSON (kept digests compare across versions)', () => {
+    const m: Mutation = {
+      ...note(7, 'ünï "q" \\ 😀'),
+      fields: { title: 'b', content: 'a', nested: { z: 1, a: [{ y: 2, b: null }] } },
+    };
+    const canonical =
+      '["notes","00000000-0000-4000-8000-000000000007","upsert",' +
+      '{"content":"a","nested":{"a":[{"b":null,"y":2}],"z":1},"title":"b"},' +
+      '"001795717052707-00000-8f73fb91733d345d",null]';
+    const expected = createHash('sha256').update(canonical).digest().subarray(0, 16);
+    expect(mutationDigest(m).equals(expected)).toBe(true);
   });
 });
