@@ -16,6 +16,8 @@
  * them; server CPU is the whole process tree's); BENCH_POOLER_PORT puts the server behind a
  * PgBouncer in transaction mode on that loopback port, in front of DATABASE_URL's PostgreSQL.
  * BENCH_KEEP_DATABASE=1 leaves the bench's database behind (its name is printed) for inspection.
+ * BENCH_COMPACT=1 makes the ingest's requests ask for compact answers (`compact: 1`, as the Ferry
+ * engine's do), which acknowledge the pushed rows instead of sending them back as v1 does.
  *
  * The ingest's PostgreSQL CPU is printed twice: every `postgres` process of the machine (other
  * sessions' included), and only the backends serving the bench's database (the cluster's WAL
@@ -24,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
-import { HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
+import { COMPACT_VERSION, HlcClock, hlcNode, uuidv7, type SyncResponse } from '@ferry/protocol';
 import { createTestDatabase } from '../src/testing/index.ts';
 import { LoadClient } from './http-load.ts';
 import { RawConnection, rawPost } from './raw-load.ts';
@@ -119,6 +121,10 @@ function batches(clientId: string): unknown[][] {
   return out;
 }
 
+/** `BENCH_COMPACT=1`: the ingest asks for compact answers, as the Ferry engine does (see the header). */
+const COMPACT = process.env.BENCH_COMPACT === '1';
+const compactBody = (body: string): string => `${body.slice(0, -1)},"compact":${COMPACT_VERSION}}`;
+
 async function ingest(url: string, tokens: string[]): Promise<number> {
   const http = new LoadClient(url, tokens.length);
   const clients = tokens.map((token) => ({ token, clientId: randomUUID(), cursor: '0' }));
@@ -127,7 +133,8 @@ async function ingest(url: string, tokens: string[]): Promise<number> {
   await Promise.all(
     clients.map(async (c, ci) => {
       for (const muts of prepared[ci]!) {
-        const r = await http.post('/v1/sync', syncBody(c.clientId, c.cursor, muts), c.token);
+        const request = syncBody(c.clientId, c.cursor, muts);
+        const r = await http.post('/v1/sync', COMPACT ? compactBody(request) : request, c.token);
         if (r.status !== 200) throw new Error(`push failed: ${r.status} ${r.body.slice(0, 200)}`);
         const body = JSON.parse(r.body) as SyncResponse;
         if (body.results.some((x) => x.status !== 'applied'))
@@ -230,7 +237,7 @@ async function main(): Promise<void> {
       `server: ${WORKERS} process${WORKERS === 1 ? '' : 'es'}${POOLER_PORT === undefined ? '' : `, through PgBouncer (transaction mode) on port ${POOLER_PORT}`}`,
     );
     console.log(
-      `ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent`,
+      `ingest: ${USERS} users × ${BATCHES} batches × ${BATCH} upserts of ~1 KB notes, one client per user, concurrent${COMPACT ? ', compact answers' : ''}`,
     );
     const measure = async <T>(
       fn: () => Promise<T>,
