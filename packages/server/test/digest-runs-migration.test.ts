@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ferryTables, withTextConflicts, type Mutation } from '@ferry/protocol';
 import { openDatabase, type Database } from '../src/db/database.ts';
@@ -61,6 +62,46 @@ describe('migration 8: digest runs', () => {
       "SELECT to_regclass('client_digests')::text AS t",
     );
     expect(old!.t).toBeNull();
+  });
+
+  it("waits for a push of the previous release in flight, and keeps that push's digest", async () => {
+    const other = await createTestDatabase();
+    const odb = openDatabase(other.url, 2);
+    const oldProcess = new pg.Client({ connectionString: other.url });
+    try {
+      await migrate(odb, withTextConflicts(ferryTables), 7);
+      await odb.query(
+        "INSERT INTO users (id, email, email_key, password_hash) VALUES ($1, 'a@x', 'a@x', 'x')",
+        [user],
+      );
+      await odb.query(
+        'INSERT INTO clients (client_id, user_id, last_mutation_seq, confirmed_seq) VALUES ($1, $2, 4, 2)',
+        [client, user],
+      );
+      await odb.query('INSERT INTO client_digests (client_id, seq, digest) VALUES ($1, 3, $2)', [
+        client,
+        mutationDigest(note(3, 'n3')),
+      ]);
+      // A server of the previous release is committing seq 4's push while this one migrates.
+      await oldProcess.connect();
+      await oldProcess.query('BEGIN');
+      await oldProcess.query(
+        'INSERT INTO client_digests (client_id, seq, digest) VALUES ($1, 4, $2)',
+        [client, mutationDigest(note(4, 'n4'))],
+      );
+      const migrating = migrate(odb, withTextConflicts(ferryTables));
+      await new Promise((r) => setTimeout(r, 500));
+      await oldProcess.query('COMMIT');
+      await migrating;
+      const lineage = { lastSeq: 4, confirmedSeq: 2 };
+      expect(await reusedSeqs(odb, client, lineage, [note(3, 'n3'), note(4, 'n4')])).toEqual(
+        new Set(),
+      );
+    } finally {
+      await oldProcess.end();
+      await odb.close();
+      await other.drop();
+    }
   });
 });
 

@@ -199,6 +199,10 @@ export const MIGRATIONS: readonly {
       // One row per push in place of one per mutation (a 500-mutation push wrote 500 rows, each
       // with its index entry and foreign-key check, and the next push deleted them again).
       // `digests` is the 16-byte digest of each seq of `seqs`, in that order.
+      // First the lock: a server of the previous release may be committing a push's digests;
+      // the copy below must wait for it and see them (at READ COMMITTED it would not, and the
+      // DROP would then take them along). Those servers fail a push until they are replaced.
+      'LOCK TABLE client_digests IN ACCESS EXCLUSIVE MODE',
       `CREATE TABLE client_digest_runs (
         client_id uuid NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
         last_seq bigint NOT NULL,
