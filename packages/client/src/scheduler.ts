@@ -117,6 +117,10 @@ export class Scheduler {
     this.running = true;
     this.attempt = 0;
     this.backoffUntil = 0;
+    // What the syncs reached and pokes announced may be another account's (a sign-in since).
+    this.reached = null;
+    this.pokedTo = null;
+    this.chases = 0;
     this.unsubscribe = this.target.subscribe((e) => {
       if (e.type === 'changed' && e.origin === 'local') this.request('write');
     });

@@ -311,6 +311,29 @@ describe('a poke during a sync', () => {
   });
 });
 
+describe('a poke after a restart (another account may have signed in)', () => {
+  const at = (cursor: string): SyncOutcome => ({ ...ok, cursor });
+
+  it('is not measured against what the syncs before the restart reached', async () => {
+    const { engine, s } = setup({ intervalMs: 1_000_000 });
+    engine.auto = () => at('100');
+    s.start();
+    await flush();
+    s.stop();
+    // Account B, whose positions are lower: its first sync ends at 5 while a poke says 6.
+    engine.auto = null;
+    s.start();
+    await flush();
+    s.notifyPoke('6');
+    engine.settle(at('5'));
+    await flush();
+    expect(s.history.map((h) => h.trigger)).toEqual(['start', 'start', 'follow-up']);
+    engine.settle(at('6'));
+    await flush();
+    s.stop();
+  });
+});
+
 describe('scheduler and a burst of writes', () => {
   it('syncs a write made during a sync one write delay after that sync ends, not at once', async () => {
     const { time, engine, s } = setup({ debounceMs: 1000, intervalMs: 1_000_000 });
